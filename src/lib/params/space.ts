@@ -1,0 +1,116 @@
+/**
+ * Parameter spaces as data. A generator declares its parameters once (name, distribution, allowed
+ * range, unit, help); the UI form, validation, sampling and the CLI all read that one declaration.
+ */
+import type { Rng } from '../random';
+
+export type Distribution = 'uniform' | 'loguniform' | 'int';
+
+export interface ParamSpec {
+  name: string;
+  label: string;
+  unit: string;
+  help: string;
+  distribution: Distribution;
+  /** Allowed range: any setting must lie inside it. */
+  min: number;
+  max: number;
+  /** UI step for the range inputs. */
+  step: number;
+}
+
+/** The range a recipe samples one parameter from; lo === hi fixes it. */
+export interface Range {
+  lo: number;
+  hi: number;
+}
+
+export type Settings = Record<string, Range>;
+export type SampledParams = Record<string, number>;
+
+export class ParamError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ParamError';
+  }
+}
+
+const fmt = (x: number) => String(Number(x.toPrecision(6)));
+
+/** Throws a ParamError naming the field and its allowed range for the first bad setting. */
+export function validateSettings(specs: readonly ParamSpec[], settings: Settings): void {
+  const known = new Set(specs.map((s) => s.name));
+  for (const name of Object.keys(settings)) {
+    if (!known.has(name)) {
+      throw new ParamError(name, `Unknown parameter "${name}". Known parameters: ${[...known].join(', ')}.`);
+    }
+  }
+  for (const spec of specs) {
+    const range = settings[spec.name];
+    const allowed = `${fmt(spec.min)} to ${fmt(spec.max)}${spec.unit ? ' ' + spec.unit : ''}`;
+    if (!range) throw new ParamError(spec.name, `${spec.label} (${spec.name}) is missing; give a value from ${allowed}.`);
+    for (const end of [range.lo, range.hi]) {
+      if (typeof end !== 'number' || !Number.isFinite(end)) {
+        throw new ParamError(spec.name, `${spec.label} (${spec.name}) must be a number from ${allowed}.`);
+      }
+      if (end < spec.min || end > spec.max) {
+        throw new ParamError(spec.name, `${spec.label} (${spec.name}) is ${fmt(end)}, outside the allowed range ${allowed}.`);
+      }
+      if (spec.distribution === 'int' && !Number.isInteger(end)) {
+        throw new ParamError(spec.name, `${spec.label} (${spec.name}) must be a whole number from ${allowed}.`);
+      }
+    }
+    if (range.lo > range.hi) {
+      throw new ParamError(spec.name, `${spec.label} (${spec.name}): the lower end ${fmt(range.lo)} is above the upper end ${fmt(range.hi)}.`);
+    }
+    if (spec.distribution === 'loguniform' && range.lo <= 0) {
+      throw new ParamError(spec.name, `${spec.label} (${spec.name}) is sampled on a log scale; its range must be above 0.`);
+    }
+  }
+}
+
+export function sampleParam(spec: ParamSpec, range: Range, rng: Rng): number {
+  const u = rng.next();
+  if (range.lo === range.hi) return range.lo;
+  switch (spec.distribution) {
+    case 'int':
+      return range.lo + Math.floor(u * (range.hi - range.lo + 1));
+    case 'loguniform':
+      return Math.exp(Math.log(range.lo) + u * (Math.log(range.hi) - Math.log(range.lo)));
+    case 'uniform':
+      return range.lo + u * (range.hi - range.lo);
+  }
+}
+
+/** One draw per parameter, in declaration order, so adding a parameter at the end keeps old draws. */
+export function sampleParams(specs: readonly ParamSpec[], settings: Settings, rng: Rng): SampledParams {
+  const out: SampledParams = {};
+  for (const spec of specs) out[spec.name] = sampleParam(spec, settings[spec.name], rng);
+  return out;
+}
+
+/**
+ * Accepts the loose forms people write in JSON (a number fixes a value, [lo, hi] or {lo, hi}
+ * gives a range) and returns settings, or throws a ParamError naming the field.
+ */
+export function parseSettings(raw: unknown): Settings {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ParamError('params', 'params must be an object mapping parameter names to a number, [lo, hi] or {"lo": .., "hi": ..}.');
+  }
+  const out: Settings = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof value === 'number') out[name] = { lo: value, hi: value };
+    else if (Array.isArray(value) && value.length === 2) out[name] = { lo: value[0], hi: value[1] };
+    else if (value && typeof value === 'object' && 'lo' in value && 'hi' in value) {
+      const r = value as { lo: number; hi: number };
+      out[name] = { lo: r.lo, hi: r.hi };
+    } else {
+      throw new ParamError(name, `${name} must be a number, [lo, hi] or {"lo": .., "hi": ..}.`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,160 @@
+/**
+ * Grain geometry: seed points, Lloyd relaxation and a Voronoi tessellation (d3-delaunay) whose
+ * interior edges are bent into cubic splines. Each edge's spline is built once and shared by its
+ * two grains, so the boundary network stays closed and the grains tile the image exactly.
+ */
+import { Delaunay, type Voronoi } from 'd3-delaunay';
+import { hashSeed, Rng } from '../../random';
+
+export interface GeometryParams {
+  grainCount: number;
+  lloydIterations: number;
+  splinePoints: number;
+  boundaryWaviness: number;
+}
+
+export interface GrainGeometry {
+  size: number;
+  /** Seed point of each grain, x0, y0, x1, y1, … */
+  points: Float64Array;
+  /** Each grain's outline as a closed polygon x0, y0, x1, y1, … (curved edges flattened). */
+  outlines: Float64Array[];
+  /** The interior boundaries (edges between two grains) as polylines; image borders excluded. */
+  boundaries: Float64Array[];
+  neighbours: number[][];
+}
+
+/** Grains needed so that their mean equivalent-circle diameter is `diameter` px. */
+export function grainCountFor(size: number, diameter: number): number {
+  return Math.max(2, Math.round((size * size) / ((Math.PI / 4) * diameter * diameter)));
+}
+
+export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainGeometry {
+  const n = p.grainCount;
+  const points = new Float64Array(2 * n);
+  for (let i = 0; i < 2 * n; i++) points[i] = rng.next() * size;
+  const delaunay = new Delaunay(points);
+  const voronoi = delaunay.voronoi([0, 0, size, size]);
+  for (let k = 0; k < p.lloydIterations; k++) {
+    moveSeedsToCentroids(voronoi, points, n);
+    delaunay.update();
+    voronoi.update();
+  }
+  const edgeSeed = rng.uint32();
+  const splines = new Map<number, Float64Array>();
+  const outlines: Float64Array[] = [];
+  const eps = 1e-6;
+  const onBorder = (ax: number, ay: number, bx: number, by: number) =>
+    (Math.abs(ax) < eps && Math.abs(bx) < eps) ||
+    (Math.abs(ay) < eps && Math.abs(by) < eps) ||
+    (Math.abs(ax - size) < eps && Math.abs(bx - size) < eps) ||
+    (Math.abs(ay - size) < eps && Math.abs(by - size) < eps);
+
+  for (let i = 0; i < n; i++) {
+    const polygon = voronoi.cellPolygon(i);
+    const outline: number[] = [];
+    if (polygon) {
+      for (let k = 0; k + 1 < polygon.length; k++) {
+        const [ax, ay] = polygon[k];
+        const [bx, by] = polygon[k + 1];
+        const j = onBorder(ax, ay, bx, by) ? -1 : neighbourAcross(delaunay, points, i, ax, ay, bx, by);
+        if (j < 0 || j === i) {
+          outline.push(ax, ay);
+          continue;
+        }
+        const key = Math.min(i, j) * n + Math.max(i, j);
+        let spline = splines.get(key);
+        if (!spline) {
+          spline = splineThrough(ax, ay, bx, by, p.splinePoints, p.boundaryWaviness, new Rng(hashSeed(edgeSeed, key)));
+          splines.set(key, spline);
+          appendAllButLast(outline, spline, false);
+        } else {
+          appendAllButLast(outline, spline, true);
+        }
+      }
+    }
+    outlines.push(Float64Array.from(outline));
+  }
+  const neighbours: number[][] = [];
+  for (let i = 0; i < n; i++) neighbours.push([...delaunay.neighbors(i)]);
+  return { size, points, outlines, boundaries: [...splines.values()], neighbours };
+}
+
+function moveSeedsToCentroids(voronoi: Voronoi<Delaunay.Point>, points: Float64Array, n: number) {
+  for (let i = 0; i < n; i++) {
+    const polygon = voronoi.cellPolygon(i);
+    if (!polygon) continue;
+    let area = 0, cx = 0, cy = 0;
+    for (let k = 0; k + 1 < polygon.length; k++) {
+      const [x0, y0] = polygon[k];
+      const [x1, y1] = polygon[k + 1];
+      const cross = x0 * y1 - x1 * y0;
+      area += cross;
+      cx += (x0 + x1) * cross;
+      cy += (y0 + y1) * cross;
+    }
+    if (Math.abs(area) < 1e-12) continue;
+    points[2 * i] = cx / (3 * area);
+    points[2 * i + 1] = cy / (3 * area);
+  }
+}
+
+/** The grain on the other side of edge a–b of cell i: its seed is i's seed mirrored in the edge. */
+function neighbourAcross(delaunay: Delaunay<Delaunay.Point>, points: Float64Array, i: number,
+  ax: number, ay: number, bx: number, by: number): number {
+  const dx = bx - ax, dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  if (len2 < 1e-18) return -1;
+  const px = points[2 * i], py = points[2 * i + 1];
+  const t = ((px - ax) * dx + (py - ay) * dy) / len2;
+  const fx = ax + t * dx, fy = ay + t * dy;
+  return delaunay.find(2 * fx - px, 2 * fy - py, i);
+}
+
+function appendAllButLast(out: number[], line: Float64Array, reversed: boolean) {
+  const m = line.length / 2;
+  if (!reversed) for (let k = 0; k < m - 1; k++) out.push(line[2 * k], line[2 * k + 1]);
+  else for (let k = m - 1; k > 0; k--) out.push(line[2 * k], line[2 * k + 1]);
+}
+
+/**
+ * Uniform Catmull–Rom spline (a cubic through every control point) from a to b through
+ * `count` interior points displaced sideways by up to ±waviness × length. Flattened every ~1.5 px.
+ */
+export function splineThrough(ax: number, ay: number, bx: number, by: number, count: number,
+  waviness: number, rng: Rng): Float64Array {
+  const dx = bx - ax, dy = by - ay;
+  const length = Math.hypot(dx, dy);
+  if (count === 0 || waviness === 0 || length < 3) return Float64Array.of(ax, ay, bx, by);
+  const nx = -dy / length, ny = dx / length;
+  const cx: number[] = [ax], cy: number[] = [ay];
+  for (let k = 1; k <= count; k++) {
+    const t = k / (count + 1);
+    const offset = waviness * length * (2 * rng.next() - 1);
+    cx.push(ax + t * dx + offset * nx);
+    cy.push(ay + t * dy + offset * ny);
+  }
+  cx.push(bx);
+  cy.push(by);
+  const last = cx.length - 1;
+  const at = (arr: number[], k: number) =>
+    k < 0 ? 2 * arr[0] - arr[1] : k > last ? 2 * arr[last] - arr[last - 1] : arr[k];
+  const out: number[] = [ax, ay];
+  for (let s = 0; s < last; s++) {
+    const steps = Math.max(1, Math.ceil(Math.hypot(cx[s + 1] - cx[s], cy[s + 1] - cy[s]) / 1.5));
+    for (let q = 1; q <= steps; q++) {
+      const t = q / steps;
+      out.push(catmullRom(at(cx, s - 1), cx[s], cx[s + 1], at(cx, s + 2), t),
+        catmullRom(at(cy, s - 1), cy[s], cy[s + 1], at(cy, s + 2), t));
+    }
+  }
+  // Pin the end exactly so both grains meet the junction at the same point.
+  out[out.length - 2] = bx;
+  out[out.length - 1] = by;
+  return Float64Array.from(out);
+}
+
+function catmullRom(p0: number, p1: number, p2: number, p3: number, t: number): number {
+  const t2 = t * t, t3 = t2 * t;
+  return 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t2 + (3 * p1 - p0 - 3 * p2 + p3) * t3);
+}

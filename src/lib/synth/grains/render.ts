@@ -1,0 +1,147 @@
+/** Grain micrograph appearance: per-grain tone and texture, boundary lines, light, noise, blur. */
+import { createNoise2D } from 'simplex-noise';
+import { hashSeed, Rng } from '../../random';
+import type { SampledParams } from '../../params/space';
+import { gaussianBlur } from '../filters';
+import { distanceToPolylines, fillPolygons } from '../raster';
+import { buildGeometry, grainCountFor } from './geometry';
+
+export interface GrainRender {
+  /** Grey image, one byte per pixel. */
+  image: Uint8Array;
+  /** Label: 255 on grain boundaries, 0 inside grains. */
+  mask: Uint8Array;
+  /** Which grain owns each pixel (0 … grainCount − 1), for grain statistics. */
+  grainIds: Uint16Array;
+  grainCount: number;
+}
+
+/**
+ * Renders one micrograph from fully sampled parameters. Geometry and appearance draw from their
+ * own seeded streams, so changing an appearance parameter keeps the same grain structure.
+ */
+export function renderGrains(size: number, p: SampledParams, seed: number): GrainRender {
+  const grainCount = grainCountFor(size, p.grainDiameter);
+  const geometry = buildGeometry(size, {
+    grainCount,
+    lloydIterations: p.lloydIterations,
+    splinePoints: p.splinePoints,
+    boundaryWaviness: p.boundaryWaviness,
+  }, new Rng(hashSeed(seed, 1)));
+  const rng = new Rng(hashSeed(seed, 2));
+  const grainIds = fillPolygons(geometry.outlines, size);
+  const reach = Math.max(p.lineWidth, p.maskWidth) / 2 + 1;
+  const distance = distanceToPolylines(geometry.boundaries, size, reach);
+
+  const tone = grainTones(geometry.neighbours, p, rng);
+  const value = new Float32Array(size * size);
+  paintTexture(value, grainIds, tone, size, p, rng);
+
+  // Parameters are read into locals: a params record is a dictionary object, slow in hot loops.
+  const halfLine = p.lineWidth / 2;
+  const thinFade = Math.min(1, p.lineWidth); // lines thinner than a pixel darken proportionally less
+  const darkness = p.lineDarkness;
+  const halfMask = p.maskWidth / 2;
+  const noiseSigma = p.noiseSigma;
+  const angle = rng.next() * 2 * Math.PI;
+  const gx = (p.illumination * Math.cos(angle)) / size, gy = (p.illumination * Math.sin(angle)) / size;
+  const half = size / 2;
+  const mask = new Uint8Array(size * size);
+  for (let y = 0, i = 0; y < size; y++) {
+    const light = 1 + gy * (y - half);
+    for (let x = 0; x < size; x++, i++) {
+      let v = value[i];
+      const d = distance[i];
+      if (d !== Infinity) {
+        const coverage = Math.min(1, Math.max(0, halfLine + 0.5 - d)) * thinFade;
+        v *= 1 - darkness * coverage;
+        if (d <= halfMask) mask[i] = 255;
+      }
+      value[i] = v * (light + gx * (x - half)) + noiseSigma * rng.quickNormal();
+    }
+  }
+  gaussianBlur(value, size, p.blurSigma);
+
+  const image = new Uint8Array(size * size);
+  for (let i = 0; i < value.length; i++) image[i] = Math.round(Math.min(1, Math.max(0, value[i])) * 255);
+  return { image, mask, grainIds, grainCount };
+}
+
+/** Base tone per grain, redrawn (a few tries) where it is too close to an already toned neighbour. */
+function grainTones(neighbours: number[][], p: SampledParams, rng: Rng): Float32Array {
+  const n = neighbours.length;
+  const tone = new Float32Array(n).fill(NaN);
+  const draw = () => Math.min(1, Math.max(0, p.meanIntensity + p.grainContrast * (rng.next() - 0.5)));
+  for (let i = 0; i < n; i++) {
+    let t = draw();
+    for (let attempt = 0; attempt < 8 && tooClose(t, neighbours[i], tone, p.minNeighbourContrast); attempt++) t = draw();
+    tone[i] = t;
+  }
+  return tone;
+}
+
+function tooClose(t: number, neighbours: number[], tone: Float32Array, minContrast: number): boolean {
+  if (minContrast <= 0) return false;
+  for (const j of neighbours) if (Math.abs(tone[j] - t) < minContrast) return true; // NaN compares false
+  return false;
+}
+
+/**
+ * Base tone plus two octaves of simplex noise whose wavelength differs from grain to grain.
+ * The noise is smooth at the scale of a wavelength, so it is evaluated on a coarse grid over each
+ * grain's bounding box (4 nodes per base wavelength, the blur hides the rest) and interpolated
+ * bilinearly: several times fewer noise calls than per pixel, and no bleeding between grains.
+ */
+function paintTexture(value: Float32Array, ids: Uint16Array, tone: Float32Array, size: number,
+  p: SampledParams, rng: Rng): void {
+  const n = tone.length;
+  const noise = createNoise2D(rng.next);
+  const boxes = boundingBoxes(ids, n, size);
+  const amp = p.textureStrength;
+  let grid = new Float32Array(0);
+  for (let g = 0; g < n; g++) {
+    const fraction = Math.min(0.667, Math.max(0.2, p.textureWavelength * (0.75 + 0.5 * rng.next())));
+    const wavelength = fraction * p.grainDiameter;
+    const ox = rng.next() * 1000, oy = rng.next() * 1000;
+    const x0 = boxes[4 * g], y0 = boxes[4 * g + 1], x1 = boxes[4 * g + 2], y1 = boxes[4 * g + 3];
+    if (x1 < x0) continue; // grain squeezed out of the raster
+    const step = Math.max(1, wavelength / 4);
+    const cols = Math.floor((x1 - x0) / step) + 2, rows = Math.floor((y1 - y0) / step) + 2;
+    if (grid.length < cols * rows) grid = new Float32Array(cols * rows);
+    const k = 1 / wavelength;
+    for (let b = 0; b < rows; b++) {
+      for (let a = 0; a < cols; a++) {
+        const u = (x0 + a * step) * k + ox, v = (y0 + b * step) * k + oy;
+        grid[b * cols + a] = amp === 0 ? 0 : amp * (0.67 * noise(u, v) + 0.33 * noise(2 * u, 2 * v));
+      }
+    }
+    const base = tone[g], inv = 1 / step;
+    for (let y = y0; y <= y1; y++) {
+      const fy = (y - y0) * inv, b = Math.floor(fy), ty = fy - b;
+      const r0 = b * cols, r1 = r0 + cols;
+      for (let x = x0, i = y * size + x0; x <= x1; x++, i++) {
+        if (ids[i] !== g) continue;
+        const fx = (x - x0) * inv, a = Math.floor(fx), tx = fx - a;
+        const top = grid[r0 + a] + tx * (grid[r0 + a + 1] - grid[r0 + a]);
+        const bottom = grid[r1 + a] + tx * (grid[r1 + a + 1] - grid[r1 + a]);
+        value[i] = base + top + ty * (bottom - top);
+      }
+    }
+  }
+}
+
+/** Per grain: minX, minY, maxX, maxY of its pixels (max < min when it has none). */
+function boundingBoxes(ids: Uint16Array, n: number, size: number): Int32Array {
+  const boxes = new Int32Array(4 * n);
+  for (let g = 0; g < n; g++) boxes.set([size, size, -1, -1], 4 * g);
+  for (let y = 0, i = 0; y < size; y++) {
+    for (let x = 0; x < size; x++, i++) {
+      const o = 4 * ids[i];
+      if (x < boxes[o]) boxes[o] = x;
+      if (y < boxes[o + 1]) boxes[o + 1] = y;
+      if (x > boxes[o + 2]) boxes[o + 2] = x;
+      if (y > boxes[o + 3]) boxes[o + 3] = y;
+    }
+  }
+  return boxes;
+}

@@ -1,0 +1,79 @@
+/** The grain-micrograph parameter space and its presets. */
+import type { ParamSpec, Settings } from '../../params/space';
+
+export const GRAIN_PARAMS: readonly ParamSpec[] = [
+  { name: 'grainDiameter', label: 'Mean grain diameter', unit: 'px', distribution: 'loguniform', min: 6, max: 400, step: 1,
+    help: 'Equivalent-circle diameter of an average grain; the grain count follows from it and the image size.' },
+  { name: 'lloydIterations', label: 'Lloyd iterations', unit: '', distribution: 'int', min: 0, max: 10, step: 1,
+    help: '0 gives a plain Poisson–Voronoi structure; each iteration moves seeds to cell centroids, making grains more equal.' },
+  { name: 'splinePoints', label: 'Spline control points', unit: '', distribution: 'int', min: 0, max: 6, step: 1,
+    help: 'Interior control points per boundary; each boundary is a cubic spline through them (0 = straight).' },
+  { name: 'boundaryWaviness', label: 'Boundary waviness', unit: '× edge length', distribution: 'uniform', min: 0, max: 0.3, step: 0.01,
+    help: 'How far control points are displaced sideways, as a fraction of the boundary length.' },
+  { name: 'meanIntensity', label: 'Mean grain intensity', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01,
+    help: 'Average grey level of grains (0 black, 1 white).' },
+  { name: 'grainContrast', label: 'Grain contrast', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01,
+    help: 'Spread of grain base intensities around the mean (full width).' },
+  { name: 'minNeighbourContrast', label: 'Minimum neighbour contrast', unit: '', distribution: 'uniform', min: 0, max: 0.5, step: 0.01,
+    help: 'Neighbouring grains differ in intensity by at least this much where the spread allows it.' },
+  { name: 'textureStrength', label: 'Texture strength', unit: '', distribution: 'uniform', min: 0, max: 0.5, step: 0.01,
+    help: 'Amplitude of the per-grain gradient-noise texture.' },
+  { name: 'textureWavelength', label: 'Texture wavelength', unit: '× grain diameter', distribution: 'uniform', min: 0.2, max: 0.667, step: 0.01,
+    help: 'Wavelength of the per-grain texture relative to the grain diameter (the paper used 1/5 to 2/3).' },
+  { name: 'lineDarkness', label: 'Boundary line darkness', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01,
+    help: 'How much a boundary line darkens the image (0 = no drawn line, 1 = black).' },
+  { name: 'lineWidth', label: 'Boundary line width', unit: 'px', distribution: 'uniform', min: 0, max: 8, step: 0.1,
+    help: 'Width of the drawn boundary line.' },
+  { name: 'maskWidth', label: 'Label boundary width', unit: 'px', distribution: 'uniform', min: 1, max: 9, step: 0.1,
+    help: 'Width of the boundary in the label mask, independent of the drawn line.' },
+  { name: 'illumination', label: 'Illumination gradient', unit: '', distribution: 'uniform', min: 0, max: 0.6, step: 0.01,
+    help: 'Strength of a slow brightness ramp across the image, in a random direction.' },
+  { name: 'noiseSigma', label: 'White noise', unit: '', distribution: 'uniform', min: 0, max: 0.3, step: 0.005,
+    help: 'Standard deviation of per-pixel Gaussian noise (image range 0 to 1).' },
+  { name: 'blurSigma', label: 'Blur sigma', unit: 'px', distribution: 'uniform', min: 0, max: 4, step: 0.05,
+    help: 'Standard deviation of the Gaussian blur applied last.' },
+];
+
+export interface Preset {
+  id: string;
+  label: string;
+  description: string;
+  settings: Settings;
+}
+
+const r = (lo: number, hi = lo) => ({ lo, hi });
+
+export const GRAIN_PRESETS: readonly Preset[] = [
+  {
+    id: 'etched-lines',
+    label: 'Etched lines',
+    description: 'Bright grains of similar tone separated by dark etched boundary lines (e.g. optical steel).',
+    settings: {
+      grainDiameter: r(24, 64), lloydIterations: r(1, 3), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.12),
+      meanIntensity: r(0.65, 0.85), grainContrast: r(0.05, 0.2), minNeighbourContrast: r(0),
+      textureStrength: r(0.02, 0.08), textureWavelength: r(0.2, 0.667),
+      lineDarkness: r(0.5, 0.9), lineWidth: r(1.5, 3.5), maskWidth: r(3),
+      illumination: r(0, 0.25), noiseSigma: r(0.01, 0.05), blurSigma: r(0.5, 1.5),
+    },
+  },
+  {
+    id: 'tint-etched',
+    label: 'Tint etched',
+    description: 'Grains told apart by tone and texture; boundaries faint or absent (e.g. colour-etched steels).',
+    settings: {
+      grainDiameter: r(20, 60), lloydIterations: r(0, 2), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.15),
+      meanIntensity: r(0.35, 0.6), grainContrast: r(0.4, 0.8), minNeighbourContrast: r(0.08, 0.15),
+      textureStrength: r(0.03, 0.12), textureWavelength: r(0.2, 0.667),
+      lineDarkness: r(0, 0.25), lineWidth: r(0.5, 1.5), maskWidth: r(3),
+      illumination: r(0, 0.3), noiseSigma: r(0.01, 0.04), blurSigma: r(0.8, 2),
+    },
+  },
+];
+
+export const DEFAULT_PRESET = GRAIN_PRESETS[0];
+
+export function presetById(id: string): Preset {
+  const preset = GRAIN_PRESETS.find((p) => p.id === id);
+  if (!preset) throw new Error(`Unknown preset "${id}". Choose one of: ${GRAIN_PRESETS.map((p) => p.id).join(', ')}.`);
+  return preset;
+}

@@ -1,0 +1,110 @@
+/** Rasterising polygons and polylines onto square pixel grids (pixel centres at x + 0.5). */
+
+export const UNFILLED = 0xffff;
+
+/**
+ * Paints polygon k with value k (even–odd rule, pixel centres, half-open spans), so polygons that
+ * tile the plane give every pixel exactly one owner. Pixels no polygon reached (slivers where two
+ * curved edges cross) take the owner of their nearest filled neighbour along the row.
+ */
+export function fillPolygons(polygons: readonly Float64Array[], size: number): Uint16Array {
+  const ids = new Uint16Array(size * size).fill(UNFILLED);
+  let keys = new Float64Array(1024);
+  polygons.forEach((poly, id) => {
+    const m = poly.length / 2;
+    if (m < 3) return;
+    // Every edge crossing of a row centre, keyed row-major so one numeric sort orders them.
+    let count = 0;
+    let px = poly[2 * m - 2], py = poly[2 * m - 1];
+    for (let k = 0; k < m; k++) {
+      const qx = poly[2 * k], qy = poly[2 * k + 1];
+      const first = Math.max(0, Math.ceil(Math.min(py, qy) - 0.5));
+      const last = Math.min(size, Math.ceil(Math.max(py, qy) - 0.5)); // rows whose centre lies in [min, max)
+      for (let y = first; y < last; y++) {
+        const x = px + ((y + 0.5 - py) * (qx - px)) / (qy - py);
+        if (count === keys.length) keys = growFloat64(keys);
+        keys[count++] = y * CROSSING_ROW + Math.min(CROSSING_ROW - 1, Math.max(0, x + CROSSING_PAD));
+      }
+      px = qx;
+      py = qy;
+    }
+    const sorted = keys.subarray(0, count).sort();
+    for (let c = 0; c + 1 < count; c += 2) {
+      const y = Math.floor(sorted[c] / CROSSING_ROW);
+      const x0 = sorted[c] - y * CROSSING_ROW - CROSSING_PAD;
+      const x1 = sorted[c + 1] - y * CROSSING_ROW - CROSSING_PAD;
+      const from = Math.max(0, Math.ceil(x0 - 0.5));
+      const to = Math.min(size, Math.ceil(x1 - 0.5));
+      if (to > from) ids.fill(id, y * size + from, y * size + to);
+    }
+  });
+  fillGaps(ids, size);
+  return ids;
+}
+
+/** Crossing keys are row × CROSSING_ROW + x + CROSSING_PAD: room for x from −2048 to 6143. */
+const CROSSING_ROW = 8192;
+const CROSSING_PAD = 2048;
+
+function growFloat64(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+function fillGaps(ids: Uint16Array, size: number) {
+  for (let pass = 0; pass < 4; pass++) {
+    let missing = 0;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] !== UNFILLED) continue;
+      const x = i % size;
+      if (x > 0 && ids[i - 1] !== UNFILLED) ids[i] = ids[i - 1];
+      else if (i >= size && ids[i - size] !== UNFILLED) ids[i] = ids[i - size];
+      else missing++;
+    }
+    for (let i = ids.length - 1; i >= 0; i--) {
+      if (ids[i] !== UNFILLED) continue;
+      const x = i % size;
+      if (x < size - 1 && ids[i + 1] !== UNFILLED) ids[i] = ids[i + 1];
+      else if (i + size < ids.length && ids[i + size] !== UNFILLED) ids[i] = ids[i + size];
+    }
+    if (missing === 0) break;
+  }
+}
+
+/**
+ * Distance from each pixel centre to the nearest polyline, exact within `reach` px and Infinity
+ * beyond. Only the band around each segment is visited, so the cost follows the boundary length.
+ */
+export function distanceToPolylines(lines: readonly Float64Array[], size: number, reach: number): Float32Array {
+  const dist2 = new Float32Array(size * size).fill(Infinity);
+  for (const line of lines) {
+    const m = line.length / 2;
+    for (let k = 0; k + 1 < m; k++) {
+      const ax = line[2 * k], ay = line[2 * k + 1];
+      const bx = line[2 * k + 2], by = line[2 * k + 3];
+      const dx = bx - ax, dy = by - ay;
+      const len2 = dx * dx + dy * dy;
+      const inv = len2 > 0 ? 1 / len2 : 0;
+      const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - reach));
+      const x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + reach));
+      const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach));
+      const y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by) + reach));
+      for (let y = y0; y <= y1; y++) {
+        const py = y + 0.5 - ay;
+        const row = y * size;
+        for (let x = x0; x <= x1; x++) {
+          const px = x + 0.5 - ax;
+          let t = (px * dx + py * dy) * inv;
+          t = t < 0 ? 0 : t > 1 ? 1 : t;
+          const ex = px - t * dx, ey = py - t * dy;
+          const d2 = ex * ex + ey * ey;
+          if (d2 < dist2[row + x]) dist2[row + x] = d2;
+        }
+      }
+    }
+  }
+  const limit = reach * reach;
+  for (let i = 0; i < dist2.length; i++) dist2[i] = dist2[i] <= limit ? Math.sqrt(dist2[i]) : Infinity;
+  return dist2;
+}
