@@ -40,6 +40,21 @@ export class ParamError extends Error {
 
 const fmt = (x: number) => String(Number(x.toPrecision(6)));
 
+/** What is wrong with one parameter's range, in words naming the field and its allowed range. */
+export function rangeError(spec: ParamSpec, range: Range | undefined): string | undefined {
+  const allowed = `${fmt(spec.min)} to ${fmt(spec.max)}${spec.unit ? ' ' + spec.unit : ''}`;
+  const field = `${spec.label} (${spec.name})`;
+  if (!range) return `${field} is missing; give a value from ${allowed}.`;
+  for (const end of [range.lo, range.hi]) {
+    if (typeof end !== 'number' || !Number.isFinite(end)) return `${field} must be a number from ${allowed}.`;
+    if (end < spec.min || end > spec.max) return `${field} is ${fmt(end)}, outside the allowed range ${allowed}.`;
+    if (spec.distribution === 'int' && !Number.isInteger(end)) return `${field} must be a whole number from ${allowed}.`;
+  }
+  if (range.lo > range.hi) return `${field}: the lower end ${fmt(range.lo)} is above the upper end ${fmt(range.hi)}.`;
+  if (spec.distribution === 'loguniform' && range.lo <= 0) return `${field} is sampled on a log scale; its range must be above 0.`;
+  return undefined;
+}
+
 /** Throws a ParamError naming the field and its allowed range for the first bad setting. */
 export function validateSettings(specs: readonly ParamSpec[], settings: Settings): void {
   const known = new Set(specs.map((s) => s.name));
@@ -49,26 +64,8 @@ export function validateSettings(specs: readonly ParamSpec[], settings: Settings
     }
   }
   for (const spec of specs) {
-    const range = settings[spec.name];
-    const allowed = `${fmt(spec.min)} to ${fmt(spec.max)}${spec.unit ? ' ' + spec.unit : ''}`;
-    if (!range) throw new ParamError(spec.name, `${spec.label} (${spec.name}) is missing; give a value from ${allowed}.`);
-    for (const end of [range.lo, range.hi]) {
-      if (typeof end !== 'number' || !Number.isFinite(end)) {
-        throw new ParamError(spec.name, `${spec.label} (${spec.name}) must be a number from ${allowed}.`);
-      }
-      if (end < spec.min || end > spec.max) {
-        throw new ParamError(spec.name, `${spec.label} (${spec.name}) is ${fmt(end)}, outside the allowed range ${allowed}.`);
-      }
-      if (spec.distribution === 'int' && !Number.isInteger(end)) {
-        throw new ParamError(spec.name, `${spec.label} (${spec.name}) must be a whole number from ${allowed}.`);
-      }
-    }
-    if (range.lo > range.hi) {
-      throw new ParamError(spec.name, `${spec.label} (${spec.name}): the lower end ${fmt(range.lo)} is above the upper end ${fmt(range.hi)}.`);
-    }
-    if (spec.distribution === 'loguniform' && range.lo <= 0) {
-      throw new ParamError(spec.name, `${spec.label} (${spec.name}) is sampled on a log scale; its range must be above 0.`);
-    }
+    const message = rangeError(spec, settings[spec.name]);
+    if (message) throw new ParamError(spec.name, message);
   }
 }
 

@@ -46,7 +46,7 @@ export function fillPolygons(polygons: readonly Float64Array[], size: number): U
 const CROSSING_ROW = 8192;
 const CROSSING_PAD = 2048;
 
-function growFloat64(a: Float64Array): Float64Array {
+function growFloat64(a: Float64Array): Float64Array<ArrayBuffer> {
   const b = new Float64Array(a.length * 2);
   b.set(a);
   return b;

@@ -1,0 +1,105 @@
+/**
+ * Generating a dataset into IndexedDB: the worker pool makes samples, this stores them in
+ * batches, keeps the dataset record's counters current, and reports progress. Samples depend
+ * only on (recipe, index), so an interrupted dataset is resumed by making the missing indices.
+ */
+import { datasetFingerprint } from '../lib/synth/dataset';
+import { validateRecipe, type GrainRecipe } from '../lib/synth/grains/index';
+import {
+  getDataset, putDataset, putSamples, StorageFullError,
+  type DatasetRecord, type Db, type SampleRecord,
+} from '../lib/data/db';
+import { CancelledError, type SynthPool } from './synthPool';
+
+export interface Progress {
+  done: number;
+  total: number;
+  perSecond: number;
+  etaSeconds: number;
+}
+
+export interface JobOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Called with a snapshot of the dataset record whenever more samples are stored. */
+  onStored?: (dataset: DatasetRecord) => void;
+}
+
+const BATCH = 16;
+
+export async function createDataset(db: Db, pool: SynthPool, recipe: GrainRecipe, name: string,
+  options: JobOptions = {}): Promise<DatasetRecord> {
+  validateRecipe(recipe);
+  const dataset: DatasetRecord = {
+    id: crypto.randomUUID(), name: name.trim() || 'Untitled dataset', kind: 'grains', recipe,
+    createdAt: Date.now(), stored: 0, bytes: 0, status: 'generating', hashes: [],
+  };
+  await putDataset(db, dataset);
+  return fill(db, pool, dataset, Array.from({ length: recipe.count }, (_, i) => i), options);
+}
+
+/** Makes the samples a cancelled or interrupted dataset lacks. */
+export async function resumeDataset(db: Db, pool: SynthPool, id: string, options: JobOptions = {}): Promise<DatasetRecord> {
+  const dataset = await getDataset(db, id);
+  if (!dataset) throw new Error('That dataset no longer exists.');
+  const have = new Set((await db.getAllKeys('samples', IDBKeyRange.bound([id, 0], [id, Infinity]))).map((k) => k[1]));
+  const missing = Array.from({ length: dataset.recipe.count }, (_, i) => i).filter((i) => !have.has(i));
+  return fill(db, pool, { ...dataset, stored: have.size, status: 'generating', note: undefined }, missing, options);
+}
+
+/** On start-up: a dataset still marked as generating was cut off by a reload or a crash. */
+export async function markInterrupted(db: Db, datasets: DatasetRecord[]): Promise<void> {
+  for (const d of datasets.filter((d) => d.status === 'generating')) {
+    d.status = 'incomplete';
+    d.note = `Interrupted (page closed or reloaded) after ${d.stored} of ${d.recipe.count} samples; resume to finish it.`;
+    await putDataset(db, d);
+  }
+}
+
+async function fill(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: number[], options: JobOptions): Promise<DatasetRecord> {
+  await putDataset(db, dataset);
+  options.onStored?.({ ...dataset });
+  const started = performance.now();
+  let made = 0;
+  let batch: SampleRecord[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const records = batch;
+    batch = [];
+    await putSamples(db, records);
+    dataset.stored += records.length;
+    for (const r of records) {
+      dataset.bytes += r.image.byteLength + r.mask.byteLength;
+      dataset.hashes[r.index] = r.hash;
+    }
+    await putDataset(db, dataset);
+    options.onStored?.({ ...dataset });
+  };
+  try {
+    await pool.run(dataset.recipe, indices, async (sample) => {
+      batch.push({ datasetId: dataset.id, ...sample });
+      made++;
+      const seconds = (performance.now() - started) / 1000;
+      const perSecond = made / Math.max(seconds, 1e-3);
+      options.onProgress?.({ done: made, total: indices.length, perSecond, etaSeconds: (indices.length - made) / perSecond });
+      if (batch.length >= BATCH) await flush();
+    }, options.signal);
+    await flush();
+    dataset.status = 'complete';
+    dataset.fingerprint = datasetFingerprint(dataset.hashes);
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      await flush().catch(() => undefined); // keep what was finished before the cancel
+      dataset.status = 'cancelled';
+      dataset.note = `Cancelled after ${dataset.stored} of ${dataset.recipe.count} samples; resume to finish it.`;
+    } else {
+      dataset.status = 'incomplete';
+      dataset.note = e instanceof StorageFullError ? e.message : `Stopped: ${(e as Error).message}`;
+    }
+    await putDataset(db, dataset).catch(() => undefined); // a full disk may refuse even this; the samples stay
+    if (!(e instanceof CancelledError)) throw e;
+  }
+  await putDataset(db, dataset);
+  options.onStored?.({ ...dataset });
+  return dataset;
+}

@@ -1,0 +1,82 @@
+/**
+ * A pool of synthesis workers (hardware concurrency − 1, at least 1; the UI thread keeps a core).
+ * Workers start lazily; cancelling terminates them so work stops at once, and the next job
+ * starts fresh ones. Each worker keeps two requests in flight so it never waits on a round trip.
+ */
+import type { GrainRecipe } from '../lib/synth/grains/index';
+import type { SynthReply, SynthRequest, SynthSample } from '../workers/protocol';
+
+export function defaultPoolSize(): number {
+  return Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
+}
+
+export const createSynthWorker = () =>
+  new Worker(new URL('../workers/synth.worker.ts', import.meta.url), { type: 'module', name: 'synth' });
+
+export class CancelledError extends Error {
+  constructor() {
+    super('Cancelled.');
+    this.name = 'CancelledError';
+  }
+}
+
+const IN_FLIGHT_PER_WORKER = 2;
+
+export class SynthPool {
+  private workers: Worker[] = [];
+
+  constructor(readonly size = defaultPoolSize()) {}
+
+  /**
+   * Makes every index in `indices` and hands each sample to `onSample` (awaited, so a slow
+   * consumer such as storage slows the workers instead of piling samples up in memory).
+   */
+  run(recipe: GrainRecipe, indices: readonly number[], onSample: (s: SynthSample) => void | Promise<void>,
+    signal?: AbortSignal): Promise<void> {
+    if (this.workers.length === 0) this.workers = Array.from({ length: this.size }, createSynthWorker);
+    return new Promise<void>((resolve, reject) => {
+      let next = 0, finished = 0, nextId = 0, failed = false;
+      const done = (error?: Error) => {
+        if (failed) return;
+        failed = error !== undefined;
+        for (const w of this.workers) w.onmessage = w.onerror = null;
+        signal?.removeEventListener('abort', abort);
+        if (error) {
+          this.terminate();
+          reject(error);
+        } else resolve();
+      };
+      const abort = () => done(new CancelledError());
+      if (signal?.aborted) return abort();
+      signal?.addEventListener('abort', abort);
+      if (indices.length === 0) return done();
+
+      const send = (worker: Worker) => {
+        if (next >= indices.length) return;
+        const request: SynthRequest = { id: nextId++, recipe, index: indices[next++] };
+        worker.postMessage(request);
+      };
+      for (const worker of this.workers) {
+        worker.onmessage = async (event: MessageEvent<SynthReply>) => {
+          const reply = event.data;
+          if (!reply.ok) return done(new Error(`Generating a sample failed: ${reply.message}`));
+          try {
+            await onSample(reply.sample);
+          } catch (e) {
+            return done(e instanceof Error ? e : new Error(String(e)));
+          }
+          if (failed || signal?.aborted) return;
+          if (++finished === indices.length) return done();
+          send(worker);
+        };
+        worker.onerror = (event) => done(new Error(`A generator worker crashed: ${event.message || 'unknown error'}`));
+        for (let k = 0; k < IN_FLIGHT_PER_WORKER; k++) send(worker);
+      }
+    });
+  }
+
+  terminate(): void {
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+  }
+}

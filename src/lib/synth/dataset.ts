@@ -1,0 +1,43 @@
+/** Dataset-level helpers shared by the CLI and the browser: shards and fingerprints. */
+
+export interface Shard {
+  /** 1-based, as cluster job arrays count. */
+  index: number;
+  total: number;
+}
+
+/** Parses "I/N" (1 ≤ I ≤ N) or throws a message saying what is expected. */
+export function parseShard(text: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = match ? Number(match[1]) : NaN, total = match ? Number(match[2]) : NaN;
+  if (!match || total < 1 || index < 1 || index > total) {
+    throw new RangeError(`--shard must look like I/N with 1 ≤ I ≤ N (e.g. 3/8); got "${text}".`);
+  }
+  return { index, total };
+}
+
+/** The contiguous block of sample indices [start, end) that shard I of N makes. */
+export function shardRange(count: number, shard: Shard = { index: 1, total: 1 }): [number, number] {
+  return [Math.floor((count * (shard.index - 1)) / shard.total), Math.floor((count * shard.index) / shard.total)];
+}
+
+/** FNV-1a, 32 bit, continued from `hash` over every byte given. */
+export function fnv1a(bytes: Uint8Array, hash = 0x811c9dc5): number {
+  let h = hash;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** A sample's fingerprint covers its image and its label. */
+export function sampleHash(image: Uint8Array, label: Uint8Array): number {
+  return fnv1a(label, fnv1a(image));
+}
+
+/** A dataset's fingerprint: its sample hashes in index order. Same recipe → same fingerprint. */
+export function datasetFingerprint(sampleHashes: readonly number[]): string {
+  let h = 0x811c9dc5;
+  for (const s of sampleHashes) {
+    for (let b = 0; b < 4; b++) h = Math.imul(h ^ ((s >>> (8 * b)) & 255), 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}

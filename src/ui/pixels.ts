@@ -1,0 +1,27 @@
+/** Turns grey uint8 samples into canvas pixels, with the label optionally tinted on top. */
+export function toImageData(image: Uint8Array, size: number, mask?: Uint8Array): ImageData {
+  const rgba = new Uint8ClampedArray(size * size * 4);
+  for (let i = 0; i < image.length; i++) {
+    const v = image[i];
+    const o = 4 * i;
+    if (mask && mask[i] > 127) {
+      rgba[o] = 255;
+      rgba[o + 1] = v >> 2;
+      rgba[o + 2] = v >> 2;
+    } else {
+      rgba[o] = rgba[o + 1] = rgba[o + 2] = v;
+    }
+    rgba[o + 3] = 255;
+  }
+  return new ImageData(rgba, size, size);
+}
+
+/** Draws a square sample into `canvas`, scaled to the canvas' own size. */
+export function drawSample(canvas: HTMLCanvasElement, image: Uint8Array, size: number, mask?: Uint8Array): void {
+  const full = new OffscreenCanvas(size, size);
+  full.getContext('2d')!.putImageData(toImageData(image, size, mask), 0, 0);
+  const ctx = canvas.getContext('2d')!;
+  ctx.imageSmoothingEnabled = canvas.width < size;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(full, 0, 0, canvas.width, canvas.height);
+}
