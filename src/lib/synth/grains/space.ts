@@ -49,11 +49,11 @@ export const GRAIN_PRESETS: readonly Preset[] = [
     label: 'Etched lines',
     description: 'Bright grains of similar tone separated by dark etched boundary lines (e.g. optical steel).',
     settings: {
-      grainDiameter: r(24, 64), lloydIterations: r(1, 3), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.12),
-      meanIntensity: r(0.65, 0.85), grainContrast: r(0.05, 0.2), minNeighbourContrast: r(0),
-      textureStrength: r(0.02, 0.08), textureWavelength: r(0.2, 0.667),
-      lineDarkness: r(0.5, 0.9), lineWidth: r(1.5, 3.5), maskWidth: r(3),
-      illumination: r(0, 0.25), noiseSigma: r(0.01, 0.05), blurSigma: r(0.5, 1.5),
+      grainDiameter: r(30, 100), lloydIterations: r(1, 3), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.12),
+      meanIntensity: r(0.78, 0.92), grainContrast: r(0.03, 0.12), minNeighbourContrast: r(0),
+      textureStrength: r(0.01, 0.05), textureWavelength: r(0.2, 0.667),
+      lineDarkness: r(0.55, 0.9), lineWidth: r(1, 2.5), maskWidth: r(3),
+      illumination: r(0, 0.2), noiseSigma: r(0.01, 0.04), blurSigma: r(0.4, 1.2),
     },
   },
   {
@@ -61,11 +61,11 @@ export const GRAIN_PRESETS: readonly Preset[] = [
     label: 'Tint etched',
     description: 'Grains told apart by tone and texture; boundaries faint or absent (e.g. colour-etched steels).',
     settings: {
-      grainDiameter: r(20, 60), lloydIterations: r(0, 2), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.15),
-      meanIntensity: r(0.35, 0.6), grainContrast: r(0.4, 0.8), minNeighbourContrast: r(0.08, 0.15),
-      textureStrength: r(0.03, 0.12), textureWavelength: r(0.2, 0.667),
-      lineDarkness: r(0, 0.25), lineWidth: r(0.5, 1.5), maskWidth: r(3),
-      illumination: r(0, 0.3), noiseSigma: r(0.01, 0.04), blurSigma: r(0.8, 2),
+      grainDiameter: r(30, 100), lloydIterations: r(0, 2), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.15),
+      meanIntensity: r(0.4, 0.65), grainContrast: r(0.3, 0.6), minNeighbourContrast: r(0.08, 0.12),
+      textureStrength: r(0.04, 0.12), textureWavelength: r(0.2, 0.667),
+      lineDarkness: r(0, 0.15), lineWidth: r(0.5, 1.5), maskWidth: r(3),
+      illumination: r(0, 0.3), noiseSigma: r(0.01, 0.04), blurSigma: r(1, 2.5),
     },
   },
 ];
