@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decode } from 'fast-png';
+import { parseShard, shardRange } from '../../src/lib/synth/dataset';
+import { generateGrainSample } from '../../src/lib/synth/grains/index';
+import { recipe } from './helpers';
+
+describe('shards', () => {
+  it('split any count into disjoint blocks that cover it', () => {
+    for (const count of [1, 7, 100, 1001]) for (const total of [1, 2, 3, 8, 13]) {
+      const seen: number[] = [];
+      for (let index = 1; index <= total; index++) {
+        const [a, b] = shardRange(count, { index, total });
+        for (let i = a; i < b; i++) seen.push(i);
+      }
+      expect(seen).toEqual(Array.from({ length: count }, (_, i) => i));
+    }
+  });
+
+  it('rejects malformed shard specs with the expected form', () => {
+    for (const bad of ['0/3', '4/3', '1-3', 'x']) expect(() => parseShard(bad)).toThrow('--shard must look like I/N');
+  });
+});
+
+describe('npm run generate', () => {
+  const cli = (args: string[]) => execFileSync('npx', ['tsx', 'cli/generate.ts', ...args], { encoding: 'utf8' });
+
+  it('writes images, masks and params.jsonl, and shards union to the unsharded set byte for byte', () => {
+    const base = mkdtempSync(join(tmpdir(), 'synthscope-'));
+    const common = ['--kind', 'grains', '--count', '7', '--size', '64', '--seed', '5'];
+    cli([...common, '--out', join(base, 'whole')]);
+    for (const shard of ['1/3', '2/3', '3/3']) cli([...common, '--out', join(base, 'sharded'), '--shard', shard]);
+
+    const names = readdirSync(join(base, 'whole', 'images'));
+    expect(names).toHaveLength(7);
+    expect(readdirSync(join(base, 'sharded', 'images'))).toEqual(names);
+    for (const folder of ['images', 'masks']) for (const name of names) {
+      expect(readFileSync(join(base, 'sharded', folder, name)).equals(readFileSync(join(base, 'whole', folder, name)))).toBe(true);
+    }
+    const shardLines = readdirSync(join(base, 'sharded')).filter((f) => f.startsWith('params.shard-')).sort()
+      .map((f) => readFileSync(join(base, 'sharded', f), 'utf8')).join('');
+    expect(shardLines).toBe(readFileSync(join(base, 'whole', 'params.jsonl'), 'utf8'));
+
+    // The files hold what the generator makes, and params.jsonl holds every value.
+    const r = recipe({ size: 64, count: 7, seed: 5 });
+    const sample = generateGrainSample(r, 2);
+    const png = decode(readFileSync(join(base, 'whole', 'images', `${sample.name}.png`)));
+    expect(Buffer.from(png.data as Uint8Array).equals(Buffer.from(sample.image))).toBe(true);
+    const line = JSON.parse(readFileSync(join(base, 'whole', 'params.jsonl'), 'utf8').split('\n')[2]);
+    expect(line).toEqual({ name: sample.name, seed: sample.seed, ...sample.params });
+  });
+
+  it('exits with a message naming the bad field', () => {
+    expect(() => cli(['--kind', 'grains', '--count', '2', '--size', '5000', '--out', '/tmp/x'])).toThrow(/Image size must be a whole number of pixels from 64 to 1024/);
+  });
+});
