@@ -1,9 +1,9 @@
 /** Image filters on float images in row-major order. */
 
 /**
- * Gaussian blur in place, edges clamped. Small sigmas use the exact separable kernel; from
- * sigma 1.5 on (where boxes are within 10 % of the sigma), three box passes per axis with widths chosen to match the Gaussian's variance
- * (Kovesi's "boxes for Gauss"): the cost no longer grows with sigma, ~4× faster at sigma 2.
+ * Gaussian blur in place, edges clamped. Below sigma 1.5 the exact separable kernel; from 1.5 on
+ * (where boxes come within 10 % of the sigma) three running-sum box passes per axis whose widths
+ * match the Gaussian's variance (Kovesi's "boxes for Gauss"), so the cost no longer grows with sigma.
  */
 export function gaussianBlur(image: Float32Array, size: number, sigma: number): void {
   if (sigma < 0.2) return;

@@ -1,0 +1,58 @@
+/**
+ * npm run bench: one JSON line per figure, medians over repeated runs.
+ *   grains256.node, grains512.node — one thread in Node, per-image times after warm-up.
+ *   grains512.workers — the browser's worker pool driven through the UI, storage included.
+ */
+import { chromium } from '@playwright/test';
+import { preview } from 'vite';
+import { generateGrainSample, type GrainRecipe } from '../src/lib/synth/grains/index';
+import { DEFAULT_PRESET } from '../src/lib/synth/grains/space';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+function benchNode(size: number, images: number) {
+  const recipe: GrainRecipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size, count: images, seed: 1 };
+  for (let i = 0; i < 5; i++) generateGrainSample(recipe, 10_000 + i); // warm-up (JIT)
+  const ms: number[] = [];
+  for (let i = 0; i < images; i++) {
+    const t = performance.now();
+    generateGrainSample(recipe, i);
+    ms.push(performance.now() - t);
+  }
+  const m = median(ms);
+  console.log(JSON.stringify({ name: `grains${size}.node`, images_per_s: +(1000 / m).toFixed(1), median_ms: +m.toFixed(2), images, preset: DEFAULT_PRESET.id, threads: 1 }));
+}
+
+async function benchWorkers(size: number, count: number, repeats: number) {
+  const server = await preview({ preview: { port: 4391, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
+  const url = server.resolvedUrls!.local[0];
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update'],
+  });
+  try {
+    const rates: number[] = [];
+    let workers = 0;
+    for (let r = 0; r < repeats; r++) {
+      const page = await browser.newPage();
+      await page.goto(url);
+      workers = await page.evaluate(() => Math.max(1, navigator.hardwareConcurrency - 1));
+      await page.getByLabel('Size (px)').fill(String(size));
+      await page.getByLabel('Count').fill(String(count));
+      await page.getByLabel('Seed').fill(String(r + 1));
+      const t = performance.now();
+      await page.getByRole('button', { name: 'Generate dataset' }).click();
+      await page.getByTestId('dataset-status').filter({ hasText: `${count} of ${count} stored, complete` }).waitFor({ timeout: 600_000 });
+      rates.push(count / ((performance.now() - t) / 1000));
+      await page.close();
+    }
+    console.log(JSON.stringify({ name: `grains${size}.workers`, images_per_s: +median(rates).toFixed(1), runs: rates.map((x) => +x.toFixed(1)), images: count, workers, includes: 'generation, transfer, IndexedDB storage, gallery' }));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+benchNode(256, 60);
+benchNode(512, 40);
+await benchWorkers(512, 60, 3);
