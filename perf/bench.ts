@@ -2,6 +2,7 @@
  * npm run bench: one JSON line per figure, medians over repeated runs.
  *   grains256.node, grains512.node — one thread in Node, per-image times after warm-up.
  *   grains512.workers — the browser's worker pool driven through the UI, storage included.
+ * `npm run bench -- FILTER` runs only the figures whose name contains FILTER.
  */
 import { chromium } from '@playwright/test';
 import { preview } from 'vite';
@@ -53,6 +54,8 @@ async function benchWorkers(size: number, count: number, repeats: number) {
   }
 }
 
-benchNode(256, 60);
-benchNode(512, 40);
-await benchWorkers(512, 60, 3);
+// `npm run bench -- node` runs only the figures whose name contains "node".
+const only = process.argv[2] ?? '';
+if ('grains256.node'.includes(only)) benchNode(256, 60);
+if ('grains512.node'.includes(only)) benchNode(512, 40);
+if ('grains512.workers'.includes(only)) await benchWorkers(512, 60, 3);

@@ -20,8 +20,9 @@ export function gaussianBlur(image: Float32Array, size: number, sigma: number): 
   }
 }
 
+/** Radius 2.5 sigma: the tail beyond holds about 1 % of the weight, and 1/6 fewer taps than 3 sigma. */
 function gaussianKernel(sigma: number): Float32Array {
-  const radius = Math.ceil(3 * sigma);
+  const radius = Math.ceil(2.5 * sigma);
   const kernel = new Float32Array(2 * radius + 1);
   let sum = 0;
   for (let k = -radius; k <= radius; k++) sum += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigma * sigma));

@@ -53,6 +53,7 @@ function growFloat64(a: Float64Array): Float64Array<ArrayBuffer> {
 }
 
 function fillGaps(ids: Uint16Array, size: number) {
+  if (ids.indexOf(UNFILLED) < 0) return; // the usual case; indexOf is native and fast
   for (let pass = 0; pass < 4; pass++) {
     let missing = 0;
     for (let i = 0; i < ids.length; i++) {
@@ -90,10 +91,22 @@ export function distanceToPolylines(lines: readonly Float64Array[], size: number
       const x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + reach));
       const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach));
       const y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by) + reach));
+      // Only pixels whose centre is within `reach` of the segment's line can be within reach of the
+      // segment: per row, that is an x-interval, which saves most of the box for slanted segments.
+      const length = Math.sqrt(len2);
+      const slant = length > 0 ? Math.abs(dy) / length : 0; // |sin| of the segment's angle
       for (let y = y0; y <= y1; y++) {
         const py = y + 0.5 - ay;
         const row = y * size;
-        for (let x = x0; x <= x1; x++) {
+        let from = x0, to = x1;
+        if (slant > 0.2) {
+          // On this row the line is at x = ax + dx/dy * py; |x - xLine| * slant <= reach.
+          const xLine = ax + (dx / dy) * py - 0.5;
+          const halfWidth = reach / slant;
+          from = Math.max(x0, Math.floor(xLine - halfWidth));
+          to = Math.min(x1, Math.ceil(xLine + halfWidth));
+        }
+        for (let x = from; x <= to; x++) {
           const px = x + 0.5 - ax;
           let t = (px * dx + py * dy) * inv;
           t = t < 0 ? 0 : t > 1 ? 1 : t;

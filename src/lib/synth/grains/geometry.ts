@@ -119,7 +119,8 @@ function appendAllButLast(out: number[], line: Float64Array, reversed: boolean) 
 
 /**
  * Uniform Catmull–Rom spline (a cubic through every control point) from a to b through
- * `count` interior points displaced sideways by up to ±waviness × length. Flattened every ~1.5 px.
+ * `count` interior points displaced sideways by up to ±waviness × length. Flattened every ~2.5 px
+ * (chords that short stay within a tenth of a pixel of these gentle curves).
  */
 export function splineThrough(ax: number, ay: number, bx: number, by: number, count: number,
   waviness: number, rng: Rng): Float64Array {
@@ -141,7 +142,7 @@ export function splineThrough(ax: number, ay: number, bx: number, by: number, co
     k < 0 ? 2 * arr[0] - arr[1] : k > last ? 2 * arr[last] - arr[last - 1] : arr[k];
   const out: number[] = [ax, ay];
   for (let s = 0; s < last; s++) {
-    const steps = Math.max(1, Math.ceil(Math.hypot(cx[s + 1] - cx[s], cy[s + 1] - cy[s]) / 1.5));
+    const steps = Math.max(1, Math.ceil(Math.hypot(cx[s + 1] - cx[s], cy[s + 1] - cy[s]) / 2.5));
     for (let q = 1; q <= steps; q++) {
       const t = q / steps;
       out.push(catmullRom(at(cx, s - 1), cx[s], cx[s + 1], at(cx, s + 2), t),
