@@ -44,7 +44,7 @@ describe('Gaussian blur', () => {
 
   it('spreads an impulse with the requested sigma and keeps its mass', () => {
     for (const sigma of [0.6, 1.5, 3]) {
-      const size = 64, image = new Float32Array(size * size);
+      const size = 64, image = new Float64Array(size * size);
       image[32 * size + 32] = 1;
       gaussianBlur(image, size, sigma);
       let mass = 0, second = 0;

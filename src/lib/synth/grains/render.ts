@@ -37,7 +37,7 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const distance = distanceToPolylines(geometry.boundaries, size, reach);
 
   const tone = grainTones(geometry.neighbours, p, rng);
-  const value = new Float32Array(size * size);
+  const value = new Float64Array(size * size);
   paintTexture(value, grainIds, tone, size, p, rng);
 
   // Parameters are read into locals: a params record is a dictionary object, slow in hot loops.
@@ -105,7 +105,7 @@ function tooClose(t: number, neighbours: number[], tone: Float32Array, minContra
  * interpolated bilinearly in one pass over the image: several times fewer noise calls than per
  * pixel, and no bleeding between grains.
  */
-function paintTexture(value: Float32Array, ids: Uint16Array, tone: Float32Array, size: number,
+function paintTexture(value: Float64Array, ids: Uint16Array, tone: Float32Array, size: number,
   p: SampledParams, rng: Rng): void {
   const n = tone.length;
   const amp = p.textureStrength;
