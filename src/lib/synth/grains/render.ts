@@ -33,12 +33,12 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   }, new Rng(hashSeed(seed, 1)));
   const rng = new Rng(hashSeed(seed, 2));
   const grainIds = fillPolygons(geometry.outlines, size);
-  const reach = Math.max(p.lineWidth, p.maskWidth) / 2 + 1;
+  const reach = Math.max(p.lineWidth / 2 + 0.5, p.maskWidth / 2); // the anti-aliased line's edge, or the label's
   const distance = distanceToPolylines(geometry.boundaries, size, reach);
 
   const tone = grainTones(geometry.neighbours, p, rng);
   const value = new Float64Array(size * size);
-  paintTexture(value, grainIds, tone, size, p, rng);
+  paintTexture(value, grainIds, outlineBoxes(geometry.outlines, size), tone, size, p, rng);
 
   // Parameters are read into locals: a params record is a dictionary object, slow in hot loops.
   const halfLine = p.lineWidth / 2;
@@ -105,7 +105,7 @@ function tooClose(t: number, neighbours: number[], tone: Float32Array, minContra
  * interpolated bilinearly in one pass over the image: several times fewer noise calls than per
  * pixel, and no bleeding between grains.
  */
-function paintTexture(value: Float64Array, ids: Uint16Array, tone: Float32Array, size: number,
+function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, tone: Float32Array, size: number,
   p: SampledParams, rng: Rng): void {
   const n = tone.length;
   const amp = p.textureStrength;
@@ -114,7 +114,6 @@ function paintTexture(value: Float64Array, ids: Uint16Array, tone: Float32Array,
     return;
   }
   const noise = createNoise2D(rng.next);
-  const boxes = boundingBoxes(ids, n, size);
   // Per grain: grid origin, 1/step, columns and where its nodes start in `nodes`.
   const originX = new Int32Array(n), originY = new Int32Array(n), cols = new Int32Array(n), start = new Int32Array(n);
   const invStep = new Float32Array(n);
@@ -144,32 +143,45 @@ function paintTexture(value: Float64Array, ids: Uint16Array, tone: Float32Array,
       }
     }
   }
-  for (let y = 0, i = 0; y < size; y++) {
-    for (let x = 0; x < size; x++, i++) {
+  // Walk each row in runs of one grain, so the grain's grid is looked up once per run.
+  for (let y = 0; y < size; y++) {
+    let x = 0, i = y * size;
+    while (x < size) {
       const g = ids[i];
-      const inv = invStep[g], c = cols[g];
-      const fx = (x - originX[g]) * inv, fy = (y - originY[g]) * inv;
-      const a = fx | 0, b = fy | 0, tx = fx - a, ty = fy - b;
-      const o = start[g] + b * c + a;
-      const top = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
-      const bottom = nodes[o + c] + tx * (nodes[o + c + 1] - nodes[o + c]);
-      value[i] = tone[g] + top + ty * (bottom - top);
+      const inv = invStep[g], c = cols[g], x0 = originX[g], base = tone[g];
+      const fy = (y - originY[g]) * inv, b = fy | 0, ty = fy - b;
+      const row = start[g] + b * c;
+      do {
+        const fx = (x - x0) * inv, a = fx | 0, tx = fx - a;
+        const o = row + a;
+        const top = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
+        const bottom = nodes[o + c] + tx * (nodes[o + c + 1] - nodes[o + c]);
+        value[i] = base + top + ty * (bottom - top);
+        x++;
+        i++;
+      } while (x < size && ids[i] === g);
     }
   }
 }
 
-/** Per grain: minX, minY, maxX, maxY of its pixels (max < min when it has none). */
-function boundingBoxes(ids: Uint16Array, n: number, size: number): Int32Array {
-  const boxes = new Int32Array(4 * n);
-  for (let g = 0; g < n; g++) boxes.set([size, size, -1, -1], 4 * g);
-  for (let y = 0, i = 0; y < size; y++) {
-    for (let x = 0; x < size; x++, i++) {
-      const o = 4 * ids[i];
-      if (x < boxes[o]) boxes[o] = x;
-      if (y < boxes[o + 1]) boxes[o + 1] = y;
-      if (x > boxes[o + 2]) boxes[o + 2] = x;
-      if (y > boxes[o + 3]) boxes[o + 3] = y;
+/**
+ * Per grain: minX, minY, maxX, maxY of its outline, one pixel wider on each side (for pixels that
+ * gap filling gave it), clamped to the image. Reading outlines is far cheaper than scanning pixels.
+ */
+function outlineBoxes(outlines: readonly Float64Array[], size: number): Int32Array {
+  const boxes = new Int32Array(4 * outlines.length);
+  outlines.forEach((outline, g) => {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let k = 0; k < outline.length; k += 2) {
+      x0 = Math.min(x0, outline[k]);
+      x1 = Math.max(x1, outline[k]);
+      y0 = Math.min(y0, outline[k + 1]);
+      y1 = Math.max(y1, outline[k + 1]);
     }
-  }
+    boxes[4 * g] = Math.max(0, Math.floor(x0) - 1);
+    boxes[4 * g + 1] = Math.max(0, Math.floor(y0) - 1);
+    boxes[4 * g + 2] = Math.min(size - 1, Math.ceil(x1) + 1);
+    boxes[4 * g + 3] = Math.min(size - 1, Math.ceil(y1) + 1);
+  });
   return boxes;
 }
