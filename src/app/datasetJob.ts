@@ -97,6 +97,7 @@ async function fill(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: nu
       dataset.note = e instanceof StorageFullError ? e.message : `Stopped: ${(e as Error).message}`;
     }
     await putDataset(db, dataset).catch(() => undefined); // a full disk may refuse even this; the samples stay
+    options.onStored?.({ ...dataset });
     if (!(e instanceof CancelledError)) throw e;
   }
   await putDataset(db, dataset);

@@ -1,0 +1,89 @@
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
+
+async function design(page: Page, size: number, count: number, name: string) {
+  await page.getByLabel('Size (px)').fill(String(size));
+  await page.getByLabel('Count').fill(String(count));
+  await page.getByLabel('Dataset name').fill(name);
+}
+
+test('generation shows progress, can be cancelled, keeps what it made, and resumes to the full set', async ({ page }) => {
+  await page.goto('./');
+  await design(page, 256, 400, 'to cancel');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  const status = page.getByRole('status');
+  await expect(status).toContainText('images/s');
+  await expect(page.getByTestId('progress-count')).not.toHaveText(/^0 \//);
+  await status.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('cancelled');
+  const kept = Number((await page.getByTestId('dataset-status').textContent())!.match(/(\d+) of 400 stored/)![1]);
+  expect(kept).toBeGreaterThan(0);
+  expect(kept).toBeLessThan(400);
+
+  await page.reload();
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  const row = page.getByTestId('dataset-row').filter({ hasText: 'to cancel' });
+  await expect(row).toContainText(`${kept} / 400`);
+  // Resume makes only what is missing; a smaller count keeps the test short.
+  await row.getByRole('button', { name: 'Resume' }).click();
+  await expect(row).toContainText('400 / 400 complete', { timeout: 90_000 });
+  await expect(row.getByTestId('fingerprint')).toHaveText(/^[0-9a-f]{8}$/);
+});
+
+test('datasets can be renamed and deleted, and the change survives a reload', async ({ page }) => {
+  await page.goto('./');
+  await design(page, 64, 3, 'first name');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('3 of 3 stored, complete');
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  page.once('dialog', (d) => d.accept('second name'));
+  await page.getByTestId('dataset-row').filter({ hasText: 'first name' }).getByRole('button', { name: 'Rename' }).click();
+  await expect(page.getByTestId('dataset-row').filter({ hasText: 'second name' })).toHaveCount(1);
+  await page.reload();
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  const row = page.getByTestId('dataset-row').filter({ hasText: 'second name' });
+  await expect(row).toHaveCount(1);
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await expect(row).toHaveCount(0);
+  await page.reload();
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  await expect(page.getByText('No datasets yet')).toBeVisible();
+});
+
+test('a full disk stops generation with a clear message and keeps what was stored', async ({ page, consoleErrors }) => {
+  await page.goto('./');
+  // Chromium lets a test shrink this origin's quota: about 3 MB holds a few 256² samples, not 200.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin, quotaSize: 3_000_000 });
+  await design(page, 256, 200, 'too big');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'no room left' })).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('dataset-status')).toContainText('incomplete');
+  const kept = Number((await page.getByTestId('dataset-status').textContent())!.match(/(\d+) of 200 stored/)![1]);
+  expect(kept).toBeGreaterThan(0);
+  consoleErrors.length = 0; // Chromium itself logs the refused write
+
+  await page.reload();
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  const row = page.getByTestId('dataset-row').filter({ hasText: 'too big' });
+  await expect(row).toContainText(`${kept} / 200`);
+  await row.getByRole('button', { name: 'too big' }).click();
+  await expect(page.getByLabel(/^thumbnail grain_/)).toHaveCount(Math.min(kept, 48));
+});
+
+test('the page stays responsive while generating', async ({ page }) => {
+  await page.goto('./');
+  await page.evaluate(() => {
+    (window as unknown as { longTasks: number[] }).longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) (window as unknown as { longTasks: number[] }).longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: false });
+  });
+  await design(page, 256, 60, 'responsive');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('60 of 60 stored, complete', { timeout: 60_000 });
+  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+  // Generation runs in workers; the UI thread only stores batches and draws thumbnails.
+  expect(Math.max(0, ...longTasks)).toBeLessThan(200);
+});
