@@ -1,17 +1,23 @@
 /**
- * npm run generate -- --kind grains --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N]
- * Writes DIR/images/NAME.png, DIR/masks/NAME.png (boundary = 255) and DIR/params.jsonl.
+ * npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N]
+ * grains: DIR/images/NAME.png, DIR/masks/NAME.png (boundary = 255), DIR/params.jsonl
+ * cracks: DIR/crack/NAME.png, DIR/no_crack/NAME.png, DIR/params.jsonl
  */
-import { mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { encode } from 'fast-png';
+import { decodeGreyPng, encodeGreyPng } from '../src/lib/data/png';
 import { parseSettings } from '../src/lib/params/space';
+import { CrackGenerator, validateCrackRecipe, type CrackRecipe } from '../src/lib/synth/cracks/index';
+import { EXEMPLAR_INDEX, type ExemplarIndex } from '../src/lib/synth/cracks/exemplars';
+import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../src/lib/synth/cracks/space';
 import { datasetFingerprint, parseShard, sampleHash, shardRange, type Shard } from '../src/lib/synth/dataset';
 import { generateGrainSample, validateRecipe, type GrainRecipe } from '../src/lib/synth/grains/index';
 import { DEFAULT_PRESET, presetById } from '../src/lib/synth/grains/space';
 
-const usage = 'Usage: npm run generate -- --kind grains --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N]';
+const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N]';
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message: string): never {
   console.error(`error: ${message}\n${usage}`);
@@ -28,19 +34,53 @@ function wholeNumber(name: string, text: string | undefined, fallback?: number):
   return value;
 }
 
-/** --params FILE.json: {"preset": "tint-etched", "params": {"blurSigma": 1.2, "grainDiameter": [20, 40]}} */
-function loadRecipe(file: string | undefined, size: number, count: number, seed: number): GrainRecipe {
-  let raw: { preset?: string; params?: unknown } = {};
-  if (file) {
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      fail(`cannot read --params ${file}: ${(e as Error).message}`);
-    }
+function readParamsFile(file: string | undefined): Record<string, unknown> {
+  if (!file) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail(`cannot read --params ${file}: ${(e as Error).message}`);
   }
-  const preset = raw.preset ? presetById(raw.preset) : DEFAULT_PRESET;
-  const settings = { ...preset.settings, ...parseSettings(raw.params) };
-  return { kind: 'grains', preset: preset.id, settings, size, count, seed };
+}
+
+/** grains --params: {"preset": "tint-etched", "params": {"blurSigma": 1.2, "grainDiameter": [20, 40]}} */
+function grainRecipe(raw: Record<string, unknown>, size: number, count: number, seed: number): GrainRecipe {
+  const preset = raw.preset ? presetById(String(raw.preset)) : DEFAULT_PRESET;
+  return { kind: 'grains', preset: preset.id, settings: { ...preset.settings, ...parseSettings(raw.params) }, size, count, seed };
+}
+
+/**
+ * cracks --params: {"params": {"patchSize": [24, 32]}, "crack": {"width": {"family": "lognormal", "mu": 1, "sigma": 0.3}},
+ * "exemplars": "folder of crack-free texture PNGs"}; exemplars default to the bundled ones.
+ */
+function crackRecipe(raw: Record<string, unknown>, base: string, size: number, count: number, seed: number): CrackRecipe {
+  let files: string[], source: string;
+  if (raw.exemplars) {
+    const folder = resolve(base, String(raw.exemplars));
+    files = readdirSync(folder).filter((f) => f.toLowerCase().endsWith('.png')).sort().map((f) => join(folder, f));
+    if (files.length === 0) fail(`no PNG files in exemplars folder ${folder}.`);
+    source = folder;
+  } else {
+    const index: ExemplarIndex = JSON.parse(readFileSync(join(root, 'public', EXEMPLAR_INDEX), 'utf8'));
+    files = index.files.map((f) => join(root, 'public', 'exemplars', f));
+    source = index.source;
+  }
+  const exemplars = files.map((f) => decodeGreyPng(readFileSync(f), f));
+  return {
+    kind: 'cracks', size, count, seed, exemplars, exemplarSource: source,
+    settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(raw.params) },
+    crack: { ...DEFAULT_CRACK_MODEL, ...((raw.crack as object) ?? {}) },
+  };
+}
+
+interface Made {
+  name: string;
+  folder: string;
+  seed: number;
+  record: Record<string, unknown>;
+  image: Uint8Array;
+  mask?: Uint8Array;
+  hash: number;
 }
 
 function main() {
@@ -55,27 +95,40 @@ function main() {
   } catch (e) {
     fail((e as Error).message);
   }
-  if (args.kind !== 'grains') {
-    fail(args.kind === 'cracks' ? 'crack tiles are not available yet; use --kind grains.' : `--kind must be grains; got "${args.kind ?? ''}".`);
-  }
+  if (args.kind !== 'grains' && args.kind !== 'cracks') fail(`--kind must be grains or cracks; got "${args.kind ?? ''}".`);
   if (!args.out) fail('--out DIR is required.');
+  const kind = args.kind;
   const count = wholeNumber('count', args.count);
-  const size = wholeNumber('size', args.size, 512);
+  const size = wholeNumber('size', args.size, kind === 'grains' ? 512 : 128);
   const seed = wholeNumber('seed', args.seed, 1);
-  let recipe: GrainRecipe;
+  const raw = readParamsFile(args.params);
+  let make: (index: number) => Made;
   let range: [number, number];
   let shard: Shard | undefined;
   try {
-    recipe = loadRecipe(args.params, size, count, seed);
-    validateRecipe(recipe);
+    if (kind === 'grains') {
+      const recipe = grainRecipe(raw, size, count, seed);
+      validateRecipe(recipe);
+      make = (index) => {
+        const s = generateGrainSample(recipe, index);
+        return { name: s.name, folder: 'images', seed: s.seed, record: s.params, image: s.image, mask: s.mask, hash: sampleHash(s.image, s.mask) };
+      };
+    } else {
+      const recipe = crackRecipe(raw, args.params ? dirname(resolve(args.params)) : process.cwd(), size, count, seed);
+      validateCrackRecipe(recipe);
+      const generator = new CrackGenerator(recipe);
+      make = (index) => {
+        const s = generator.sample(index);
+        return { name: s.name, folder: s.label, seed: s.seed, record: { label: s.label, ...s.params }, image: s.image, hash: sampleHash(s.image, s.mask) };
+      };
+    }
     shard = args.shard ? parseShard(args.shard) : undefined;
     range = shardRange(count, shard);
   } catch (e) {
     fail((e as Error).message);
   }
   const out = args.out;
-  mkdirSync(join(out, 'images'), { recursive: true });
-  mkdirSync(join(out, 'masks'), { recursive: true });
+  for (const folder of kind === 'grains' ? ['images', 'masks'] : ['crack', 'no_crack']) mkdirSync(join(out, folder), { recursive: true });
   // A shard writes params.shard-I-of-N.jsonl so shards never race on one file; the names sort in
   // index order, so `cat DIR/params.shard-*.jsonl > DIR/params.jsonl` rebuilds the unsharded file.
   const paramsFile = join(out, shard ? `params.shard-${String(shard.index).padStart(String(shard.total).length, '0')}-of-${shard.total}.jsonl` : 'params.jsonl');
@@ -83,12 +136,11 @@ function main() {
   const hashes: number[] = [];
   const started = performance.now();
   for (let index = range[0]; index < range[1]; index++) {
-    const sample = generateGrainSample(recipe, index);
-    const png = (data: Uint8Array) => encode({ width: size, height: size, data, channels: 1, depth: 8 });
-    writeFileSync(join(out, 'images', `${sample.name}.png`), png(sample.image));
-    writeFileSync(join(out, 'masks', `${sample.name}.png`), png(sample.mask));
-    appendFileSync(paramsFile, JSON.stringify({ name: sample.name, seed: sample.seed, ...sample.params }) + '\n');
-    hashes.push(sampleHash(sample.image, sample.mask));
+    const m = make(index);
+    writeFileSync(join(out, m.folder, `${m.name}.png`), encodeGreyPng(m.image, size, size));
+    if (m.mask) writeFileSync(join(out, 'masks', `${m.name}.png`), encodeGreyPng(m.mask, size, size));
+    appendFileSync(paramsFile, JSON.stringify({ name: m.name, seed: m.seed, ...m.record }) + '\n');
+    hashes.push(m.hash);
     const done = index - range[0] + 1;
     if (process.stderr.isTTY && (done % 10 === 0 || index === range[1] - 1)) {
       process.stderr.write(`\r${done}/${range[1] - range[0]} images, ${(done / ((performance.now() - started) / 1000)).toFixed(1)}/s`);

@@ -6,6 +6,10 @@
  */
 import { chromium } from '@playwright/test';
 import { preview } from 'vite';
+import { readFileSync } from 'node:fs';
+import { decodeGreyPng } from '../src/lib/data/png';
+import { CrackGenerator } from '../src/lib/synth/cracks/index';
+import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../src/lib/synth/cracks/space';
 import { generateGrainSample, type GrainRecipe } from '../src/lib/synth/grains/index';
 import { DEFAULT_PRESET } from '../src/lib/synth/grains/space';
 
@@ -22,6 +26,25 @@ function benchNode(size: number, images: number) {
   }
   const m = median(ms);
   console.log(JSON.stringify({ name: `grains${size}.node`, images_per_s: +(1000 / m).toFixed(1), median_ms: +m.toFixed(2), images, preset: DEFAULT_PRESET.id, threads: 1 }));
+}
+
+/** Crack tiles at 128², texture synthesis included; the generator's patch dictionaries are built once, as in a worker. */
+function benchCracksNode(tiles: number) {
+  const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
+  const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`)));
+  const generator = new CrackGenerator({
+    kind: 'cracks', size: 128, count: tiles, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL,
+    exemplars, exemplarSource: index.source,
+  });
+  for (let i = 0; i < 50; i++) generator.sample(100_000 + i); // warm-up: JIT and dictionaries
+  const ms: number[] = [];
+  for (let i = 0; i < tiles; i++) {
+    const t = performance.now();
+    generator.sample(i);
+    ms.push(performance.now() - t);
+  }
+  const m = median(ms);
+  console.log(JSON.stringify({ name: 'cracks128.node', images_per_s: +(1000 / m).toFixed(1), median_ms: +m.toFixed(3), images: tiles, threads: 1 }));
 }
 
 async function benchWorkers(size: number, count: number, repeats: number) {
@@ -59,3 +82,4 @@ const only = process.argv[2] ?? '';
 if ('grains256.node'.includes(only)) benchNode(256, 60);
 if ('grains512.node'.includes(only)) benchNode(512, 40);
 if ('grains512.workers'.includes(only)) await benchWorkers(512, 60, 3);
+if ('cracks128.node'.includes(only)) benchCracksNode(400);

@@ -53,6 +53,24 @@ describe('npm run generate', () => {
     expect(line).toEqual({ name: sample.name, seed: sample.seed, ...sample.params });
   });
 
+  it('writes crack tiles into crack/ and no_crack/, balanced, shards equal to one run', () => {
+    const base = mkdtempSync(join(tmpdir(), 'synthscope-'));
+    const common = ['--kind', 'cracks', '--count', '6', '--seed', '4'];
+    cli([...common, '--out', join(base, 'whole')]);
+    for (const shard of ['1/2', '2/2']) cli([...common, '--out', join(base, 'sharded'), '--shard', shard]);
+    const crack = readdirSync(join(base, 'whole', 'crack')), noCrack = readdirSync(join(base, 'whole', 'no_crack'));
+    expect(crack).toEqual(['tile_00000.png', 'tile_00002.png', 'tile_00004.png']);
+    expect(noCrack).toHaveLength(3);
+    for (const [folder, names] of [['crack', crack], ['no_crack', noCrack]] as const) for (const name of names) {
+      const png = decode(readFileSync(join(base, 'whole', folder, name)));
+      expect([png.width, png.height, png.channels]).toEqual([128, 128, 1]);
+      expect(readFileSync(join(base, 'sharded', folder, name)).equals(readFileSync(join(base, 'whole', folder, name)))).toBe(true);
+    }
+    const lines = readFileSync(join(base, 'whole', 'params.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.label)).toEqual(['crack', 'no_crack', 'crack', 'no_crack', 'crack', 'no_crack']);
+    expect(lines[0].segmentLengths.length).toBe(lines[0].segments);
+  });
+
   it('exits with a message naming the bad field', () => {
     expect(() => cli(['--kind', 'grains', '--count', '2', '--size', '5000', '--out', '/tmp/x'])).toThrow(/Image size must be a whole number of pixels from 64 to 1024/);
   });

@@ -1,0 +1,41 @@
+/**
+ * PNG in and out with fast-png, the same code in Node and the browser, so decoded pixels (and
+ * everything made from them) are identical in both. Everything SynthScope analyses is grey.
+ */
+import { decode, encode } from 'fast-png';
+import type { Exemplar } from '../synth/cracks/texture';
+
+/** Integer luma (BT.601 weights), so every engine gives the same bytes. */
+const luma = (r: number, g: number, b: number) => (77 * r + 150 * g + 29 * b + 128) >> 8;
+
+/** Decodes a PNG of any colour type and depth to 8-bit grey; alpha is ignored. */
+export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
+  let png;
+  try {
+    png = decode(bytes);
+  } catch (e) {
+    throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
+  }
+  const { width, height, channels } = png;
+  const data = png.data;
+  const scale = png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / ((1 << png.depth) - 1) : 1;
+  const pixels = new Uint8Array(width * height);
+  if (png.palette) {
+    const palette = png.palette;
+    for (let i = 0; i < pixels.length; i++) {
+      const [r, g, b] = palette[data[i]];
+      pixels[i] = luma(r, g, b);
+    }
+    return { width, height, pixels };
+  }
+  for (let i = 0; i < pixels.length; i++) {
+    const o = i * channels;
+    const v = channels >= 3 ? luma(data[o] * scale, data[o + 1] * scale, data[o + 2] * scale) : Math.round(data[o] * scale);
+    pixels[i] = Math.min(255, Math.max(0, v));
+  }
+  return { width, height, pixels };
+}
+
+export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
+  return encode({ width, height, data: pixels, channels: 1, depth: 8 });
+}

@@ -1,0 +1,146 @@
+/**
+ * A crack: a polyline of segments between bend points, its width varying from bend point to bend
+ * point, with optional shorter branches; drawn anti-aliased onto a texture, darker or brighter.
+ */
+import { sample, type Distribution } from '../../stats/distributions';
+import type { Rng } from '../../random';
+
+export interface CrackModel {
+  /** Segments in the main crack (integer). */
+  segments: Distribution;
+  /** Length of a segment between bend points, px. */
+  segmentLength: Distribution;
+  /** Turn at each bend point, degrees (signed). */
+  bendAngle: Distribution;
+  /** Width at each bend point, px (linear in between). */
+  width: Distribution;
+  /** Change of brightness on the crack: −0.6 makes it 60 % darker than the texture, +0.3 brighter. */
+  intensity: Distribution;
+  /** Chance that a bend point starts a branch. */
+  branchProbability: number;
+  /** Sideways wander within a segment, px (real cracks are not straight between bends). */
+  roughness: number;
+}
+
+export interface CrackPath {
+  /** Bend points x0, y0, x1, y1, … */
+  points: number[];
+  /** Width at each bend point. */
+  widths: number[];
+}
+
+export interface CrackDraw {
+  main: CrackPath;
+  branches: CrackPath[];
+  /** Every sampled value, for the sample's record. */
+  lengths: number[];
+  angles: number[];
+  intensity: number;
+}
+
+const MIN_WIDTH = 0.5;
+
+/** Draws the shape of one crack starting in the central half of a size² tile. */
+export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDraw {
+  const segments = Math.max(1, Math.round(sample(model.segments, rng)));
+  const lengths: number[] = [], angles: number[] = [];
+  const start = [size * (0.25 + 0.5 * rng.next()), size * (0.25 + 0.5 * rng.next())];
+  let heading = rng.next() * 2 * Math.PI;
+  const main: CrackPath = { points: [...start], widths: [Math.max(MIN_WIDTH, sample(model.width, rng))] };
+  const branches: CrackPath[] = [];
+  let [x, y] = start;
+  for (let s = 0; s < segments; s++) {
+    if (s > 0) {
+      const turn = sample(model.bendAngle, rng);
+      angles.push(turn);
+      heading += (turn * Math.PI) / 180;
+      if (rng.next() < model.branchProbability) branches.push(branchFrom(model, x, y, heading, rng));
+    }
+    const length = Math.max(1, sample(model.segmentLength, rng));
+    lengths.push(length);
+    x += length * Math.cos(heading);
+    y += length * Math.sin(heading);
+    main.points.push(x, y);
+    main.widths.push(Math.max(MIN_WIDTH, sample(model.width, rng)));
+  }
+  const intensity = Math.max(-1, Math.min(1, sample(model.intensity, rng)));
+  return { main, branches, lengths, angles, intensity };
+}
+
+/** A branch leaves at 20–70° to either side, thinner, with half as many segments at most. */
+function branchFrom(model: CrackModel, x: number, y: number, heading: number, rng: Rng): CrackPath {
+  let h = heading + (rng.next() < 0.5 ? -1 : 1) * ((20 + 50 * rng.next()) * Math.PI) / 180;
+  const path: CrackPath = { points: [x, y], widths: [Math.max(MIN_WIDTH, 0.7 * sample(model.width, rng))] };
+  const count = 1 + rng.int(0, 1);
+  for (let s = 0; s < count; s++) {
+    if (s > 0) h += (sample(model.bendAngle, rng) * Math.PI) / 180;
+    const length = Math.max(1, 0.6 * sample(model.segmentLength, rng));
+    x += length * Math.cos(h);
+    y += length * Math.sin(h);
+    path.points.push(x, y);
+    path.widths.push(Math.max(MIN_WIDTH, 0.6 * sample(model.width, rng)));
+  }
+  return path;
+}
+
+/**
+ * Coverage (0–1) of the crack at each pixel: the path is subdivided every ~3 px with a small
+ * sideways random walk, and each pixel takes the largest coverage of any piece near it, so joints
+ * do not get darker than the crack.
+ */
+export function crackCoverage(paths: readonly CrackPath[], size: number, roughness: number, rng: Rng): Float64Array {
+  const coverage = new Float64Array(size * size);
+  for (const path of paths) {
+    let wander = 0;
+    for (let k = 0; k + 1 < path.widths.length; k++) {
+      const ax = path.points[2 * k], ay = path.points[2 * k + 1];
+      const bx = path.points[2 * k + 2], by = path.points[2 * k + 3];
+      const length = Math.hypot(bx - ax, by - ay);
+      const nx = -(by - ay) / (length || 1), ny = (bx - ax) / (length || 1);
+      const pieces = Math.max(1, Math.round(length / 3));
+      let px = ax + wander * nx, py = ay + wander * ny;
+      for (let q = 1; q <= pieces; q++) {
+        const t = q / pieces;
+        wander = q === pieces && k + 2 === path.widths.length ? wander : 0.8 * wander + roughness * rng.normal();
+        const qx = ax + t * (bx - ax) + wander * nx, qy = ay + t * (by - ay) + wander * ny;
+        const w0 = path.widths[k] + ((q - 1) / pieces) * (path.widths[k + 1] - path.widths[k]);
+        const w1 = path.widths[k] + t * (path.widths[k + 1] - path.widths[k]);
+        stampSegment(coverage, size, px, py, qx, qy, w0, w1);
+        px = qx;
+        py = qy;
+      }
+    }
+  }
+  return coverage;
+}
+
+function stampSegment(coverage: Float64Array, size: number, ax: number, ay: number, bx: number, by: number, w0: number, w1: number) {
+  const reach = Math.max(w0, w1) / 2 + 1;
+  const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - reach)), x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + reach));
+  const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach)), y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by) + reach));
+  const dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy, inv = len2 > 0 ? 1 / len2 : 0;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const px = x + 0.5 - ax, py = y + 0.5 - ay;
+      let t = (px * dx + py * dy) * inv;
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      const ex = px - t * dx, ey = py - t * dy;
+      const d = Math.sqrt(ex * ex + ey * ey);
+      const halfWidth = (w0 + t * (w1 - w0)) / 2;
+      // Thin cracks (under a pixel) cover proportionally less rather than vanishing.
+      const c = Math.min(1, Math.max(0, halfWidth + 0.5 - d)) * Math.min(1, 2 * halfWidth);
+      const i = y * size + x;
+      if (c > coverage[i]) coverage[i] = c;
+    }
+  }
+}
+
+/** Darkens (intensity < 0) or brightens the texture by the coverage. */
+export function applyCrack(texture: Float64Array, coverage: Float64Array, intensity: number): void {
+  for (let i = 0; i < texture.length; i++) {
+    const c = coverage[i];
+    if (c === 0) continue;
+    const v = texture[i];
+    texture[i] = intensity < 0 ? v * (1 + intensity * c) : v + (255 - v) * intensity * c;
+  }
+}

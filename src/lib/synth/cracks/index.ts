@@ -1,0 +1,131 @@
+/** Crack tiles: recipe + index → texture, crack (for even indices), label and every value drawn. */
+import { sampleParams, validateSettings, type Settings } from '../../params/space';
+import { hashSeed, Rng } from '../../random';
+import { distributionError } from '../../stats/distributions';
+import { applyCrack, crackCoverage, sampleCrack, type CrackModel } from './crack';
+import { TEXTURE_PARAMS } from './space';
+import { buildDictionary, synthesizeTexture, type Exemplar, type PatchDictionary, SEED_TILE } from './texture';
+
+export const MIN_TILE = 64;
+export const MAX_TILE = 256;
+/** A tile counts as "crack" when at least this many pixels are crack (as in the real tile set). */
+export const MIN_CRACK_PIXELS = 40;
+
+export type CrackLabel = 'crack' | 'no_crack';
+
+export interface CrackRecipe {
+  kind: 'cracks';
+  size: number;
+  count: number;
+  seed: number;
+  /** Texture parameters (ranges). */
+  settings: Settings;
+  crack: CrackModel;
+  /** Crack-free texture the tiles are synthesised from, kept with the recipe so it stays reproducible. */
+  exemplars: Exemplar[];
+  /** Where the exemplars came from, in words. */
+  exemplarSource: string;
+}
+
+export interface CrackSample {
+  index: number;
+  name: string;
+  seed: number;
+  label: CrackLabel;
+  params: Record<string, number | number[]>;
+  image: Uint8Array;
+  /** 255 where the crack covers at least half a pixel. */
+  mask: Uint8Array;
+}
+
+export function validateCrackRecipe(recipe: CrackRecipe): void {
+  const { size, count, seed } = recipe;
+  if (!Number.isInteger(size) || size < MIN_TILE || size > MAX_TILE) {
+    throw new RangeError(`Tile size must be a whole number of pixels from ${MIN_TILE} to ${MAX_TILE}; got ${size}.`);
+  }
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`Count must be a whole number of at least 1; got ${count}.`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`Seed must be a whole number from 0 to 4294967295; got ${seed}.`);
+  validateSettings(TEXTURE_PARAMS, recipe.settings);
+  for (const field of ['segments', 'segmentLength', 'bendAngle', 'width', 'intensity'] as const) {
+    const message = distributionError(`crack.${field}`, recipe.crack[field]);
+    if (message) throw new RangeError(message);
+  }
+  for (const field of ['branchProbability', 'roughness'] as const) {
+    const v = recipe.crack[field];
+    const max = field === 'branchProbability' ? 1 : 5;
+    if (typeof v !== 'number' || !(v >= 0 && v <= max)) throw new RangeError(`crack.${field} must be a number from 0 to ${max}; got ${v}.`);
+  }
+  if (!recipe.exemplars?.length) throw new RangeError('Crack tiles need at least one crack-free texture exemplar.');
+  const maxPatch = recipe.settings.patchSize.hi;
+  for (const ex of recipe.exemplars) {
+    if (ex.width < Math.max(maxPatch, SEED_TILE + 8) || ex.height < Math.max(maxPatch, SEED_TILE)) {
+      throw new RangeError(`Texture exemplars must be at least ${Math.max(maxPatch, SEED_TILE + 8)} px wide and high; one is ${ex.width}×${ex.height}.`);
+    }
+  }
+}
+
+export function crackTileName(index: number, count: number): string {
+  return `tile_${String(index).padStart(Math.max(5, String(count - 1).length), '0')}`;
+}
+
+/** Classes come out balanced: even indices carry a crack, odd ones do not. */
+export const labelOf = (index: number): CrackLabel => (index % 2 === 0 ? 'crack' : 'no_crack');
+
+/** Makes tiles of one recipe; keeps one patch dictionary per patch size, as building it is the slow part. */
+export class CrackGenerator {
+  private dictionaries = new Map<number, PatchDictionary>();
+
+  constructor(readonly recipe: CrackRecipe) {}
+
+  private dictionary(patchSize: number): PatchDictionary {
+    let d = this.dictionaries.get(patchSize);
+    if (!d) this.dictionaries.set(patchSize, (d = buildDictionary(this.recipe.exemplars, patchSize)));
+    return d;
+  }
+
+  sample(index: number): CrackSample {
+    const { recipe } = this;
+    const size = recipe.size;
+    const seed = hashSeed(recipe.seed, index);
+    const values = sampleParams(TEXTURE_PARAMS, recipe.settings, new Rng(seed));
+    const texture = synthesizeTexture(this.dictionary(values.patchSize), recipe.exemplars, size, {
+      patchSize: values.patchSize, overlap: values.overlap, randomness: values.randomness, candidates: values.candidates,
+    }, new Rng(hashSeed(seed, 1)));
+    stretch(texture, values.textureGain);
+
+    const label = labelOf(index);
+    const params: Record<string, number | number[]> = { ...values };
+    const mask = new Uint8Array(size * size);
+    if (label === 'crack') {
+      const rng = new Rng(hashSeed(seed, 2));
+      let attempt = 0;
+      for (;;) {
+        const crack = sampleCrack(recipe.crack, size, rng);
+        const coverage = crackCoverage([crack.main, ...crack.branches], size, recipe.crack.roughness, rng);
+        let pixels = 0;
+        for (let i = 0; i < coverage.length; i++) if (coverage[i] >= 0.5) pixels++;
+        // A crack that leaves the tile at once is redrawn: the label must be true.
+        if (pixels >= MIN_CRACK_PIXELS || ++attempt >= 20) {
+          for (let i = 0; i < coverage.length; i++) if (coverage[i] >= 0.5) mask[i] = 255;
+          applyCrack(texture, coverage, crack.intensity);
+          Object.assign(params, {
+            segments: crack.lengths.length, segmentLengths: crack.lengths, bendAngles: crack.angles,
+            widths: crack.main.widths, intensity: crack.intensity, branches: crack.branches.length, crackPixels: pixels,
+          });
+          break;
+        }
+      }
+    }
+    const bytes = new Uint8ClampedArray(size * size);
+    for (let i = 0; i < texture.length; i++) bytes[i] = texture[i];
+    return { index, name: crackTileName(index, recipe.count), seed, label, params, image: new Uint8Array(bytes.buffer), mask };
+  }
+}
+
+function stretch(texture: Float64Array, gain: number) {
+  if (gain === 1) return;
+  let mean = 0;
+  for (let i = 0; i < texture.length; i++) mean += texture[i];
+  mean /= texture.length;
+  for (let i = 0; i < texture.length; i++) texture[i] = mean + gain * (texture[i] - mean);
+}

@@ -1,0 +1,38 @@
+/** Crack-tile parameters: the texture's as a parameter space, the crack's as distributions. */
+import type { ParamSpec, Settings } from '../../params/space';
+import type { CrackModel } from './crack';
+
+export const TEXTURE_PARAMS: readonly ParamSpec[] = [
+  { name: 'patchSize', label: 'Patch size', unit: 'px', distribution: 'int', min: 12, max: 64, step: 1,
+    help: 'Side of the square texture patches cut from the exemplars.' },
+  { name: 'overlap', label: 'Patch overlap', unit: 'px', distribution: 'int', min: 2, max: 16, step: 1,
+    help: 'Width of the strip where a new patch is matched against, and blended into, what is there.' },
+  { name: 'randomness', label: 'Randomness', unit: '', distribution: 'uniform', min: 0, max: 2, step: 0.05,
+    help: 'Patches within (1 + randomness) × the best cost are equally likely: higher gives more varied, less seamless texture.' },
+  { name: 'candidates', label: 'Patches compared', unit: '', distribution: 'int', min: 4, max: 1024, step: 1,
+    help: 'Dictionary patches compared per placement (a random subset): more fits better, costs more.' },
+  { name: 'textureGain', label: 'Texture contrast', unit: '×', distribution: 'uniform', min: 0.5, max: 1.5, step: 0.05,
+    help: 'Stretches the texture around its mean, so tiles vary more than the exemplars do.' },
+];
+
+export const DEFAULT_TEXTURE_SETTINGS: Settings = {
+  patchSize: { lo: 24, hi: 32 },
+  overlap: { lo: 6, hi: 8 },
+  randomness: { lo: 0.1, hi: 0.3 },
+  candidates: { lo: 48, hi: 48 },
+  textureGain: { lo: 0.8, hi: 1.2 },
+};
+
+/**
+ * Defaults read off the real crack tiles in shared/realdata (thin dark cracks that meander
+ * across a tile): a few segments of 15–40 px, bends of ±25°, 1.5–3.5 px wide, 45 % darker.
+ */
+export const DEFAULT_CRACK_MODEL: CrackModel = {
+  segments: { family: 'integer', lo: 3, hi: 8 },
+  segmentLength: { family: 'lognormal', mu: Math.log(24), sigma: 0.4 },
+  bendAngle: { family: 'normal', mean: 0, sd: 25 },
+  width: { family: 'lognormal', mu: Math.log(2.2), sigma: 0.3 },
+  intensity: { family: 'normal', mean: -0.45, sd: 0.12 },
+  branchProbability: 0.15,
+  roughness: 0.6,
+};

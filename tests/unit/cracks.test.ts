@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeGreyPng } from '../../src/lib/data/png';
+import { Rng } from '../../src/lib/random';
+import { fit, sample, type Distribution } from '../../src/lib/stats/distributions';
+import { crackCoverage, sampleCrack, type CrackModel } from '../../src/lib/synth/cracks/crack';
+import { CrackGenerator, MIN_CRACK_PIXELS, validateCrackRecipe, type CrackRecipe } from '../../src/lib/synth/cracks/index';
+import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
+import { buildDictionary, synthesizeTexture } from '../../src/lib/synth/cracks/texture';
+
+const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
+const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`), f));
+
+export function crackRecipe(overrides: Partial<CrackRecipe> = {}): CrackRecipe {
+  return { kind: 'cracks', size: 128, count: 20, seed: 3, settings: structuredClone(DEFAULT_TEXTURE_SETTINGS),
+    crack: structuredClone(DEFAULT_CRACK_MODEL), exemplars, exemplarSource: index.source, ...overrides };
+}
+
+/** Mean absolute difference between horizontally adjacent pixels, over the given columns. */
+function horizontalEdges(img: ArrayLike<number>, width: number, height: number, columns: number[]): number {
+  let sum = 0;
+  for (const x of columns) for (let y = 0; y < height; y++) sum += Math.abs(img[y * width + x] - img[y * width + x - 1]);
+  return sum / (columns.length * height);
+}
+
+describe('texture synthesis', () => {
+  it('fills the whole tile with values from the exemplar range, differently per seed', () => {
+    const dictionary = buildDictionary(exemplars, 24);
+    const params = { patchSize: 24, overlap: 6, randomness: 0.2, candidates: 48 };
+    const a = synthesizeTexture(dictionary, exemplars, 128, params, new Rng(1));
+    const b = synthesizeTexture(dictionary, exemplars, 128, params, new Rng(2));
+    const lo = Math.min(...exemplars.map((e: { pixels: Uint8Array }) => Math.min(...e.pixels)));
+    const hi = Math.max(...exemplars.map((e: { pixels: Uint8Array }) => Math.max(...e.pixels)));
+    for (const v of a) {
+      expect(v).toBeGreaterThanOrEqual(lo);
+      expect(v).toBeLessThanOrEqual(hi);
+    }
+    expect(a.some((v, i) => v !== b[i])).toBe(true);
+  });
+
+  it('leaves seams no stronger than the edges inside the exemplar itself', () => {
+    for (const exemplar of exemplars) {
+      const P = 28, O = 7;
+      const dictionary = buildDictionary([exemplar], P);
+      const own = horizontalEdges(exemplar.pixels, exemplar.width, exemplar.height, Array.from({ length: exemplar.width - 1 }, (_, i) => i + 1));
+      const seamColumns: number[] = [];
+      for (let x = P - O; x < 128; x += P - O) for (let k = 0; k <= O && x + k < 128; k++) seamColumns.push(x + k);
+      for (let seed = 0; seed < 3; seed++) {
+        const texture = synthesizeTexture(dictionary, [exemplar], 128, { patchSize: P, overlap: O, randomness: 0.2, candidates: 64 }, new Rng(seed));
+        expect(horizontalEdges(texture, 128, 128, seamColumns)).toBeLessThanOrEqual(1.2 * own + 0.1);
+      }
+    }
+  });
+
+  it('never uses a dictionary patch as the seed tile', () => {
+    // The seed is cut at an x offset off the dictionary grid: with one flat-free exemplar, the
+    // top-left 32×32 of the texture matches no dictionary patch position exactly.
+    const exemplar = exemplars[2];
+    const dictionary = buildDictionary([exemplar], 24);
+    for (let seed = 0; seed < 10; seed++) {
+      const texture = synthesizeTexture(dictionary, [exemplar], 128, { patchSize: 24, overlap: 6, randomness: 0, candidates: 8 }, new Rng(seed));
+      let onGrid = false;
+      for (let oy = 0; oy + 32 <= 128 && !onGrid; oy++) {
+        for (let ox = 0; ox + 32 <= 128; ox += dictionary.stride) {
+          let same = true;
+          for (let v = 0; v < 8 && same; v++) for (let u = 0; u < 8 && same; u++) same = texture[v * 128 + u] === exemplar.pixels[(oy + v) * 128 + ox + u];
+          if (same) onGrid = true;
+        }
+      }
+      expect(onGrid).toBe(false);
+    }
+  });
+});
+
+describe('cracks', () => {
+  const straight = (overrides: Partial<CrackModel> = {}): CrackModel => ({
+    segments: { family: 'integer', lo: 3, hi: 3 },
+    segmentLength: { family: 'lognormal', mu: Math.log(30), sigma: 0 },
+    bendAngle: { family: 'normal', mean: 25, sd: 0 },
+    width: { family: 'lognormal', mu: Math.log(3), sigma: 0 },
+    intensity: { family: 'normal', mean: -0.5, sd: 0 },
+    branchProbability: 0, roughness: 0, ...overrides,
+  });
+
+  it('draws a crack whose measured length and bend angles match its parameters', () => {
+    const size = 512; // the crack starts in the central half and reaches 90 px: always inside
+    for (let seed = 0; seed < 5; seed++) {
+      const crack = sampleCrack(straight(), size, new Rng(seed));
+      const coverage = crackCoverage([crack.main], size, 0, new Rng(0));
+      // Length: covered area over width (+ the two round ends, half a width each).
+      let area = 0;
+      for (const c of coverage) area += c;
+      expect(Math.abs(area / 3 - 3 - 90) / 90).toBeLessThan(0.08);
+      // Bend angles: principal direction of the covered pixels around each segment's middle.
+      const headings = [0, 1, 2].map((k) => {
+        const [ax, ay, bx, by] = crack.main.points.slice(2 * k, 2 * k + 4);
+        let sxx = 0, syy = 0, sxy = 0, n = 0, mx = 0, my = 0;
+        const pts: [number, number][] = [];
+        for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+          if (coverage[y * size + x] < 0.5) continue;
+          const px = x + 0.5, py = y + 0.5;
+          const t = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / 900;
+          const d = Math.abs((px - ax) * (by - ay) - (py - ay) * (bx - ax)) / 30;
+          if (t > 0.25 && t < 0.75 && d < 3) pts.push([px, py]);
+        }
+        for (const [x, y] of pts) { mx += x; my += y; n++; }
+        mx /= n; my /= n;
+        for (const [x, y] of pts) { sxx += (x - mx) ** 2; syy += (y - my) ** 2; sxy += (x - mx) * (y - my); }
+        return 0.5 * Math.atan2(2 * sxy, sxx - syy);
+      });
+      for (let k = 1; k < 3; k++) {
+        let turn = ((headings[k] - headings[k - 1]) * 180) / Math.PI;
+        turn = ((turn + 90) % 180 + 180) % 180 - 90; // directions are axial (mod 180°)
+        expect(Math.abs(turn - crack.angles[k - 1])).toBeLessThan(3);
+      }
+    }
+  });
+
+  it('fitting recovers the parameters of known distributions', () => {
+    const rng = new Rng(11);
+    const cases: [Distribution, Distribution['family']][] = [
+      [{ family: 'lognormal', mu: Math.log(24), sigma: 0.4 }, 'lognormal'],
+      [{ family: 'normal', mean: -0.45, sd: 0.12 }, 'normal'],
+      [{ family: 'normal', mean: 0, sd: 25 }, 'normal'],
+    ];
+    for (const [truth, family] of cases) {
+      const values = Array.from({ length: 4000 }, () => sample(truth, rng));
+      const fitted = fit(family, values) as unknown as Record<string, number>;
+      for (const [key, value] of Object.entries(truth)) {
+        if (key === 'family') continue;
+        // Standard errors at n = 4000 are ~1.6 % of sd; allow 4 of them.
+        const scale = truth.family === 'lognormal' ? truth.sigma : truth.family === 'normal' ? truth.sd : 1;
+        expect(Math.abs(fitted[key] - (value as number))).toBeLessThan(0.065 * scale);
+      }
+    }
+    expect(() => fit('lognormal', [1, -2])).toThrow('above 0');
+    expect(() => fit('normal', [1])).toThrow('at least 2');
+  });
+});
+
+describe('crack tiles', () => {
+  it('are deterministic, balanced, and labelled by what they show', () => {
+    const recipe = crackRecipe({ count: 40 });
+    const a = new CrackGenerator(recipe), b = new CrackGenerator(recipe);
+    let cracks = 0;
+    for (let i = 0; i < 40; i++) {
+      const s = a.sample(i);
+      const t = b.sample(i);
+      expect(Buffer.from(s.image).equals(Buffer.from(t.image))).toBe(true);
+      const crackPixels = s.mask.reduce((n, v) => n + (v === 255 ? 1 : 0), 0);
+      if (s.label === 'crack') {
+        cracks++;
+        expect(crackPixels).toBeGreaterThanOrEqual(MIN_CRACK_PIXELS);
+        expect(s.params.segmentLengths).toHaveLength(s.params.segments as number);
+      } else {
+        expect(crackPixels).toBe(0);
+      }
+    }
+    expect(cracks).toBe(20);
+  });
+
+  it('reject a bad recipe with a message naming the field', () => {
+    expect(() => validateCrackRecipe(crackRecipe({ size: 32 }))).toThrow('Tile size must be a whole number of pixels from 64 to 256');
+    const bad = crackRecipe();
+    bad.crack.width = { family: 'lognormal', mu: 1, sigma: -1 };
+    expect(() => validateCrackRecipe(bad)).toThrow('crack.width');
+    const noTexture = crackRecipe({ exemplars: [] });
+    expect(() => validateCrackRecipe(noTexture)).toThrow('exemplar');
+  });
+});
