@@ -4,7 +4,7 @@
  * only on (recipe, index), so an interrupted dataset is resumed by making the missing indices.
  */
 import { datasetFingerprint } from '../lib/synth/dataset';
-import { validateRecipe, type GrainRecipe } from '../lib/synth/grains/index';
+import { validateAnyRecipe, type Recipe } from '../lib/synth/recipe';
 import {
   getDataset, putDataset, putSamples, StorageFullError,
   type DatasetRecord, type Db, type SampleRecord,
@@ -27,11 +27,11 @@ export interface JobOptions {
 
 const BATCH = 16;
 
-export async function createDataset(db: Db, pool: SynthPool, recipe: GrainRecipe, name: string,
+export async function createDataset(db: Db, pool: SynthPool, recipe: Recipe, name: string,
   options: JobOptions = {}): Promise<DatasetRecord> {
-  validateRecipe(recipe);
+  validateAnyRecipe(recipe);
   const dataset: DatasetRecord = {
-    id: crypto.randomUUID(), name: name.trim() || 'Untitled dataset', kind: 'grains', recipe,
+    id: crypto.randomUUID(), name: name.trim() || 'Untitled dataset', kind: recipe.kind, recipe,
     createdAt: Date.now(), stored: 0, bytes: 0, status: 'generating', hashes: [],
   };
   await putDataset(db, dataset);

@@ -2,22 +2,22 @@
  * Live preview on its own worker, newest request wins: while one image renders, only the latest
  * of the requests that arrive meanwhile is kept, so dragging a control never builds a queue.
  */
-import type { GrainRecipe } from '../lib/synth/grains/index';
-import type { SynthReply, SynthSample } from '../workers/protocol';
+import type { Recipe, Sample } from '../lib/synth/recipe';
+import type { SynthReply } from '../workers/protocol';
 import { createSynthWorker } from './synthPool';
 
 export class PreviewClient {
   private worker: Worker | null = null;
   private busy = false;
-  private pending: { recipe: GrainRecipe; index: number } | null = null;
+  private pending: { recipe: Recipe; index: number } | null = null;
   private nextId = 0;
 
   constructor(
-    private readonly onSample: (sample: SynthSample) => void,
+    private readonly onSample: (sample: Sample) => void,
     private readonly onError: (message: string) => void,
   ) {}
 
-  request(recipe: GrainRecipe, index: number): void {
+  request(recipe: Recipe, index: number): void {
     this.pending = { recipe, index }; // a plain object: Svelte state proxies cannot be posted
     if (!this.busy) this.sendPending();
   }

@@ -3,8 +3,8 @@
  * Workers start lazily; cancelling terminates them so work stops at once, and the next job
  * starts fresh ones. Each worker keeps two requests in flight so it never waits on a round trip.
  */
-import type { GrainRecipe } from '../lib/synth/grains/index';
-import type { SynthReply, SynthRequest, SynthSample } from '../workers/protocol';
+import type { Recipe, Sample } from '../lib/synth/recipe';
+import type { SynthReply, SynthRequest } from '../workers/protocol';
 
 export function defaultPoolSize(): number {
   return Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
@@ -31,7 +31,7 @@ export class SynthPool {
    * Makes every index in `indices` and hands each sample to `onSample` (awaited, so a slow
    * consumer such as storage slows the workers instead of piling samples up in memory).
    */
-  run(recipe: GrainRecipe, indices: readonly number[], onSample: (s: SynthSample) => void | Promise<void>,
+  run(recipe: Recipe, indices: readonly number[], onSample: (s: Sample) => void | Promise<void>,
     signal?: AbortSignal): Promise<void> {
     if (this.workers.length === 0) this.workers = Array.from({ length: this.size }, createSynthWorker);
     return new Promise<void>((resolve, reject) => {

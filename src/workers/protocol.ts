@@ -1,21 +1,10 @@
 /** The one message protocol between the UI thread and the synthesis workers. */
-import type { SampledParams } from '../lib/params/space';
-import type { GrainRecipe } from '../lib/synth/grains/index';
+import type { Recipe, Sample } from '../lib/synth/recipe';
 
 export interface SynthRequest {
   id: number;
-  recipe: GrainRecipe;
+  recipe: Recipe;
   index: number;
 }
 
-export interface SynthSample {
-  index: number;
-  name: string;
-  seed: number;
-  params: SampledParams;
-  image: Uint8Array;
-  mask: Uint8Array;
-  hash: number;
-}
-
-export type SynthReply = { id: number; ok: true; sample: SynthSample } | { id: number; ok: false; message: string };
+export type SynthReply = { id: number; ok: true; sample: Sample } | { id: number; ok: false; message: string };

@@ -4,8 +4,8 @@
  * bump DB_VERSION and add a step to `upgrade` rather than changing a store in place.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { GrainRecipe } from '../synth/grains/index';
-import type { SampledParams } from '../params/space';
+import type { CrackLabel } from '../synth/cracks/index';
+import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
 export const DB_VERSION = 1;
@@ -13,8 +13,8 @@ export const DB_VERSION = 1;
 export interface DatasetRecord {
   id: string;
   name: string;
-  kind: 'grains';
-  recipe: GrainRecipe;
+  kind: Recipe['kind'];
+  recipe: Recipe;
   createdAt: number;
   /** Samples stored so far (a cancelled or interrupted run keeps what it made). */
   stored: number;
@@ -33,9 +33,11 @@ export interface SampleRecord {
   index: number;
   name: string;
   seed: number;
-  params: SampledParams;
+  params: SampleParams;
+  /** Crack tiles: the class. */
+  label?: CrackLabel;
   image: Uint8Array;
-  /** Label mask: 255 = boundary. */
+  /** Label mask: 255 = grain boundary or crack. */
   mask: Uint8Array;
   hash: number;
 }

@@ -1,0 +1,51 @@
+/** Every kind of synthetic dataset behind one recipe type and one `makeSample`. */
+import { CrackGenerator, validateCrackRecipe, type CrackLabel, type CrackRecipe } from './cracks/index';
+import { fnv1a, sampleHash } from './dataset';
+import { generateGrainSample, validateRecipe as validateGrainRecipe, type GrainRecipe } from './grains/index';
+
+export type Recipe = GrainRecipe | CrackRecipe;
+export type SampleParams = Record<string, number | number[]>;
+
+export interface Sample {
+  index: number;
+  name: string;
+  seed: number;
+  params: SampleParams;
+  image: Uint8Array;
+  /** Grains: boundary mask; cracks: crack mask (255 = crack). */
+  mask: Uint8Array;
+  /** Cracks only: the tile's class. */
+  label?: CrackLabel;
+  hash: number;
+}
+
+export function validateAnyRecipe(recipe: Recipe): void {
+  if (recipe.kind === 'grains') validateGrainRecipe(recipe);
+  else if (recipe.kind === 'cracks') validateCrackRecipe(recipe);
+  else throw new RangeError(`Unknown dataset kind "${(recipe as { kind: string }).kind}".`);
+}
+
+/** Identifies a recipe's content, so a generator built for it (patch dictionaries) can be reused. */
+export function recipeKey(recipe: Recipe): string {
+  if (recipe.kind === 'grains') return JSON.stringify(recipe);
+  const { exemplars, ...rest } = recipe;
+  let h = 0x811c9dc5;
+  for (const ex of exemplars) h = fnv1a(ex.pixels, Math.imul(h ^ ex.width, 0x01000193));
+  return JSON.stringify(rest) + h;
+}
+
+/** Makes samples of any recipe, keeping the last crack generator (its dictionaries are costly). */
+export class SampleMaker {
+  private crack: { key: string; generator: CrackGenerator } | null = null;
+
+  make(recipe: Recipe, index: number): Sample {
+    if (recipe.kind === 'grains') {
+      const { grainIds: _, ...s } = generateGrainSample(recipe, index);
+      return { ...s, hash: sampleHash(s.image, s.mask) };
+    }
+    const key = recipeKey(recipe);
+    if (this.crack?.key !== key) this.crack = { key, generator: new CrackGenerator(recipe) };
+    const s = this.crack.generator.sample(index);
+    return { ...s, hash: sampleHash(s.image, s.mask) };
+  }
+}
