@@ -1,0 +1,91 @@
+/** Cutting real images into labelled tiles, and seeded train / validation / test splits. */
+import { hashSeed, Rng } from '../random';
+import type { CrackLabel } from '../synth/cracks/index';
+import { MIN_CRACK_PIXELS } from '../synth/cracks/index';
+
+export const TILE = 128;
+
+export interface GreyImage {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+/** Top-left corners of the tiles of a grid with this stride; the last row and column sit flush with the edge. */
+export function gridPositions(width: number, height: number, size: number, stride: number): [number, number][] {
+  if (!(Number.isInteger(stride) && stride >= 1)) throw new RangeError(`Stride must be a whole number of pixels, at least 1; got ${stride}.`);
+  if (width < size || height < size) return [];
+  const along = (extent: number) => {
+    const out: number[] = [];
+    for (let p = 0; p + size <= extent; p += stride) out.push(p);
+    if (out[out.length - 1] !== extent - size) out.push(extent - size);
+    return out;
+  };
+  const out: [number, number][] = [];
+  for (const y of along(height)) for (const x of along(width)) out.push([x, y]);
+  return out;
+}
+
+/** The tile whose centre is nearest the clicked point, kept inside the image. */
+export function tileAt(width: number, height: number, size: number, cx: number, cy: number): [number, number] {
+  const clamp = (v: number, max: number) => Math.min(Math.max(0, Math.round(v - size / 2)), max);
+  return [clamp(cx, width - size), clamp(cy, height - size)];
+}
+
+export function cutTile(image: GreyImage, x: number, y: number, size: number): Uint8Array {
+  const tile = new Uint8Array(size * size);
+  for (let v = 0; v < size; v++) tile.set(image.pixels.subarray((y + v) * image.width + x, (y + v) * image.width + x + size), v * size);
+  return tile;
+}
+
+/**
+ * The label a crack mask gives a tile, as in the real tile set: "crack" with at least 40 crack
+ * pixels (mask > 127), "no_crack" with none, and no label (left to the user) in between.
+ */
+export function labelFromMask(mask: GreyImage, x: number, y: number, size: number): CrackLabel | null {
+  let crack = 0;
+  for (let v = 0; v < size; v++) {
+    const row = (y + v) * mask.width + x;
+    for (let u = 0; u < size; u++) if (mask.pixels[row + u] > 127) crack++;
+  }
+  return crack >= MIN_CRACK_PIXELS ? 'crack' : crack === 0 ? 'no_crack' : null;
+}
+
+export type Split = 'train' | 'val' | 'test';
+
+export interface SplitSettings {
+  seed: number;
+  /** Fractions of the labelled tiles; the rest is training. */
+  val: number;
+  test: number;
+}
+
+export function splitSettingsError(s: SplitSettings): string | undefined {
+  if (!Number.isInteger(s.seed) || s.seed < 0) return 'The split seed must be a whole number, 0 or more.';
+  if (!(s.val >= 0 && s.test >= 0 && s.val + s.test < 1)) return 'Validation and test fractions must be 0 or more and add up to less than 1.';
+  return undefined;
+}
+
+/**
+ * Seeded split, stratified by label so every split keeps the class balance. Pinned tiles always
+ * go to test and count towards its share. Depends only on the seed and the tile ids.
+ */
+export function assignSplits<T extends { id: string; label: CrackLabel | null; pinnedTest?: boolean }>(
+  tiles: readonly T[], settings: SplitSettings): Map<string, Split> {
+  const out = new Map<string, Split>();
+  for (const label of ['crack', 'no_crack'] as const) {
+    const group = tiles.filter((t) => t.label === label).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const pinned = group.filter((t) => t.pinnedTest);
+    const free = group.filter((t) => !t.pinnedTest);
+    const rng = new Rng(hashSeed(settings.seed, label === 'crack' ? 1 : 2));
+    for (let i = free.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [free[i], free[j]] = [free[j], free[i]];
+    }
+    const testCount = Math.max(0, Math.round(settings.test * group.length) - pinned.length);
+    const valCount = Math.round(settings.val * group.length);
+    for (const t of pinned) out.set(t.id, 'test');
+    free.forEach((t, k) => out.set(t.id, k < testCount ? 'test' : k < testCount + valCount ? 'val' : 'train'));
+  }
+  return out;
+}

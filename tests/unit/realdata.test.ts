@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { planImport } from '../../src/lib/data/importLayout';
+import { assignSplits, gridPositions, labelFromMask, tileAt } from '../../src/lib/data/tiling';
+import { Rng } from '../../src/lib/random';
+import { applyCrack, crackCoverage } from '../../src/lib/synth/cracks/crack';
+import { fitCrackModel, measureTrace } from '../../src/lib/synth/cracks/measure';
+import { DEFAULT_CRACK_MODEL } from '../../src/lib/synth/cracks/space';
+
+describe('tiling', () => {
+  it('covers an image with a grid whose last tiles sit flush with the edges', () => {
+    const grid = gridPositions(300, 200, 128, 64);
+    expect(grid).toContainEqual([0, 0]);
+    expect(grid).toContainEqual([172, 72]);
+    expect(new Set(grid.map(([x]) => x))).toEqual(new Set([0, 64, 128, 172]));
+    expect(gridPositions(100, 100, 128, 64)).toEqual([]);
+    expect(() => gridPositions(300, 300, 128, 0)).toThrow('Stride must be a whole number');
+  });
+
+  it('places a clicked tile around the click, inside the image', () => {
+    expect(tileAt(768, 576, 128, 100, 100)).toEqual([36, 36]);
+    expect(tileAt(768, 576, 128, 5, 570)).toEqual([0, 448]);
+  });
+
+  it('labels tiles from a crack mask as the real tile set does', () => {
+    const mask = { width: 256, height: 128, pixels: new Uint8Array(256 * 128) };
+    for (let x = 10; x < 60; x++) mask.pixels[64 * 256 + x] = 255; // 50 px of crack in the left tile
+    mask.pixels[10 * 256 + 200] = 200; // one stray pixel in the right tile
+    expect(labelFromMask(mask, 0, 0, 128)).toBe('crack');
+    expect(labelFromMask(mask, 128, 0, 128)).toBe(null);
+    mask.pixels[10 * 256 + 200] = 100; // at or below 127 is background
+    expect(labelFromMask(mask, 128, 0, 128)).toBe('no_crack');
+  });
+
+  it('splits with a seed, keeps the class balance, and keeps pinned tiles in test', () => {
+    const tiles = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, label: i % 2 ? 'crack' as const : 'no_crack' as const, pinnedTest: i < 6 }));
+    const a = assignSplits(tiles, { seed: 1, val: 0.2, test: 0.1 });
+    const b = assignSplits(tiles, { seed: 1, val: 0.2, test: 0.1 });
+    const c = assignSplits(tiles, { seed: 2, val: 0.2, test: 0.1 });
+    expect([...a]).toEqual([...b]);
+    expect([...a]).not.toEqual([...c]);
+    for (let i = 0; i < 6; i++) expect(a.get(`t${i}`)).toBe('test');
+    for (const label of ['crack', 'no_crack']) {
+      const ids = tiles.filter((t) => t.label === label).map((t) => a.get(t.id));
+      expect(ids.filter((s) => s === 'test')).toHaveLength(10);
+      expect(ids.filter((s) => s === 'val')).toHaveLength(20);
+      expect(ids.filter((s) => s === 'train')).toHaveLength(70);
+    }
+  });
+});
+
+describe('import layouts', () => {
+  it('recognises labelled tiles, image + mask pairs, and plain images', () => {
+    const { items, skipped } = planImport([
+      'set/crack/a.png', 'set/no_crack/b.png', 'tiles/image/001.png', 'tiles/label/001.png',
+      'tiles/image/002.png', 'photos/chip.jpg', 'set/readme.txt', '__MACOSX/set/crack/._a.png',
+    ]);
+    expect(items).toEqual([
+      { kind: 'tile', path: 'set/crack/a.png', label: 'crack' },
+      { kind: 'tile', path: 'set/no_crack/b.png', label: 'no_crack' },
+      { kind: 'pair', path: 'tiles/image/001.png', maskPath: 'tiles/label/001.png' },
+      { kind: 'image', path: 'tiles/image/002.png' },
+      { kind: 'image', path: 'photos/chip.jpg' },
+    ]);
+    expect(skipped).toEqual(['set/readme.txt', '__MACOSX/set/crack/._a.png']);
+  });
+});
+
+describe('measuring traced cracks', () => {
+  it('recovers segment lengths, bend angles, width and intensity of a drawn crack', () => {
+    const size = 128;
+    const points = [20, 30, 60, 40, 95, 80];
+    const texture = new Float64Array(size * size).fill(200);
+    const coverage = crackCoverage([{ points, widths: [3, 3, 3] }], size, 0, new Rng(1));
+    applyCrack(texture, coverage, -0.5);
+    const image = { width: size, height: size, pixels: Uint8Array.from(texture, (v) => Math.round(v)) };
+    const m = measureTrace(image, points);
+    expect(m.segmentCounts).toEqual([2]);
+    expect(m.segmentLengths[0]).toBeCloseTo(Math.hypot(40, 10));
+    const expectedTurn = ((Math.atan2(40, 35) - Math.atan2(10, 40)) * 180) / Math.PI;
+    expect(m.bendAngles[0]).toBeCloseTo(expectedTurn);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    expect(m.widths.length).toBeGreaterThan(10);
+    expect(Math.abs(median(m.widths) - 3)).toBeLessThan(0.75);
+    expect(Math.abs(median(m.intensities) + 0.5)).toBeLessThan(0.06);
+    const { model, fitted } = fitCrackModel(m, DEFAULT_CRACK_MODEL);
+    expect(fitted).toEqual(['segmentLength', 'width', 'intensity']);
+    expect(model.bendAngle).toEqual(DEFAULT_CRACK_MODEL.bendAngle); // one angle is not enough to fit
+  });
+});
