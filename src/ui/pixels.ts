@@ -1,6 +1,6 @@
 /** Turns grey uint8 samples into canvas pixels, with the label optionally tinted on top. */
-export function toImageData(image: Uint8Array, size: number, mask?: Uint8Array): ImageData {
-  const rgba = new Uint8ClampedArray(size * size * 4);
+export function toImageData(image: Uint8Array, width: number, height: number, mask?: Uint8Array): ImageData {
+  const rgba = new Uint8ClampedArray(width * height * 4);
   for (let i = 0; i < image.length; i++) {
     const v = image[i];
     const o = 4 * i;
@@ -13,15 +13,15 @@ export function toImageData(image: Uint8Array, size: number, mask?: Uint8Array):
     }
     rgba[o + 3] = 255;
   }
-  return new ImageData(rgba, size, size);
+  return new ImageData(rgba, width, height);
 }
 
-/** Draws a square sample into `canvas`, scaled to the canvas' own size. */
-export function drawSample(canvas: HTMLCanvasElement, image: Uint8Array, size: number, mask?: Uint8Array): void {
-  const full = new OffscreenCanvas(size, size);
-  full.getContext('2d')!.putImageData(toImageData(image, size, mask), 0, 0);
+/** Draws a grey image into `canvas`, scaled to the canvas' own size. */
+export function drawSample(canvas: HTMLCanvasElement, image: Uint8Array, width: number, height: number, mask?: Uint8Array): void {
+  const full = new OffscreenCanvas(width, height);
+  full.getContext('2d')!.putImageData(toImageData(image, width, height, mask), 0, 0);
   const ctx = canvas.getContext('2d')!;
-  ctx.imageSmoothingEnabled = canvas.width < size;
+  ctx.imageSmoothingEnabled = canvas.width < width;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(full, 0, 0, canvas.width, canvas.height);
 }

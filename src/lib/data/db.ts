@@ -8,7 +8,7 @@ import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export interface DatasetRecord {
   id: string;
@@ -42,9 +42,52 @@ export interface SampleRecord {
   hash: number;
 }
 
+/** A real image the user brought: metadata here, pixels in `realPixels` so listing stays cheap. */
+export interface RealImageRecord {
+  id: string;
+  name: string;
+  width: number;
+  height: number;
+  /** It came with a crack mask (image + mask import). */
+  hasMask: boolean;
+  createdAt: number;
+}
+
+export interface RealPixelsRecord {
+  id: string;
+  /** Grey, one byte per pixel. */
+  pixels: Uint8Array;
+  mask?: Uint8Array;
+}
+
+/** A tile cut from a real image; its id is image:x:y, so one position is one tile. */
+export interface TileRecord {
+  id: string;
+  imageId: string;
+  x: number;
+  y: number;
+  size: number;
+  label: CrackLabel | null;
+  pinnedTest: boolean;
+  createdAt: number;
+}
+
+/** A crack traced on a tile: the clicked polyline in tile coordinates. */
+export interface TraceRecord {
+  id: string;
+  tileId: string;
+  points: number[];
+  createdAt: number;
+}
+
 interface Schema extends DBSchema {
   datasets: { key: string; value: DatasetRecord };
   samples: { key: [string, number]; value: SampleRecord; indexes: { byDataset: string } };
+  realImages: { key: string; value: RealImageRecord };
+  realPixels: { key: string; value: RealPixelsRecord };
+  tiles: { key: string; value: TileRecord; indexes: { byImage: string } };
+  traces: { key: string; value: TraceRecord; indexes: { byTile: string } };
+  settings: { key: string; value: { key: string; value: unknown } };
 }
 
 export type Db = IDBPDatabase<Schema>;
@@ -55,6 +98,13 @@ export function openDatasets(): Promise<Db> {
       if (oldVersion < 1) {
         db.createObjectStore('datasets', { keyPath: 'id' });
         db.createObjectStore('samples', { keyPath: ['datasetId', 'index'] }).createIndex('byDataset', 'datasetId');
+      }
+      if (oldVersion < 2) {
+        db.createObjectStore('realImages', { keyPath: 'id' });
+        db.createObjectStore('realPixels', { keyPath: 'id' });
+        db.createObjectStore('tiles', { keyPath: 'id' }).createIndex('byImage', 'imageId');
+        db.createObjectStore('traces', { keyPath: 'id' }).createIndex('byTile', 'tileId');
+        db.createObjectStore('settings', { keyPath: 'key' });
       }
     },
   });
@@ -67,7 +117,7 @@ export class StorageFullError extends Error {
   }
 }
 
-function isQuotaError(e: unknown): boolean {
+export function isQuotaError(e: unknown): boolean {
   return e instanceof DOMException && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED');
 }
 

@@ -1,0 +1,136 @@
+/**
+ * Bringing real images in and labelled tiles out: files, folders and zips in the layouts of
+ * shared/realdata; PNGs decoded with the same code as Node, JPEGs by the browser.
+ */
+import { unzipSync, zipSync } from 'fflate';
+import type { Db } from '../lib/data/db';
+import { IMAGE_FILE, planImport } from '../lib/data/importLayout';
+import { decodeGreyPng, encodeGreyPng } from '../lib/data/png';
+import { addRealImage, tilePixels } from '../lib/data/realStore';
+import { gridPositions, labelFromMask, TILE, type GreyImage } from '../lib/data/tiling';
+
+export interface FileEntry {
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface ImportSummary {
+  images: number;
+  tiles: number;
+  labelled: number;
+  skipped: string[];
+  errors: string[];
+}
+
+/** Stride of the grid that image + mask pairs are cut on, as in the real tile set. */
+export const PAIR_STRIDE = 64;
+
+/** Files from a picker or a drop; zips are opened and their entries take part as files. */
+export async function readEntries(files: Iterable<File>): Promise<FileEntry[]> {
+  const out: FileEntry[] = [];
+  for (const file of files) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const path = (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
+    if (/\.zip$/i.test(file.name)) {
+      let entries: Record<string, Uint8Array>;
+      try {
+        entries = unzipSync(bytes);
+      } catch {
+        throw new Error(`${file.name} is not a readable zip file.`);
+      }
+      for (const [name, data] of Object.entries(entries)) if (!name.endsWith('/')) out.push({ path: name, bytes: data });
+    } else out.push({ path, bytes });
+  }
+  return out;
+}
+
+/** Every file of a dropped folder tree (DataTransfer entries), with its path. */
+export async function filesFromDrop(items: DataTransferItemList): Promise<File[]> {
+  const files: File[] = [];
+  const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      files.push(new File([file], prefix + file.name, { type: file.type }));
+      Object.defineProperty(files[files.length - 1], 'webkitRelativePath', { value: prefix + file.name });
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (batch.length === 0) break;
+        for (const child of batch) await walk(child, `${prefix}${entry.name}/`);
+      }
+    }
+  };
+  const entries = [...items].map((i) => i.webkitGetAsEntry()).filter((e): e is FileSystemEntry => !!e);
+  for (const entry of entries) await walk(entry, '');
+  return files;
+}
+
+export async function decodeImage(entry: FileEntry): Promise<GreyImage> {
+  if (/\.png$/i.test(entry.path)) return decodeGreyPng(entry.bytes, entry.path);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([entry.bytes as BlobPart]));
+  } catch {
+    throw new Error(`${entry.path} is not a readable PNG or JPEG image.`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0);
+  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const pixels = new Uint8Array(bitmap.width * bitmap.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (77 * rgba[4 * i] + 150 * rgba[4 * i + 1] + 29 * rgba[4 * i + 2] + 128) >> 8;
+  return { width: bitmap.width, height: bitmap.height, pixels };
+}
+
+const baseName = (path: string) => path.split('/').pop()!;
+
+/**
+ * Imports entries: labelled tiles keep their label (a bigger labelled image is tiled on a grid with
+ * that label); image + mask pairs are tiled on a 64-px grid and labelled from the mask; other images
+ * are stored to be tiled and labelled by hand. A file that cannot be read is reported and skipped.
+ */
+export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void): Promise<ImportSummary> {
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const { items, skipped } = planImport(entries.map((e) => e.path));
+  const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors: [] };
+  let done = 0;
+  for (const item of items) {
+    onProgress?.(done++, items.length);
+    try {
+      const image = await decodeImage(byPath.get(item.path)!);
+      if (image.width < TILE || image.height < TILE) throw new Error(`${item.path} is ${image.width}×${image.height}; images must be at least ${TILE}×${TILE} px.`);
+      let mask: GreyImage | null = null;
+      let tiles: { x: number; y: number; size: number; label: 'crack' | 'no_crack' | null }[] = [];
+      if (item.kind === 'tile') {
+        tiles = gridPositions(image.width, image.height, TILE, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
+          .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
+      } else if (item.kind === 'pair') {
+        mask = await decodeImage(byPath.get(item.maskPath)!);
+        if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
+        tiles = gridPositions(image.width, image.height, TILE, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
+      }
+      await addRealImage(db, baseName(item.path), image, mask, tiles);
+      summary.images++;
+      summary.tiles += tiles.length;
+      summary.labelled += tiles.filter((t) => t.label).length;
+    } catch (e) {
+      if ((e as Error).name === 'StorageFullError') throw e;
+      summary.errors.push((e as Error).message);
+    }
+  }
+  onProgress?.(items.length, items.length);
+  return summary;
+}
+
+export function isImageFile(name: string) {
+  return IMAGE_FILE.test(name) || /\.zip$/i.test(name);
+}
+
+/** A zip of every labelled tile in the crack/ + no_crack/ layout. */
+export async function exportLabelledTiles(db: Db): Promise<{ zip: Uint8Array; count: number }> {
+  const tiles = await tilePixels(db, (t) => t.label !== null);
+  const files: Record<string, Uint8Array> = {};
+  for (const { tile, name, pixels } of tiles) files[`${tile.label}/${name}.png`] = encodeGreyPng(pixels, tile.size, tile.size);
+  return { zip: zipSync(files, { level: 0 }), count: tiles.length };
+}

@@ -1,0 +1,104 @@
+/** Real images, their tiles and traced cracks in IndexedDB. */
+import type { CrackLabel } from '../synth/cracks/index';
+import { type Db, isQuotaError, StorageFullError, type RealImageRecord, type TileRecord, type TraceRecord } from './db';
+import { cutTile, type GreyImage, type SplitSettings } from './tiling';
+
+export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x}:${y}`;
+
+async function guarded<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    throw isQuotaError(e) || (e instanceof DOMException && e.name === 'AbortError') ? new StorageFullError() : e;
+  }
+}
+
+/** Stores an image and its tiles in one transaction: all or nothing. */
+export async function addRealImage(db: Db, name: string, image: GreyImage, mask: GreyImage | null,
+  tiles: { x: number; y: number; size: number; label: CrackLabel | null }[]): Promise<RealImageRecord> {
+  const record: RealImageRecord = { id: crypto.randomUUID(), name, width: image.width, height: image.height, hasMask: !!mask, createdAt: Date.now() };
+  const tx = db.transaction(['realImages', 'realPixels', 'tiles'], 'readwrite');
+  const now = Date.now();
+  await guarded(Promise.all([
+    tx.objectStore('realImages').put(record),
+    tx.objectStore('realPixels').put({ id: record.id, pixels: image.pixels, ...(mask ? { mask: mask.pixels } : {}) }),
+    ...tiles.map((t) => tx.objectStore('tiles').put({ id: tileId(record.id, t.x, t.y), imageId: record.id, ...t, pinnedTest: false, createdAt: now })),
+    tx.done,
+  ]));
+  return record;
+}
+
+export async function listRealImages(db: Db): Promise<RealImageRecord[]> {
+  return (await db.getAll('realImages')).sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1));
+}
+
+export async function getRealImage(db: Db, id: string): Promise<GreyImage | undefined> {
+  const [meta, data] = await Promise.all([db.get('realImages', id), db.get('realPixels', id)]);
+  return meta && data ? { width: meta.width, height: meta.height, pixels: data.pixels } : undefined;
+}
+
+export async function deleteRealImage(db: Db, id: string): Promise<void> {
+  const tiles = await db.getAllKeysFromIndex('tiles', 'byImage', id);
+  const tx = db.transaction(['realImages', 'realPixels', 'tiles', 'traces'], 'readwrite');
+  const traces = tx.objectStore('traces').index('byTile');
+  const traceKeys = (await Promise.all(tiles.map((t) => traces.getAllKeys(t)))).flat();
+  await Promise.all([
+    tx.objectStore('realImages').delete(id), tx.objectStore('realPixels').delete(id),
+    ...tiles.map((t) => tx.objectStore('tiles').delete(t)), ...traceKeys.map((k) => tx.objectStore('traces').delete(k)), tx.done,
+  ]);
+}
+
+export async function listTiles(db: Db, imageId?: string): Promise<TileRecord[]> {
+  const tiles = imageId ? await db.getAllFromIndex('tiles', 'byImage', imageId) : await db.getAll('tiles');
+  return tiles.sort((a, b) => a.createdAt - b.createdAt || a.y - b.y || a.x - b.x);
+}
+
+export async function putTiles(db: Db, tiles: TileRecord[]): Promise<void> {
+  const tx = db.transaction('tiles', 'readwrite');
+  await guarded(Promise.all([...tiles.map((t) => tx.store.put(t)), tx.done]));
+}
+
+export async function deleteTiles(db: Db, ids: string[]): Promise<void> {
+  const tx = db.transaction('tiles', 'readwrite');
+  await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
+}
+
+/** The pixels of every tile that passes `keep`, cut from their images (for export or texture). */
+export async function tilePixels(db: Db, keep: (t: TileRecord) => boolean): Promise<{ tile: TileRecord; name: string; pixels: Uint8Array }[]> {
+  const [tiles, images] = await Promise.all([db.getAll('tiles'), db.getAll('realImages')]);
+  const meta = new Map(images.map((i) => [i.id, i]));
+  const out: { tile: TileRecord; name: string; pixels: Uint8Array }[] = [];
+  const cache = new Map<string, GreyImage | undefined>();
+  for (const tile of tiles.filter(keep)) {
+    if (!cache.has(tile.imageId)) cache.set(tile.imageId, await getRealImage(db, tile.imageId));
+    const image = cache.get(tile.imageId);
+    if (!image) continue;
+    const stem = (meta.get(tile.imageId)?.name ?? 'image').replace(/\.[^.]+$/, '');
+    // A tile that is its whole image keeps the image's name, so export → import → export is stable.
+    const whole = image.width === tile.size && image.height === tile.size;
+    out.push({ tile, name: whole ? stem : `${stem}-${tile.y}-${tile.x}`, pixels: cutTile(image, tile.x, tile.y, tile.size) });
+  }
+  return out;
+}
+
+export async function listTraces(db: Db): Promise<TraceRecord[]> {
+  return db.getAll('traces');
+}
+
+export async function putTrace(db: Db, trace: TraceRecord): Promise<void> {
+  await guarded(db.put('traces', trace));
+}
+
+export async function deleteTrace(db: Db, id: string): Promise<void> {
+  await db.delete('traces', id);
+}
+
+export const DEFAULT_SPLIT: SplitSettings = { seed: 1, val: 0.2, test: 0.1 };
+
+export async function getSplitSettings(db: Db): Promise<SplitSettings> {
+  return ((await db.get('settings', 'split'))?.value as SplitSettings | undefined) ?? DEFAULT_SPLIT;
+}
+
+export async function putSplitSettings(db: Db, settings: SplitSettings): Promise<void> {
+  await db.put('settings', { key: 'split', value: settings });
+}
