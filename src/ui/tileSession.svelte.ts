@@ -14,6 +14,8 @@ export class TileSession {
   tiles = $state<TileRecord[]>([]);
   current = $state(0);
   private undoStack: Change[] = [];
+  /** Changes run one after another, so fast key presses each act on the tile the last one left current. */
+  private queue: Promise<unknown> = Promise.resolve();
   canUndo = $state(false);
 
   constructor(
@@ -26,6 +28,13 @@ export class TileSession {
 
   async load() {
     this.tiles = await listTiles(this.db, this.imageId);
+  }
+
+  /** Runs `work` after every change queued before it; its error reaches the caller only. */
+  run(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   get currentTile(): TileRecord | undefined {
