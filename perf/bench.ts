@@ -2,6 +2,7 @@
  * npm run bench: one JSON line per figure, medians over repeated runs.
  *   grains256.node, grains512.node — one thread in Node, per-image times after warm-up.
  *   grains512.workers — the browser's worker pool driven through the UI, storage included.
+ *   cracks128.node, cracks128.workers — crack tiles, texture synthesis included, likewise.
  * `npm run bench -- FILTER` runs only the figures whose name contains FILTER.
  */
 import { chromium } from '@playwright/test';
@@ -47,7 +48,7 @@ function benchCracksNode(tiles: number) {
   console.log(JSON.stringify({ name: 'cracks128.node', images_per_s: +(1000 / m).toFixed(1), median_ms: +m.toFixed(3), images: tiles, threads: 1 }));
 }
 
-async function benchWorkers(size: number, count: number, repeats: number) {
+async function benchWorkers(kind: 'grains' | 'cracks', size: number, count: number, repeats: number) {
   const server = await preview({ preview: { port: 4391, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
   const url = server.resolvedUrls!.local[0];
   const browser = await chromium.launch({
@@ -61,7 +62,11 @@ async function benchWorkers(size: number, count: number, repeats: number) {
       const page = await browser.newPage();
       await page.goto(url);
       workers = await page.evaluate(() => Math.max(1, navigator.hardwareConcurrency - 1));
-      await page.getByLabel('Size (px)').fill(String(size));
+      if (kind === 'cracks') {
+        await page.getByLabel('Crack tiles (classification)').check();
+        await page.getByText(/exemplar images/).waitFor();
+      }
+      await page.getByLabel(kind === 'grains' ? 'Size (px)' : 'Tile size (px)').fill(String(size));
       await page.getByLabel('Count').fill(String(count));
       await page.getByLabel('Seed').fill(String(r + 1));
       const t = performance.now();
@@ -70,7 +75,7 @@ async function benchWorkers(size: number, count: number, repeats: number) {
       rates.push(count / ((performance.now() - t) / 1000));
       await page.close();
     }
-    console.log(JSON.stringify({ name: `grains${size}.workers`, images_per_s: +median(rates).toFixed(1), runs: rates.map((x) => +x.toFixed(1)), images: count, workers, includes: 'generation, transfer, IndexedDB storage, gallery' }));
+    console.log(JSON.stringify({ name: `${kind}${size}.workers`, images_per_s: +median(rates).toFixed(1), runs: rates.map((x) => +x.toFixed(1)), images: count, workers, includes: 'generation, transfer, IndexedDB storage, gallery' }));
   } finally {
     await browser.close();
     await server.close();
@@ -81,5 +86,6 @@ async function benchWorkers(size: number, count: number, repeats: number) {
 const only = process.argv[2] ?? '';
 if ('grains256.node'.includes(only)) benchNode(256, 60);
 if ('grains512.node'.includes(only)) benchNode(512, 40);
-if ('grains512.workers'.includes(only)) await benchWorkers(512, 60, 3);
+if ('grains512.workers'.includes(only)) await benchWorkers('grains', 512, 60, 3);
 if ('cracks128.node'.includes(only)) benchCracksNode(400);
+if ('cracks128.workers'.includes(only)) await benchWorkers('cracks', 128, 400, 3);

@@ -135,3 +135,24 @@ test('generates a balanced crack-tile dataset with the same bytes as Node', asyn
   await page.getByRole('button', { name: 'Datasets' }).click();
   await expect(page.getByTestId('dataset-row').filter({ hasText: 'tiny cracks' }).getByTestId('fingerprint')).toHaveText(datasetFingerprint(hashes));
 });
+
+test('imports a crack/ + no_crack/ folder, adds a tile by clicking, and synthesises texture from the user’s own tiles', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Real data' }).click();
+  await page.getByLabel('Choose a folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles`);
+  await expect(page.getByText('Imported 300 images with 300 tiles (300 labelled).')).toBeVisible({ timeout: 60_000 });
+
+  await page.getByLabel('Choose images or zip').setInputFiles(`${REALDATA}grains/nist-optical-steel/images/nist-steel.png`);
+  await page.getByRole('button', { name: 'nist-steel.png', exact: true }).click();
+  const image = page.getByLabel('real image nist-steel.png');
+  await image.click({ position: { x: 100, y: 100 } });
+  await expect(page.getByTestId('tile-counts')).toHaveText('1 tiles · 0 crack · 0 no crack · 1 unlabelled');
+
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.getByLabel('Crack tiles (classification)').check();
+  await page.getByLabel('Crack-free texture from').selectOption({ label: 'my no-crack tiles (150)' });
+  await expect(page.getByText('150 exemplar images · my no-crack tiles (150)')).toBeVisible();
+  await page.getByLabel('Count').fill('4');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('4 of 4 stored, complete');
+});
