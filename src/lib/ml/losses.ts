@@ -1,0 +1,56 @@
+/**
+ * Losses for softmax outputs. Boundaries are a small share of pixels (a few per cent), so plain
+ * cross-entropy learns to predict "interior" everywhere; the default for segmentation is
+ * cross-entropy weighted by inverse class frequency plus soft Dice on the boundary class, which
+ * rewards overlap directly. Focal loss is offered as the other common remedy.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type LossName = 'ce' | 'weighted-ce' | 'dice' | 'focal' | 'weighted-ce+dice';
+export const SEGMENT_LOSSES: LossName[] = ['weighted-ce+dice', 'weighted-ce', 'dice', 'focal', 'ce'];
+export const DEFAULT_SEGMENT_LOSS: LossName = 'weighted-ce+dice';
+
+const EPS = 1e-6;
+
+/** Per-class weights ∝ 1 / frequency in this batch (normalised to mean 1), clipped at 50. */
+function inverseFrequencyWeights(oneHot: tf.Tensor): tf.Tensor {
+  const axes = oneHot.shape.map((_, i) => i).slice(0, -1);
+  const freq = tf.mean(oneHot, axes);
+  const inv = tf.clipByValue(tf.div(1, tf.add(freq, EPS)), 0, 50);
+  return tf.div(inv, tf.mean(inv));
+}
+
+/** `labels` one-hot, `probs` softmax output, both [..., classes]. Returns a scalar. */
+export function lossFn(name: LossName, labels: tf.Tensor, probs: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const p = tf.clipByValue(probs, EPS, 1 - EPS);
+    const logp = tf.log(p);
+    const ce = (weights?: tf.Tensor) => {
+      const perClass = tf.mul(labels, logp);
+      const weighted = weights ? tf.mul(perClass, weights) : perClass;
+      return tf.neg(tf.mean(tf.sum(weighted, -1)));
+    };
+    const dice = () => {
+      // Soft Dice on the last class (boundary / crack).
+      const c = labels.shape[labels.shape.length - 1]! - 1;
+      const y = tf.gather(labels, [c], -1), q = tf.gather(p, [c], -1);
+      const inter = tf.sum(tf.mul(y, q));
+      return tf.sub(1, tf.div(tf.add(tf.mul(2, inter), 1), tf.add(tf.add(tf.sum(y), tf.sum(q)), 1)));
+    };
+    switch (name) {
+      case 'ce':
+        return ce() as tf.Scalar;
+      case 'weighted-ce':
+        return ce(inverseFrequencyWeights(labels)) as tf.Scalar;
+      case 'dice':
+        return dice() as tf.Scalar;
+      case 'focal': {
+        const gamma = 2;
+        const focal = tf.mul(tf.pow(tf.sub(1, p), gamma), tf.mul(labels, logp));
+        return tf.neg(tf.mean(tf.sum(focal, -1))) as tf.Scalar;
+      }
+      case 'weighted-ce+dice':
+        return tf.add(ce(inverseFrequencyWeights(labels)), dice()) as tf.Scalar;
+    }
+  });
+}

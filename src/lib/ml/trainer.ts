@@ -1,0 +1,288 @@
+/**
+ * The training loop: AdamW with a one-cycle learning rate per phase, phases that freeze the
+ * encoder or train everything at a given input size (progressive resizing), validation after
+ * every epoch, a checkpoint hook, and a stop flag. Batches are made from uint8 samples one batch
+ * at a time, so a dataset is never held as float32. Runs wherever TF.js does (worker or Node).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hashSeed, Rng } from '../random';
+import { augmentInto, NO_AUGMENT, type AugmentConfig } from './augment';
+import { lossFn, type LossName } from './losses';
+import { addConfusion, classifyMetrics, segmentMetrics, type ClassifyMetrics, type SegmentMetrics } from './metrics';
+import { setEncoderTrainable, UNET_MULTIPLE, type ModelConfig } from './models';
+import { oneCycle } from './schedule';
+
+export interface RawSample {
+  image: Uint8Array;
+  /** Segmentation: label mask, 255 = the class of interest (boundary). */
+  mask?: Uint8Array;
+  /** Classification: class index. */
+  label?: number;
+}
+
+/** Where samples come from: IndexedDB in the browser, memory in tests. */
+export interface SampleSource {
+  count: number;
+  /** Side of the (square) stored samples. */
+  size: number;
+  get(indices: readonly number[]): Promise<RawSample[]>;
+}
+
+export interface Phase {
+  epochs: number;
+  maxLr: number;
+  /** Train the head (classifier) or decoder (U-Net) only. */
+  freezeEncoder: boolean;
+  /** Input size for this phase (progressive resizing); classification may keep the stored size. */
+  size: number;
+}
+
+export interface TrainConfig {
+  model: ModelConfig;
+  loss: LossName;
+  batchSize: number;
+  phases: Phase[];
+  weightDecay: number;
+  augment: AugmentConfig;
+  seed: number;
+  /** Share of the samples held out for validation. */
+  valFraction: number;
+}
+
+export type Metrics = ClassifyMetrics | SegmentMetrics;
+
+export interface EpochRecord {
+  phase: number;
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  metrics: Metrics;
+  imagesPerSecond: number;
+  seconds: number;
+}
+
+/** Where a run is: the next epoch to train is `epoch` of phase `phase`. */
+export interface TrainState {
+  phase: number;
+  epoch: number;
+  history: EpochRecord[];
+}
+
+export interface StepProgress {
+  phase: number;
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  lr: number;
+  imagesPerSecond: number;
+  /** Seconds left in the whole run, from the pace so far. */
+  etaSeconds: number;
+}
+
+export interface Prediction {
+  image: Uint8Array;
+  size: number;
+  truth: Uint8Array | number;
+  predicted: Uint8Array | number;
+  /** Classification: probability of the last class. */
+  probability?: number;
+}
+
+export interface TrainHooks {
+  onStep?: (p: StepProgress) => void;
+  onEpoch?: (record: EpochRecord, state: TrainState, predictions: Prediction[]) => void | Promise<void>;
+  /** Called after every epoch with the state to resume from. */
+  checkpoint?: (model: tf.LayersModel, state: TrainState) => Promise<void>;
+  shouldStop?: () => boolean;
+}
+
+export function trainConfigError(c: TrainConfig): string | undefined {
+  if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) return `Batch size must be a whole number of at least 1; got ${c.batchSize}.`;
+  if (!c.phases.length) return 'Give at least one training phase.';
+  for (const [i, p] of c.phases.entries()) {
+    if (!(Number.isInteger(p.epochs) && p.epochs >= 1)) return `Phase ${i + 1}: epochs must be a whole number of at least 1.`;
+    if (!(p.maxLr > 0 && p.maxLr < 10)) return `Phase ${i + 1}: the learning rate must be above 0 and below 10.`;
+    if (!(Number.isInteger(p.size) && p.size >= 32 && p.size <= 1024)) return `Phase ${i + 1}: size must be a whole number from 32 to 1024.`;
+    if (c.model.task === 'segment' && p.size % UNET_MULTIPLE !== 0) return `Phase ${i + 1}: a U-Net's input size must be a multiple of ${UNET_MULTIPLE}; got ${p.size}.`;
+  }
+  if (!(c.weightDecay >= 0 && c.weightDecay < 1)) return 'Weight decay must be from 0 to below 1.';
+  if (!(c.valFraction > 0 && c.valFraction < 1)) return 'The validation share must be above 0 and below 1.';
+  return undefined;
+}
+
+/** Seeded split of sample indices into training and validation. */
+export function splitIndices(count: number, valFraction: number, seed: number): { train: number[]; val: number[] } {
+  const order = Array.from({ length: count }, (_, i) => i);
+  const rng = new Rng(hashSeed(seed, 0x5151));
+  for (let i = count - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const nVal = Math.max(1, Math.round(count * valFraction));
+  return { val: order.slice(0, nVal).sort((a, b) => a - b), train: order.slice(nVal) };
+}
+
+/** Turns raw samples into input and one-hot target tensors of the given size. */
+export function makeBatch(samples: RawSample[], nativeSize: number, size: number, config: TrainConfig,
+  augment: AugmentConfig, rng: Rng): { x: tf.Tensor4D; y: tf.Tensor } {
+  const n = samples.length, classes = config.model.classes;
+  const images = new Float32Array(n * size * size);
+  const segment = config.model.task === 'segment';
+  const masks = segment ? new Uint8Array(n * size * size) : null;
+  samples.forEach((s, k) => augmentInto(s.image, s.mask ?? null, nativeSize, size, augment, rng, images, k * size * size, masks, k * size * size));
+  return tf.tidy(() => {
+    const x = tf.tensor4d(images, [n, size, size, 1]);
+    const y = segment
+      ? tf.oneHot(tf.tensor3d(Int32Array.from(masks!), [n, size, size], 'int32'), classes)
+      : tf.oneHot(tf.tensor1d(Int32Array.from(samples, (s) => s.label ?? 0), 'int32'), classes);
+    return { x, y };
+  });
+}
+
+/** Decoupled weight decay (AdamW): shrink conv and dense kernels, never biases or batch norm. */
+function decayWeights(model: tf.LayersModel, lr: number, weightDecay: number) {
+  if (weightDecay === 0) return;
+  tf.tidy(() => {
+    for (const w of model.trainableWeights) {
+      if (w.name.includes('kernel')) (w.read() as tf.Variable).assign(tf.mul(w.read(), 1 - lr * weightDecay));
+    }
+  });
+}
+
+export class Trainer {
+  private optimizer = tf.train.adam(1e-3, 0.9, 0.99);
+
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly config: TrainConfig,
+    readonly source: SampleSource,
+    readonly hooks: TrainHooks = {},
+  ) {
+    const message = trainConfigError(config);
+    if (message) throw new RangeError(message);
+  }
+
+  /** Trains from `state` (a fresh run by default) until done or stopped; returns where it ended. */
+  async run(state: TrainState = { phase: 0, epoch: 0, history: [] }): Promise<TrainState & { stopped: boolean }> {
+    const { config, model, source } = this;
+    const { train, val } = splitIndices(source.count, config.valFraction, config.seed);
+    const stepsPerEpoch = Math.max(1, Math.floor(train.length / config.batchSize));
+    const remainingEpochs = () => config.phases.slice(state.phase).reduce((a, p) => a + p.epochs, 0) - state.epoch;
+    const started = performance.now();
+    let imagesDone = 0;
+    while (state.phase < config.phases.length) {
+      const phase = config.phases[state.phase];
+      setEncoderTrainable(model, !phase.freezeEncoder);
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      while (state.epoch < phase.epochs) {
+        if (this.hooks.shouldStop?.()) return { ...state, stopped: true };
+        const epochStart = performance.now();
+        const rng = new Rng(hashSeed(config.seed, state.phase, state.epoch));
+        const order = [...train];
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = rng.int(0, i);
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+        let lossSum = 0;
+        for (let step = 0; step < stepsPerEpoch; step++) {
+          if (this.hooks.shouldStop?.()) return { ...state, stopped: true };
+          const samples = await source.get(order.slice(step * config.batchSize, (step + 1) * config.batchSize));
+          const lr = oneCycle(state.epoch * stepsPerEpoch + step, phase.epochs * stepsPerEpoch, phase.maxLr);
+          (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+          const { x, y } = makeBatch(samples, source.size, phase.size, config, config.augment, rng);
+          const cost = this.optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+          decayWeights(model, lr, config.weightDecay);
+          const loss = (await cost.data())[0];
+          tf.dispose([x, y, cost]);
+          lossSum += loss;
+          imagesDone += samples.length;
+          const elapsed = (performance.now() - started) / 1000;
+          const perSecond = imagesDone / elapsed;
+          this.hooks.onStep?.({
+            phase: state.phase, epoch: state.epoch, step, stepsPerEpoch, loss, lr, imagesPerSecond: perSecond,
+            etaSeconds: ((remainingEpochs() * stepsPerEpoch - step - 1) * config.batchSize + val.length * remainingEpochs() * 0.3) / perSecond,
+          });
+        }
+        const { valLoss, metrics, predictions } = await this.validate(val, phase.size);
+        const record: EpochRecord = {
+          phase: state.phase, epoch: state.epoch, trainLoss: lossSum / stepsPerEpoch, valLoss, metrics,
+          imagesPerSecond: (stepsPerEpoch * config.batchSize) / ((performance.now() - epochStart) / 1000),
+          seconds: (performance.now() - epochStart) / 1000,
+        };
+        state = { phase: state.phase, epoch: state.epoch + 1, history: [...state.history, record] };
+        if (state.epoch >= phase.epochs) state = { ...state, phase: state.phase + 1, epoch: 0 };
+        await this.hooks.checkpoint?.(model, state);
+        await this.hooks.onEpoch?.(record, state, predictions);
+        if (state.epoch === 0) break; // phase finished: re-read trainable variables for the next one
+      }
+    }
+    return { ...state, stopped: false };
+  }
+
+  /** Loss and metrics over the validation samples, plus a few predictions to show. */
+  async validate(indices: readonly number[], size: number): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
+    const { config, model, source } = this;
+    const classes = config.model.classes;
+    let confusion = Array.from({ length: classes }, () => new Array(classes).fill(0));
+    let lossSum = 0;
+    const predictions: Prediction[] = [];
+    const rng = new Rng(1);
+    for (let start = 0; start < indices.length; start += config.batchSize) {
+      const samples = await source.get(indices.slice(start, start + config.batchSize));
+      const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, rng);
+      const [loss, truth, predicted, probs] = tf.tidy(() => {
+        const p = model.predict(x) as tf.Tensor;
+        return [lossFn(config.loss, y, p), tf.argMax(y, -1), tf.argMax(p, -1), tf.gather(p, [classes - 1], -1)];
+      });
+      const [l, t, pr, pb, xs] = await Promise.all([loss.data(), truth.data(), predicted.data(), probs.data(), x.data()]);
+      tf.dispose([x, y, loss, truth, predicted, probs]);
+      lossSum += l[0] * samples.length;
+      const batch = Array.from({ length: classes }, () => new Array(classes).fill(0));
+      for (let i = 0; i < t.length; i++) batch[t[i]][pr[i]]++;
+      confusion = addConfusion(confusion, batch);
+      for (let k = 0; k < samples.length && predictions.length < 4; k++) {
+        const area = size * size;
+        const image = Uint8Array.from(xs.subarray(k * area, (k + 1) * area) as Float32Array, (v) => Math.round((v / 4 + 0.5) * 255));
+        if (config.model.task === 'segment') {
+          predictions.push({ image, size, truth: Uint8Array.from((t as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255),
+            predicted: Uint8Array.from((pr as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255) });
+        } else {
+          predictions.push({ image, size, truth: t[k], predicted: pr[k], probability: pb[k] });
+        }
+      }
+    }
+    const metrics = config.model.task === 'segment' ? segmentMetrics(confusion) : classifyMetrics(confusion);
+    return { valLoss: lossSum / indices.length, metrics, predictions };
+  }
+}
+
+/**
+ * LR finder: a short run with the learning rate rising exponentially, on a throwaway model; returns
+ * (lr, loss) pairs, stopping early once the loss blows up.
+ */
+export async function findLr(model: tf.LayersModel, config: TrainConfig, source: SampleSource, lrs: number[],
+  onPoint?: (lr: number, loss: number) => void): Promise<{ lrs: number[]; losses: number[] }> {
+  const optimizer = tf.train.adam(lrs[0], 0.9, 0.99);
+  const { train } = splitIndices(source.count, config.valFraction, config.seed);
+  const rng = new Rng(hashSeed(config.seed, 0xf1d));
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const size = config.phases[0].size;
+  const out = { lrs: [] as number[], losses: [] as number[] };
+  let best = Infinity;
+  for (let i = 0; i < lrs.length; i++) {
+    const picks = Array.from({ length: config.batchSize }, () => train[rng.int(0, train.length - 1)]);
+    const { x, y } = makeBatch(await source.get(picks), source.size, size, config, config.augment, rng);
+    (optimizer as unknown as { learningRate: number }).learningRate = lrs[i];
+    const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+    const loss = (await cost.data())[0];
+    tf.dispose([x, y, cost]);
+    out.lrs.push(lrs[i]);
+    out.losses.push(loss);
+    onPoint?.(lrs[i], loss);
+    best = Math.min(best, loss);
+    if (!Number.isFinite(loss) || loss > 4 * best) break;
+  }
+  optimizer.dispose();
+  return out;
+}

@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/lib/random';
+import { augmentInto, DEFAULT_AUGMENT, NO_AUGMENT } from '../../src/lib/ml/augment';
+import { lossFn } from '../../src/lib/ml/losses';
+import { classifyMetrics, confusionMatrix, segmentMetrics } from '../../src/lib/ml/metrics';
+import { buildModel, setEncoderTrainable } from '../../src/lib/ml/models';
+import { lrSweep, oneCycle, suggestLr } from '../../src/lib/ml/schedule';
+import { Trainer, type RawSample, type SampleSource, type TrainConfig } from '../../src/lib/ml/trainer';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** Two easy classes: a bright vertical bar (1) or a bright horizontal bar (0) on noise. */
+function barSource(count: number, size: number): SampleSource {
+  const samples: RawSample[] = Array.from({ length: count }, (_, i) => {
+    const rng = new Rng(i + 1);
+    const image = Uint8Array.from({ length: size * size }, () => 60 + rng.int(0, 40));
+    const mask = new Uint8Array(size * size);
+    const label = i % 2;
+    const at = rng.int(size / 4, (3 * size) / 4);
+    for (let k = 0; k < size; k++) for (let w = -2; w <= 2; w++) {
+      const p = label ? k * size + at + w : (at + w) * size + k;
+      image[p] = 220;
+      mask[p] = 255;
+    }
+    return { image, mask, label };
+  });
+  return { count, size, get: async (idx) => idx.map((i) => samples[i]) };
+}
+
+describe('models', () => {
+  it('build ResNet classifiers and U-Nets of every depth with the expected outputs', () => {
+    for (const depth of [10, 18, 34, 50] as const) {
+      const c = buildModel({ task: 'classify', depth, width: 0.125, classes: 2 });
+      const u = buildModel({ task: 'segment', depth, width: 0.125, classes: 2 });
+      const [pc, pu] = tf.tidy(() => [c.predict(tf.zeros([2, 64, 64, 1])) as tf.Tensor, u.predict(tf.zeros([1, 64, 64, 1])) as tf.Tensor]);
+      expect(pc.shape).toEqual([2, 2]);
+      expect(pu.shape).toEqual([1, 64, 64, 2]);
+      tf.dispose([pc, pu]);
+      c.dispose();
+      u.dispose();
+    }
+    expect(() => buildModel({ task: 'classify', depth: 12 as never, width: 1, classes: 2 })).toThrow('Depth must be one of 10, 18, 34, 50');
+  });
+
+  it('freezing the encoder leaves only head weights trainable', () => {
+    const m = buildModel({ task: 'classify', depth: 10, width: 0.125, classes: 2 });
+    setEncoderTrainable(m, false);
+    expect(m.trainableWeights.every((w) => w.name.startsWith('head_'))).toBe(true);
+    setEncoderTrainable(m, true);
+    expect(m.trainableWeights.some((w) => w.name.startsWith('enc_'))).toBe(true);
+    m.dispose();
+  });
+});
+
+describe('schedules', () => {
+  it('one-cycle warms up to the maximum and anneals far below it', () => {
+    const lrs = Array.from({ length: 100 }, (_, s) => oneCycle(s, 100, 0.01));
+    expect(lrs[0]).toBeCloseTo(0.01 / 25);
+    expect(Math.max(...lrs)).toBeCloseTo(0.01, 4);
+    expect(lrs.indexOf(Math.max(...lrs))).toBe(25);
+    expect(lrs[99]).toBeLessThan(1e-5);
+  });
+
+  it('the LR finder suggestion sits where the loss falls fastest, before it blows up', () => {
+    const lrs = lrSweep(60, 1e-5, 1);
+    const losses = lrs.map((lr) => (lr < 1e-3 ? 1 : lr < 1e-1 ? 1 - 0.4 * Math.log10(lr / 1e-3) : 0.2 + 20 * (lr - 0.1)));
+    const { suggestion } = suggestLr(lrs, losses);
+    expect(suggestion).toBeGreaterThan(1e-3);
+    expect(suggestion).toBeLessThan(1e-1);
+  });
+});
+
+describe('metrics and losses', () => {
+  it('compute error, confusion and IoU', () => {
+    const m = confusionMatrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], 2);
+    expect(m).toEqual([[1, 1], [1, 2]]);
+    expect(classifyMetrics(m).error).toBeCloseTo(0.4);
+    const s = segmentMetrics(m);
+    expect(s.iou[0]).toBeCloseTo(1 / 3);
+    expect(s.iou[1]).toBeCloseTo(2 / 4);
+    expect(s.miou).toBeCloseTo((1 / 3 + 0.5) / 2);
+  });
+
+  it('every loss is lower for a better prediction', () => {
+    const y = tf.oneHot(tf.tensor1d([0, 1, 1, 0, 0, 0, 0, 1], 'int32'), 2);
+    const good = tf.tensor2d([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.8, 0.2], [0.9, 0.1], [0.7, 0.3], [0.9, 0.1], [0.3, 0.7]]);
+    const bad = tf.sub(1, good);
+    for (const name of ['ce', 'weighted-ce', 'dice', 'focal', 'weighted-ce+dice'] as const) {
+      expect(lossFn(name, y, good).dataSync()[0]).toBeLessThan(lossFn(name, y, bad).dataSync()[0]);
+    }
+  });
+});
+
+describe('augmentation', () => {
+  it('moves image and mask together and resizes', () => {
+    const size = 32, src = new Uint8Array(size * size), mask = new Uint8Array(size * size);
+    for (let y = 0; y < size; y++) for (let x = 0; x < 8; x++) { src[y * size + x] = 255; mask[y * size + x] = 255; }
+    for (let seed = 0; seed < 20; seed++) {
+      const image = new Float32Array(16 * 16), out = new Uint8Array(16 * 16);
+      augmentInto(src, mask, size, 16, { ...DEFAULT_AUGMENT, brightness: 0, contrast: 0 }, new Rng(seed), image, 0, out, 0);
+      let agree = 0;
+      for (let i = 0; i < out.length; i++) if ((image[i] > 0) === (out[i] === 1)) agree++;
+      expect(agree / out.length).toBeGreaterThan(0.95);
+    }
+    const image = new Float32Array(size * size), out = new Uint8Array(size * size);
+    augmentInto(src, mask, size, size, NO_AUGMENT, new Rng(1), image, 0, out, 0);
+    expect(Array.from(out)).toEqual(Array.from(mask, (v) => (v > 127 ? 1 : 0)));
+  });
+});
+
+describe('training', () => {
+  it('a tiny classifier learns an easy two-class set, with a flat tensor count', async () => {
+    const source = barSource(96, 32);
+    const config: TrainConfig = {
+      model: { task: 'classify', depth: 10, width: 0.125, classes: 2 }, loss: 'ce', batchSize: 16, weightDecay: 0.01,
+      phases: [{ epochs: 4, maxLr: 0.01, freezeEncoder: false, size: 32 }], augment: { ...NO_AUGMENT, flips: true },
+      seed: 1, valFraction: 0.25,
+    };
+    const model = buildModel(config.model);
+    const counts: number[] = [];
+    const trainer = new Trainer(model, config, source, { onEpoch: () => void counts.push(tf.memory().numTensors) });
+    const result = await trainer.run();
+    expect(result.history).toHaveLength(4);
+    expect(result.history.at(-1)!.metrics.error).toBeLessThan(0.1);
+    expect(new Set(counts.slice(1)).size).toBe(1); // tensors stay flat after the first epoch made the optimiser's slots
+    model.dispose();
+  }, 120_000);
+});
