@@ -8,7 +8,7 @@ import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface DatasetRecord {
   id: string;
@@ -80,7 +80,28 @@ export interface TraceRecord {
   createdAt: number;
 }
 
+/** A trained (or training) model: its recipe for training, where it is, and how well it does. */
+export interface ModelRecord {
+  id: string;
+  name: string;
+  task: 'classify' | 'segment';
+  datasetId: string;
+  datasetName: string;
+  /** The TrainConfig, as plain data. */
+  config: import('../ml/trainer').TrainConfig;
+  state: import('../ml/trainer').TrainState;
+  status: 'training' | 'stopped' | 'complete' | 'interrupted' | 'failed' | 'imported';
+  /** Backend it last trained on. */
+  backend?: string;
+  note?: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Whether weights are stored (after the first epoch, or on import). */
+  hasWeights: boolean;
+}
+
 interface Schema extends DBSchema {
+  models: { key: string; value: ModelRecord };
   datasets: { key: string; value: DatasetRecord };
   samples: { key: [string, number]; value: SampleRecord; indexes: { byDataset: string } };
   realImages: { key: string; value: RealImageRecord };
@@ -106,6 +127,7 @@ export function openDatasets(): Promise<Db> {
         db.createObjectStore('traces', { keyPath: 'id' }).createIndex('byTile', 'tileId');
         db.createObjectStore('settings', { keyPath: 'key' });
       }
+      if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'id' });
     },
   });
 }

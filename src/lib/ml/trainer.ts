@@ -151,7 +151,7 @@ function decayWeights(model: tf.LayersModel, lr: number, weightDecay: number) {
 }
 
 export class Trainer {
-  private optimizer = tf.train.adam(1e-3, 0.9, 0.99);
+  private optimizer: tf.Optimizer | null = null;
 
   constructor(
     readonly model: tf.LayersModel,
@@ -175,6 +175,10 @@ export class Trainer {
       const phase = config.phases[state.phase];
       setEncoderTrainable(model, !phase.freezeEncoder);
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      // A fresh optimiser per phase: TF.js' Adam keeps its moments by position in the variable
+      // list, which changes when the encoder is frozen or unfrozen.
+      this.optimizer?.dispose();
+      const optimizer = (this.optimizer = tf.train.adam(1e-3, 0.9, 0.99));
       while (state.epoch < phase.epochs) {
         if (this.hooks.shouldStop?.()) return { ...state, stopped: true };
         const epochStart = performance.now();
@@ -189,9 +193,9 @@ export class Trainer {
           if (this.hooks.shouldStop?.()) return { ...state, stopped: true };
           const samples = await source.get(order.slice(step * config.batchSize, (step + 1) * config.batchSize));
           const lr = oneCycle(state.epoch * stepsPerEpoch + step, phase.epochs * stepsPerEpoch, phase.maxLr);
-          (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+          (optimizer as unknown as { learningRate: number }).learningRate = lr;
           const { x, y } = makeBatch(samples, source.size, phase.size, config, config.augment, rng);
-          const cost = this.optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+          const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
           decayWeights(model, lr, config.weightDecay);
           const loss = (await cost.data())[0];
           tf.dispose([x, y, cost]);
@@ -217,6 +221,8 @@ export class Trainer {
         if (state.epoch === 0) break; // phase finished: re-read trainable variables for the next one
       }
     }
+    this.optimizer?.dispose();
+    this.optimizer = null;
     return { ...state, stopped: false };
   }
 

@@ -1,0 +1,111 @@
+/// <reference lib="webworker" />
+/**
+ * Training worker: picks the backend, then trains the model whose record the UI stored, reading
+ * batches from IndexedDB, checkpointing weights and state after every epoch. Thin: the loop lives
+ * in src/lib/ml/trainer.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getDataset, openDatasets, type Db, type ModelRecord } from '../lib/data/db';
+import { chooseBackend, type BackendPreference } from '../lib/ml/backend';
+import { weightsUrl } from '../lib/ml/modelStore';
+import { buildModel } from '../lib/ml/models';
+import { lrSweep, suggestLr } from '../lib/ml/schedule';
+import { findLr, splitIndices, Trainer } from '../lib/ml/trainer';
+import { datasetSource } from '../app/idbSource';
+import type { TrainMessage, TrainRequest } from './trainProtocol';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (m: TrainMessage) => scope.postMessage(m);
+let stopRequested = false;
+let backendChosen: string | null = null;
+
+async function ready(preference: BackendPreference) {
+  if (backendChosen) return;
+  const info = await chooseBackend(preference);
+  backendChosen = info.name;
+  post({ type: 'backend', info });
+}
+
+async function train(db: Db, modelId: string) {
+  let record = (await db.get('models', modelId)) as ModelRecord;
+  if (!record) throw new Error('That model no longer exists.');
+  const dataset = await getDataset(db, record.datasetId);
+  if (!dataset) throw new Error(`The dataset "${record.datasetName}" this model trains on was deleted.`);
+  const source = datasetSource(db, dataset);
+  const model = record.hasWeights ? await tf.loadLayersModel(weightsUrl(modelId)) : buildModel(record.config.model);
+  const save = async (changes: Partial<ModelRecord>) => {
+    record = { ...record, ...changes, updatedAt: Date.now() };
+    await db.put('models', record);
+  };
+  await save({ status: 'training', backend: backendChosen ?? undefined, note: undefined });
+  const trainer = new Trainer(model, record.config, source, {
+    onStep: (progress) => post({ type: 'step', progress }),
+    shouldStop: () => stopRequested,
+    checkpoint: async (m, state) => {
+      await m.save(weightsUrl(modelId));
+      await save({ state, hasWeights: true });
+    },
+    onEpoch: (r, state, predictions) => post({ type: 'epoch', record: r, state, predictions, numTensors: tf.memory().numTensors }),
+  });
+  try {
+    const result = await trainer.run(record.state);
+    const { stopped, ...state } = result;
+    await save({ state, status: stopped ? 'stopped' : 'complete' });
+    post({ type: 'done', state, stopped });
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Validation metrics of a stored model, plus the last-class probability of its first outputs. */
+async function evaluate(db: Db, modelId: string) {
+  const record = await db.get('models', modelId);
+  if (!record?.hasWeights) throw new Error('That model has no weights to evaluate.');
+  const dataset = await getDataset(db, record.datasetId);
+  if (!dataset) throw new Error(`The dataset "${record.datasetName}" this model was trained on was deleted.`);
+  const model = await tf.loadLayersModel(weightsUrl(modelId));
+  try {
+    const trainer = new Trainer(model, record.config, datasetSource(db, dataset));
+    const { val } = splitIndices(dataset.recipe.count, record.config.valFraction, record.config.seed);
+    const size = record.config.phases[record.config.phases.length - 1].size;
+    const { metrics, valLoss, predictions } = await trainer.validate(val, size);
+    const outputs = predictions.map((p) => p.probability ?? (p.predicted as Uint8Array).reduce((a, v) => a + v, 0) / 255);
+    post({ type: 'evaluated', modelId, metrics, valLoss, outputs });
+  } finally {
+    model.dispose();
+  }
+}
+
+scope.onmessage = async (event: MessageEvent<TrainRequest>) => {
+  const request = event.data;
+  if (request.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  stopRequested = false;
+  let db: Db | null = null;
+  try {
+    db = await openDatasets();
+    await ready(request.backend);
+    if (request.type === 'train') await train(db, request.modelId);
+    else if (request.type === 'evaluate') await evaluate(db, request.modelId);
+    else {
+      const dataset = await getDataset(db, request.datasetId);
+      if (!dataset) throw new Error('That dataset no longer exists.');
+      const model = buildModel(request.config.model);
+      const lrs = lrSweep(40, 1e-6, 1);
+      const result = await findLr(model, request.config, datasetSource(db, dataset), lrs, (lr, loss) => post({ type: 'lrPoint', lr, loss }));
+      model.dispose();
+      post({ type: 'lrDone', ...result, ...suggestLr(result.lrs, result.losses) });
+    }
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (request.type === 'train' && db) {
+      const record = await db.get('models', request.modelId);
+      if (record) await db.put('models', { ...record, status: 'failed', note: message, updatedAt: Date.now() });
+    }
+    post({ type: 'error', message });
+  } finally {
+    db?.close();
+  }
+};

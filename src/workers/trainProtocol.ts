@@ -1,0 +1,22 @@
+/** Messages between the UI thread and the training worker. */
+import type { BackendInfo, BackendPreference } from '../lib/ml/backend';
+import type { EpochRecord, Prediction, StepProgress, TrainConfig, TrainState } from '../lib/ml/trainer';
+
+export type TrainRequest =
+  /** Train the model whose record is stored under modelId (fresh, or from its checkpoint). */
+  | { type: 'train'; modelId: string; backend: BackendPreference }
+  | { type: 'findLr'; datasetId: string; config: TrainConfig; backend: BackendPreference }
+  /** Metrics of a stored model on its dataset's validation samples, and its first outputs. */
+  | { type: 'evaluate'; modelId: string; backend: BackendPreference }
+  /** Finish the current step, checkpoint, and stop. */
+  | { type: 'stop' };
+
+export type TrainMessage =
+  | { type: 'backend'; info: BackendInfo }
+  | { type: 'step'; progress: StepProgress }
+  | { type: 'epoch'; record: EpochRecord; state: TrainState; predictions: Prediction[]; numTensors: number }
+  | { type: 'lrPoint'; lr: number; loss: number }
+  | { type: 'lrDone'; lrs: number[]; losses: number[]; smoothed: number[]; suggestion: number }
+  | { type: 'done'; state: TrainState; stopped: boolean }
+  | { type: 'evaluated'; modelId: string; metrics: import('../lib/ml/trainer').Metrics; valLoss: number; outputs: number[] }
+  | { type: 'error'; message: string };
