@@ -12,10 +12,14 @@ export const DEFAULT_SEGMENT_LOSS: LossName = 'weighted-ce+dice';
 
 const EPS = 1e-6;
 
-/** Per-class weights ∝ 1 / frequency in this batch (normalised to mean 1), clipped at 50. */
+/**
+ * Per-class weights ∝ 1 / frequency in this batch (normalised to mean 1), clipped at 50. Written
+ * with reshape + mean over one axis and sums against a class vector, not gather or multi-axis
+ * means, as those returned wrong values on TF.js' WebGPU backend (SwiftShader) here.
+ */
 function inverseFrequencyWeights(oneHot: tf.Tensor): tf.Tensor {
-  const axes = oneHot.shape.map((_, i) => i).slice(0, -1);
-  const freq = tf.mean(oneHot, axes);
+  const classes = oneHot.shape[oneHot.shape.length - 1]!;
+  const freq = tf.mean(tf.reshape(oneHot, [-1, classes]), 0);
   const inv = tf.clipByValue(tf.div(1, tf.add(freq, EPS)), 0, 50);
   return tf.div(inv, tf.mean(inv));
 }
@@ -32,8 +36,9 @@ export function lossFn(name: LossName, labels: tf.Tensor, probs: tf.Tensor): tf.
     };
     const dice = () => {
       // Soft Dice on the last class (boundary / crack).
-      const c = labels.shape[labels.shape.length - 1]! - 1;
-      const y = tf.gather(labels, [c], -1), q = tf.gather(p, [c], -1);
+      const classes = labels.shape[labels.shape.length - 1]!;
+      const last = tf.oneHot(tf.tensor1d([classes - 1], 'int32'), classes).reshape([classes]);
+      const y = tf.sum(tf.mul(labels, last), -1), q = tf.sum(tf.mul(p, last), -1);
       const inter = tf.sum(tf.mul(y, q));
       return tf.sub(1, tf.div(tf.add(tf.mul(2, inter), 1), tf.add(tf.add(tf.sum(y), tf.sum(q)), 1)));
     };

@@ -239,7 +239,9 @@ export class Trainer {
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, rng);
       const [loss, truth, predicted, probs] = tf.tidy(() => {
         const p = model.predict(x) as tf.Tensor;
-        return [lossFn(config.loss, y, p), tf.argMax(y, -1), tf.argMax(p, -1), tf.gather(p, [classes - 1], -1)];
+        const last = tf.oneHot(tf.tensor1d([classes - 1], 'int32'), classes).reshape([classes]);
+        // Probability of the last class, as a sum against a class vector (gather misbehaved on WebGPU).
+        return [lossFn(config.loss, y, p), tf.argMax(y, -1), tf.argMax(p, -1), tf.sum(tf.mul(p, last), -1)];
       });
       const [l, t, pr, pb, xs] = await Promise.all([loss.data(), truth.data(), predicted.data(), probs.data(), x.data()]);
       tf.dispose([x, y, loss, truth, predicted, probs]);

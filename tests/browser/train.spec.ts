@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+// Training on SwiftShader's WebGPU is a CPU emulation: tiny images, tiny models, few steps.
+test.setTimeout(300_000);
+
+async function generateCracks(page: Page, count: number) {
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.getByLabel('Crack tiles (classification)').check();
+  await page.getByLabel('Tile size (px)').fill('64');
+  await page.getByLabel('Count').fill(String(count));
+  // An easy set: wide, dark cracks.
+  await page.getByLabel('Intensity mean').fill('-0.8');
+  await page.getByLabel('Width median').fill('4');
+  await page.getByLabel('Width median').press('Tab');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText(`${count} of ${count} stored, complete`, { timeout: 60_000 });
+}
+
+async function tinyModel(page: Page, batch: number) {
+  await page.locator('select[name=depth]').selectOption('10');
+  await page.locator('input[name=width]').fill('0.125');
+  await page.locator('input[name=batch]').fill(String(batch));
+}
+
+test('a tiny classifier learns crack tiles on WebGPU; tensors stay flat; the UI stays responsive; export → import predicts the same', async ({ page }) => {
+  await page.goto('./');
+  await generateCracks(page, 64);
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  await tinyModel(page, 16);
+
+  // The LR finder plots loss against LR and suggests a value.
+  await page.getByRole('button', { name: 'Find learning rate' }).click();
+  await expect(page.getByTestId('lr-suggestion')).toContainText('Suggested max LR', { timeout: 120_000 });
+
+  await page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
+  });
+  await page.locator('input[name="train-seed"]').fill('1');
+  await page.getByLabel('Phase 1 learning rate').fill('0.002');
+  await page.getByLabel('Phase 2 learning rate').fill('0.001');
+  await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
+  await expect(page.getByTestId('backend')).toContainText('webgpu');
+  await expect(page.getByTestId('backend')).toContainText('gradient self-test passed');
+  await expect(page.getByTestId('train-progress')).toContainText('images/s');
+  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 240_000 });
+  const error = Number((await page.getByTestId('epochs').textContent())!.match(/error ([\d.]+)/)![1]);
+  expect(1 - error).toBeGreaterThan(0.9);
+  const counts = (await page.getByTestId('tensors').textContent())!.match(/\d+/g)!.map(Number);
+  expect(new Set(counts.slice(1)).size).toBe(1); // phase 2 onwards: flat
+  const longest = await page.evaluate(() => Math.max(0, ...(window as unknown as { longTasks: number[] }).longTasks));
+  expect(longest).toBeLessThan(200);
+
+  // Export, import, evaluate both: the same outputs.
+  const row = page.getByTestId('model-row').first();
+  const download = page.waitForEvent('download');
+  await row.getByRole('button', { name: 'Export' }).click();
+  const file = await (await download).path();
+  await page.getByLabel('Import a model file').setInputFiles({ name: 'model.synthscope-model.zip', mimeType: 'application/zip', buffer: readFileSync(file) });
+  await expect(page.getByText(/Imported model/)).toBeVisible();
+  await expect(page.getByTestId('model-row')).toHaveCount(2);
+  const outputs: string[] = [];
+  for (const r of [page.getByTestId('model-row').nth(0), page.getByTestId('model-row').nth(1)]) {
+    await r.getByRole('button', { name: 'Evaluate' }).click();
+    await expect(r.getByTestId('evaluation')).toContainText('outputs', { timeout: 60_000 });
+    outputs.push((await r.getByTestId('evaluation').textContent())!);
+  }
+  expect(outputs[0]).toBe(outputs[1]);
+
+  // A foreign file gets a clear message and nothing is lost.
+  await page.getByLabel('Import a model file').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('hello') });
+  await expect(page.getByRole('alert').filter({ hasText: 'notes.zip is not a SynthScope model file' })).toBeVisible();
+  await expect(page.getByTestId('model-row')).toHaveCount(2);
+});
+
+test('a tiny U-Net’s loss falls; its checkpoint survives a reload and training resumes from it', async ({ page }) => {
+  await page.goto('./');
+  await page.getByLabel('Size (px)').fill('64');
+  await page.getByLabel('Count').fill('12');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('12 of 12 stored, complete');
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  await tinyModel(page, 4);
+  // One phase at 64² for four epochs.
+  while ((await page.getByRole('button', { name: 'remove' }).count()) > 1) await page.getByRole('button', { name: 'remove' }).first().click();
+  await page.getByLabel('Phase 1 epochs').fill('4');
+  await page.getByLabel('Phase 1 size').fill('64');
+  await page.getByLabel('Phase 1 learning rate').fill('0.01');
+  await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
+  await expect(page.getByTestId('epochs')).toContainText('2 epochs', { timeout: 200_000 });
+
+  // Reload mid-run: the model comes back as interrupted with its checkpoint, and resumes.
+  await page.reload();
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  const row = page.getByTestId('model-row').first();
+  await expect(row).toContainText('interrupted');
+  const done = Number((await row.textContent())!.match(/(\d+) epochs/)![1]);
+  expect(done).toBeGreaterThanOrEqual(2);
+  await row.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
+  await expect(row).toContainText('complete · 4 epochs');
+  const losses = (await page.getByTestId('train-losses').textContent())!.match(/[\d.]+/g)!.map(Number);
+  expect(losses).toHaveLength(4);
+  expect(losses[3]).toBeLessThan(0.8 * losses[0]);
+});
