@@ -82,6 +82,67 @@ async function benchWorkers(kind: 'grains' | 'cracks', size: number, count: numb
   }
 }
 
+/**
+ * Training speed through the Train view: a dataset is generated, a model trained for a few steps
+ * on the chosen backend; reports images/s from the median step time after the first, and the time
+ * from pressing Train to the first step (backend start, self-test, shader compilation).
+ */
+async function benchTraining(kind: 'cracks' | 'grains', size: number, width: number, batch: number, backends: string[], steps: number) {
+  const server = await preview({ preview: { port: 4392, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
+  const url = server.resolvedUrls!.local[0];
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  const name = kind === 'cracks' ? `train.resnet18.${size}` : `train.unet18.${size}`;
+  try {
+    for (const backend of backends) {
+      const page = await browser.newPage();
+      await page.goto(url);
+      if (kind === 'cracks') {
+        await page.getByLabel('Crack tiles (classification)').check();
+        await page.getByText(/exemplar images/).waitFor();
+        await page.getByLabel('Tile size (px)').fill(String(size));
+      } else await page.getByLabel('Size (px)').fill(String(size));
+      const count = batch * (steps + 2) * 2;
+      await page.getByLabel('Count').fill(String(count));
+      await page.getByRole('button', { name: 'Generate dataset' }).click();
+      await page.getByTestId('dataset-status').filter({ hasText: 'complete' }).waitFor({ timeout: 600_000 });
+      await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+      await page.locator('select[name=depth]').selectOption('18');
+      await page.locator('input[name=width]').fill(String(width));
+      await page.locator('input[name=batch]').fill(String(batch));
+      await page.locator('select[name=backend]').selectOption(backend);
+      while ((await page.getByRole('button', { name: 'remove' }).count()) > 1) await page.getByRole('button', { name: 'remove' }).first().click();
+      await page.getByLabel('Phase 1 size').fill(String(size));
+      await page.getByLabel('Phase 1 encoder frozen').uncheck();
+      const started = performance.now();
+      await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
+      const seconds: number[] = [];
+      let firstStep = 0, lastText = '';
+      while (seconds.length < steps + 1) {
+        const text = (await page.getByTestId('train-progress').textContent({ timeout: 900_000 })) ?? '';
+        if (text !== lastText) {
+          lastText = text;
+          if (!firstStep) firstStep = (performance.now() - started) / 1000;
+          seconds.push(Number(await page.getByTestId('step-seconds').textContent()));
+        }
+        await page.waitForTimeout(100);
+      }
+      const used = (await page.getByTestId('backend').textContent())?.match(/Backend: (\w+)/)?.[1];
+      await page.getByRole('button', { name: 'Stop' }).click();
+      const m = median(seconds.slice(1));
+      console.log(JSON.stringify({ name: `${name}.${used ?? backend}`, images_per_s: +(batch / m).toFixed(2), median_step_s: +m.toFixed(3),
+        first_step_s: +firstStep.toFixed(1), batch, width, steps: seconds.length - 1,
+        note: `width ×${width} and batch ${batch} instead of ×1 / ${kind === 'cracks' ? 32 : 4}: full size is too slow to time without a GPU` }));
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 // `npm run bench -- node` runs only the figures whose name contains "node".
 const only = process.argv[2] ?? '';
 if ('grains256.node'.includes(only)) benchNode(256, 60);
@@ -89,3 +150,7 @@ if ('grains512.node'.includes(only)) benchNode(512, 40);
 if ('grains512.workers'.includes(only)) await benchWorkers('grains', 512, 60, 3);
 if ('cracks128.node'.includes(only)) benchCracksNode(400);
 if ('cracks128.workers'.includes(only)) await benchWorkers('cracks', 128, 400, 3);
+// Scaled down so that SwiftShader (no GPU) finishes; with a GPU, raise width and batch.
+const trainWidth = Number(process.env.BENCH_TRAIN_WIDTH ?? 0.25);
+if ('train.resnet18.128'.includes(only)) await benchTraining('cracks', 128, trainWidth, Number(process.env.BENCH_TRAIN_BATCH ?? 8), ['webgpu', 'webgl'], 3);
+if ('train.unet18.256'.includes(only)) await benchTraining('grains', 256, trainWidth, Number(process.env.BENCH_UNET_BATCH ?? 2), ['webgpu', 'webgl'], 3);

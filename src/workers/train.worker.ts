@@ -6,9 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getDataset, openDatasets, type Db, type ModelRecord } from '../lib/data/db';
-import { chooseBackend, type BackendPreference } from '../lib/ml/backend';
+import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../lib/ml/backend';
 import { weightsUrl } from '../lib/ml/modelStore';
-import { buildModel } from '../lib/ml/models';
+import { buildModel, type ModelConfig } from '../lib/ml/models';
+import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '../lib/ml/pretrained';
 import { lrSweep, suggestLr } from '../lib/ml/schedule';
 import { findLr, splitIndices, Trainer } from '../lib/ml/trainer';
 import { datasetSource } from '../app/idbSource';
@@ -17,13 +18,29 @@ import type { TrainMessage, TrainRequest } from './trainProtocol';
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: TrainMessage) => scope.postMessage(m);
 let stopRequested = false;
-let backendChosen: string | null = null;
+let backendChosen: BackendInfo | null = null;
 
 async function ready(preference: BackendPreference) {
   if (backendChosen) return;
-  const info = await chooseBackend(preference);
-  backendChosen = info.name;
-  post({ type: 'backend', info });
+  backendChosen = await chooseBackend(preference);
+  post({ type: 'backend', info: backendChosen });
+}
+
+/** Large batches at large sizes exceed WebGPU's buffer limit: lower the batch to what fits, and say so. */
+function fitBatch(record: ModelRecord): { batchSize: number; note?: string } {
+  const size = Math.max(...record.config.phases.map((p) => p.size));
+  const stem = Math.max(4, Math.round(64 * record.config.model.width));
+  const batchSize = maxBatchForBuffer(backendChosen?.maxBufferBytes, size, stem, record.config.batchSize);
+  return batchSize < record.config.batchSize
+    ? { batchSize, note: `Batch lowered from ${record.config.batchSize} to ${batchSize} to fit this GPU's buffer limit.` }
+    : { batchSize };
+}
+
+async function freshModel(config: ModelConfig): Promise<tf.LayersModel> {
+  if (!config.pretrained) return buildModel(config);
+  const { model: pretrained, fromCache } = await loadPretrained(config.pretrained);
+  post({ type: 'status', message: `Pretrained encoder ${fromCache ? 'from the offline cache' : 'downloaded and cached for offline use'}: ${config.pretrained}` });
+  return buildPretrainedClassifier(pretrained, config);
 }
 
 async function train(db: Db, modelId: string) {
@@ -32,12 +49,18 @@ async function train(db: Db, modelId: string) {
   const dataset = await getDataset(db, record.datasetId);
   if (!dataset) throw new Error(`The dataset "${record.datasetName}" this model trains on was deleted.`);
   const source = datasetSource(db, dataset);
-  const model = record.hasWeights ? await tf.loadLayersModel(weightsUrl(modelId)) : buildModel(record.config.model);
+  const model = record.hasWeights ? await tf.loadLayersModel(weightsUrl(modelId)) : await freshModel(record.config.model);
+  if (record.config.model.pretrained) {
+    // Every phase runs at the pretrained model's input size.
+    const size = pretrainedInputSize(model);
+    record = { ...record, config: { ...record.config, phases: record.config.phases.map((p) => ({ ...p, size })) } };
+  }
   const save = async (changes: Partial<ModelRecord>) => {
     record = { ...record, ...changes, updatedAt: Date.now() };
     await db.put('models', record);
   };
-  await save({ status: 'training', backend: backendChosen ?? undefined, note: undefined });
+  const fitted = fitBatch(record);
+  await save({ status: 'training', backend: backendChosen?.name, note: fitted.note, config: { ...record.config, batchSize: fitted.batchSize } });
   const trainer = new Trainer(model, record.config, source, {
     onStep: (progress) => post({ type: 'step', progress }),
     shouldStop: () => stopRequested,
@@ -92,7 +115,11 @@ scope.onmessage = async (event: MessageEvent<TrainRequest>) => {
     else {
       const dataset = await getDataset(db, request.datasetId);
       if (!dataset) throw new Error('That dataset no longer exists.');
-      const model = buildModel(request.config.model);
+      const model = await freshModel(request.config.model);
+      if (request.config.model.pretrained) {
+        const size = pretrainedInputSize(model);
+        request.config.phases = request.config.phases.map((p) => ({ ...p, size }));
+      }
       const lrs = lrSweep(40, 1e-6, 1);
       const result = await findLr(model, request.config, datasetSource(db, dataset), lrs, (lr, loss) => post({ type: 'lrPoint', lr, loss }));
       model.dispose();

@@ -13,6 +13,7 @@ export type TrainRequest =
 
 export type TrainMessage =
   | { type: 'backend'; info: BackendInfo }
+  | { type: 'status'; message: string }
   | { type: 'step'; progress: StepProgress }
   | { type: 'epoch'; record: EpochRecord; state: TrainState; predictions: Prediction[]; numTensors: number }
   | { type: 'lrPoint'; lr: number; loss: number }

@@ -106,3 +106,40 @@ test('a tiny U-Net’s loss falls; its checkpoint survives a reload and training
   expect(losses).toHaveLength(4);
   expect(losses[3]).toBeLessThan(0.8 * losses[0]);
 });
+
+test('a pretrained encoder loads from a URL, is cached, and then works without that URL', async ({ page, context }) => {
+  // The test serves its own tiny "pretrained" TF.js layers model.
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const tiny = tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }),
+    tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, activation: 'relu' }),
+    tf.layers.flatten(), tf.layers.dense({ units: 5 }),
+  ] });
+  let artifacts: import('@tensorflow/tfjs').io.ModelArtifacts | undefined;
+  await tiny.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  const modelJson = JSON.stringify({ modelTopology: artifacts!.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts!.weightSpecs }] });
+  let served = 0;
+  await context.route('**/tiny-pretrained/model.json', (r) => { served++; return r.fulfill({ body: modelJson, contentType: 'application/json' }); });
+  await context.route('**/tiny-pretrained/weights.bin', (r) => r.fulfill({ body: Buffer.from(artifacts!.weightData as ArrayBuffer) }));
+
+  await page.goto('./');
+  await generateCracks(page, 32);
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  await page.locator('input[name=batch]').fill('8');
+  await page.locator('input[name=pretrained]').check();
+  const url = new URL('tiny-pretrained/model.json', page.url()).href;
+  await page.getByLabel('Pretrained model URL').fill(url);
+  await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
+  await expect(page.getByText(/downloaded and cached for offline use/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
+  expect(served).toBe(1);
+
+  // Without the server's copy, the cached encoder still trains.
+  await context.unroute('**/tiny-pretrained/model.json');
+  await context.unroute('**/tiny-pretrained/weights.bin');
+  await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
+  await expect(page.getByText(/from the offline cache/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
+  await expect(page.getByTestId('model-row').filter({ hasText: 'pretrained encoder' })).toHaveCount(2);
+});

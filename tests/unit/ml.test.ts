@@ -131,3 +131,28 @@ describe('training', () => {
     model.dispose();
   }, 120_000);
 });
+
+describe('pretrained encoder', () => {
+  it('wraps any fixed-size TF.js model as a grey-input classifier whose encoder freezes', async () => {
+    const { buildPretrainedClassifier } = await import('../../src/lib/ml/pretrained');
+    const pre = tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 3, activation: 'relu' }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2 }),
+      tf.layers.flatten(), tf.layers.dense({ units: 10 }),
+    ] });
+    const model = buildPretrainedClassifier(pre, { task: 'classify', depth: 18, width: 1, classes: 2 });
+    const out = tf.tidy(() => (model.predict(tf.zeros([2, 32, 32, 1])) as tf.Tensor).shape);
+    expect(out).toEqual([2, 2]);
+    setEncoderTrainable(model, false);
+    expect(model.trainableWeights.map((w) => w.name).every((n) => n.startsWith('head_'))).toBe(true);
+    setEncoderTrainable(model, true);
+    expect(model.trainableWeights.length).toBeGreaterThan(2);
+  });
+
+  it('caps the batch by the GPU buffer limit', async () => {
+    const { maxBatchForBuffer } = await import('../../src/lib/ml/backend');
+    expect(maxBatchForBuffer(undefined, 512, 64, 32)).toBe(32);
+    expect(maxBatchForBuffer(128 * 2 ** 20, 512, 64, 32)).toBe(2); // (512/2)² × 64 filters × 4 B × 4 = 64 MiB a sample
+    expect(maxBatchForBuffer(1, 512, 64, 32)).toBe(1);
+  });
+});

@@ -16,6 +16,8 @@ export interface ModelConfig {
   width: number;
   /** Classes: 2 for crack / no crack and for boundary / interior. */
   classes: number;
+  /** Classifier only: URL of a TF.js layers model whose features replace the ResNet encoder. */
+  pretrained?: string;
 }
 
 export const DEPTHS: Record<Depth, { blocks: number[]; bottleneck: boolean }> = {
@@ -33,6 +35,10 @@ export function modelConfigError(c: ModelConfig): string | undefined {
   if (!(c.depth in DEPTHS)) return `Depth must be one of ${Object.keys(DEPTHS).join(', ')}; got ${c.depth}.`;
   if (!(c.width > 0 && c.width <= 2)) return `Width multiplier must be above 0 and at most 2; got ${c.width}.`;
   if (!(Number.isInteger(c.classes) && c.classes >= 2)) return `Classes must be a whole number of at least 2; got ${c.classes}.`;
+  if (c.pretrained !== undefined) {
+    if (c.task !== 'classify') return 'A pretrained encoder is offered for the classifier only; the U-Net trains its ResNet encoder from scratch.';
+    if (!/^(https?:|indexeddb:)/.test(c.pretrained)) return `The pretrained encoder must be an http(s) URL of a TF.js model.json; got "${c.pretrained}".`;
+  }
   return undefined;
 }
 

@@ -76,6 +76,8 @@ export interface StepProgress {
   loss: number;
   lr: number;
   imagesPerSecond: number;
+  /** Wall time of this step, seconds (loading, augmenting, forward, backward, update). */
+  stepSeconds: number;
   /** Seconds left in the whole run, from the pace so far. */
   etaSeconds: number;
 }
@@ -191,6 +193,7 @@ export class Trainer {
         let lossSum = 0;
         for (let step = 0; step < stepsPerEpoch; step++) {
           if (this.hooks.shouldStop?.()) return { ...state, stopped: true };
+          const stepStart = performance.now();
           const samples = await source.get(order.slice(step * config.batchSize, (step + 1) * config.batchSize));
           const lr = oneCycle(state.epoch * stepsPerEpoch + step, phase.epochs * stepsPerEpoch, phase.maxLr);
           (optimizer as unknown as { learningRate: number }).learningRate = lr;
@@ -205,6 +208,7 @@ export class Trainer {
           const perSecond = imagesDone / elapsed;
           this.hooks.onStep?.({
             phase: state.phase, epoch: state.epoch, step, stepsPerEpoch, loss, lr, imagesPerSecond: perSecond,
+            stepSeconds: (performance.now() - stepStart) / 1000,
             etaSeconds: ((remainingEpochs() * stepsPerEpoch - step - 1) * config.batchSize + val.length * remainingEpochs() * 0.3) / perSecond,
           });
         }
