@@ -95,19 +95,21 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update'],
   });
   const name = kind === 'cracks' ? `train.resnet18.${size}` : `train.unet18.${size}`;
+  const page = await browser.newPage();
+  page.setDefaultTimeout(300_000);
   try {
+    // One dataset, then one training run per backend on it.
+    await page.goto(url);
+    if (kind === 'cracks') {
+      await page.getByLabel('Crack tiles (classification)').check();
+      await page.getByText(/exemplar images/).waitFor();
+      await page.getByLabel('Tile size (px)').fill(String(size));
+    } else await page.getByLabel('Size (px)').fill(String(size));
+    await page.getByLabel('Count').fill(String(batch * (steps + 2) * 2));
+    await page.getByRole('button', { name: 'Generate dataset' }).click();
+    await page.getByTestId('dataset-status').filter({ hasText: 'complete' }).waitFor({ timeout: 600_000 });
     for (const backend of backends) {
-      const page = await browser.newPage();
-      await page.goto(url);
-      if (kind === 'cracks') {
-        await page.getByLabel('Crack tiles (classification)').check();
-        await page.getByText(/exemplar images/).waitFor();
-        await page.getByLabel('Tile size (px)').fill(String(size));
-      } else await page.getByLabel('Size (px)').fill(String(size));
-      const count = batch * (steps + 2) * 2;
-      await page.getByLabel('Count').fill(String(count));
-      await page.getByRole('button', { name: 'Generate dataset' }).click();
-      await page.getByTestId('dataset-status').filter({ hasText: 'complete' }).waitFor({ timeout: 600_000 });
+      await page.reload();
       await page.getByRole('button', { name: 'Train', exact: true }).first().click();
       await page.locator('select[name=depth]').selectOption('18');
       await page.locator('input[name=width]').fill(String(width));
@@ -131,11 +133,11 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
       }
       const used = (await page.getByTestId('backend').textContent())?.match(/Backend: (\w+)/)?.[1];
       await page.getByRole('button', { name: 'Stop' }).click();
+      await page.getByText(/Stopped|Training finished/).waitFor({ timeout: 900_000 });
       const m = median(seconds.slice(1));
       console.log(JSON.stringify({ name: `${name}.${used ?? backend}`, images_per_s: +(batch / m).toFixed(2), median_step_s: +m.toFixed(3),
         first_step_s: +firstStep.toFixed(1), batch, width, steps: seconds.length - 1,
         note: `width ×${width} and batch ${batch} instead of ×1 / ${kind === 'cracks' ? 32 : 4}: full size is too slow to time without a GPU` }));
-      await page.close();
     }
   } finally {
     await browser.close();

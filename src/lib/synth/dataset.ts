@@ -1,5 +1,16 @@
 /** Dataset-level helpers shared by the CLI and the browser: shards and fingerprints. */
 
+/** Checks what every recipe has: its image size (within a kind's range), sample count and seed. */
+export function validateSizeCountSeed(r: { size: number; count: number; seed: number }, what: string, minSize: number, maxSize: number): void {
+  if (!Number.isInteger(r.size) || r.size < minSize || r.size > maxSize) {
+    throw new RangeError(`${what} size must be a whole number of pixels from ${minSize} to ${maxSize}; got ${r.size}.`);
+  }
+  if (!Number.isInteger(r.count) || r.count < 1) throw new RangeError(`Count must be a whole number of at least 1; got ${r.count}.`);
+  if (!Number.isInteger(r.seed) || r.seed < 0 || r.seed > 0xffffffff) {
+    throw new RangeError(`Seed must be a whole number from 0 to 4294967295; got ${r.seed}.`);
+  }
+}
+
 export interface Shard {
   /** 1-based, as cluster job arrays count. */
   index: number;

@@ -2,6 +2,7 @@
 import { sampleParams, validateSettings, type Settings } from '../../params/space';
 import { hashSeed, Rng } from '../../random';
 import { distributionError } from '../../stats/distributions';
+import { validateSizeCountSeed } from '../dataset';
 import { applyCrack, crackCoverage, sampleCrack, type CrackModel } from './crack';
 import { TEXTURE_PARAMS } from './space';
 import { buildDictionary, synthesizeTexture, type Exemplar, type PatchDictionary, SEED_TILE } from './texture';
@@ -39,12 +40,7 @@ export interface CrackSample {
 }
 
 export function validateCrackRecipe(recipe: CrackRecipe): void {
-  const { size, count, seed } = recipe;
-  if (!Number.isInteger(size) || size < MIN_TILE || size > MAX_TILE) {
-    throw new RangeError(`Tile size must be a whole number of pixels from ${MIN_TILE} to ${MAX_TILE}; got ${size}.`);
-  }
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`Count must be a whole number of at least 1; got ${count}.`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`Seed must be a whole number from 0 to 4294967295; got ${seed}.`);
+  validateSizeCountSeed(recipe, 'Tile', MIN_TILE, MAX_TILE);
   validateSettings(TEXTURE_PARAMS, recipe.settings);
   for (const field of ['segments', 'segmentLength', 'bendAngle', 'width', 'intensity'] as const) {
     const message = distributionError(`crack.${field}`, recipe.crack[field]);

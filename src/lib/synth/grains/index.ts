@@ -1,6 +1,7 @@
 /** Grain micrograph samples: recipe + index → parameters, image, boundary mask. */
 import { hashSeed, Rng } from '../../random';
 import { sampleParams, validateSettings, type SampledParams, type Settings } from '../../params/space';
+import { validateSizeCountSeed } from '../dataset';
 import { renderGrains } from './render';
 import { GRAIN_PARAMS } from './space';
 
@@ -28,14 +29,7 @@ export interface GrainSample {
 }
 
 export function validateRecipe(recipe: GrainRecipe): void {
-  const { size, count, seed } = recipe;
-  if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) {
-    throw new RangeError(`Image size must be a whole number of pixels from ${MIN_SIZE} to ${MAX_SIZE}; got ${size}.`);
-  }
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`Count must be a whole number of at least 1; got ${count}.`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`Seed must be a whole number from 0 to 4294967295; got ${seed}.`);
-  }
+  validateSizeCountSeed(recipe, 'Image', MIN_SIZE, MAX_SIZE);
   validateSettings(GRAIN_PARAMS, recipe.settings);
 }
 
