@@ -48,6 +48,7 @@ test('a tiny classifier learns crack tiles on WebGPU; tensors stay flat; the UI 
   await expect(page.getByTestId('train-progress')).toContainText('images/s');
   await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 240_000 });
   const error = Number((await page.getByTestId('epochs').textContent())!.match(/error ([\d.]+)/)![1]);
+  await expect(page.getByTestId('confusion')).toBeVisible();
   expect(1 - error).toBeGreaterThan(0.9);
   const counts = (await page.getByTestId('tensors').textContent())!.match(/\d+/g)!.map(Number);
   expect(new Set(counts.slice(1)).size).toBe(1); // phase 2 onwards: flat
