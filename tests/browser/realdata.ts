@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { zipSync } from 'fflate';
 
-/** The real crack data the project may test with (shared/realdata), as a zip in its own layouts. */
-export const REALDATA = process.env.REALDATA ?? new URL('../../../shared/realdata/', import.meta.url).pathname;
+/** Real images the tests use: a small subset of shared/realdata kept in tests/fixtures. */
+export const REALDATA = new URL('../fixtures/realdata/', import.meta.url).pathname;
 
+/** Real crack data as a zip in its own layouts: image + mask pairs and labelled tiles. */
 export function realCrackZip(pairs: number, tilesPerClass: number): Buffer {
   const root = `${REALDATA}cracks/`;
   const files: Record<string, Uint8Array> = {};

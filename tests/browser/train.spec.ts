@@ -80,9 +80,9 @@ test('a tiny classifier learns crack tiles on WebGPU; tensors stay flat; the UI 
 test('a tiny U-Net’s loss falls; its checkpoint survives a reload and training resumes from it', async ({ page }) => {
   await page.goto('./');
   await page.getByLabel('Size (px)').fill('64');
-  await page.getByLabel('Count').fill('12');
+  await page.getByLabel('Count').fill('20');
   await page.getByRole('button', { name: 'Generate dataset' }).click();
-  await expect(page.getByTestId('dataset-status')).toContainText('12 of 12 stored, complete');
+  await expect(page.getByTestId('dataset-status')).toContainText('20 of 20 stored, complete');
   await page.getByRole('button', { name: 'Train', exact: true }).first().click();
   await tinyModel(page, 4);
   // One phase at 64² for four epochs.

@@ -45,6 +45,16 @@ describe('models', () => {
     expect(() => buildModel({ task: 'classify', depth: 12 as never, width: 1, classes: 2 })).toThrow('Depth must be one of 10, 18, 34, 50');
   });
 
+  it('the same seed gives the same initial weights', () => {
+    const weights = () => {
+      const m = buildModel({ task: 'classify', depth: 10, width: 0.125, classes: 2, seed: 3 });
+      const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+      m.dispose();
+      return w;
+    };
+    expect(weights()).toEqual(weights());
+  });
+
   it('freezing the encoder leaves only head weights trainable', () => {
     const m = buildModel({ task: 'classify', depth: 10, width: 0.125, classes: 2 });
     setEncoderTrainable(m, false);

@@ -18,6 +18,8 @@ export interface ModelConfig {
   classes: number;
   /** Classifier only: URL of a TF.js layers model whose features replace the ResNet encoder. */
   pretrained?: string;
+  /** Seeds the initial weights, so a seeded run starts from the same network every time. */
+  seed?: number;
 }
 
 export const DEPTHS: Record<Depth, { blocks: number[]; bottleneck: boolean }> = {
@@ -43,10 +45,15 @@ export function modelConfigError(c: ModelConfig): string | undefined {
 }
 
 const filters = (base: number, width: number) => Math.max(4, Math.round(base * width));
-const l2 = undefined; // weight decay is applied decoupled (AdamW), not as a loss term
+
+/** Seeded He-normal kernels: each layer gets its own seed from the model seed and a counter. */
+let initSeed: number | undefined;
+let initCount = 0;
+const heNormal = () => tf.initializers.heNormal({ seed: initSeed === undefined ? undefined : initSeed * 1000 + initCount++ });
 
 function convBn(x: tf.SymbolicTensor, f: number, k: number, stride: number, name: string, relu = true): tf.SymbolicTensor {
-  let y = tf.layers.conv2d({ filters: f, kernelSize: k, strides: stride, padding: 'same', useBias: false, kernelInitializer: 'heNormal', kernelRegularizer: l2, name: `${name}_conv` }).apply(x) as tf.SymbolicTensor;
+  // No kernel regulariser: weight decay is applied decoupled (AdamW), not as a loss term.
+  let y = tf.layers.conv2d({ filters: f, kernelSize: k, strides: stride, padding: 'same', useBias: false, kernelInitializer: heNormal(), name: `${name}_conv` }).apply(x) as tf.SymbolicTensor;
   y = tf.layers.batchNormalization({ name: `${name}_bn`, momentum: 0.9 }).apply(y) as tf.SymbolicTensor;
   return relu ? (tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor) : y;
 }
@@ -86,11 +93,13 @@ function encoder(input: tf.SymbolicTensor, c: ModelConfig): tf.SymbolicTensor[] 
 export function buildModel(c: ModelConfig): tf.LayersModel {
   const message = modelConfigError(c);
   if (message) throw new RangeError(message);
+  initSeed = c.seed;
+  initCount = 0;
   const input = tf.input({ shape: [null, null, 1], name: 'image' });
   const features = encoder(input, c);
   if (c.task === 'classify') {
     const pooled = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(features[features.length - 1]) as tf.SymbolicTensor;
-    const output = tf.layers.dense({ units: c.classes, activation: 'softmax', name: 'head_dense' }).apply(pooled) as tf.SymbolicTensor;
+    const output = tf.layers.dense({ units: c.classes, activation: 'softmax', kernelInitializer: heNormal(), name: 'head_dense' }).apply(pooled) as tf.SymbolicTensor;
     return tf.model({ inputs: input, outputs: output, name: `resnet${c.depth}` });
   }
   // Decoder: from the deepest stage up, upsample ×2, join the skip of that resolution, two convs.
@@ -105,7 +114,7 @@ export function buildModel(c: ModelConfig): tf.LayersModel {
   }
   x = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear', name: 'dec_up_full' }).apply(x) as tf.SymbolicTensor;
   x = convBn(x, Math.max(8, filters(32, c.width)), 3, 1, 'dec_full');
-  const output = tf.layers.conv2d({ filters: c.classes, kernelSize: 1, activation: 'softmax', name: 'dec_logits' }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers.conv2d({ filters: c.classes, kernelSize: 1, activation: 'softmax', kernelInitializer: heNormal(), name: 'dec_logits' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: `unet${c.depth}` });
 }
 
