@@ -19,10 +19,14 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: TrainMessage) => scope.postMessage(m);
 let stopRequested = false;
 let backendChosen: BackendInfo | null = null;
+let chosenFor: BackendPreference | null = null;
 
+/** Chooses (and self-tests) a backend once per preference. */
 async function ready(preference: BackendPreference) {
-  if (backendChosen) return;
-  backendChosen = await chooseBackend(preference);
+  if (!backendChosen || chosenFor !== preference) {
+    backendChosen = await chooseBackend(preference);
+    chosenFor = preference;
+  }
   post({ type: 'backend', info: backendChosen });
 }
 

@@ -19,6 +19,8 @@ async function generateCracks(page: Page, count: number) {
 }
 
 async function tinyModel(page: Page, batch: number) {
+  // Auto would pick WebGL on SwiftShader (faster there); these tests are about WebGPU.
+  await page.locator('select[name=backend]').selectOption('webgpu');
   await page.locator('select[name=depth]').selectOption('10');
   await page.locator('input[name=width]').fill('0.125');
   await page.locator('input[name=batch]').fill(String(batch));
@@ -77,6 +79,19 @@ test('a tiny classifier learns crack tiles on WebGPU; tensors stay flat; the UI 
   await expect(page.getByTestId('model-row')).toHaveCount(2);
 });
 
+test('on a software-only WebGPU, automatic choice takes the faster WebGL and says why', async ({ page }) => {
+  await page.goto('./');
+  await generateCracks(page, 16);
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  await page.locator('select[name=depth]').selectOption('10');
+  await page.locator('input[name=width]').fill('0.125');
+  await page.locator('input[name=batch]').fill('4');
+  await page.getByRole('button', { name: 'Find learning rate' }).click();
+  await expect(page.getByTestId('backend')).toContainText('Backend: webgl');
+  await expect(page.getByText(/Not used: WebGPU: only a software emulation \(SwiftShader\)/)).toBeVisible();
+  await expect(page.getByTestId('lr-suggestion')).toContainText('Suggested max LR', { timeout: 120_000 });
+});
+
 test('a tiny U-Net’s loss falls; its checkpoint survives a reload and training resumes from it', async ({ page }) => {
   await page.goto('./');
   await page.getByLabel('Size (px)').fill('64');
@@ -128,6 +143,7 @@ test('a pretrained encoder loads from a URL, is cached, and then works without t
   await generateCracks(page, 32);
   await page.getByRole('button', { name: 'Train', exact: true }).first().click();
   await page.locator('input[name=batch]').fill('8');
+  await page.locator('select[name=backend]').selectOption('webgpu');
   await page.locator('input[name=pretrained]').check();
   const url = new URL('tiny-pretrained/model.json', page.url()).href;
   await page.getByLabel('Pretrained model URL').fill(url);
