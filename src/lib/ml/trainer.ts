@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { hashSeed, Rng } from '../random';
 import { augmentInto, NO_AUGMENT, type AugmentConfig } from './augment';
 import { lossFn, type LossName } from './losses';
-import { addConfusion, classifyMetrics, segmentMetrics, type ClassifyMetrics, type SegmentMetrics } from './metrics';
+import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics, type ClassifyMetrics, type SegmentMetrics } from './metrics';
 import { setEncoderTrainable, UNET_MULTIPLE, type ModelConfig } from './models';
 import { oneCycle } from './schedule';
 
@@ -165,10 +165,13 @@ export class Trainer {
     if (message) throw new RangeError(message);
   }
 
-  /** Trains from `state` (a fresh run by default) until done or stopped; returns where it ended. */
-  async run(state: TrainState = { phase: 0, epoch: 0, history: [] }): Promise<TrainState & { stopped: boolean }> {
+  /**
+   * Trains from `state` (a fresh run by default) until done or stopped; returns where it ended.
+   * `split` fixes the training and validation samples (default: a seeded split of the source).
+   */
+  async run(state: TrainState = { phase: 0, epoch: 0, history: [] }, split?: { train: number[]; val: number[] }): Promise<TrainState & { stopped: boolean }> {
     const { config, model, source } = this;
-    const { train, val } = splitIndices(source.count, config.valFraction, config.seed);
+    const { train, val } = split ?? splitIndices(source.count, config.valFraction, config.seed);
     const stepsPerEpoch = Math.max(1, Math.floor(train.length / config.batchSize));
     const remainingEpochs = () => config.phases.slice(state.phase).reduce((a, p) => a + p.epochs, 0) - state.epoch;
     const started = performance.now();
@@ -235,6 +238,7 @@ export class Trainer {
     const { config, model, source } = this;
     const classes = config.model.classes;
     let confusion = Array.from({ length: classes }, () => new Array(classes).fill(0));
+    const boundaries = emptyBoundaryCounts();
     let lossSum = 0;
     const predictions: Prediction[] = [];
     const rng = new Rng(1);
@@ -253,8 +257,10 @@ export class Trainer {
       const batch = Array.from({ length: classes }, () => new Array(classes).fill(0));
       for (let i = 0; i < t.length; i++) batch[t[i]][pr[i]]++;
       confusion = addConfusion(confusion, batch);
-      for (let k = 0; k < samples.length && predictions.length < 4; k++) {
+      for (let k = 0; k < samples.length; k++) {
         const area = size * size;
+        if (config.model.task === 'segment') addBoundaryCounts(boundaries, (t as Int32Array).subarray(k * area, (k + 1) * area), (pr as Int32Array).subarray(k * area, (k + 1) * area), size);
+        if (predictions.length >= 4) continue;
         const image = Uint8Array.from(xs.subarray(k * area, (k + 1) * area) as Float32Array, (v) => Math.round((v / 4 + 0.5) * 255));
         if (config.model.task === 'segment') {
           predictions.push({ image, size, truth: Uint8Array.from((t as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255),
@@ -264,7 +270,7 @@ export class Trainer {
         }
       }
     }
-    const metrics = config.model.task === 'segment' ? segmentMetrics(confusion) : classifyMetrics(confusion);
+    const metrics = config.model.task === 'segment' ? { ...segmentMetrics(confusion), boundaryF1: boundaryF1(boundaries) } : classifyMetrics(confusion);
     return { valLoss: lossSum / indices.length, metrics, predictions };
   }
 }

@@ -1,0 +1,143 @@
+/**
+ * Experiment definitions as data (JSON): what to generate, which real data to test on, which
+ * regimes, how many seeded runs, and the model and schedule. Validation names the field at fault.
+ * Stable keys (DESIGN.md): task, synthetic, real, regimes, runs, seeds; model, train and input
+ * are SynthScope's own.
+ */
+import type { BackendPreference } from '../ml/backend';
+import type { LossName } from '../ml/losses';
+import { SEGMENT_LOSSES } from '../ml/losses';
+import { DEPTHS, UNET_MULTIPLE, type Depth } from '../ml/models';
+import type { Phase } from '../ml/trainer';
+
+export type Regime = 'synthetic' | 'real' | 'mixed';
+export const REGIMES: Regime[] = ['synthetic', 'real', 'mixed'];
+export type RealSetName = 'train' | 'val' | 'test' | 'all';
+
+export interface ExperimentConfig {
+  name: string;
+  task: 'grains' | 'cracks';
+  synthetic: {
+    count: number;
+    size: number;
+    seed: number;
+    /** Grains: preset id. */
+    preset?: string;
+    /** Parameter ranges over the preset's / defaults (number, [lo, hi] or {lo, hi}). */
+    params?: Record<string, unknown>;
+    /** Cracks: crack distributions over the defaults. */
+    crack?: Record<string, unknown>;
+  };
+  real: {
+    /** Folders (relative to the config file): train / val / test, or all + split. */
+    train?: string;
+    val?: string;
+    test?: string;
+    all?: string;
+    /** With `all`: shares for validation and test, split anew by each run's seed. */
+    split?: { val: number; test: number };
+    /** File names always in the test set (the paper hand-picked its test set). */
+    pinTest?: string[];
+    /** Real images not of the input size: resized whole, or cut into input-size tiles. */
+    fit?: 'resize' | 'tile';
+  };
+  regimes: Regime[];
+  runs: number;
+  seeds: number[];
+  model: { depth: Depth; width: number; loss: LossName };
+  train: { batchSize: number; synthetic: Phase[]; real: Phase[]; augment: boolean; weightDecay: number; backend: BackendPreference };
+  /** Network input size (a multiple of 32 for grains). */
+  input: { size: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+
+function phases(raw: unknown, field: string, size: number, fallback: Phase[]): Phase[] {
+  if (raw === undefined) return fallback;
+  if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(field, 'must be a non-empty list of phases {epochs, maxLr, freezeEncoder, size}.');
+  return raw.map((p, i) => {
+    if (!isObject(p)) throw new ConfigError(`${field}[${i}]`, 'must be an object {epochs, maxLr, freezeEncoder, size}.');
+    if (!whole(p.epochs, 1)) throw new ConfigError(`${field}[${i}].epochs`, 'must be a whole number of at least 1.');
+    if (!(typeof p.maxLr === 'number' && p.maxLr > 0 && p.maxLr < 10)) throw new ConfigError(`${field}[${i}].maxLr`, 'must be a number above 0 and below 10.');
+    return { epochs: p.epochs as number, maxLr: p.maxLr as number, freezeEncoder: p.freezeEncoder === true, size: (p.size as number | undefined) ?? size };
+  });
+}
+
+/** Fills defaults and checks every field; throws a ConfigError naming the first bad one. */
+export function parseExperimentConfig(raw: unknown): ExperimentConfig {
+  if (!isObject(raw)) throw new ConfigError('config', 'must be a JSON object.');
+  const task = raw.task;
+  if (task !== 'grains' && task !== 'cracks') throw new ConfigError('task', `must be "grains" or "cracks"; got ${JSON.stringify(task)}.`);
+  const s = raw.synthetic;
+  if (!isObject(s)) throw new ConfigError('synthetic', 'must be an object {count, size, seed, …}.');
+  if (!whole(s.count, 2)) throw new ConfigError('synthetic.count', 'must be a whole number of at least 2.');
+  if (!whole(s.size, 32)) throw new ConfigError('synthetic.size', 'must be a whole number of pixels (at least 32).');
+  if (s.seed !== undefined && !whole(s.seed, 0)) throw new ConfigError('synthetic.seed', 'must be a whole number, 0 or more.');
+  const r = raw.real;
+  if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, or all with a split.');
+  for (const k of ['train', 'val', 'test', 'all'] as const) if (r[k] !== undefined && typeof r[k] !== 'string') throw new ConfigError(`real.${k}`, 'must be a folder path.');
+  if (!r.all && !(r.train && r.test)) throw new ConfigError('real', 'name train and test folders (and val), or one folder as all with a split.');
+  const split = r.split ?? { val: 0.2, test: 0.2 };
+  if (!isObject(split) || !(typeof split.val === 'number' && typeof split.test === 'number' && split.val >= 0 && split.test > 0 && split.val + split.test < 1)) {
+    throw new ConfigError('real.split', 'must be {val, test} shares, test above 0, adding up to less than 1.');
+  }
+  if (r.fit !== undefined && r.fit !== 'resize' && r.fit !== 'tile') throw new ConfigError('real.fit', 'must be "resize" or "tile".');
+  if (r.pinTest !== undefined && !(Array.isArray(r.pinTest) && r.pinTest.every((n) => typeof n === 'string'))) throw new ConfigError('real.pinTest', 'must be a list of file names.');
+  const regimes = raw.regimes ?? REGIMES;
+  if (!Array.isArray(regimes) || regimes.length === 0 || regimes.some((g) => !REGIMES.includes(g as Regime))) {
+    throw new ConfigError('regimes', `must list some of ${REGIMES.join(', ')}.`);
+  }
+  if (!whole(raw.runs, 1)) throw new ConfigError('runs', 'must be a whole number of at least 1.');
+  const runs = raw.runs as number;
+  const seeds = raw.seeds ?? Array.from({ length: runs }, (_, i) => i + 1);
+  if (!Array.isArray(seeds) || seeds.length !== runs || !seeds.every((x) => whole(x, 0))) throw new ConfigError('seeds', `must be ${runs} whole numbers (one per run), or left out for 1…${runs}.`);
+  const input = isObject(raw.input) ? raw.input : {};
+  const size = (input.size as number | undefined) ?? (task === 'cracks' ? 64 : 128);
+  if (!whole(size, 32) || (task === 'grains' && size % UNET_MULTIPLE !== 0)) throw new ConfigError('input.size', `must be a whole number of pixels${task === 'grains' ? ` and a multiple of ${UNET_MULTIPLE}` : ''}.`);
+  const m = isObject(raw.model) ? raw.model : {};
+  const depth = (m.depth as Depth | undefined) ?? 10;
+  if (!(depth in DEPTHS)) throw new ConfigError('model.depth', `must be one of ${Object.keys(DEPTHS).join(', ')}.`);
+  const width = (m.width as number | undefined) ?? 0.125;
+  if (!(typeof width === 'number' && width > 0 && width <= 2)) throw new ConfigError('model.width', 'must be a number above 0 and at most 2.');
+  const loss = (m.loss as LossName | undefined) ?? (task === 'grains' ? 'weighted-ce+dice' : 'ce');
+  if (task === 'grains' && !SEGMENT_LOSSES.includes(loss)) throw new ConfigError('model.loss', `must be one of ${SEGMENT_LOSSES.join(', ')}.`);
+  const t = isObject(raw.train) ? raw.train : {};
+  const batchSize = (t.batchSize as number | undefined) ?? (task === 'grains' ? 4 : 16);
+  if (!whole(batchSize, 1)) throw new ConfigError('train.batchSize', 'must be a whole number of at least 1.');
+  const backend = (t.backend as BackendPreference | undefined) ?? 'auto';
+  if (!['auto', 'webgpu', 'webgl', 'cpu'].includes(backend)) throw new ConfigError('train.backend', 'must be auto, webgpu, webgl or cpu.');
+  const synthPhases = phases(t.synthetic, 'train.synthetic', size, [{ epochs: 3, maxLr: 2e-3, freezeEncoder: false, size }]);
+  const realPhases = phases(t.real, 'train.real', size, [{ epochs: 3, maxLr: 1e-3, freezeEncoder: false, size }]);
+  for (const [field, list] of [['train.synthetic', synthPhases], ['train.real', realPhases]] as const) {
+    list.forEach((p, i) => {
+      if (task === 'grains' && p.size % UNET_MULTIPLE !== 0) throw new ConfigError(`${field}[${i}].size`, `must be a multiple of ${UNET_MULTIPLE}.`);
+    });
+  }
+  return {
+    name: typeof raw.name === 'string' ? raw.name : `${task} experiment`,
+    task,
+    synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,
+      params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined },
+    real: { train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
+      split: { val: split.val as number, test: split.test as number }, pinTest: (r.pinTest as string[] | undefined) ?? [], fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize' },
+    regimes: [...new Set(regimes as Regime[])],
+    runs,
+    seeds: seeds as number[],
+    model: { depth, width, loss },
+    train: { batchSize, synthetic: synthPhases, real: realPhases, augment: t.augment !== false, weightDecay: (t.weightDecay as number | undefined) ?? 0.01, backend },
+    input: { size },
+  };
+}
+
+/** The real folders a config names, in a fixed order. */
+export function realFolders(c: ExperimentConfig): { set: RealSetName; path: string }[] {
+  return (['all', 'train', 'val', 'test'] as const).filter((k) => c.real[k]).map((k) => ({ set: k, path: c.real[k]! }));
+}

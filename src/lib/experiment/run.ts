@@ -1,0 +1,275 @@
+/**
+ * Running an experiment: for every seed, train the regimes (synthetic only; real only; mixed =
+ * the synthetic model fine-tuned on the real training set), evaluate each on the real test set and
+ * on all real data, then summarise over runs (mean, sd, 99 % t-interval) and compare regimes with
+ * paired t-tests. Each run's seed drives the real split, the initial weights and the data order.
+ * Runs in the training worker for the UI and, through the UI, for the headless runner.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GreyImage } from '../data/tiling';
+import { gridPositions } from '../data/tiling';
+import { hashSeed, Rng } from '../random';
+import type { Recipe } from '../synth/recipe';
+import { SampleMaker } from '../synth/recipe';
+import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
+import { buildModel, type ModelConfig } from '../ml/models';
+import { Trainer, type Metrics, type RawSample, type SampleSource, type TrainConfig } from '../ml/trainer';
+import type { ExperimentConfig, RealSetName, Regime } from './config';
+import { agrestiCoull, mean, pairedTTest, sd, tInterval } from './stats';
+
+export interface RealItem {
+  /** File name (pinning and grouping use it). */
+  name: string;
+  set: RealSetName;
+  image: GreyImage;
+  /** Grains: boundary mask (> 127 = boundary). */
+  mask?: GreyImage;
+  /** Cracks: 1 = crack, 0 = no crack. */
+  label?: number;
+}
+
+export type SetName = 'test' | 'all';
+
+export interface SetMetrics {
+  n: number;
+  error?: number;
+  /** Agresti–Coull 99 % interval of this run's error proportion. */
+  errorCi99?: [number, number];
+  pixelError?: number;
+  iou?: number[];
+  miou?: number;
+  boundaryF1?: number;
+}
+
+export interface RunResult {
+  seed: number;
+  regime: Regime;
+  metrics: Record<SetName, SetMetrics>;
+}
+
+export interface MetricSummary {
+  mean: number;
+  sd: number;
+  ci99: [number, number];
+}
+
+export interface ExperimentResults {
+  name: string;
+  task: ExperimentConfig['task'];
+  config: ExperimentConfig;
+  runs: RunResult[];
+  summary: Partial<Record<Regime, Partial<Record<SetName, Record<string, MetricSummary>>>>>;
+  tests: { a: Regime; b: Regime; metric: string; set: SetName; p: number; t: number }[];
+  /** False when cancelled: the finished runs are kept. */
+  complete: boolean;
+  backend?: string;
+}
+
+export interface ExperimentProgress {
+  run: number;
+  runs: number;
+  seed: number;
+  regime: Regime;
+  phase: string;
+}
+
+export interface ExperimentHooks {
+  onProgress?: (p: ExperimentProgress) => void;
+  onRun?: (r: RunResult) => void;
+  shouldStop?: () => boolean;
+}
+
+/** Bilinear (image) or nearest (mask) resize of a w×h grey image to size². */
+function resize(img: GreyImage, size: number, nearest: boolean): Uint8Array {
+  const out = new Uint8Array(size * size);
+  const sx = img.width / size, sy = img.height / size;
+  for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) {
+    const x = Math.min(img.width - 1, Math.max(0, (i + 0.5) * sx - 0.5)), y = Math.min(img.height - 1, Math.max(0, (j + 0.5) * sy - 0.5));
+    if (nearest) {
+      out[j * size + i] = img.pixels[Math.round(y) * img.width + Math.round(x)];
+      continue;
+    }
+    const x0 = Math.min(img.width - 2, Math.floor(x)), y0 = Math.min(img.height - 2, Math.floor(y)), fx = x - x0, fy = y - y0;
+    const at = (u: number, v: number) => img.pixels[v * img.width + u];
+    const top = at(x0, y0) + fx * (at(x0 + 1, y0) - at(x0, y0)), bottom = at(x0, y0 + 1) + fx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
+    out[j * size + i] = Math.round(top + fy * (bottom - top));
+  }
+  return out;
+}
+
+interface Prepared extends RawSample {
+  group: string;
+  set: RealSetName;
+}
+
+/** Real items at the input size: resized whole, or cut into input-size tiles (kept with their image's group). */
+export function prepareReal(items: readonly RealItem[], size: number, fit: 'resize' | 'tile'): Prepared[] {
+  const out: Prepared[] = [];
+  for (const item of items) {
+    const { image, mask } = item;
+    if (fit === 'tile' && image.width >= size && image.height >= size && (image.width > size || image.height > size)) {
+      for (const [x, y] of gridPositions(image.width, image.height, size, size)) {
+        const cut = (g: GreyImage) => {
+          const t = new Uint8Array(size * size);
+          for (let v = 0; v < size; v++) t.set(g.pixels.subarray((y + v) * g.width + x, (y + v) * g.width + x + size), v * size);
+          return t;
+        };
+        out.push({ image: cut(image), mask: mask ? cut(mask) : undefined, label: item.label, group: item.name, set: item.set });
+      }
+    } else {
+      const same = image.width === size && image.height === size;
+      out.push({ image: same ? image.pixels : resize(image, size, false), mask: mask ? (same ? mask.pixels : resize(mask, size, true)) : undefined,
+        label: item.label, group: item.name, set: item.set });
+    }
+  }
+  return out;
+}
+
+/** Train / val / test indices for one seed: given folders as they are, or `all` split by image, stratified for classes. */
+export function realSplit(samples: readonly Prepared[], config: ExperimentConfig, seed: number): Record<'train' | 'val' | 'test', number[]> {
+  const out = { train: [] as number[], val: [] as number[], test: [] as number[] };
+  const fixed = samples.some((s) => s.set !== 'all');
+  if (fixed) {
+    samples.forEach((s, i) => {
+      if (s.set === 'train' || s.set === 'val' || s.set === 'test') out[s.set].push(i);
+    });
+    if (out.val.length === 0) out.val = out.train.filter((_, k) => k % 5 === 0); // no val folder: watch a fifth of train
+    return out;
+  }
+  const pinned = new Set(config.real.pinTest);
+  const groups = new Map<string, number[]>();
+  samples.forEach((s, i) => groups.set(s.group, [...(groups.get(s.group) ?? []), i]));
+  const byClass = new Map<number, string[]>();
+  for (const [group, members] of groups) {
+    if (pinned.has(group)) out.test.push(...members);
+    else {
+      const cls = samples[members[0]].label ?? 0;
+      byClass.set(cls, [...(byClass.get(cls) ?? []), group]);
+    }
+  }
+  for (const [cls, names] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    names.sort();
+    const rng = new Rng(hashSeed(seed, 0x5e11, cls));
+    for (let i = names.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [names[i], names[j]] = [names[j], names[i]];
+    }
+    const nTest = Math.round(config.real.split!.test * names.length); // pinned images come on top
+    const nVal = Math.round(config.real.split!.val * names.length);
+    names.forEach((g, k) => out[k < nTest ? 'test' : k < nTest + nVal ? 'val' : 'train'].push(...groups.get(g)!));
+  }
+  if (out.val.length === 0) out.val = out.train.slice(0, Math.max(1, Math.floor(out.train.length / 5)));
+  return out;
+}
+
+const memorySource = (samples: readonly RawSample[], size: number): SampleSource => ({
+  count: samples.length, size, get: async (indices) => indices.map((i) => samples[i]),
+});
+
+function setMetrics(m: Metrics, n: number): SetMetrics {
+  if ('error' in m) {
+    const errors = Math.round(m.error * n);
+    return { n, error: m.error, errorCi99: agrestiCoull(errors, n, 0.99) };
+  }
+  return { n, pixelError: m.pixelError, iou: m.iou, miou: m.miou, boundaryF1: m.boundaryF1 };
+}
+
+/** The scalar metrics summarised and compared across runs. */
+export const SUMMARY_METRICS = ['error', 'pixelError', 'miou', 'boundaryF1'] as const;
+
+export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string): ExperimentResults {
+  const summary: ExperimentResults['summary'] = {};
+  const tests: ExperimentResults['tests'] = [];
+  for (const regime of config.regimes) {
+    const mine = runs.filter((r) => r.regime === regime);
+    if (!mine.length) continue;
+    for (const set of ['test', 'all'] as const) {
+      for (const metric of SUMMARY_METRICS) {
+        const values = mine.map((r) => r.metrics[set][metric]).filter((v): v is number => typeof v === 'number');
+        if (values.length !== mine.length) continue;
+        ((summary[regime] ??= {})[set] ??= {})[metric] = { mean: mean(values), sd: sd(values), ci99: tInterval(values, 0.99) };
+      }
+    }
+  }
+  for (let i = 0; i < config.regimes.length; i++) for (let j = i + 1; j < config.regimes.length; j++) {
+    const a = config.regimes[i], b = config.regimes[j];
+    const seeds = config.seeds.filter((s) => runs.some((r) => r.seed === s && r.regime === a) && runs.some((r) => r.seed === s && r.regime === b));
+    if (seeds.length < 2) continue;
+    for (const set of ['test', 'all'] as const) for (const metric of SUMMARY_METRICS) {
+      const pick = (g: Regime) => seeds.map((s) => runs.find((r) => r.seed === s && r.regime === g)!.metrics[set][metric] as number | undefined);
+      const va = pick(a), vb = pick(b);
+      if (va.some((v) => typeof v !== 'number') || vb.some((v) => typeof v !== 'number')) continue;
+      const { p, t } = pairedTTest(va as number[], vb as number[]);
+      tests.push({ a, b, metric, set, p, t });
+    }
+  }
+  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend };
+}
+
+export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {}): Promise<ExperimentResults> {
+  const size = config.input.size;
+  const task = config.task === 'grains' ? 'segment' : 'classify';
+  const real = prepareReal(realItems, size, config.real.fit ?? 'resize');
+  if (real.length === 0) throw new Error('No real images were given: an experiment is evaluated on real data.');
+  // Synthetic samples are made once, on the fly from the recipe, and kept as bytes.
+  const maker = new SampleMaker();
+  const synthetic: RawSample[] = Array.from({ length: recipe.count }, (_, i) => {
+    const s = maker.make(recipe, i);
+    return { image: s.image, mask: s.mask, label: s.label === 'crack' ? 1 : 0 };
+  });
+  const runs: RunResult[] = [];
+  const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
+    model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed },
+    loss: config.model.loss, batchSize: config.train.batchSize, phases, weightDecay: config.train.weightDecay,
+    augment: config.train.augment ? DEFAULT_AUGMENT : NO_AUGMENT, seed, valFraction: 0.2,
+  });
+  const stopped = () => hooks.shouldStop?.() ?? false;
+  const realSource = memorySource(real, size);
+  const allIndices = real.map((_, i) => i);
+
+  for (const [r, seed] of config.seeds.entries()) {
+    const split = realSplit(real, config, seed);
+    const progress = (regime: Regime, phase: string) => hooks.onProgress?.({ run: r + 1, runs: config.runs, seed, regime, phase });
+    const evaluate = async (model: tf.LayersModel, regime: Regime) => {
+      progress(regime, 'evaluating');
+      const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
+      const test = await evaluator.validate(split.test, size);
+      const all = await evaluator.validate(allIndices, size);
+      const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) } };
+      runs.push(result);
+      hooks.onRun?.(result);
+    };
+    const train = async (model: tf.LayersModel, regime: Regime, source: SampleSource, phases: TrainConfig['phases'], what: string, fixed?: { train: number[]; val: number[] }) => {
+      const trainer = new Trainer(model, trainConfig(seed, phases), source, {
+        shouldStop: stopped,
+        onStep: (p) => progress(regime, `${what}: phase ${p.phase + 1}, epoch ${p.epoch + 1}, step ${p.step + 1}/${p.stepsPerEpoch}`),
+      });
+      return !(await trainer.run(undefined, fixed)).stopped;
+    };
+    const wants = (g: Regime) => config.regimes.includes(g);
+    if (wants('synthetic') || wants('mixed')) {
+      const model = buildModel(trainConfig(seed, config.train.synthetic).model as ModelConfig);
+      try {
+        if (!(await train(model, wants('synthetic') ? 'synthetic' : 'mixed', memorySource(synthetic, recipe.size), config.train.synthetic, 'synthetic training'))) break;
+        if (wants('synthetic')) await evaluate(model, 'synthetic');
+        if (wants('mixed')) {
+          if (!(await train(model, 'mixed', realSource, config.train.real, 'fine-tuning on real', { train: split.train, val: split.val }))) break;
+          await evaluate(model, 'mixed');
+        }
+      } finally {
+        model.dispose();
+      }
+    }
+    if (wants('real')) {
+      const model = buildModel(trainConfig(seed, config.train.real).model as ModelConfig);
+      try {
+        if (!(await train(model, 'real', realSource, config.train.real, 'real training', { train: split.train, val: split.val }))) break;
+        await evaluate(model, 'real');
+      } finally {
+        model.dispose();
+      }
+    }
+    if (stopped()) break;
+  }
+  return summarise(config, runs, runs.length === config.runs * config.regimes.length, tf.getBackend());
+}

@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeGreyPng } from '../../src/lib/data/png';
+import { ConfigError, parseExperimentConfig } from '../../src/lib/experiment/config';
+import { realSplit, prepareReal, runExperiment, summarise, type RealItem, type RunResult } from '../../src/lib/experiment/run';
+import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
+import type { Recipe } from '../../src/lib/synth/recipe';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const tilesDir = 'tests/fixtures/realdata/cracks/ceramic-tile-tiles';
+const realTiles = (): RealItem[] => ['crack', 'no_crack'].flatMap((label) =>
+  readdirSync(`${tilesDir}/${label}`).sort().map((f) => ({ name: f, set: 'all' as const, image: decodeGreyPng(readFileSync(`${tilesDir}/${label}/${f}`)), label: label === 'crack' ? 1 : 0 })));
+
+function config(overrides: Record<string, unknown> = {}) {
+  return parseExperimentConfig({
+    name: 'unit', task: 'cracks', synthetic: { count: 16, size: 64, seed: 1 }, real: { all: 'x', split: { val: 0.25, test: 0.25 } },
+    regimes: ['synthetic', 'real', 'mixed'], runs: 2, input: { size: 32 }, model: { depth: 10, width: 0.125 },
+    train: { batchSize: 8, synthetic: [{ epochs: 1, maxLr: 0.002 }], real: [{ epochs: 1, maxLr: 0.001 }], augment: false }, ...overrides,
+  });
+}
+
+describe('experiment configs', () => {
+  it('name the field at fault', () => {
+    const bad = (raw: object, field: string) => {
+      try {
+        parseExperimentConfig(raw);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        expect((e as ConfigError).field).toBe(field);
+        return;
+      }
+      throw new Error(`accepted a config with a bad ${field}`);
+    };
+    const good = { task: 'cracks', synthetic: { count: 8, size: 64 }, real: { all: 'x' }, runs: 2 };
+    expect(() => parseExperimentConfig(good)).not.toThrow();
+    bad({ ...good, task: 'cells' }, 'task');
+    bad({ ...good, runs: 0 }, 'runs');
+    bad({ ...good, regimes: ['synthetic', 'magic'] }, 'regimes');
+    bad({ ...good, seeds: [1] }, 'seeds');
+    bad({ ...good, real: {} }, 'real');
+    bad({ ...good, synthetic: { count: 8 } }, 'synthetic.size');
+    bad({ ...good, task: 'grains', input: { size: 100 } }, 'input.size');
+    bad({ ...good, train: { real: [{ epochs: 0, maxLr: 0.1 }] } }, 'train.real[0].epochs');
+  });
+});
+
+describe('experiment runs', () => {
+  it('split real data by seed, stratified, keeping pinned images in test', () => {
+    const c = config({ real: { all: 'x', split: { val: 0.25, test: 0.25 }, pinTest: ['001-0-128.png'] } });
+    const real = prepareReal(realTiles(), 32, 'resize');
+    const a = realSplit(real, c, 1), b = realSplit(real, c, 2);
+    expect(a.test).not.toEqual(b.test);
+    expect(a.test.map((i) => real[i].group)).toContain('001-0-128.png');
+    expect([...a.train, ...a.val, ...a.test].sort((x, y) => x - y)).toEqual(real.map((_, i) => i));
+    expect(a.test.filter((i) => real[i].label === 1).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('run every regime for every seed and summarise with intervals and paired tests', async () => {
+    const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
+    const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`)));
+    const recipe: Recipe = { kind: 'cracks', size: 64, count: 16, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL, exemplars, exemplarSource: 'bundled' };
+    const progress: string[] = [];
+    const results = await runExperiment(config(), recipe, realTiles(), { onProgress: (p) => progress.push(`${p.run}/${p.runs} ${p.regime}`) });
+    expect(results.complete).toBe(true);
+    expect(results.runs.map((r) => `${r.seed}:${r.regime}`).sort()).toEqual(['1:mixed', '1:real', '1:synthetic', '2:mixed', '2:real', '2:synthetic']);
+    for (const r of results.runs) for (const set of ['test', 'all'] as const) {
+      expect(r.metrics[set].error).toBeGreaterThanOrEqual(0);
+      expect(r.metrics[set].errorCi99![0]).toBeLessThanOrEqual(r.metrics[set].error!);
+    }
+    for (const regime of ['synthetic', 'real', 'mixed'] as const) {
+      const s = results.summary[regime]!.test!.error;
+      expect(s.ci99[0]).toBeLessThanOrEqual(s.mean);
+      expect(s.ci99[1]).toBeGreaterThanOrEqual(s.mean);
+    }
+    expect(results.tests.filter((t) => t.metric === 'error').map((t) => `${t.a}-${t.b}-${t.set}`).sort()).toEqual(
+      ['real-mixed-all', 'real-mixed-test', 'synthetic-mixed-all', 'synthetic-mixed-test', 'synthetic-real-all', 'synthetic-real-test']);
+    expect(progress).toContain('2/2 mixed');
+  }, 120_000);
+
+  it('keep finished runs when cancelled', () => {
+    const c = config();
+    const one: RunResult = { seed: 1, regime: 'synthetic', metrics: { test: { n: 4, error: 0.25 }, all: { n: 16, error: 0.5 } } };
+    const results = summarise(c, [one], false);
+    expect(results.complete).toBe(false);
+    expect(results.runs).toHaveLength(1);
+    expect(results.summary.synthetic!.test!.error.mean).toBe(0.25);
+  });
+});
