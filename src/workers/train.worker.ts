@@ -13,6 +13,7 @@ import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '
 import { lrSweep, suggestLr } from '../lib/ml/schedule';
 import { findLr, splitIndices, Trainer } from '../lib/ml/trainer';
 import { datasetSource } from '../app/idbSource';
+import { runExperiment } from '../lib/experiment/run';
 import type { TrainMessage, TrainRequest } from './trainProtocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -116,6 +117,14 @@ scope.onmessage = async (event: MessageEvent<TrainRequest>) => {
     await ready(request.backend);
     if (request.type === 'train') await train(db, request.modelId);
     else if (request.type === 'evaluate') await evaluate(db, request.modelId);
+    else if (request.type === 'experiment') {
+      const results = await runExperiment(request.config, request.recipe, request.real, {
+        onProgress: (progress) => post({ type: 'experimentProgress', progress }),
+        onRun: (run) => post({ type: 'experimentRun', run }),
+        shouldStop: () => stopRequested,
+      });
+      post({ type: 'experimentDone', results });
+    }
     else {
       const dataset = await getDataset(db, request.datasetId);
       if (!dataset) throw new Error('That dataset no longer exists.');

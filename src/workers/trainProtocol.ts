@@ -8,6 +8,9 @@ export type TrainRequest =
   | { type: 'findLr'; datasetId: string; config: TrainConfig; backend: BackendPreference }
   /** Metrics of a stored model on its dataset's validation samples, and its first outputs. */
   | { type: 'evaluate'; modelId: string; backend: BackendPreference }
+  /** Run an experiment: every seed and regime, evaluated on the real data given. */
+  | { type: 'experiment'; config: import('../lib/experiment/config').ExperimentConfig; recipe: import('../lib/synth/recipe').Recipe;
+      real: import('../lib/experiment/run').RealItem[]; backend: BackendPreference }
   /** Finish the current step, checkpoint, and stop. */
   | { type: 'stop' };
 
@@ -20,4 +23,7 @@ export type TrainMessage =
   | { type: 'lrDone'; lrs: number[]; losses: number[]; smoothed: number[]; suggestion: number }
   | { type: 'done'; state: TrainState; stopped: boolean }
   | { type: 'evaluated'; modelId: string; metrics: import('../lib/ml/trainer').Metrics; valLoss: number; outputs: number[] }
+  | { type: 'experimentProgress'; progress: import('../lib/experiment/run').ExperimentProgress }
+  | { type: 'experimentRun'; run: import('../lib/experiment/run').RunResult }
+  | { type: 'experimentDone'; results: import('../lib/experiment/run').ExperimentResults }
   | { type: 'error'; message: string };

@@ -90,3 +90,11 @@ describe('experiment runs', () => {
     expect(results.summary.synthetic!.test!.error.mean).toBe(0.25);
   });
 });
+
+describe('shipped experiment configs', () => {
+  it('all parse', () => {
+    for (const file of readdirSync('experiments').filter((f) => f.endsWith('.json'))) {
+      expect(() => parseExperimentConfig(JSON.parse(readFileSync(`experiments/${file}`, 'utf8'))), file).not.toThrow();
+    }
+  });
+});

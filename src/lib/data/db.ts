@@ -8,7 +8,7 @@ import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 export interface DatasetRecord {
   id: string;
@@ -100,7 +100,18 @@ export interface ModelRecord {
   hasWeights: boolean;
 }
 
+/** An experiment and its results so far. */
+export interface ExperimentRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+  status: 'running' | 'complete' | 'cancelled' | 'failed' | 'interrupted';
+  results: import('../experiment/run').ExperimentResults;
+  note?: string;
+}
+
 interface Schema extends DBSchema {
+  experiments: { key: string; value: ExperimentRecord };
   models: { key: string; value: ModelRecord };
   datasets: { key: string; value: DatasetRecord };
   samples: { key: [string, number]; value: SampleRecord; indexes: { byDataset: string } };
@@ -128,6 +139,7 @@ export function openDatasets(): Promise<Db> {
         db.createObjectStore('settings', { keyPath: 'key' });
       }
       if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'id' });
+      if (oldVersion < 4) db.createObjectStore('experiments', { keyPath: 'id' });
     },
   });
 }

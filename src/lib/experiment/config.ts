@@ -9,6 +9,12 @@ import type { LossName } from '../ml/losses';
 import { SEGMENT_LOSSES } from '../ml/losses';
 import { DEPTHS, UNET_MULTIPLE, type Depth } from '../ml/models';
 import type { Phase } from '../ml/trainer';
+import { ParamError, parseSettings } from '../params/space';
+import type { CrackModel } from '../synth/cracks/crack';
+import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../synth/cracks/space';
+import type { Exemplar } from '../synth/cracks/texture';
+import { DEFAULT_PRESET, presetById } from '../synth/grains/space';
+import { validateAnyRecipe, type Recipe } from '../synth/recipe';
 
 export type Regime = 'synthetic' | 'real' | 'mixed';
 export const REGIMES: Regime[] = ['synthetic', 'real', 'mixed'];
@@ -140,4 +146,23 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
 /** The real folders a config names, in a fixed order. */
 export function realFolders(c: ExperimentConfig): { set: RealSetName; path: string }[] {
   return (['all', 'train', 'val', 'test'] as const).filter((k) => c.real[k]).map((k) => ({ set: k, path: c.real[k]! }));
+}
+
+/** The synthetic recipe an experiment generates (crack tiles need texture exemplars passed in). */
+export function recipeFromConfig(c: ExperimentConfig, exemplars: Exemplar[], exemplarSource: string): Recipe {
+  const { count, size, seed } = c.synthetic;
+  let recipe: Recipe;
+  try {
+    if (c.task === 'grains') {
+      const preset = presetById(c.synthetic.preset ?? DEFAULT_PRESET.id);
+      recipe = { kind: 'grains', preset: preset.id, settings: { ...preset.settings, ...parseSettings(c.synthetic.params) }, size, count, seed };
+    } else {
+      recipe = { kind: 'cracks', size, count, seed, settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(c.synthetic.params) },
+        crack: { ...DEFAULT_CRACK_MODEL, ...(c.synthetic.crack as Partial<CrackModel> | undefined) }, exemplars, exemplarSource };
+    }
+    validateAnyRecipe(recipe);
+  } catch (e) {
+    throw new ConfigError(e instanceof ParamError ? `synthetic.params.${e.field}` : 'synthetic', (e as Error).message);
+  }
+  return recipe;
 }

@@ -1,0 +1,109 @@
+/**
+ * npm run experiment -- CONFIG.json --out DIR
+ * Serves the built app, drives the system Chromium (WebGPU on) through the Experiments view —
+ * the same code path as a user — prints progress, and writes DIR/results.json.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { preview } from 'vite';
+import { ConfigError, parseExperimentConfig, realFolders } from '../src/lib/experiment/config';
+
+const usage = 'Usage: npm run experiment -- CONFIG.json --out DIR';
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function fail(message: string): never {
+  console.error(`error: ${message}\n${usage}`);
+  process.exit(2);
+}
+
+async function main() {
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, timeout: { type: 'string' } } });
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const [configPath] = parsed.positionals;
+  if (!configPath) fail('give the experiment config file.');
+  if (!parsed.values.out) fail('--out DIR is required.');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  } catch (e) {
+    fail(`cannot read ${configPath}: ${(e as Error).message}`);
+  }
+  let config;
+  try {
+    config = parseExperimentConfig(raw);
+  } catch (e) {
+    fail(e instanceof ConfigError ? `${configPath}: ${e.message}` : (e as Error).message);
+  }
+  const base = dirname(resolve(configPath));
+  const folders = realFolders(config).map((f) => ({ ...f, dir: resolve(base, f.path) }));
+  for (const f of folders) if (!existsSync(f.dir)) fail(`real.${f.set}: folder ${f.dir} does not exist.`);
+  if (!existsSync(join(root, 'dist', 'index.html'))) fail('the app is not built; run "npm run build" (npm run experiment does it).');
+  const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(chromiumPath)) fail(`Chromium not found at ${chromiumPath}; install it (apt-get install chromium) or set CHROMIUM_PATH.`);
+
+  const out = resolve(parsed.values.out);
+  mkdirSync(out, { recursive: true });
+  const server = await preview({ root, preview: { port: 4393, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  const timeoutMs = Number(parsed.values.timeout ?? 6 * 3600) * 1000;
+  try {
+    const page = await browser.newPage({ acceptDownloads: true });
+    page.setDefaultTimeout(120_000);
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    await page.goto(server.resolvedUrls!.local[0]);
+    await page.getByRole('button', { name: 'Experiments' }).click();
+    await page.getByLabel('Experiment config (JSON)').fill(JSON.stringify(raw, null, 2));
+    for (const f of folders) {
+      await page.getByLabel(`Real ${f.set} folder`).setInputFiles(f.dir);
+      await page.getByTestId(`real-${f.set}`).waitFor();
+      console.log(`real ${f.set}: ${await page.getByTestId(`real-${f.set}`).textContent()} from ${f.dir}`);
+    }
+    const alert = page.getByRole('alert');
+    if (await alert.count()) fail(await alert.first().textContent() ?? 'the app refused the config');
+    await page.getByRole('button', { name: 'Run experiment' }).click();
+    const started = Date.now();
+    let last = '';
+    for (;;) {
+      if (await page.getByTestId('experiment-result').getByRole('button', { name: 'Export JSON' }).isVisible() &&
+        !(await page.getByTestId('experiment-progress').count())) break;
+      if (await alert.count()) throw new Error(await alert.first().textContent() ?? 'the experiment failed');
+      const text = (await page.getByTestId('experiment-progress').textContent().catch(() => '')) ?? '';
+      if (text && text !== last) {
+        last = text;
+        process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${text}\n`);
+      }
+      if (Date.now() - started > timeoutMs) throw new Error(`the experiment ran past --timeout ${timeoutMs / 1000} s`);
+      await page.waitForTimeout(500);
+    }
+    const download = page.waitForEvent('download');
+    await page.getByTestId('experiment-result').getByRole('button', { name: 'Export JSON' }).click();
+    const file = await (await download).path();
+    const results = readFileSync(file, 'utf8');
+    writeFileSync(join(out, 'results.json'), results);
+    const summary = JSON.parse(results);
+    console.log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s on ${summary.backend}: ${summary.runs.length} run results → ${join(out, 'results.json')}`);
+    for (const [regime, sets] of Object.entries(summary.summary as Record<string, Record<string, Record<string, { mean: number; sd: number }>>>)) {
+      for (const [set, metrics] of Object.entries(sets)) {
+        console.log(`  ${regime.padEnd(10)} ${set.padEnd(5)} ${Object.entries(metrics).map(([m, s]) => `${m} ${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`).join(' · ')}`);
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+/** Reads a real-data folder an experiment names: grains as images/ + masks/, cracks as crack/ + no_crack/. */
+import type { RealSetName } from '../lib/experiment/config';
+import type { RealItem } from '../lib/experiment/run';
+import { planImport } from '../lib/data/importLayout';
+import { decodeImage, readEntries } from './realImport';
+
+export async function readRealFolder(files: File[], set: RealSetName, task: 'grains' | 'cracks'): Promise<RealItem[]> {
+  const entries = await readEntries(files);
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const { items } = planImport(entries.map((e) => e.path));
+  const out: RealItem[] = [];
+  const name = (path: string) => path.split('/').pop()!;
+  for (const item of items) {
+    if (task === 'grains' && item.kind === 'pair') {
+      out.push({ name: name(item.path), set, image: await decodeImage(byPath.get(item.path)!), mask: await decodeImage(byPath.get(item.maskPath)!) });
+    } else if (task === 'cracks' && item.kind === 'tile') {
+      out.push({ name: name(item.path), set, image: await decodeImage(byPath.get(item.path)!), label: item.label === 'crack' ? 1 : 0 });
+    }
+  }
+  if (out.length === 0) {
+    throw new Error(task === 'grains'
+      ? `The ${set} folder has no images/NAME.png with masks/NAME.png pairs; grain experiments need hand-labelled boundary masks.`
+      : `The ${set} folder has no crack/ or no_crack/ tiles.`);
+  }
+  return out;
+}

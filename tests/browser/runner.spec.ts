@@ -1,0 +1,57 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { REALDATA } from './realdata';
+
+// The headless runner drives its own Chromium through the built app (npm run test:browser builds it).
+test.setTimeout(600_000);
+
+/** A shipped tiny config with its real folder pointed at the test fixtures (a subset of shared/realdata). */
+function tinyConfig(kind: 'cracks' | 'grains', dir: string): string {
+  const config = JSON.parse(readFileSync(`experiments/${kind}-tiny.json`, 'utf8'));
+  config.real.all = `${REALDATA}${kind === 'cracks' ? 'cracks/ceramic-tile-tiles' : 'grains/mlographypp-tbm'}`;
+  const path = join(dir, `${kind}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+for (const kind of ['cracks', 'grains'] as const) {
+  test(`npm run experiment completes the tiny ${kind} config and writes every field of results.json`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synthscope-exp-'));
+    const log = execFileSync('npx', ['tsx', 'cli/experiment.ts', tinyConfig(kind, dir), '--out', join(dir, 'out')], { encoding: 'utf8' });
+    expect(log).toContain('Run 2 of 2');
+    const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8'));
+    const metrics = kind === 'cracks' ? ['error'] : ['pixelError', 'iou', 'miou', 'boundaryF1'];
+    expect(results.runs).toHaveLength(6);
+    for (const run of results.runs) {
+      expect([1, 2]).toContain(run.seed);
+      expect(['synthetic', 'real', 'mixed']).toContain(run.regime);
+      for (const set of ['test', 'all']) for (const m of metrics) expect(run.metrics[set][m]).toBeDefined();
+    }
+    for (const regime of ['synthetic', 'real', 'mixed']) for (const set of ['test', 'all']) {
+      for (const m of metrics.filter((x) => x !== 'iou')) {
+        const s = results.summary[regime][set][m];
+        expect(typeof s.mean).toBe('number');
+        expect(typeof s.sd).toBe('number');
+        expect(s.ci99).toHaveLength(2);
+      }
+    }
+    expect(results.tests.length).toBeGreaterThanOrEqual(6);
+    for (const t of results.tests) {
+      expect(['synthetic', 'real', 'mixed']).toContain(t.a);
+      expect(t.p === null || (t.p >= 0 && t.p <= 1)).toBe(true);
+      expect(['test', 'all']).toContain(t.set);
+    }
+  });
+}
+
+test('npm run experiment refuses a bad config with a message naming the field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synthscope-exp-'));
+  const path = join(dir, 'bad.json');
+  writeFileSync(path, JSON.stringify({ task: 'cracks', synthetic: { count: 8, size: 64 }, real: { all: 'x' }, runs: 2, regimes: ['synthetic', 'psychic'] }));
+  const run = spawnSync('npx', ['tsx', 'cli/experiment.ts', path, '--out', join(dir, 'out')], { encoding: 'utf8' });
+  expect(run.status).toBe(2);
+  expect(run.stderr).toContain('regimes: must list some of synthetic, real, mixed.');
+});
