@@ -98,3 +98,55 @@ describe('shipped experiment configs', () => {
     }
   });
 });
+
+describe('adaptive sampling', () => {
+  it('selects exactly the worst fraction, by the right direction, ties by index', async () => {
+    const { selectWorst } = await import('../../src/lib/experiment/adaptive');
+    const scores = [0.9, 0.1, 0.5, 0.1, 0.7, 0.3, 0.8, 0.2, 0.6, 0.4];
+    expect(selectWorst(scores, 0.2, false)).toEqual([1, 3]); // IoU: lowest are worst
+    expect(selectWorst(scores, 0.3, true)).toEqual([0, 6, 4]); // loss: highest are worst
+    expect(selectWorst([NaN, 0.5], 0.5, false)).toEqual([0]); // a failed score counts as worst
+  });
+
+  it('perturbs only the chosen parameters, within their intervals and the space, the same for the same seed', async () => {
+    const { variationRecipe } = await import('../../src/lib/experiment/adaptive');
+    const { generateGrainSample } = await import('../../src/lib/synth/grains/index');
+    const { GRAIN_PARAMS, GRAIN_PRESETS } = await import('../../src/lib/synth/grains/space');
+    const { validateAnyRecipe } = await import('../../src/lib/synth/recipe');
+    const preset = GRAIN_PRESETS[0];
+    const recipe = { kind: 'grains' as const, preset: preset.id, settings: preset.settings, size: 64, count: 10, seed: 1 };
+    const sample = generateGrainSample(recipe, 3);
+    const moves = { grainContrast: 0.15, lineWidth: 0.75, maskWidth: 0.75 };
+    const seen = new Set<number>();
+    for (let v = 0; v < 10; v++) {
+      const r = variationRecipe(recipe, sample.params, sample.seed, moves, 0, v);
+      expect(r).toEqual(variationRecipe(recipe, sample.params, sample.seed, moves, 0, v));
+      validateAnyRecipe(r);
+      const made = generateGrainSample(r as typeof recipe, 0).params;
+      for (const spec of GRAIN_PARAMS) {
+        const delta = moves[spec.name as keyof typeof moves];
+        if (delta === undefined) expect(made[spec.name]).toBe(sample.params[spec.name]);
+        else {
+          expect(Math.abs(made[spec.name] - sample.params[spec.name])).toBeLessThanOrEqual(delta + 1e-12);
+          expect(made[spec.name]).toBeGreaterThanOrEqual(spec.min);
+          expect(made[spec.name]).toBeLessThanOrEqual(spec.max);
+        }
+      }
+      seen.add(made.lineWidth);
+    }
+    expect(seen.size).toBeGreaterThan(5);
+  });
+
+  it('a tiny adaptive round records the random and the adaptive regime side by side, with what was hard', async () => {
+    const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
+    const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`)));
+    const recipe: Recipe = { kind: 'cracks', size: 64, count: 20, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL, exemplars, exemplarSource: 'bundled' };
+    const c = config({ regimes: ['random-finetune', 'adaptive-finetune'], runs: 2, synthetic: { count: 20, size: 64, seed: 1 },
+      adaptive: { fraction: 0.25, variations: 3, phases: [{ epochs: 1, maxLr: 0.0005 }] } });
+    const results = await runExperiment(c, recipe, realTiles());
+    expect(results.runs.map((r) => `${r.seed}:${r.regime}`).sort()).toEqual(['1:adaptive-finetune', '1:random-finetune', '2:adaptive-finetune', '2:random-finetune']);
+    expect(results.tests.some((t) => t.a === 'random-finetune' && t.b === 'adaptive-finetune' && t.metric === 'error')).toBe(true);
+    expect(results.hardSamples!.hard).toHaveLength(1); // 25 % of 4 validation samples
+    expect(results.hardSamples!.parameters).toEqual(['crackWidth', 'crackIntensity']);
+  }, 120_000);
+});

@@ -9,6 +9,7 @@ import type { LossName } from '../ml/losses';
 import { SEGMENT_LOSSES } from '../ml/losses';
 import { DEPTHS, UNET_MULTIPLE, type Depth } from '../ml/models';
 import type { Phase } from '../ml/trainer';
+import { adaptiveConfigError, DEFAULT_MOVES, type AdaptiveConfig } from './adaptive';
 import { ParamError, parseSettings } from '../params/space';
 import type { CrackModel } from '../synth/cracks/crack';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../synth/cracks/space';
@@ -16,8 +17,10 @@ import type { Exemplar } from '../synth/cracks/texture';
 import { DEFAULT_PRESET, presetById } from '../synth/grains/space';
 import { validateAnyRecipe, type Recipe } from '../synth/recipe';
 
-export type Regime = 'synthetic' | 'real' | 'mixed';
-export const REGIMES: Regime[] = ['synthetic', 'real', 'mixed'];
+export type Regime = 'synthetic' | 'real' | 'mixed' | 'random-finetune' | 'adaptive-finetune';
+export const REGIMES: Regime[] = ['synthetic', 'real', 'mixed', 'random-finetune', 'adaptive-finetune'];
+/** Regimes run when a config names none. */
+const DEFAULT_REGIMES: Regime[] = ['synthetic', 'real', 'mixed'];
 export type RealSetName = 'train' | 'val' | 'test' | 'all';
 
 export interface ExperimentConfig {
@@ -54,6 +57,8 @@ export interface ExperimentConfig {
   train: { batchSize: number; synthetic: Phase[]; real: Phase[]; augment: boolean; weightDecay: number; backend: BackendPreference };
   /** Network input size (a multiple of 32 for grains). */
   input: { size: number };
+  /** Adaptive sampling (regimes random-finetune and adaptive-finetune). */
+  adaptive: AdaptiveConfig & { phases: Phase[] };
 }
 
 export class ConfigError extends Error {
@@ -97,7 +102,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   }
   if (r.fit !== undefined && r.fit !== 'resize' && r.fit !== 'tile') throw new ConfigError('real.fit', 'must be "resize" or "tile".');
   if (r.pinTest !== undefined && !(Array.isArray(r.pinTest) && r.pinTest.every((n) => typeof n === 'string'))) throw new ConfigError('real.pinTest', 'must be a list of file names.');
-  const regimes = raw.regimes ?? REGIMES;
+  const regimes = raw.regimes ?? DEFAULT_REGIMES;
   if (!Array.isArray(regimes) || regimes.length === 0 || regimes.some((g) => !REGIMES.includes(g as Regime))) {
     throw new ConfigError('regimes', `must list some of ${REGIMES.join(', ')}.`);
   }
@@ -127,7 +132,22 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
       if (task === 'grains' && p.size % UNET_MULTIPLE !== 0) throw new ConfigError(`${field}[${i}].size`, `must be a multiple of ${UNET_MULTIPLE}.`);
     });
   }
+  const a = isObject(raw.adaptive) ? raw.adaptive : {};
+  const adaptive = {
+    fraction: (a.fraction as number | undefined) ?? 0.1,
+    variations: (a.variations as number | undefined) ?? 10,
+    parameters: (isObject(a.parameters) ? a.parameters : DEFAULT_MOVES[task]) as Record<string, number>,
+    rounds: (a.rounds as number | undefined) ?? 1,
+    phases: phases(a.phases, 'adaptive.phases', size, [{ epochs: 1, maxLr: 5e-4, freezeEncoder: false, size }]),
+  };
+  const adaptiveError = adaptiveConfigError(task, adaptive);
+  if (adaptiveError) {
+    const [field, ...rest] = adaptiveError.split(': ');
+    throw new ConfigError(field, rest.join(': '));
+  }
+  if (adaptive.phases.some((p) => task === 'grains' && p.size % UNET_MULTIPLE !== 0)) throw new ConfigError('adaptive.phases', `sizes must be multiples of ${UNET_MULTIPLE}.`);
   return {
+    adaptive,
     name: typeof raw.name === 'string' ? raw.name : `${task} experiment`,
     task,
     synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,

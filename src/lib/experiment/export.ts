@@ -1,8 +1,9 @@
 /** Experiment results as the results.json of DESIGN.md and as a per-run CSV. */
 import type { ExperimentResults } from './run';
 
+/** Predicted masks of hard samples are for the screen only; JSON leaves them out. */
 export function resultsJson(r: ExperimentResults): string {
-  return JSON.stringify(r, null, 2);
+  return JSON.stringify(r, (_, v) => (v instanceof Uint8Array ? undefined : v), 2);
 }
 
 /** One row per run and set: seed, regime, set, n, error, its 99 % interval, pixel error, IoU per class, mIoU, boundary F1. */

@@ -10,10 +10,11 @@ import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
-import { SampleMaker } from '../synth/recipe';
+import { SampleMaker, type Sample } from '../synth/recipe';
+import { movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
 import { buildModel, type ModelConfig } from '../ml/models';
-import { Trainer, type Metrics, type RawSample, type SampleSource, type TrainConfig } from '../ml/trainer';
+import { splitIndices, Trainer, type Metrics, type RawSample, type SampleSource, type TrainConfig } from '../ml/trainer';
 import type { ExperimentConfig, RealSetName, Regime } from './config';
 import { agrestiCoull, mean, pairedTTest, sd, tInterval } from './stats';
 
@@ -53,6 +54,16 @@ export interface MetricSummary {
   ci99: [number, number];
 }
 
+/** What adaptive sampling found hard (first run, first round): for the gallery and histograms. */
+export interface HardSamples {
+  parameters: string[];
+  /** Index in the synthetic recipe, score, the sample's values, and the model's prediction. */
+  hard: { index: number; score: number; params: Record<string, number | number[]>; prediction?: number | Uint8Array }[];
+  /** Each movable parameter's values over all scored validation samples (the prior as drawn). */
+  prior: Record<string, number[]>;
+  higherIsWorse: boolean;
+}
+
 export interface ExperimentResults {
   name: string;
   task: ExperimentConfig['task'];
@@ -63,6 +74,7 @@ export interface ExperimentResults {
   /** False when cancelled: the finished runs are kept. */
   complete: boolean;
   backend?: string;
+  hardSamples?: HardSamples;
 }
 
 export interface ExperimentProgress {
@@ -177,7 +189,7 @@ function setMetrics(m: Metrics, n: number): SetMetrics {
 /** The scalar metrics summarised and compared across runs. */
 export const SUMMARY_METRICS = ['error', 'pixelError', 'miou', 'boundaryF1'] as const;
 
-export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string): ExperimentResults {
+export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string, hardSamples?: HardSamples): ExperimentResults {
   const summary: ExperimentResults['summary'] = {};
   const tests: ExperimentResults['tests'] = [];
   for (const regime of config.regimes) {
@@ -203,7 +215,7 @@ export function summarise(config: ExperimentConfig, runs: readonly RunResult[], 
       tests.push({ a, b, metric, set, p, t });
     }
   }
-  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend };
+  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend, hardSamples };
 }
 
 export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {}): Promise<ExperimentResults> {
@@ -213,10 +225,10 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   if (real.length === 0) throw new Error('No real images were given: an experiment is evaluated on real data.');
   // Synthetic samples are made once, on the fly from the recipe, and kept as bytes.
   const maker = new SampleMaker();
-  const synthetic: RawSample[] = Array.from({ length: recipe.count }, (_, i) => {
-    const s = maker.make(recipe, i);
-    return { image: s.image, mask: s.mask, label: s.label === 'crack' ? 1 : 0 };
-  });
+  const toRaw = (s: Sample): RawSample => ({ image: s.image, mask: s.mask, label: s.label === 'crack' ? 1 : 0 });
+  const made = Array.from({ length: recipe.count }, (_, i) => maker.make(recipe, i));
+  const synthetic: RawSample[] = made.map(toRaw);
+  let hardSamples: HardSamples | undefined;
   const runs: RunResult[] = [];
   const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
     model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed },
@@ -246,12 +258,70 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       });
       return !(await trainer.run(undefined, fixed)).stopped;
     };
+    /**
+     * From the synthetic model: random-finetune on fresh random samples and adaptive-finetune on
+     * variations of the hardest validation samples, as many of each, same seed and schedule.
+     */
+    const adaptiveRounds = async (synthModel: tf.LayersModel): Promise<boolean> => {
+      const a = config.adaptive;
+      const { val } = splitIndices(recipe.count, 0.2, seed);
+      const copy = () => {
+        const m = buildModel(trainConfig(seed, a.phases).model as ModelConfig);
+        m.setWeights(synthModel.getWeights());
+        return m;
+      };
+      const higherIsWorse = task === 'classify';
+      for (const [regime, makeSet] of [
+        ['random-finetune', (round: number, n: number) => Array.from({ length: n }, (_, j) => toRaw(maker.make(recipe, recipe.count + (round * n) + j)))],
+        ['adaptive-finetune', null],
+      ] as const) {
+        if (!wants(regime)) continue;
+        const model = copy();
+        try {
+          for (let round = 0; round < a.rounds; round++) {
+            progress(regime, `round ${round + 1}: scoring ${val.length} synthetic validation samples`);
+            const scorer = new Trainer(regime === 'adaptive-finetune' ? model : synthModel, trainConfig(seed, a.phases), memorySource(synthetic, recipe.size));
+            const { scores, predictions } = await scorer.scoreSamples(val, config.input.size);
+            const hard = selectWorst(scores, a.fraction, higherIsWorse);
+            const n = hard.length * a.variations;
+            let set: RawSample[];
+            if (makeSet) set = makeSet(round, n);
+            else {
+              set = hard.flatMap((h) => {
+                const sample = made[val[h]];
+                return Array.from({ length: a.variations }, (_, v) => {
+                  const r = variationRecipe(recipe, sample.params, sample.seed, a.parameters, round, v);
+                  return toRaw(maker.make(r, variationIndex(sample.label)));
+                });
+              });
+              if (!hardSamples && round === 0) {
+                const names = Object.keys(a.parameters);
+                hardSamples = {
+                  parameters: names, higherIsWorse,
+                  hard: hard.map((h) => ({ index: val[h], score: scores[h], params: made[val[h]].params, prediction: predictions[h] })),
+                  prior: Object.fromEntries(names.map((name) => [name, val.map((i) => movableValue(made[i].params, name)).filter((v): v is number => v !== undefined)])),
+                };
+              }
+            }
+            progress(regime, `round ${round + 1}: fine-tuning on ${set.length} ${makeSet ? 'random' : 'adapted'} samples`);
+            if (!(await train(model, regime, memorySource(set, recipe.size), a.phases, 'fine-tuning', { train: set.map((_, i) => i), val: set.map((_, i) => i).slice(0, Math.max(1, Math.floor(set.length / 5))) }))) return false;
+          }
+          await evaluate(model, regime);
+        } finally {
+          model.dispose();
+        }
+      }
+      return true;
+    };
     const wants = (g: Regime) => config.regimes.includes(g);
-    if (wants('synthetic') || wants('mixed')) {
+    const adaptive = wants('random-finetune') || wants('adaptive-finetune');
+    if (wants('synthetic') || wants('mixed') || adaptive) {
       const model = buildModel(trainConfig(seed, config.train.synthetic).model as ModelConfig);
+      const first = config.regimes.find((g) => g !== 'real')!;
       try {
-        if (!(await train(model, wants('synthetic') ? 'synthetic' : 'mixed', memorySource(synthetic, recipe.size), config.train.synthetic, 'synthetic training'))) break;
+        if (!(await train(model, first, memorySource(synthetic, recipe.size), config.train.synthetic, 'synthetic training'))) break;
         if (wants('synthetic')) await evaluate(model, 'synthetic');
+        if (adaptive && !(await adaptiveRounds(model))) break;
         if (wants('mixed')) {
           if (!(await train(model, 'mixed', realSource, config.train.real, 'fine-tuning on real', { train: split.train, val: split.val }))) break;
           await evaluate(model, 'mixed');
@@ -271,5 +341,5 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
     }
     if (stopped()) break;
   }
-  return summarise(config, runs, runs.length === config.runs * config.regimes.length, tf.getBackend());
+  return summarise(config, runs, runs.length === config.runs * config.regimes.length, tf.getBackend(), hardSamples);
 }

@@ -233,6 +233,46 @@ export class Trainer {
     return { ...state, stopped: false };
   }
 
+  /**
+   * One score per sample, for adaptive sampling: classification — the sample's cross-entropy
+   * (higher is worse); segmentation — the IoU of the boundary class (lower is worse).
+   * Also the prediction of each (probability of the last class, or the predicted mask).
+   */
+  async scoreSamples(indices: readonly number[], size: number): Promise<{ scores: number[]; predictions: (number | Uint8Array)[] }> {
+    const { config, model, source } = this;
+    const classes = config.model.classes;
+    const scores: number[] = [], predictions: (number | Uint8Array)[] = [];
+    for (let start = 0; start < indices.length; start += config.batchSize) {
+      const samples = await source.get(indices.slice(start, start + config.batchSize));
+      const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, new Rng(1));
+      const [truth, predicted, probs] = tf.tidy(() => {
+        const p = model.predict(x) as tf.Tensor;
+        const last = tf.oneHot(tf.tensor1d([classes - 1], 'int32'), classes).reshape([classes]);
+        const pTrue = tf.sum(tf.mul(p, y), -1);
+        return [tf.argMax(y, -1), tf.argMax(p, -1), config.model.task === 'segment' ? tf.sum(tf.mul(p, last), -1) : pTrue];
+      });
+      const [t, pr, pb] = await Promise.all([truth.data(), predicted.data(), probs.data()]);
+      tf.dispose([x, y, truth, predicted, probs]);
+      for (let k = 0; k < samples.length; k++) {
+        if (config.model.task === 'classify') {
+          scores.push(-Math.log(Math.max(1e-7, pb[k])));
+          predictions.push(pr[k]);
+          continue;
+        }
+        const area = size * size;
+        let tp = 0, fp = 0, fn = 0;
+        for (let i = k * area; i < (k + 1) * area; i++) {
+          if (pr[i] && t[i]) tp++;
+          else if (pr[i]) fp++;
+          else if (t[i]) fn++;
+        }
+        scores.push(tp + fp + fn === 0 ? 1 : tp / (tp + fp + fn));
+        predictions.push(Uint8Array.from((pr as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255));
+      }
+    }
+    return { scores, predictions };
+  }
+
   /** Loss and metrics over the validation samples, plus a few predictions to show. */
   async validate(indices: readonly number[], size: number): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
     const { config, model, source } = this;
