@@ -9,9 +9,9 @@ import { REALDATA } from './realdata';
 test.setTimeout(600_000);
 
 /** A shipped tiny config with its real folder pointed at the test fixtures (a subset of shared/realdata). */
-function tinyConfig(kind: 'cracks' | 'grains', dir: string): string {
+function tinyConfig(kind: 'cracks' | 'grains' | 'cracks-adaptive', dir: string): string {
   const config = JSON.parse(readFileSync(`experiments/${kind}-tiny.json`, 'utf8'));
-  config.real.all = `${REALDATA}${kind === 'cracks' ? 'cracks/ceramic-tile-tiles' : 'grains/mlographypp-tbm'}`;
+  config.real.all = `${REALDATA}${kind.startsWith('cracks') ? 'cracks/ceramic-tile-tiles' : 'grains/mlographypp-tbm'}`;
   const path = join(dir, `${kind}.json`);
   writeFileSync(path, JSON.stringify(config));
   return path;
@@ -46,6 +46,17 @@ for (const kind of ['cracks', 'grains'] as const) {
     }
   });
 }
+
+test('an adaptive round through npm run experiment records random and adaptive fine-tuning and what was hard', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synthscope-exp-'));
+  execFileSync('npx', ['tsx', 'cli/experiment.ts', tinyConfig('cracks-adaptive', dir), '--out', join(dir, 'out')], { encoding: 'utf8' });
+  const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8'));
+  expect(results.runs.map((r: { regime: string }) => r.regime).sort()).toEqual(
+    ['adaptive-finetune', 'adaptive-finetune', 'random-finetune', 'random-finetune', 'synthetic', 'synthetic']);
+  expect(results.summary['adaptive-finetune'].test.error.ci99).toHaveLength(2);
+  expect(results.tests.some((t: { a: string; b: string }) => t.a === 'random-finetune' && t.b === 'adaptive-finetune')).toBe(true);
+  expect(results.hardSamples.hard.length).toBeGreaterThan(0);
+});
 
 test('npm run experiment refuses a bad config with a message naming the field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'synthscope-exp-'));

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from './fixtures';
+import { REALDATA } from './realdata';
+
+test.setTimeout(300_000);
+
+function config(name: string, overrides: Record<string, unknown> = {}) {
+  return JSON.stringify({ ...JSON.parse(readFileSync(`experiments/${name}.json`, 'utf8')), ...overrides });
+}
+
+test('an adaptive experiment in the UI shows the tables, p-values, and the hard samples against the prior', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-adaptive-tiny'));
+  await page.getByLabel('Real all folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles`);
+  await expect(page.getByTestId('real-all')).toHaveText('24 real images read');
+  await page.getByRole('button', { name: 'Run experiment' }).click();
+  await expect(page.getByTestId('experiment-progress')).toContainText('Run 1 of 2', { timeout: 60_000 });
+  await expect(page.getByTestId('summary-error')).toContainText('adaptive-finetune', { timeout: 240_000 });
+  await expect(page.getByTestId('experiment-progress')).toHaveCount(0, { timeout: 240_000 });
+  await expect(page.getByTestId('p-values')).toContainText('random-finetune');
+  await expect(page.getByTestId('hard-samples').getByRole('img', { name: /crackWidth: hard samples against the prior/ })).toBeVisible();
+  await expect(page.getByTestId('hard-samples').getByLabel(/^hard sample tile_/).first()).toBeVisible();
+
+  // Results persist across a reload.
+  await page.reload();
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await expect(page.getByRole('listitem').filter({ hasText: 'complete · 6 run results' })).toBeVisible();
+});
+
+test('cancelling an experiment keeps the runs that finished', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { runs: 4 }));
+  await page.getByLabel('Real all folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles`);
+  await page.getByRole('button', { name: 'Run experiment' }).click();
+  await expect(page.getByTestId('experiment-progress')).toContainText('Run 2 of 4', { timeout: 120_000 });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('listitem').filter({ hasText: 'cancelled' })).toBeVisible({ timeout: 120_000 });
+  const kept = Number((await page.getByRole('listitem').filter({ hasText: 'cancelled' }).textContent())!.match(/(\d+) run results/)![1]);
+  expect(kept).toBeGreaterThanOrEqual(3);
+  expect(kept).toBeLessThan(12);
+  await expect(page.getByTestId('summary-error')).toContainText('synthetic');
+});
+
+test('a bad experiment config gets a message naming the field', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { runs: 0 }));
+  await expect(page.getByRole('alert').filter({ hasText: 'runs: must be a whole number of at least 1.' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Run experiment' })).toBeDisabled();
+  await page.getByLabel('Experiment config (JSON)').fill('{ "task": ');
+  await expect(page.getByRole('alert').filter({ hasText: 'The config is not valid JSON' })).toBeVisible();
+});
