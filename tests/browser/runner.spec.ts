@@ -64,5 +64,5 @@ test('npm run experiment refuses a bad config with a message naming the field', 
   writeFileSync(path, JSON.stringify({ task: 'cracks', synthetic: { count: 8, size: 64 }, real: { all: 'x' }, runs: 2, regimes: ['synthetic', 'psychic'] }));
   const run = spawnSync('npx', ['tsx', 'cli/experiment.ts', path, '--out', join(dir, 'out')], { encoding: 'utf8' });
   expect(run.status).toBe(2);
-  expect(run.stderr).toContain('regimes: must list some of synthetic, real, mixed.');
+  expect(run.stderr).toContain('regimes: must list some of synthetic, real, mixed, random-finetune, adaptive-finetune.');
 });
