@@ -25,3 +25,16 @@ export function drawSample(canvas: HTMLCanvasElement, image: Uint8Array, width: 
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(full, 0, 0, canvas.width, canvas.height);
 }
+
+/** Grey image with a red overlay: `heat` (0–1, blended in proportion) or `boundary` (1 = red). */
+export function overlayImageData(image: Uint8Array, width: number, height: number, heat?: Float32Array, boundary?: Uint8Array): ImageData {
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const v = image[i], a = heat ? heat[i] * 0.6 : boundary?.[i] ? 1 : 0;
+    rgba[4 * i] = v + (255 - v) * a;
+    rgba[4 * i + 1] = v * (1 - a);
+    rgba[4 * i + 2] = v * (1 - a);
+    rgba[4 * i + 3] = 255;
+  }
+  return new ImageData(rgba, width, height);
+}

@@ -14,7 +14,9 @@ import { lrSweep, suggestLr } from '../lib/ml/schedule';
 import { findLr, splitIndices, Trainer } from '../lib/ml/trainer';
 import { datasetSource } from '../app/idbSource';
 import { runExperiment } from '../lib/experiment/run';
-import type { TrainMessage, TrainRequest } from './trainProtocol';
+import { compareToTruth, grainStatistics } from '../lib/analysis/grainStats';
+import { classifyWindows, heatmap, segmentTiled } from '../lib/analysis/inference';
+import type { AnalysisResult, TrainMessage, TrainRequest } from './trainProtocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: TrainMessage) => scope.postMessage(m);
@@ -104,6 +106,38 @@ async function evaluate(db: Db, modelId: string) {
   }
 }
 
+/** Runs a stored model over the user's images, one result message per image; Stop ends early. */
+async function analyse(db: Db, request: Extract<TrainRequest, { type: 'analyse' }>) {
+  const record = await db.get('models', request.modelId);
+  if (!record?.hasWeights) throw new Error('That model has no trained weights yet.');
+  const dataset = await getDataset(db, record.datasetId);
+  const inputSize = record.config.phases[record.config.phases.length - 1].size;
+  const model = await tf.loadLayersModel(weightsUrl(request.modelId));
+  try {
+    for (const [index, { name, image, truth }] of request.images.entries()) {
+      if (stopRequested) break;
+      let result: AnalysisResult;
+      if (record.task === 'classify') {
+        const window = Math.min(dataset?.recipe.size ?? 128, image.width, image.height);
+        const windows = await classifyWindows(model, image, window, request.stride, inputSize, 16, () => stopRequested);
+        const flagged = windows.filter((w) => w.probability > 0.5).length;
+        result = { kind: 'classify', name, width: image.width, height: image.height, window, windows,
+          heat: heatmap(windows, image.width, image.height, window), flagged, verdict: flagged > 0 ? 'crack' : 'no crack' };
+      } else {
+        const probability = await segmentTiled(model, image, Math.min(inputSize, Math.floor(Math.min(image.width, image.height) / 32) * 32), () => stopRequested);
+        const boundary = Uint8Array.from(probability, (p) => (p > 0.5 ? 1 : 0));
+        const stats = grainStatistics(boundary, image.width, image.height, request.micronsPerPixel);
+        const comparison = truth ? compareToTruth(boundary, Uint8Array.from(truth.pixels, (v) => (v > 127 ? 1 : 0)), image.width, image.height, request.micronsPerPixel) : undefined;
+        result = { kind: 'segment', name, width: image.width, height: image.height, boundary, stats, comparison };
+      }
+      post({ type: 'analysed', index, total: request.images.length, result });
+    }
+  } finally {
+    model.dispose();
+  }
+  post({ type: 'analyseDone', stopped: stopRequested });
+}
+
 scope.onmessage = async (event: MessageEvent<TrainRequest>) => {
   const request = event.data;
   if (request.type === 'stop') {
@@ -117,6 +151,7 @@ scope.onmessage = async (event: MessageEvent<TrainRequest>) => {
     await ready(request.backend);
     if (request.type === 'train') await train(db, request.modelId);
     else if (request.type === 'evaluate') await evaluate(db, request.modelId);
+    else if (request.type === 'analyse') await analyse(db, request);
     else if (request.type === 'experiment') {
       const results = await runExperiment(request.config, request.recipe, request.real, {
         onProgress: (progress) => post({ type: 'experimentProgress', progress }),

@@ -11,6 +11,9 @@ export type TrainRequest =
   /** Run an experiment: every seed and regime, evaluated on the real data given. */
   | { type: 'experiment'; config: import('../lib/experiment/config').ExperimentConfig; recipe: import('../lib/synth/recipe').Recipe;
       real: import('../lib/experiment/run').RealItem[]; backend: BackendPreference }
+  /** Analyse real images with a stored model (crack heatmaps, or grain boundaries and statistics). */
+  | { type: 'analyse'; modelId: string; images: { name: string; image: import('../lib/data/tiling').GreyImage; truth?: import('../lib/data/tiling').GreyImage }[];
+      stride: number; micronsPerPixel: number; backend: BackendPreference }
   /** Finish the current step, checkpoint, and stop. */
   | { type: 'stop' };
 
@@ -26,4 +29,12 @@ export type TrainMessage =
   | { type: 'experimentProgress'; progress: import('../lib/experiment/run').ExperimentProgress }
   | { type: 'experimentRun'; run: import('../lib/experiment/run').RunResult }
   | { type: 'experimentDone'; results: import('../lib/experiment/run').ExperimentResults }
+  | { type: 'analysed'; index: number; total: number; result: AnalysisResult }
+  | { type: 'analyseDone'; stopped: boolean }
   | { type: 'error'; message: string };
+
+export type AnalysisResult =
+  | { kind: 'classify'; name: string; width: number; height: number; window: number; windows: import('../lib/analysis/inference').WindowResult[];
+      heat: Float32Array; flagged: number; verdict: 'crack' | 'no crack' }
+  | { kind: 'segment'; name: string; width: number; height: number; boundary: Uint8Array; stats: import('../lib/analysis/grainStats').GrainStatistics;
+      comparison?: import('../lib/analysis/grainStats').TruthComparison };

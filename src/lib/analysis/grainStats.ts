@@ -5,6 +5,7 @@
  * diameters, the mean lineal intercept (Heyn; test lines and circles) and the ASTM E112 grain size
  * number G by the planimetric (Jeffries) and the intercept methods.
  */
+import { addBoundaryCounts, boundaryF1, confusionMatrix, emptyBoundaryCounts, segmentMetrics } from '../ml/metrics';
 
 export interface GrainLabels {
   /** Grain number per pixel (1…count), 0 on boundaries. */
@@ -117,5 +118,28 @@ export function grainStatistics(boundary: ArrayLike<number>, width: number, heig
     grainsInside: areas.length, grainsOnBorder: onBorder, areas, diameters, meanArea: mean(areas), meanDiameter: mean(diameters),
     meanIntercept, intersections, gPlanimetric, gIntercept,
     warning: areas.length < 50 ? `Only ${areas.length} whole grains were measured; ASTM E112 asks for at least 50 — use a larger field or more images.` : undefined,
+  };
+}
+
+export interface TruthComparison {
+  pixelError: number;
+  iou: number[];
+  miou: number;
+  boundaryF1: number;
+  /** Relative errors (prediction − truth) / truth. */
+  grainCountError: number;
+  meanSizeError: number;
+}
+
+/** Prediction against a hand-traced mask (both 1 = boundary): pixel metrics and grain-statistics errors. */
+export function compareToTruth(predicted: Uint8Array, truth: Uint8Array, width: number, height: number, micronsPerPixel: number): TruthComparison {
+  const m = segmentMetrics(confusionMatrix(truth, predicted, 2));
+  const counts = emptyBoundaryCounts();
+  addBoundaryCounts(counts, truth, predicted, width, height);
+  const p = grainStatistics(predicted, width, height, micronsPerPixel), t = grainStatistics(truth, width, height, micronsPerPixel);
+  const count = (s: GrainStatistics) => s.grainsInside + s.grainsOnBorder / 2;
+  return {
+    pixelError: m.pixelError, iou: m.iou, miou: m.miou, boundaryF1: boundaryF1(counts),
+    grainCountError: (count(p) - count(t)) / count(t), meanSizeError: (p.meanDiameter - t.meanDiameter) / t.meanDiameter,
   };
 }

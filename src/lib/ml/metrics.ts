@@ -26,23 +26,23 @@ export interface BoundaryCounts {
 export const emptyBoundaryCounts = (): BoundaryCounts => ({ predicted: 0, predictedMatched: 0, truth: 0, truthMatched: 0 });
 
 /** Marks pixels within `tolerance` (Chebyshev distance) of a set pixel: two passes of a running max. */
-function dilate(mask: ArrayLike<number>, size: number, tolerance: number): Uint8Array {
-  const rows = new Uint8Array(size * size), out = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-    if (!mask[y * size + x]) continue;
-    for (let u = Math.max(0, x - tolerance); u <= Math.min(size - 1, x + tolerance); u++) rows[y * size + u] = 1;
+function dilate(mask: ArrayLike<number>, width: number, height: number, tolerance: number): Uint8Array {
+  const rows = new Uint8Array(width * height), out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    if (!mask[y * width + x]) continue;
+    for (let u = Math.max(0, x - tolerance); u <= Math.min(width - 1, x + tolerance); u++) rows[y * width + u] = 1;
   }
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-    if (!rows[y * size + x]) continue;
-    for (let v = Math.max(0, y - tolerance); v <= Math.min(size - 1, y + tolerance); v++) out[v * size + x] = 1;
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    if (!rows[y * width + x]) continue;
+    for (let v = Math.max(0, y - tolerance); v <= Math.min(height - 1, y + tolerance); v++) out[v * width + x] = 1;
   }
   return out;
 }
 
-/** Adds one image's boundary matches (class 1 = boundary) to `into`. */
-export function addBoundaryCounts(into: BoundaryCounts, truth: ArrayLike<number>, predicted: ArrayLike<number>, size: number, tolerance = 2): void {
-  const nearTruth = dilate(truth, size, tolerance), nearPredicted = dilate(predicted, size, tolerance);
-  for (let i = 0; i < size * size; i++) {
+/** Adds one image's boundary matches (class 1 = boundary) to `into`; height defaults to width. */
+export function addBoundaryCounts(into: BoundaryCounts, truth: ArrayLike<number>, predicted: ArrayLike<number>, width: number, height = width, tolerance = 2): void {
+  const nearTruth = dilate(truth, width, height, tolerance), nearPredicted = dilate(predicted, width, height, tolerance);
+  for (let i = 0; i < width * height; i++) {
     if (predicted[i]) {
       into.predicted++;
       if (nearTruth[i]) into.predictedMatched++;

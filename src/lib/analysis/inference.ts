@@ -1,0 +1,95 @@
+/**
+ * Inference on the user's own images, any size: sliding windows for the crack classifier (a
+ * probability per window, averaged into a per-pixel heatmap) and overlapping tiles for the U-Net,
+ * blended with weights that fall off towards tile edges so seams do not show.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GreyImage } from '../data/tiling';
+import { gridPositions } from '../data/tiling';
+import { normalise } from '../ml/augment';
+
+/** Cuts a w² window at (x, y) and resizes it to `size`² as normalised floats (bilinear). */
+function windowInput(img: GreyImage, x: number, y: number, w: number, size: number, out: Float32Array, offset: number) {
+  const scale = w / size;
+  for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) {
+    const sx = Math.min(w - 1, Math.max(0, (i + 0.5) * scale - 0.5)), sy = Math.min(w - 1, Math.max(0, (j + 0.5) * scale - 0.5));
+    const x0 = Math.min(w - 2, Math.floor(sx)), y0 = Math.min(w - 2, Math.floor(sy)), fx = sx - x0, fy = sy - y0;
+    const at = (u: number, v: number) => img.pixels[(y + v) * img.width + x + u];
+    const top = at(x0, y0) + fx * (at(x0 + 1, y0) - at(x0, y0)), bottom = at(x0, y0 + 1) + fx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
+    out[offset + j * size + i] = normalise(top + fy * (bottom - top));
+  }
+}
+
+export interface WindowResult {
+  x: number;
+  y: number;
+  probability: number;
+}
+
+/**
+ * Crack probability of every `window`² window on a grid of `stride` (fed to the model at
+ * `inputSize`²), in batches; `shouldStop` ends early.
+ */
+export async function classifyWindows(model: tf.LayersModel, img: GreyImage, window: number, stride: number, inputSize: number,
+  batch = 16, shouldStop?: () => boolean): Promise<WindowResult[]> {
+  const positions = gridPositions(img.width, img.height, window, stride);
+  const out: WindowResult[] = [];
+  for (let start = 0; start < positions.length; start += batch) {
+    if (shouldStop?.()) break;
+    const chunk = positions.slice(start, start + batch);
+    const data = new Float32Array(chunk.length * inputSize * inputSize);
+    chunk.forEach(([x, y], k) => windowInput(img, x, y, window, inputSize, data, k * inputSize * inputSize));
+    const probs = tf.tidy(() => {
+      const p = model.predict(tf.tensor4d(data, [chunk.length, inputSize, inputSize, 1])) as tf.Tensor;
+      return tf.sum(tf.mul(p, tf.tensor1d([0, 1])), -1);
+    });
+    const values = await probs.data();
+    probs.dispose();
+    chunk.forEach(([x, y], k) => out.push({ x, y, probability: values[k] }));
+  }
+  return out;
+}
+
+/** Per-pixel mean probability of the windows covering it (0 where none does). */
+export function heatmap(results: readonly WindowResult[], width: number, height: number, window: number): Float32Array {
+  const sum = new Float32Array(width * height), count = new Float32Array(width * height);
+  for (const r of results) for (let y = r.y; y < r.y + window; y++) for (let x = r.x; x < r.x + window; x++) {
+    sum[y * width + x] += r.probability;
+    count[y * width + x]++;
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] = count[i] ? sum[i] / count[i] : 0;
+  return sum;
+}
+
+/**
+ * Boundary probability of every pixel from `tile`² tiles overlapping by a quarter, each weighted
+ * by a tent that is highest in its centre; returns the probability map.
+ */
+export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: number, shouldStop?: () => boolean): Promise<Float32Array> {
+  if (img.width < tile || img.height < tile) throw new Error(`The image is ${img.width}×${img.height}; the model needs at least ${tile}×${tile} px.`);
+  const stride = Math.max(1, Math.round((tile * 3) / 4));
+  const weight = new Float32Array(tile * tile);
+  for (let j = 0; j < tile; j++) for (let i = 0; i < tile; i++) {
+    const wx = 1 - Math.abs((i + 0.5) / tile - 0.5) * 2, wy = 1 - Math.abs((j + 0.5) / tile - 0.5) * 2;
+    weight[j * tile + i] = Math.max(1e-3, wx * wy);
+  }
+  const sum = new Float32Array(img.width * img.height), total = new Float32Array(img.width * img.height);
+  for (const [x, y] of gridPositions(img.width, img.height, tile, stride)) {
+    if (shouldStop?.()) break;
+    const data = new Float32Array(tile * tile);
+    windowInput(img, x, y, tile, tile, data, 0);
+    const probs = tf.tidy(() => {
+      const p = model.predict(tf.tensor4d(data, [1, tile, tile, 1])) as tf.Tensor;
+      return tf.sum(tf.mul(p, tf.tensor1d([0, 1])), -1);
+    });
+    const values = await probs.data();
+    probs.dispose();
+    for (let j = 0; j < tile; j++) for (let i = 0; i < tile; i++) {
+      const o = (y + j) * img.width + x + i, w = weight[j * tile + i];
+      sum[o] += w * values[j * tile + i];
+      total[o] += w;
+    }
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] = total[i] ? sum[i] / total[i] : 0;
+  return sum;
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { REALDATA } from './realdata';
+
+test.setTimeout(300_000);
+
+/** A tiny model, trained briefly with the automatic backend (WebGL on SwiftShader: quicker). */
+async function trainTiny(page: Page, kind: 'cracks' | 'grains') {
+  await page.goto('./');
+  if (kind === 'cracks') {
+    await page.getByLabel('Crack tiles (classification)').check();
+    await page.getByLabel('Tile size (px)').fill('64');
+  } else await page.getByLabel('Size (px)').fill('64');
+  await page.getByLabel('Count').fill('16');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('complete', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  await page.locator('select[name=depth]').selectOption('10');
+  await page.locator('input[name=width]').fill('0.125');
+  await page.locator('input[name=batch]').fill('4');
+  while ((await page.getByRole('button', { name: 'remove' }).count()) > 1) await page.getByRole('button', { name: 'remove' }).first().click();
+  await page.getByLabel('Phase 1 epochs').fill('1');
+  await page.getByLabel('Phase 1 size').fill('64');
+  await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
+  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
+  await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+}
+
+test('scans a chip photo with the classifier: heatmap, verdict, CSV', async ({ page }) => {
+  await trainTiny(page, 'cracks');
+  await page.getByLabel('Chip images').setInputFiles(`${REALDATA}cracks/ceramic-tile-arthurflor23/image/001.png`);
+  await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
+  await expect(page.getByTestId('verdict')).toHaveText(/^(crack|no crack)$/, { timeout: 60_000 });
+  await expect(page.getByLabel('analysis of 001.png')).toBeVisible();
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const rows = readFileSync(await (await download).path(), 'utf8').trim().split('\n');
+  expect(rows[0]).toBe('image,x,y,window,crack_probability,flagged');
+  expect(rows).toHaveLength(1 + 16); // 256² image: windows of the training tiles' 64 px on a 64-px stride
+});
+
+test('segments a real micrograph, measures its grains, and compares with the traced mask', async ({ page }) => {
+  await trainTiny(page, 'grains');
+  await page.getByLabel('Micrograph', { exact: true }).setInputFiles(`${REALDATA}grains/mlographypp-tbm/images/10-0-768.png`);
+  await page.getByLabel('Ground-truth mask').setInputFiles(`${REALDATA}grains/mlographypp-tbm/masks/10-0-768.png`);
+  await page.getByLabel('Pixel size (µm per px)').fill('0.5');
+  await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
+  await expect(page.getByTestId('grain-stats')).toContainText('ASTM E112 G, planimetric', { timeout: 120_000 });
+  await expect(page.getByTestId('comparison')).toContainText('boundary F1');
+  await expect(page.getByTestId('g-planimetric')).toHaveText(/^-?\d+\.\d\d$/);
+});
