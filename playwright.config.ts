@@ -21,6 +21,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}/`,
+    // The offline test turns the service worker on for itself; elsewhere it would only cache.
+    serviceWorkers: 'block',
     launchOptions: {
       executablePath: chromium,
       args: [
