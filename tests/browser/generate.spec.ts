@@ -50,3 +50,33 @@ test('a bad parameter shows a message naming the field and its range, and blocks
   await page.getByLabel('Size (px)').fill('2000');
   await expect(page.getByText('Image size must be a whole number from 64 to 1024 px.')).toBeVisible();
 });
+
+test('a share link reproduces the same dataset on another machine', async ({ page, browser }) => {
+  await page.goto('./');
+  await page.getByLabel('Crack tiles (classification)').check();
+  await page.getByLabel('Tile size (px)').fill('64');
+  await page.getByLabel('Count').fill('6');
+  await page.getByLabel('Seed').fill('77');
+  await page.getByLabel('Width median').fill('3');
+  await page.getByLabel('Width median').press('Tab');
+  await page.getByRole('button', { name: 'Share link' }).click();
+  const link = await page.getByLabel('Share link').inputValue();
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('6 of 6 stored, complete');
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  const mine = await page.getByTestId('fingerprint').first().textContent();
+
+  // A collaborator: a fresh browser profile opening the link.
+  const other = await (await browser.newContext()).newPage();
+  await other.goto(link);
+  await expect(other.getByText('Opened from a shared link')).toBeVisible();
+  await expect(other.getByLabel('Crack tiles (classification)')).toBeChecked();
+  await other.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(other.getByTestId('dataset-status')).toContainText('6 of 6 stored, complete');
+  await other.getByRole('button', { name: 'Datasets' }).click();
+  await expect(other.getByTestId('fingerprint').first()).toHaveText(mine!);
+
+  await other.goto('about:blank');
+  await other.goto(link.slice(0, -12));
+  await expect(other.getByRole('alert').filter({ hasText: /This recipe link is (damaged|not valid)/ })).toBeVisible();
+});

@@ -1,0 +1,52 @@
+/**
+ * A link that carries a generator recipe and seed, so a collaborator's browser makes the same
+ * dataset (samples depend only on recipe and index). Crack recipes travel without their texture
+ * exemplars: the link reproduces the bundled-texture dataset.
+ */
+import type { CrackRecipe } from './cracks/index';
+import type { GrainRecipe } from './grains/index';
+import { validateAnyRecipe, type Recipe } from './recipe';
+
+export const LINK_PREFIX = '#recipe=';
+
+export type SharedRecipe = GrainRecipe | Omit<CrackRecipe, 'exemplars' | 'exemplarSource'>;
+
+function toBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): string {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+export function recipeLinkHash(recipe: Recipe): string {
+  const shared: SharedRecipe = recipe.kind === 'cracks'
+    ? { kind: 'cracks', size: recipe.size, count: recipe.count, seed: recipe.seed, settings: recipe.settings, crack: recipe.crack }
+    : recipe;
+  return LINK_PREFIX + toBase64Url(JSON.stringify(shared));
+}
+
+/** Reads a link's recipe, or throws a message saying the link is damaged. */
+export function recipeFromLinkHash(hash: string): SharedRecipe {
+  if (!hash.startsWith(LINK_PREFIX)) throw new Error('This link carries no SynthScope recipe.');
+  let shared: SharedRecipe;
+  try {
+    shared = JSON.parse(fromBase64Url(hash.slice(LINK_PREFIX.length)));
+  } catch {
+    throw new Error('This recipe link is damaged (cut short or changed); ask for it again.');
+  }
+  // Validate with a placeholder texture: the receiver uses the bundled exemplars.
+  const probe = shared.kind === 'cracks'
+    ? { ...shared, exemplars: [{ width: 128, height: 128, pixels: new Uint8Array(128 * 128) }], exemplarSource: 'link' }
+    : shared;
+  try {
+    validateAnyRecipe(probe as Recipe);
+  } catch (e) {
+    throw new Error(`This recipe link is not valid: ${(e as Error).message}`);
+  }
+  return shared;
+}
