@@ -50,3 +50,13 @@ test('segments a real micrograph, measures its grains, and compares with the tra
   await expect(page.getByTestId('comparison')).toContainText('boundary F1');
   await expect(page.getByTestId('g-planimetric')).toHaveText(/^-?\d+\.\d\d$/);
 });
+
+test('“Try it” generates, trains and segments the bundled NIST micrograph with grain statistics', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Try it', exact: true }).click();
+  await expect(page.getByTestId('try-status')).toContainText('1/3');
+  await expect(page.getByTestId('try-status')).toContainText('2/3', { timeout: 120_000 });
+  await expect(page.getByTestId('try-result').getByTestId('grain-stats')).toContainText('ASTM E112 G', { timeout: 280_000 });
+  await expect(page.getByTestId('try-result').getByTestId('comparison')).toContainText('boundary F1');
+  await expect(page.getByLabel('NIST steel with predicted boundaries')).toBeVisible();
+});
