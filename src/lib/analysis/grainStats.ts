@@ -16,7 +16,11 @@ export interface GrainLabels {
   touchesBorder: boolean[];
 }
 
-/** 4-connected components of pixels where boundary[i] is 0. */
+/**
+ * 4-connected components of pixels where boundary[i] is 0; then the boundary is thinned away:
+ * every boundary pixel joins the grain that reaches it first in a breadth-first growth from all
+ * grains at once, so grains tile the image and areas include their share of the boundary.
+ */
 export function labelGrains(boundary: ArrayLike<number>, width: number, height: number): GrainLabels {
   const labels = new Int32Array(width * height);
   const area = [0], touchesBorder = [false];
@@ -40,6 +44,24 @@ export function labelGrains(boundary: ArrayLike<number>, width: number, height: 
     }
     area.push(size);
     touchesBorder.push(border);
+  }
+  // Thin: grow the grains into the boundary, one pixel ring at a time, in scan order within a ring.
+  let front: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i]) front.push(i);
+  while (front.length) {
+    const next: number[] = [];
+    for (const i of front) {
+      const x = i % width;
+      for (const j of [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, i - width, i + width]) {
+        if (j < 0 || j >= labels.length || labels[j]) continue;
+        labels[j] = labels[i];
+        area[labels[i]]++;
+        const jx = j % width, jy = (j / width) | 0;
+        if (jx === 0 || jy === 0 || jx === width - 1 || jy === height - 1) touchesBorder[labels[i]] = true;
+        next.push(j);
+      }
+    }
+    front = next;
   }
   return { labels, count, area, touchesBorder };
 }
