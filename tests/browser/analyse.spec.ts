@@ -2,28 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { REALDATA } from './realdata';
+import { generateSmall, trainTinyOneEpoch } from './steps';
 
 test.setTimeout(300_000);
 
 /** A tiny model, trained briefly with the automatic backend (WebGL on SwiftShader: quicker). */
 async function trainTiny(page: Page, kind: 'cracks' | 'grains') {
   await page.goto('./');
-  if (kind === 'cracks') {
-    await page.getByLabel('Crack tiles (classification)').check();
-    await page.getByLabel('Tile size (px)').fill('64');
-  } else await page.getByLabel('Size (px)').fill('64');
-  await page.getByLabel('Count').fill('16');
-  await page.getByRole('button', { name: 'Generate dataset' }).click();
-  await expect(page.getByTestId('dataset-status')).toContainText('complete', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
-  await page.locator('select[name=depth]').selectOption('10');
-  await page.locator('input[name=width]').fill('0.125');
-  await page.locator('input[name=batch]').fill('4');
-  while ((await page.getByRole('button', { name: 'remove' }).count()) > 1) await page.getByRole('button', { name: 'remove' }).first().click();
-  await page.getByLabel('Phase 1 epochs').fill('1');
-  await page.getByLabel('Phase 1 size').fill('64');
-  await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
-  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
+  await generateSmall(page, kind);
+  await trainTinyOneEpoch(page, 4);
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
 }
 

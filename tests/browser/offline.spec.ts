@@ -1,5 +1,6 @@
 import { expect, test } from './fixtures';
 import { REALDATA } from './realdata';
+import { generateSmall, trainTinyOneEpoch } from './steps';
 
 test.setTimeout(300_000);
 test.use({ serviceWorkers: 'allow' });
@@ -16,20 +17,8 @@ test('after one visit the app works offline: generate, train, and analyse an ima
   await page.reload();
   await expect(page.getByRole('heading', { name: 'SynthScope' })).toBeVisible();
 
-  await page.getByLabel('Crack tiles (classification)').check();
-  await expect(page.getByText(/4 exemplar images/)).toBeVisible(); // bundled texture, from the cache
-  await page.getByLabel('Tile size (px)').fill('64');
-  await page.getByLabel('Count').fill('16');
-  await page.getByRole('button', { name: 'Generate dataset' }).click();
-  await expect(page.getByTestId('dataset-status')).toContainText('16 of 16 stored, complete', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
-  await page.locator('select[name=depth]').selectOption('10');
-  await page.locator('input[name=width]').fill('0.125');
-  await page.locator('input[name=batch]').fill('8');
-  while ((await page.getByRole('button', { name: 'remove' }).count()) > 1) await page.getByRole('button', { name: 'remove' }).first().click();
-  await page.getByLabel('Phase 1 epochs').fill('1');
-  await page.getByRole('button', { name: 'Train', exact: true }).nth(1).click();
-  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
+  await generateSmall(page, 'cracks'); // the bundled texture comes from the cache
+  await trainTinyOneEpoch(page, 8);
 
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
   await page.getByLabel('Chip images').setInputFiles(`${REALDATA}cracks/ceramic-tile-arthurflor23/image/002.png`);
