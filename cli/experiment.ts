@@ -74,10 +74,11 @@ async function main() {
     const started = Date.now();
     let last = '';
     for (;;) {
-      if (await page.getByTestId('experiment-result').getByRole('button', { name: 'Export JSON' }).isVisible() &&
-        !(await page.getByTestId('experiment-progress').count())) break;
-      if (await alert.count()) throw new Error(await alert.first().textContent() ?? 'the experiment failed');
-      const text = (await page.getByTestId('experiment-progress').textContent().catch(() => '')) ?? '';
+      // The stored record's status says when the run has ended (complete, cancelled or failed).
+      const status = (await page.getByTestId('experiment-status').textContent({ timeout: 200 }).catch(() => '')) ?? '';
+      if (status === 'complete' || status === 'cancelled') break;
+      if (status === 'failed' || (await alert.count())) throw new Error((await alert.first().textContent().catch(() => null)) ?? 'the experiment failed');
+      const text = (await page.getByTestId('experiment-progress').textContent({ timeout: 200 }).catch(() => '')) ?? '';
       if (text && text !== last) {
         last = text;
         process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${text}\n`);
