@@ -8,13 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeGreyPng, encodeGreyPng } from '../src/lib/data/png';
-import { parseSettings } from '../src/lib/params/space';
-import { CrackGenerator, validateCrackRecipe, type CrackRecipe } from '../src/lib/synth/cracks/index';
+import { CrackGenerator } from '../src/lib/synth/cracks/index';
 import { EXEMPLAR_INDEX, type ExemplarIndex } from '../src/lib/synth/cracks/exemplars';
-import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../src/lib/synth/cracks/space';
 import { datasetFingerprint, parseShard, sampleHash, shardRange, type Shard } from '../src/lib/synth/dataset';
-import { generateGrainSample, validateRecipe, type GrainRecipe } from '../src/lib/synth/grains/index';
-import { DEFAULT_PRESET, presetById } from '../src/lib/synth/grains/space';
+import { generateGrainSample } from '../src/lib/synth/grains/index';
+import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../src/lib/synth/recipe';
 
 const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N]';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,17 +41,13 @@ function readParamsFile(file: string | undefined): Record<string, unknown> {
   }
 }
 
-/** grains --params: {"preset": "tint-etched", "params": {"blurSigma": 1.2, "grainDiameter": [20, 40]}} */
-function grainRecipe(raw: Record<string, unknown>, size: number, count: number, seed: number): GrainRecipe {
-  const preset = raw.preset ? presetById(String(raw.preset)) : DEFAULT_PRESET;
-  return { kind: 'grains', preset: preset.id, settings: { ...preset.settings, ...parseSettings(raw.params) }, size, count, seed };
-}
-
 /**
- * cracks --params: {"params": {"patchSize": [24, 32]}, "crack": {"width": {"family": "lognormal", "mu": 1, "sigma": 0.3}},
- * "exemplars": "folder of crack-free texture PNGs"}; exemplars default to the bundled ones.
+ * --params FILE.json: grains {"preset": "tint-etched", "params": {"blurSigma": 1.2, "grainDiameter": [20, 40]}};
+ * cracks {"params": {"patchSize": [24, 32]}, "crack": {"width": {...}}, "exemplars": "folder of crack-free PNGs"}
+ * (exemplars default to the bundled ones).
  */
-function crackRecipe(raw: Record<string, unknown>, base: string, size: number, count: number, seed: number): CrackRecipe {
+function recipe(kind: 'grains' | 'cracks', raw: Record<string, unknown>, base: string, size: number, count: number, seed: number): Recipe {
+  if (kind === 'grains') return recipeFromSpec(kind, raw as RecipeSpec, size, count, seed);
   let files: string[], source: string;
   if (raw.exemplars) {
     const folder = resolve(base, String(raw.exemplars));
@@ -65,12 +59,7 @@ function crackRecipe(raw: Record<string, unknown>, base: string, size: number, c
     files = index.files.map((f) => join(root, 'public', 'exemplars', f));
     source = index.source;
   }
-  const exemplars = files.map((f) => decodeGreyPng(readFileSync(f), f));
-  return {
-    kind: 'cracks', size, count, seed, exemplars, exemplarSource: source,
-    settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(raw.params) },
-    crack: { ...DEFAULT_CRACK_MODEL, ...((raw.crack as object) ?? {}) },
-  };
+  return recipeFromSpec(kind, raw as RecipeSpec, size, count, seed, files.map((f) => decodeGreyPng(readFileSync(f), f)), source);
 }
 
 interface Made {
@@ -106,17 +95,15 @@ function main() {
   let range: [number, number];
   let shard: Shard | undefined;
   try {
-    if (kind === 'grains') {
-      const recipe = grainRecipe(raw, size, count, seed);
-      validateRecipe(recipe);
+    const r = recipe(kind, raw, args.params ? dirname(resolve(args.params)) : process.cwd(), size, count, seed);
+    validateAnyRecipe(r);
+    if (r.kind === 'grains') {
       make = (index) => {
-        const s = generateGrainSample(recipe, index);
+        const s = generateGrainSample(r, index);
         return { name: s.name, folder: 'images', seed: s.seed, record: s.params, image: s.image, mask: s.mask, hash: sampleHash(s.image, s.mask) };
       };
     } else {
-      const recipe = crackRecipe(raw, args.params ? dirname(resolve(args.params)) : process.cwd(), size, count, seed);
-      validateCrackRecipe(recipe);
-      const generator = new CrackGenerator(recipe);
+      const generator = new CrackGenerator(r);
       make = (index) => {
         const s = generator.sample(index);
         return { name: s.name, folder: s.label, seed: s.seed, record: { label: s.label, ...s.params }, image: s.image, hash: sampleHash(s.image, s.mask) };

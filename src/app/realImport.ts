@@ -4,7 +4,7 @@
  */
 import { unzipSync, zipSync } from 'fflate';
 import type { Db } from '../lib/data/db';
-import { IMAGE_FILE, planImport } from '../lib/data/importLayout';
+import { planImport } from '../lib/data/importLayout';
 import { decodeGreyPng, encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { gridPositions, labelFromMask, TILE, type GreyImage } from '../lib/data/tiling';
@@ -121,10 +121,6 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
   }
   onProgress?.(items.length, items.length);
   return summary;
-}
-
-export function isImageFile(name: string) {
-  return IMAGE_FILE.test(name) || /\.zip$/i.test(name);
 }
 
 /** A zip of every labelled tile in the crack/ + no_crack/ layout. */

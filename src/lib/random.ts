@@ -42,15 +42,6 @@ export class Rng {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
-  /**
-   * Approximately standard normal from one draw: the sum of four uniform bytes (Irwin–Hall),
-   * rescaled. Four times cheaper than Box–Muller and plenty for pixel noise.
-   */
-  quickNormal(): number {
-    const u = this.uint32();
-    return ((u & 255) + ((u >>> 8) & 255) + ((u >>> 16) & 255) + (u >>> 24) - 510) * 0.00676588;
-  }
-
   normal(): number {
     const u = 1 - this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());

@@ -184,10 +184,6 @@ export async function putSamples(db: Db, samples: readonly SampleRecord[]): Prom
   }
 }
 
-export async function getSample(db: Db, datasetId: string, index: number): Promise<SampleRecord | undefined> {
-  return db.get('samples', [datasetId, index]);
-}
-
 /** Samples [from, to) of a dataset, for one gallery page. */
 export async function getSamplePage(db: Db, datasetId: string, from: number, to: number): Promise<SampleRecord[]> {
   return db.getAll('samples', IDBKeyRange.bound([datasetId, from], [datasetId, to], false, true));

@@ -10,12 +10,9 @@ import { SEGMENT_LOSSES } from '../ml/losses';
 import { DEPTHS, UNET_MULTIPLE, type Depth } from '../ml/models';
 import type { Phase } from '../ml/trainer';
 import { adaptiveConfigError, DEFAULT_MOVES, type AdaptiveConfig } from './adaptive';
-import { ParamError, parseSettings } from '../params/space';
-import type { CrackModel } from '../synth/cracks/crack';
-import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../synth/cracks/space';
+import { ParamError } from '../params/space';
 import type { Exemplar } from '../synth/cracks/texture';
-import { DEFAULT_PRESET, presetById } from '../synth/grains/space';
-import { validateAnyRecipe, type Recipe } from '../synth/recipe';
+import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../synth/recipe';
 
 export type Regime = 'synthetic' | 'real' | 'mixed' | 'random-finetune' | 'adaptive-finetune';
 export const REGIMES: Regime[] = ['synthetic', 'real', 'mixed', 'random-finetune', 'adaptive-finetune'];
@@ -171,18 +168,11 @@ export function realFolders(c: ExperimentConfig): { set: RealSetName; path: stri
 /** The synthetic recipe an experiment generates (crack tiles need texture exemplars passed in). */
 export function recipeFromConfig(c: ExperimentConfig, exemplars: Exemplar[], exemplarSource: string): Recipe {
   const { count, size, seed } = c.synthetic;
-  let recipe: Recipe;
   try {
-    if (c.task === 'grains') {
-      const preset = presetById(c.synthetic.preset ?? DEFAULT_PRESET.id);
-      recipe = { kind: 'grains', preset: preset.id, settings: { ...preset.settings, ...parseSettings(c.synthetic.params) }, size, count, seed };
-    } else {
-      recipe = { kind: 'cracks', size, count, seed, settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(c.synthetic.params) },
-        crack: { ...DEFAULT_CRACK_MODEL, ...(c.synthetic.crack as Partial<CrackModel> | undefined) }, exemplars, exemplarSource };
-    }
+    const recipe = recipeFromSpec(c.task, c.synthetic as RecipeSpec, size, count, seed, exemplars, exemplarSource);
     validateAnyRecipe(recipe);
+    return recipe;
   } catch (e) {
     throw new ConfigError(e instanceof ParamError ? `synthetic.params.${e.field}` : 'synthetic', (e as Error).message);
   }
-  return recipe;
 }

@@ -1,5 +1,10 @@
 /** Every kind of synthetic dataset behind one recipe type and one `makeSample`. */
+import { parseSettings } from '../params/space';
+import type { CrackModel } from './cracks/crack';
 import { CrackGenerator, validateCrackRecipe, type CrackLabel, type CrackRecipe } from './cracks/index';
+import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from './cracks/space';
+import type { Exemplar } from './cracks/texture';
+import { DEFAULT_PRESET, presetById } from './grains/space';
 import { fnv1a, sampleHash } from './dataset';
 import { generateGrainSample, validateRecipe as validateGrainRecipe, type GrainRecipe } from './grains/index';
 
@@ -17,6 +22,26 @@ export interface Sample {
   /** Cracks only: the tile's class. */
   label?: CrackLabel;
   hash: number;
+}
+
+/** The loose JSON people write for a generator: a preset and ranges (grains), ranges and crack distributions (cracks). */
+export interface RecipeSpec {
+  preset?: string;
+  /** Parameter ranges over the preset's or the defaults: a number, [lo, hi] or {lo, hi}. */
+  params?: unknown;
+  /** Cracks: distributions over the default crack model. */
+  crack?: Partial<CrackModel>;
+}
+
+/** A full recipe from a spec (not yet validated); crack tiles take their texture exemplars here. */
+export function recipeFromSpec(kind: Recipe['kind'], spec: RecipeSpec, size: number, count: number, seed: number,
+  exemplars: Exemplar[] = [], exemplarSource = ''): Recipe {
+  if (kind === 'grains') {
+    const preset = presetById(spec.preset ?? DEFAULT_PRESET.id);
+    return { kind, preset: preset.id, settings: { ...preset.settings, ...parseSettings(spec.params) }, size, count, seed };
+  }
+  return { kind, size, count, seed, settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(spec.params) },
+    crack: { ...DEFAULT_CRACK_MODEL, ...(spec.crack ?? {}) }, exemplars, exemplarSource };
 }
 
 export function validateAnyRecipe(recipe: Recipe): void {
