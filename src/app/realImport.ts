@@ -5,7 +5,7 @@
 import { unzipSync, zipSync } from 'fflate';
 import type { Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
-import { decodeGreyPng, encodeGreyPng } from '../lib/data/png';
+import { decodeGreyPng, encodeGreyPng, luma } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { gridPositions, labelFromMask, TILE, type GreyImage } from '../lib/data/tiling';
 
@@ -79,7 +79,7 @@ export async function decodeImage(entry: FileEntry): Promise<GreyImage> {
   ctx.drawImage(bitmap, 0, 0);
   const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   const pixels = new Uint8Array(bitmap.width * bitmap.height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (77 * rgba[4 * i] + 150 * rgba[4 * i + 1] + 29 * rgba[4 * i + 2] + 128) >> 8;
+  for (let i = 0; i < pixels.length; i++) pixels[i] = luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
   return { width: bitmap.width, height: bitmap.height, pixels };
 }
 

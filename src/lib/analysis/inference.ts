@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
 import { normalise } from '../ml/augment';
+import { lastClass } from '../ml/losses';
 
 /** Cuts a w² window at (x, y) and resizes it to `size`² as normalised floats (bilinear). */
 function windowInput(img: GreyImage, x: number, y: number, w: number, size: number, out: Float32Array, offset: number) {
@@ -41,7 +42,7 @@ export async function classifyWindows(model: tf.LayersModel, img: GreyImage, win
     chunk.forEach(([x, y], k) => windowInput(img, x, y, window, inputSize, data, k * inputSize * inputSize));
     const probs = tf.tidy(() => {
       const p = model.predict(tf.tensor4d(data, [chunk.length, inputSize, inputSize, 1])) as tf.Tensor;
-      return tf.sum(tf.mul(p, tf.tensor1d([0, 1])), -1);
+      return lastClass(p);
     });
     const values = await probs.data();
     probs.dispose();
@@ -80,7 +81,7 @@ export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: 
     windowInput(img, x, y, tile, tile, data, 0);
     const probs = tf.tidy(() => {
       const p = model.predict(tf.tensor4d(data, [1, tile, tile, 1])) as tf.Tensor;
-      return tf.sum(tf.mul(p, tf.tensor1d([0, 1])), -1);
+      return lastClass(p);
     });
     const values = await probs.data();
     probs.dispose();

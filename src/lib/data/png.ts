@@ -6,7 +6,7 @@ import { decode, encode } from 'fast-png';
 import type { Exemplar } from '../synth/cracks/texture';
 
 /** Integer luma (BT.601 weights), so every engine gives the same bytes. */
-const luma = (r: number, g: number, b: number) => (77 * r + 150 * g + 29 * b + 128) >> 8;
+export const luma = (r: number, g: number, b: number) => (77 * r + 150 * g + 29 * b + 128) >> 8;
 
 /** Decodes a PNG of any colour type and depth to 8-bit grey; alpha is ignored. */
 export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {

@@ -13,6 +13,17 @@ export const DEFAULT_SEGMENT_LOSS: LossName = 'weighted-ce+dice';
 const EPS = 1e-6;
 
 /**
+ * The last class's channel of [..., classes] (boundary, crack), as a sum against a class vector:
+ * tf.gather on the last axis gave wrong values on TF.js' WebGPU backend (SwiftShader) here.
+ */
+export function lastClass(t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const classes = t.shape[t.shape.length - 1]!;
+    return tf.sum(tf.mul(t, tf.oneHot(tf.tensor1d([classes - 1], 'int32'), classes).reshape([classes])), -1);
+  });
+}
+
+/**
  * Per-class weights ∝ 1 / frequency in this batch (normalised to mean 1), clipped at 50. Written
  * with reshape + mean over one axis and sums against a class vector, not gather or multi-axis
  * means, as those returned wrong values on TF.js' WebGPU backend (SwiftShader) here.
@@ -36,9 +47,7 @@ export function lossFn(name: LossName, labels: tf.Tensor, probs: tf.Tensor): tf.
     };
     const dice = () => {
       // Soft Dice on the last class (boundary / crack).
-      const classes = labels.shape[labels.shape.length - 1]!;
-      const last = tf.oneHot(tf.tensor1d([classes - 1], 'int32'), classes).reshape([classes]);
-      const y = tf.sum(tf.mul(labels, last), -1), q = tf.sum(tf.mul(p, last), -1);
+      const y = lastClass(labels), q = lastClass(p);
       const inter = tf.sum(tf.mul(y, q));
       return tf.sub(1, tf.div(tf.add(tf.mul(2, inter), 1), tf.add(tf.add(tf.sum(y), tf.sum(q)), 1)));
     };

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed, Rng } from '../random';
 import { augmentInto, NO_AUGMENT, type AugmentConfig } from './augment';
-import { lossFn, type LossName } from './losses';
+import { lastClass, lossFn, type LossName } from './losses';
 import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics, type ClassifyMetrics, type SegmentMetrics } from './metrics';
 import { setEncoderTrainable, UNET_MULTIPLE, type ModelConfig } from './models';
 import { oneCycle } from './schedule';
@@ -240,16 +240,14 @@ export class Trainer {
    */
   async scoreSamples(indices: readonly number[], size: number): Promise<{ scores: number[]; predictions: (number | Uint8Array)[] }> {
     const { config, model, source } = this;
-    const classes = config.model.classes;
     const scores: number[] = [], predictions: (number | Uint8Array)[] = [];
     for (let start = 0; start < indices.length; start += config.batchSize) {
       const samples = await source.get(indices.slice(start, start + config.batchSize));
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, new Rng(1));
       const [truth, predicted, probs] = tf.tidy(() => {
         const p = model.predict(x) as tf.Tensor;
-        const last = tf.oneHot(tf.tensor1d([classes - 1], 'int32'), classes).reshape([classes]);
         const pTrue = tf.sum(tf.mul(p, y), -1);
-        return [tf.argMax(y, -1), tf.argMax(p, -1), config.model.task === 'segment' ? tf.sum(tf.mul(p, last), -1) : pTrue];
+        return [tf.argMax(y, -1), tf.argMax(p, -1), config.model.task === 'segment' ? lastClass(p) : pTrue];
       });
       const [t, pr, pb] = await Promise.all([truth.data(), predicted.data(), probs.data()]);
       tf.dispose([x, y, truth, predicted, probs]);
@@ -287,9 +285,7 @@ export class Trainer {
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, rng);
       const [loss, truth, predicted, probs] = tf.tidy(() => {
         const p = model.predict(x) as tf.Tensor;
-        const last = tf.oneHot(tf.tensor1d([classes - 1], 'int32'), classes).reshape([classes]);
-        // Probability of the last class, as a sum against a class vector (gather misbehaved on WebGPU).
-        return [lossFn(config.loss, y, p), tf.argMax(y, -1), tf.argMax(p, -1), tf.sum(tf.mul(p, last), -1)];
+        return [lossFn(config.loss, y, p), tf.argMax(y, -1), tf.argMax(p, -1), lastClass(p)];
       });
       const [l, t, pr, pb, xs] = await Promise.all([loss.data(), truth.data(), predicted.data(), probs.data(), x.data()]);
       tf.dispose([x, y, loss, truth, predicted, probs]);
