@@ -40,57 +40,88 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [
   });
 }
 
+/** Gather indices that turn a filter into the sub-pixel kernel below, per filter shape, stride and padding. */
+const subPixelIndexCache = new Map<string, Int32Array>();
+
 /**
- * dx via the forward convolution, split into stride² phases ("sub-pixel" decomposition): the input
- * rows i ≡ p (mod s) receive contributions only from the kernel rows kh ≡ p + top (mod s), so each
- * phase is a stride-1 convolution of dy with a reversed, subsampled, in/out-swapped kernel. The
- * phases are then interleaved. For stride 1 this is the usual "full" convolution with the flipped
- * kernel. Every product is then done by the backend's forward Conv2D (XNNPACK on wasm).
+ * dx via the forward convolution ("sub-pixel" decomposition). Input row i = a·s + p (phase p)
+ * receives dy row a + d through kernel row kh = p + top − s·d, for the few offsets d where that row
+ * exists. So all s² phases together are one stride-1 convolution of dy over the window of offsets
+ * d, with a kernel [window, window, CO, s·s·CI] that holds, for each phase, the matching kernel taps
+ * (in/out channels swapped, zeros where a phase has fewer taps), followed by a depth-to-space that
+ * interleaves the phases. One forward Conv2D (XNNPACK on wasm) does the work. The kernel is
+ * assembled on the CPU from precomputed indices (the filter is small), and depth-to-space is a
+ * transpose: the wasm backend's GatherV2, StridedSlice, Reverse, Concat and DepthToSpace are slow
+ * element-wise loops. Meant for backends whose tensors live in CPU memory (wasm, cpu).
  */
 export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: [number, number, number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
   const info = convInfo(inputShape, filter.shape, strides, pad, dimRoundingMode);
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
   const { top, left } = info.padInfo;
-  return tf.tidy(() => {
-    // One dimension of one phase: first kernel tap, tap count, output length, dy range [lo, hi].
-    const axis = (p: number, s: number, k: number, pad0: number, len: number) => {
-      const k0 = (((p + pad0) % s) + s) % s;
-      const taps = k0 < k ? Math.ceil((k - k0) / s) : 0;
-      const c = (p + pad0 - k0) / s;
-      const out = Math.ceil((len - p) / s);
-      return { k0, taps, out, lo: c - taps + 1, hi: out - 1 + c };
-    };
-    const phases: tf.Tensor4D[][] = [];
-    const aMax = Math.ceil(h / sh);
-    const bMax = Math.ceil(w / sw);
-    for (let p = 0; p < sh; p++) {
-      const row: tf.Tensor4D[] = [];
-      const ay = axis(p, sh, kh, top, h);
-      for (let q = 0; q < sw; q++) {
-        const ax = axis(q, sw, kw, left, w);
-        let phase: tf.Tensor4D;
-        // Parts of dy that feed this phase (clipped to dy), and the zero padding beyond it.
-        const y0 = Math.max(ay.lo, 0), y1 = Math.min(ay.hi, oh - 1);
-        const x0 = Math.max(ax.lo, 0), x1 = Math.min(ax.hi, ow - 1);
-        if (ay.out <= 0 || ax.out <= 0) phase = tf.zeros([n, Math.max(ay.out, 0), Math.max(ax.out, 0), ci]);
-        else if (ay.taps === 0 || ax.taps === 0 || y1 < y0 || x1 < x0) phase = tf.zeros([n, ay.out, ax.out, ci]);
-        else {
-          // Kernel rows k0, k0+s, …, reversed, with in/out channels swapped: [taps, taps, CO, CI].
-          let sub: tf.Tensor4D = sh === 1 && sw === 1 && ay.k0 === 0 && ax.k0 === 0 ? filter : tf.stridedSlice(filter, [ay.k0, ax.k0, 0, 0], [kh, kw, ci, filter.shape[3]], [sh, sw, 1, 1]);
-          sub = tf.transpose(tf.reverse(sub, [0, 1]), [0, 1, 3, 2]);
-          const part: tf.Tensor4D = y0 === 0 && x0 === 0 && y1 === oh - 1 && x1 === ow - 1 ? dy : tf.slice(dy, [0, y0, x0, 0], [n, y1 - y0 + 1, x1 - x0 + 1, dy.shape[3]]);
-          const pads: tf.backend_util.ExplicitPadding = [[0, 0], [y0 - ay.lo, ay.hi - y1], [x0 - ax.lo, ax.hi - x1], [0, 0]];
-          phase = tf.conv2d(part, sub, 1, pads);
+  // Per axis: the dy offsets d that reach some phase, and the phases that any tap reaches.
+  const axis = (pad0: number, k: number, s: number) => {
+    const lo = Math.ceil((pad0 - k + 1) / s);
+    const hi = Math.floor((s - 1 + pad0) / s);
+    const phases = Array.from({ length: s }, (_, p) => p).filter((p) => Math.floor((p + pad0) / s) >= Math.ceil((p + pad0 - k + 1) / s));
+    return { lo, size: hi - lo + 1, phases };
+  };
+  const ry = axis(top, kh, sh);
+  const rx = axis(left, kw, sw);
+  const a = Math.ceil(h / sh);
+  const b = Math.ceil(w / sw);
+  // Phases computed: all, or the single one that any tap reaches (a 1×1 stride-2 kernel feeds only
+  // every other row and column); the others are zeros.
+  const single = ry.phases.length === 1 && rx.phases.length === 1 && sh * sw > 1;
+  const py = single ? ry.phases : Array.from({ length: sh }, (_, p) => p);
+  const px = single ? rx.phases : Array.from({ length: sw }, (_, q) => q);
+  const key = [kh, kw, ci, co, sh, sw, top, left, single].join();
+  let index = subPixelIndexCache.get(key);
+  if (!index) {
+    index = new Int32Array(ry.size * rx.size * co * py.length * px.length * ci);
+    const zero = kh * kw * ci * co;
+    let i = 0;
+    for (let u = 0; u < ry.size; u++) {
+      for (let v = 0; v < rx.size; v++) {
+        for (let o = 0; o < co; o++) {
+          for (const p of py) {
+            const r = p + top - sh * (ry.lo + u);
+            for (const q of px) {
+              const c = q + left - sw * (rx.lo + v);
+              const inside = r >= 0 && r < kh && c >= 0 && c < kw;
+              for (let k = 0; k < ci; k++) index[i++] = inside ? ((r * kw + c) * ci + k) * co + o : zero;
+            }
+          }
         }
-        row.push(phase);
       }
-      phases.push(row);
     }
-    if (sh === 1 && sw === 1) return phases[0][0];
-    // Interleave: dx[n, a·sh+p, b·sw+q, c] = phase[p][q][n, a, b, c]; short phases padded to aMax × bMax.
-    const full = phases.map((row) => row.map((t) => (t.shape[1] === aMax && t.shape[2] === bMax ? t : tf.pad(t, [[0, 0], [0, aMax - t.shape[1]], [0, bMax - t.shape[2]], [0, 0]]))));
-    const rows = full.map((row) => tf.stack(row, 3).reshape([n, aMax, bMax * sw, ci]));
-    const dx = tf.stack(rows, 2).reshape([n, aMax * sh, bMax * sw, ci]) as tf.Tensor4D;
+    subPixelIndexCache.set(key, index);
+  }
+  const indexData = index;
+  return tf.tidy(() => {
+    // The filter lives in ordinary memory on wasm (and cpu), so reading it is a copy; a JS loop
+    // permutes it faster than the backend's GatherV2.
+    const values = filter.dataSync() as Float32Array;
+    const zero = values.length;
+    const permuted = new Float32Array(indexData.length);
+    for (let i = 0; i < permuted.length; i++) permuted[i] = indexData[i] === zero ? 0 : values[indexData[i]];
+    const kernel = tf.tensor4d(permuted, [ry.size, rx.size, co, py.length * px.length * ci]);
+    // Output a (of a × b) reads dy rows a + ry.lo … a + ry.lo + ry.size − 1: pad or crop dy to that.
+    const bottom = a - 1 + ry.lo + ry.size - 1 - (oh - 1);
+    const right = b - 1 + rx.lo + rx.size - 1 - (ow - 1);
+    const y0 = Math.max(ry.lo, 0), x0 = Math.max(rx.lo, 0);
+    const part = y0 > 0 || x0 > 0 || bottom < 0 || right < 0
+      ? tf.slice(dy, [0, y0, x0, 0], [n, oh + Math.min(bottom, 0) - y0, ow + Math.min(right, 0) - x0, co])
+      : dy;
+    const pads: tf.backend_util.ExplicitPadding = [[0, 0], [Math.max(-ry.lo, 0), Math.max(bottom, 0)], [Math.max(-rx.lo, 0), Math.max(right, 0)], [0, 0]];
+    let phased: tf.Tensor4D = tf.conv2d(part, kernel, 1, pads);
+    if (sh * sw === 1) return phased;
+    if (single) {
+      // The one phase's channels at its place among the s² phases, zeros elsewhere.
+      const at = ry.phases[0] * sw + rx.phases[0];
+      phased = tf.pad(phased, [[0, 0], [0, 0], [0, 0], [at * ci, (sh * sw - 1 - at) * ci]]);
+    }
+    // Depth-to-space as a transpose: [N, A, B, sh, sw, C] → [N, A, sh, B, sw, C].
+    const dx = tf.transpose(phased.reshape([n, a, b, sh, sw, ci]), [0, 1, 3, 2, 4, 5]).reshape([n, a * sh, b * sw, ci]) as tf.Tensor4D;
     return dx.shape[1] === h && dx.shape[2] === w ? dx : tf.slice(dx, [0, 0, 0, 0], [n, h, w, ci]);
   });
 }
