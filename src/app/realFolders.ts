@@ -1,6 +1,6 @@
 /** Reads a real-data folder an experiment names: grains as images/ + masks/, cracks as crack/ + no_crack/. */
 import type { RealSetName } from '../lib/experiment/config';
-import type { RealItem } from '../lib/experiment/run';
+import type { RealItem } from '../lib/experiment/config';
 import { planImport } from '../lib/data/importLayout';
 import { decodeImage, readEntries } from './realImport';
 

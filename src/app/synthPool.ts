@@ -3,6 +3,7 @@
  * Workers start lazily; cancelling terminates them so work stops at once, and the next job
  * starts fresh ones. Each worker keeps two requests in flight so it never waits on a round trip.
  */
+import { CancelledError } from '../lib/engine/rpc';
 import type { Recipe, Sample } from '../lib/synth/recipe';
 import type { SynthReply, SynthRequest } from '../workers/protocol';
 
@@ -13,12 +14,7 @@ export function defaultPoolSize(): number {
 export const createSynthWorker = () =>
   new Worker(new URL('../workers/synth.worker.ts', import.meta.url), { type: 'module', name: 'synth' });
 
-export class CancelledError extends Error {
-  constructor() {
-    super('Cancelled.');
-    this.name = 'CancelledError';
-  }
-}
+export { CancelledError };
 
 const IN_FLIGHT_PER_WORKER = 2;
 

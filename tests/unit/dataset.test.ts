@@ -51,7 +51,7 @@ describe('npm run generate', () => {
     expect(Buffer.from(png.data as Uint8Array).equals(Buffer.from(sample.image))).toBe(true);
     const line = JSON.parse(readFileSync(join(base, 'whole', 'params.jsonl'), 'utf8').split('\n')[2]);
     expect(line).toEqual({ name: sample.name, seed: sample.seed, ...sample.params });
-  });
+  }, 60_000); // each spawns the CLI through npx tsx: seconds on a busy 2-core machine
 
   it('writes crack tiles into crack/ and no_crack/, balanced, shards equal to one run', () => {
     const base = mkdtempSync(join(tmpdir(), 'synthscope-'));
@@ -69,7 +69,7 @@ describe('npm run generate', () => {
     const lines = readFileSync(join(base, 'whole', 'params.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.label)).toEqual(['crack', 'no_crack', 'crack', 'no_crack', 'crack', 'no_crack']);
     expect(lines[0].segmentLengths.length).toBe(lines[0].segments);
-  });
+  }, 60_000); // each spawns the CLI through npx tsx: seconds on a busy 2-core machine
 
   it('exits with a message naming the bad field', () => {
     expect(() => cli(['--kind', 'grains', '--count', '2', '--size', '5000', '--out', '/tmp/x'])).toThrow(/Image size must be a whole number of pixels from 64 to 1024/);

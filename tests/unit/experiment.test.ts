@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
 import { ConfigError, parseExperimentConfig } from '../../src/lib/experiment/config';
-import { realSplit, prepareReal, runExperiment, summarise, type RealItem, type RunResult } from '../../src/lib/experiment/run';
+import type { RealItem } from '../../src/lib/experiment/config';
+import { realSplit, prepareReal, runExperiment } from '../../src/lib/experiment/run';
+import { summarise, type RunResult } from '../../src/lib/experiment/summary';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import type { Recipe } from '../../src/lib/synth/recipe';
 

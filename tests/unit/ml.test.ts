@@ -6,7 +6,8 @@ import { lossFn } from '../../src/lib/ml/losses';
 import { classifyMetrics, confusionMatrix, segmentMetrics } from '../../src/lib/ml/metrics';
 import { buildModel, setEncoderTrainable } from '../../src/lib/ml/models';
 import { lrSweep, oneCycle, suggestLr } from '../../src/lib/ml/schedule';
-import { Trainer, type RawSample, type SampleSource, type TrainConfig } from '../../src/lib/ml/trainer';
+import type { TrainConfig } from '../../src/lib/ml/config';
+import { Trainer, type RawSample, type SampleSource } from '../../src/lib/ml/trainer';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -8,6 +8,8 @@ import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
 import { normalise } from '../ml/augment';
 import { lastClass } from '../ml/losses';
+import { throwIfCancelled } from '../engine/rpc';
+import type { WindowResult } from './result';
 
 /** Cuts a w² window at (x, y) and resizes it to `size`² as normalised floats (bilinear). */
 function windowInput(img: GreyImage, x: number, y: number, w: number, size: number, out: Float32Array, offset: number) {
@@ -21,22 +23,16 @@ function windowInput(img: GreyImage, x: number, y: number, w: number, size: numb
   }
 }
 
-export interface WindowResult {
-  x: number;
-  y: number;
-  probability: number;
-}
-
 /**
  * Crack probability of every `window`² window on a grid of `stride` (fed to the model at
- * `inputSize`²), in batches; `shouldStop` ends early.
+ * `inputSize`²), in batches; an aborted signal ends it with a CancelledError.
  */
 export async function classifyWindows(model: tf.LayersModel, img: GreyImage, window: number, stride: number, inputSize: number,
-  batch = 16, shouldStop?: () => boolean): Promise<WindowResult[]> {
+  batch = 16, signal?: AbortSignal): Promise<WindowResult[]> {
   const positions = gridPositions(img.width, img.height, window, stride);
   const out: WindowResult[] = [];
   for (let start = 0; start < positions.length; start += batch) {
-    if (shouldStop?.()) break;
+    if (signal) throwIfCancelled(signal);
     const chunk = positions.slice(start, start + batch);
     const data = new Float32Array(chunk.length * inputSize * inputSize);
     chunk.forEach(([x, y], k) => windowInput(img, x, y, window, inputSize, data, k * inputSize * inputSize));
@@ -51,22 +47,11 @@ export async function classifyWindows(model: tf.LayersModel, img: GreyImage, win
   return out;
 }
 
-/** Per-pixel mean probability of the windows covering it (0 where none does). */
-export function heatmap(results: readonly WindowResult[], width: number, height: number, window: number): Float32Array {
-  const sum = new Float32Array(width * height), count = new Float32Array(width * height);
-  for (const r of results) for (let y = r.y; y < r.y + window; y++) for (let x = r.x; x < r.x + window; x++) {
-    sum[y * width + x] += r.probability;
-    count[y * width + x]++;
-  }
-  for (let i = 0; i < sum.length; i++) sum[i] = count[i] ? sum[i] / count[i] : 0;
-  return sum;
-}
-
 /**
  * Boundary probability of every pixel from `tile`² tiles overlapping by a quarter, each weighted
  * by a tent that is highest in its centre; returns the probability map.
  */
-export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: number, shouldStop?: () => boolean): Promise<Float32Array> {
+export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: number, signal?: AbortSignal): Promise<Float32Array> {
   if (img.width < tile || img.height < tile) throw new Error(`The image is ${img.width}×${img.height}; the model needs at least ${tile}×${tile} px.`);
   const stride = Math.max(1, Math.round((tile * 3) / 4));
   const weight = new Float32Array(tile * tile);
@@ -76,7 +61,7 @@ export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: 
   }
   const sum = new Float32Array(img.width * img.height), total = new Float32Array(img.width * img.height);
   for (const [x, y] of gridPositions(img.width, img.height, tile, stride)) {
-    if (shouldStop?.()) break;
+    if (signal) throwIfCancelled(signal);
     const data = new Float32Array(tile * tile);
     windowInput(img, x, y, tile, tile, data, 0);
     const probs = tf.tidy(() => {

@@ -1,6 +1,6 @@
 /** A training sample source that reads a synthetic dataset's samples from IndexedDB on demand. */
-import type { DatasetRecord, Db } from '../lib/data/db';
-import type { RawSample, SampleSource } from '../lib/ml/trainer';
+import type { DatasetRecord, Db } from './db';
+import type { RawSample, SampleSource } from '../ml/trainer';
 
 /** Crack tiles are classes (no crack 0, crack 1); grain samples bring their boundary mask. */
 export function datasetSource(db: Db, dataset: DatasetRecord): SampleSource {

@@ -88,8 +88,8 @@ export interface ModelRecord {
   datasetId: string;
   datasetName: string;
   /** The TrainConfig, as plain data. */
-  config: import('../ml/trainer').TrainConfig;
-  state: import('../ml/trainer').TrainState;
+  config: import('../ml/config').TrainConfig;
+  state: import('../ml/config').TrainState;
   status: 'training' | 'stopped' | 'complete' | 'interrupted' | 'failed' | 'imported';
   /** Backend it last trained on. */
   backend?: string;
@@ -106,7 +106,7 @@ export interface ExperimentRecord {
   name: string;
   createdAt: number;
   status: 'running' | 'complete' | 'cancelled' | 'failed' | 'interrupted';
-  results: import('../experiment/run').ExperimentResults;
+  results: import('../experiment/summary').ExperimentResults;
   note?: string;
 }
 

@@ -5,10 +5,8 @@
  * are SynthScope's own.
  */
 import type { BackendPreference } from '../ml/backend';
-import type { LossName } from '../ml/losses';
-import { SEGMENT_LOSSES } from '../ml/losses';
-import { DEPTHS, UNET_MULTIPLE, type Depth } from '../ml/models';
-import type { Phase } from '../ml/trainer';
+import type { GreyImage } from '../data/tiling';
+import { DEFAULT_BATCH_SIZE, DEPTHS, SEGMENT_LOSSES, UNET_MULTIPLE, type Depth, type LossName, type Phase } from '../ml/config';
 import { adaptiveConfigError, DEFAULT_MOVES, type AdaptiveConfig } from './adaptive';
 import { ParamError } from '../params/space';
 import type { Exemplar } from '../synth/cracks/texture';
@@ -19,6 +17,17 @@ export const REGIMES: Regime[] = ['synthetic', 'real', 'mixed', 'random-finetune
 /** Regimes run when a config names none. */
 const DEFAULT_REGIMES: Regime[] = ['synthetic', 'real', 'mixed'];
 export type RealSetName = 'train' | 'val' | 'test' | 'all';
+
+export interface RealItem {
+  /** File name (pinning and grouping use it). */
+  name: string;
+  set: RealSetName;
+  image: GreyImage;
+  /** Grains: boundary mask (> 127 = boundary). */
+  mask?: GreyImage;
+  /** Cracks: 1 = crack, 0 = no crack. */
+  label?: number;
+}
 
 export interface ExperimentConfig {
   name: string;
@@ -118,7 +127,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const loss = (m.loss as LossName | undefined) ?? (task === 'grains' ? 'weighted-ce+dice' : 'ce');
   if (task === 'grains' && !SEGMENT_LOSSES.includes(loss)) throw new ConfigError('model.loss', `must be one of ${SEGMENT_LOSSES.join(', ')}.`);
   const t = isObject(raw.train) ? raw.train : {};
-  const batchSize = (t.batchSize as number | undefined) ?? (task === 'grains' ? 4 : 16);
+  const batchSize = (t.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE[task === 'grains' ? 'segment' : 'classify'];
   if (!whole(batchSize, 1)) throw new ConfigError('train.batchSize', 'must be a whole number of at least 1.');
   const backend = (t.backend as BackendPreference | undefined) ?? 'auto';
   if (!['auto', 'webgpu', 'webgl', 'cpu'].includes(backend)) throw new ConfigError('train.backend', 'must be auto, webgpu, webgl or cpu.');

@@ -1,5 +1,5 @@
 /** Experiment results as the results.json of DESIGN.md and as a per-run CSV. */
-import type { ExperimentResults } from './run';
+import type { ExperimentResults } from './summary';
 
 /** Predicted masks of hard samples are for the screen only; JSON leaves them out. */
 export function resultsJson(r: ExperimentResults): string {

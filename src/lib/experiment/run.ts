@@ -13,77 +13,11 @@ import type { Recipe } from '../synth/recipe';
 import { SampleMaker, type Sample } from '../synth/recipe';
 import { movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
-import { buildModel, type ModelConfig } from '../ml/models';
-import { splitIndices, Trainer, type Metrics, type RawSample, type SampleSource, type TrainConfig } from '../ml/trainer';
-import type { ExperimentConfig, RealSetName, Regime } from './config';
-import { agrestiCoull, mean, pairedTTest, sd, tInterval } from './stats';
-
-export interface RealItem {
-  /** File name (pinning and grouping use it). */
-  name: string;
-  set: RealSetName;
-  image: GreyImage;
-  /** Grains: boundary mask (> 127 = boundary). */
-  mask?: GreyImage;
-  /** Cracks: 1 = crack, 0 = no crack. */
-  label?: number;
-}
-
-export type SetName = 'test' | 'all';
-
-export interface SetMetrics {
-  n: number;
-  error?: number;
-  /** Agresti–Coull 99 % interval of this run's error proportion. */
-  errorCi99?: [number, number];
-  pixelError?: number;
-  iou?: number[];
-  miou?: number;
-  boundaryF1?: number;
-}
-
-export interface RunResult {
-  seed: number;
-  regime: Regime;
-  metrics: Record<SetName, SetMetrics>;
-}
-
-export interface MetricSummary {
-  mean: number;
-  sd: number;
-  ci99: [number, number];
-}
-
-/** What adaptive sampling found hard (first run, first round): for the gallery and histograms. */
-export interface HardSamples {
-  parameters: string[];
-  /** Index in the synthetic recipe, score, the sample's values, and the model's prediction. */
-  hard: { index: number; score: number; params: Record<string, number | number[]>; prediction?: number | Uint8Array }[];
-  /** Each movable parameter's values over all scored validation samples (the prior as drawn). */
-  prior: Record<string, number[]>;
-  higherIsWorse: boolean;
-}
-
-export interface ExperimentResults {
-  name: string;
-  task: ExperimentConfig['task'];
-  config: ExperimentConfig;
-  runs: RunResult[];
-  summary: Partial<Record<Regime, Partial<Record<SetName, Record<string, MetricSummary>>>>>;
-  tests: { a: Regime; b: Regime; metric: string; set: SetName; p: number; t: number }[];
-  /** False when cancelled: the finished runs are kept. */
-  complete: boolean;
-  backend?: string;
-  hardSamples?: HardSamples;
-}
-
-export interface ExperimentProgress {
-  run: number;
-  runs: number;
-  seed: number;
-  regime: Regime;
-  phase: string;
-}
+import type { ModelConfig, TrainConfig } from '../ml/config';
+import { buildModel } from '../ml/models';
+import { splitIndices, Trainer, type RawSample, type SampleSource } from '../ml/trainer';
+import type { ExperimentConfig, RealItem, RealSetName, Regime } from './config';
+import { setMetrics, summarise, type ExperimentProgress, type ExperimentResults, type HardSamples, type RunResult } from './summary';
 
 export interface ExperimentHooks {
   onProgress?: (p: ExperimentProgress) => void;
@@ -177,46 +111,6 @@ export function realSplit(samples: readonly Prepared[], config: ExperimentConfig
 const memorySource = (samples: readonly RawSample[], size: number): SampleSource => ({
   count: samples.length, size, get: async (indices) => indices.map((i) => samples[i]),
 });
-
-function setMetrics(m: Metrics, n: number): SetMetrics {
-  if ('error' in m) {
-    const errors = Math.round(m.error * n);
-    return { n, error: m.error, errorCi99: agrestiCoull(errors, n, 0.99) };
-  }
-  return { n, pixelError: m.pixelError, iou: m.iou, miou: m.miou, boundaryF1: m.boundaryF1 };
-}
-
-/** The scalar metrics summarised and compared across runs. */
-export const SUMMARY_METRICS = ['error', 'pixelError', 'miou', 'boundaryF1'] as const;
-
-export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string, hardSamples?: HardSamples): ExperimentResults {
-  const summary: ExperimentResults['summary'] = {};
-  const tests: ExperimentResults['tests'] = [];
-  for (const regime of config.regimes) {
-    const mine = runs.filter((r) => r.regime === regime);
-    if (!mine.length) continue;
-    for (const set of ['test', 'all'] as const) {
-      for (const metric of SUMMARY_METRICS) {
-        const values = mine.map((r) => r.metrics[set][metric]).filter((v): v is number => typeof v === 'number');
-        if (values.length !== mine.length) continue;
-        ((summary[regime] ??= {})[set] ??= {})[metric] = { mean: mean(values), sd: sd(values), ci99: tInterval(values, 0.99) };
-      }
-    }
-  }
-  for (let i = 0; i < config.regimes.length; i++) for (let j = i + 1; j < config.regimes.length; j++) {
-    const a = config.regimes[i], b = config.regimes[j];
-    const seeds = config.seeds.filter((s) => runs.some((r) => r.seed === s && r.regime === a) && runs.some((r) => r.seed === s && r.regime === b));
-    if (seeds.length < 2) continue;
-    for (const set of ['test', 'all'] as const) for (const metric of SUMMARY_METRICS) {
-      const pick = (g: Regime) => seeds.map((s) => runs.find((r) => r.seed === s && r.regime === g)!.metrics[set][metric] as number | undefined);
-      const va = pick(a), vb = pick(b);
-      if (va.some((v) => typeof v !== 'number') || vb.some((v) => typeof v !== 'number')) continue;
-      const { p, t } = pairedTTest(va as number[], vb as number[]);
-      tests.push({ a, b, metric, set, p, t });
-    }
-  }
-  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend, hardSamples };
-}
 
 export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {}): Promise<ExperimentResults> {
   const size = config.input.size;

@@ -6,9 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type LossName = 'ce' | 'weighted-ce' | 'dice' | 'focal' | 'weighted-ce+dice';
-export const SEGMENT_LOSSES: LossName[] = ['weighted-ce+dice', 'weighted-ce', 'dice', 'focal', 'ce'];
-export const DEFAULT_SEGMENT_LOSS: LossName = 'weighted-ce+dice';
+import type { LossName } from './config';
 
 const EPS = 1e-6;
 

@@ -1,49 +1,65 @@
 /**
- * Models in the browser: records in SynthScope's IndexedDB, weights through TF.js' own
- * `indexeddb://` store under a versioned key, and export / import as one zip file holding
- * model.json, weights.bin and metadata.json (recipe, training config, metrics).
+ * Model weights (TF.js' own `indexeddb://` store under a versioned key, or memory in tests), and
+ * export / import as one zip file holding model.json, weights.bin and metadata.json (recipe,
+ * training config, metrics). Runs in the engine worker; records are in modelRecords.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import type { Db, ModelRecord } from '../data/db';
 import { getDataset } from '../data/db';
 
+/** Where weights live: TF.js' IndexedDB store in the browser, memory in Node tests. */
+export interface WeightStore {
+  load(id: string): Promise<tf.LayersModel>;
+  save(id: string, model: tf.LayersModel): Promise<void>;
+  /** No weights stored is fine. */
+  remove(id: string): Promise<void>;
+}
+
+/** TF.js' `indexeddb://` store under a versioned key. */
 export const weightsUrl = (id: string) => `indexeddb://synthscope-model-v1-${id}`;
+export const indexedDbWeights: WeightStore = {
+  load: (id) => tf.loadLayersModel(weightsUrl(id)),
+  save: async (id, model) => void (await model.save(weightsUrl(id))),
+  remove: async (id) => void (await tf.io.removeModel(weightsUrl(id)).catch(() => undefined)),
+};
 
-export async function listModels(db: Db): Promise<ModelRecord[]> {
-  return (await db.getAll('models')).sort((a, b) => b.createdAt - a.createdAt);
-}
-
-export async function putModel(db: Db, record: ModelRecord): Promise<void> {
-  await db.put('models', record);
-}
-
-export async function deleteModel(db: Db, id: string): Promise<void> {
-  await db.delete('models', id);
-  await tf.io.removeModel(weightsUrl(id)).catch(() => undefined); // no weights yet is fine
-}
-
-/** On start-up: a model still marked as training was cut off by a reload or a lost device. */
-export async function markInterruptedModels(db: Db): Promise<void> {
-  for (const m of await listModels(db)) {
-    if (m.status !== 'training') continue;
-    await putModel(db, { ...m, status: 'interrupted', note: `Interrupted after ${m.state.history.length} epochs; resume continues from the last checkpoint.` });
-  }
-}
-
-/** One file: model.json + weights.bin + metadata.json. */
-export async function exportModel(db: Db, id: string): Promise<Uint8Array> {
-  const record = await db.get('models', id);
-  if (!record) throw new Error('That model no longer exists.');
-  if (!record.hasWeights) throw new Error('This model has no trained weights yet: train at least one epoch first.');
-  const model = await tf.loadLayersModel(weightsUrl(id));
+/** A model's artifacts in memory (topology, specs, one weight buffer). */
+export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
     artifacts = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
-  model.dispose();
-  const { weightData, ...rest } = artifacts!;
+  return artifacts!;
+}
+
+export function memoryWeights(): WeightStore {
+  const stored = new Map<string, tf.io.ModelArtifacts>();
+  return {
+    load: async (id) => {
+      const a = stored.get(id);
+      if (!a) throw new Error(`No weights stored for ${id}.`);
+      return tf.loadLayersModel(tf.io.fromMemory(a));
+    },
+    save: async (id, model) => void stored.set(id, await modelArtifacts(model)),
+    remove: async (id) => void stored.delete(id),
+  };
+}
+
+export async function deleteModel(db: Db, weights: WeightStore, id: string): Promise<void> {
+  await db.delete('models', id);
+  await weights.remove(id);
+}
+
+/** One file: model.json + weights.bin + metadata.json. */
+export async function exportModel(db: Db, weights: WeightStore, id: string): Promise<Uint8Array> {
+  const record = await db.get('models', id);
+  if (!record) throw new Error('That model no longer exists.');
+  if (!record.hasWeights) throw new Error('This model has no trained weights yet: train at least one epoch first.');
+  const model = await weights.load(id);
+  const artifacts = await modelArtifacts(model).finally(() => model.dispose());
+  const { weightData, ...rest } = artifacts;
   const dataset = await getDataset(db, record.datasetId);
   const metadata = { format: 'synthscope-model', version: 1, record, recipe: dataset?.recipe ?? null };
   return zipSync({
@@ -54,7 +70,7 @@ export async function exportModel(db: Db, id: string): Promise<Uint8Array> {
 }
 
 /** Reads an exported model file; a foreign or damaged file gets a message saying what is wrong. */
-export async function importModel(db: Db, bytes: Uint8Array, fileName: string): Promise<ModelRecord> {
+export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array, fileName: string): Promise<ModelRecord> {
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes);
@@ -80,8 +96,11 @@ export async function importModel(db: Db, bytes: Uint8Array, fileName: string): 
     throw new Error(`${fileName} is damaged: the network cannot be rebuilt (${(e as Error).message}).`);
   });
   const record: ModelRecord = { ...metadata.record, id: crypto.randomUUID(), status: 'imported', hasWeights: true, createdAt: Date.now(), updatedAt: Date.now() };
-  await model.save(weightsUrl(record.id));
-  model.dispose();
-  await putModel(db, record);
+  try {
+    await store.save(record.id, model);
+  } finally {
+    model.dispose();
+  }
+  await db.put('models', record);
   return record;
 }

@@ -5,44 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type Depth = 10 | 18 | 34 | 50;
-export type Task = 'classify' | 'segment';
-
-export interface ModelConfig {
-  task: Task;
-  /** ResNet depth: 10 / 18 / 34 use basic blocks, 50 bottleneck blocks. */
-  depth: Depth;
-  /** Width multiplier: stage widths are 64, 128, 256, 512 × width (at least 4 filters). */
-  width: number;
-  /** Classes: 2 for crack / no crack and for boundary / interior. */
-  classes: number;
-  /** Classifier only: URL of a TF.js layers model whose features replace the ResNet encoder. */
-  pretrained?: string;
-  /** Seeds the initial weights, so a seeded run starts from the same network every time. */
-  seed?: number;
-}
-
-export const DEPTHS: Record<Depth, { blocks: number[]; bottleneck: boolean }> = {
-  10: { blocks: [1, 1, 1, 1], bottleneck: false },
-  18: { blocks: [2, 2, 2, 2], bottleneck: false },
-  34: { blocks: [3, 4, 6, 3], bottleneck: false },
-  50: { blocks: [3, 4, 6, 3], bottleneck: true },
-};
-
-/** U-Net inputs must be divisible by this (stem and four stages halve the size five times). */
-export const UNET_MULTIPLE = 32;
-
-export function modelConfigError(c: ModelConfig): string | undefined {
-  if (c.task !== 'classify' && c.task !== 'segment') return `Task must be classify or segment; got "${c.task}".`;
-  if (!(c.depth in DEPTHS)) return `Depth must be one of ${Object.keys(DEPTHS).join(', ')}; got ${c.depth}.`;
-  if (!(c.width > 0 && c.width <= 2)) return `Width multiplier must be above 0 and at most 2; got ${c.width}.`;
-  if (!(Number.isInteger(c.classes) && c.classes >= 2)) return `Classes must be a whole number of at least 2; got ${c.classes}.`;
-  if (c.pretrained !== undefined) {
-    if (c.task !== 'classify') return 'A pretrained encoder is offered for the classifier only; the U-Net trains its ResNet encoder from scratch.';
-    if (!/^(https?:|indexeddb:)/.test(c.pretrained)) return `The pretrained encoder must be an http(s) URL of a TF.js model.json; got "${c.pretrained}".`;
-  }
-  return undefined;
-}
+import { DEPTHS, modelConfigError, type ModelConfig } from './config';
 
 const filters = (base: number, width: number) => Math.max(4, Math.round(base * width));
 

@@ -9,9 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fnv1a } from '../synth/dataset';
-import type { ModelConfig } from './models';
-
-export const DEFAULT_PRETRAINED_URL = 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_224/model.json';
+import type { ModelConfig } from './config';
 
 export const pretrainedCacheKey = (url: string) =>
   `indexeddb://synthscope-pretrained-v1-${fnv1a(new TextEncoder().encode(url)).toString(16)}`;

@@ -7,10 +7,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed, Rng } from '../random';
 import { augmentInto, NO_AUGMENT, type AugmentConfig } from './augment';
-import { lastClass, lossFn, type LossName } from './losses';
-import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics, type ClassifyMetrics, type SegmentMetrics } from './metrics';
-import { setEncoderTrainable, UNET_MULTIPLE, type ModelConfig } from './models';
+import { lastClass, lossFn } from './losses';
+import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics } from './metrics';
+import { setEncoderTrainable } from './models';
+import { trainConfigError, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
 import { oneCycle } from './schedule';
+import { throwIfCancelled } from '../engine/rpc';
 
 export interface RawSample {
   image: Uint8Array;
@@ -28,89 +30,12 @@ export interface SampleSource {
   get(indices: readonly number[]): Promise<RawSample[]>;
 }
 
-export interface Phase {
-  epochs: number;
-  maxLr: number;
-  /** Train the head (classifier) or decoder (U-Net) only. */
-  freezeEncoder: boolean;
-  /** Input size for this phase (progressive resizing); classification may keep the stored size. */
-  size: number;
-}
-
-export interface TrainConfig {
-  model: ModelConfig;
-  loss: LossName;
-  batchSize: number;
-  phases: Phase[];
-  weightDecay: number;
-  augment: AugmentConfig;
-  seed: number;
-  /** Share of the samples held out for validation. */
-  valFraction: number;
-}
-
-export type Metrics = ClassifyMetrics | SegmentMetrics;
-
-export interface EpochRecord {
-  phase: number;
-  epoch: number;
-  trainLoss: number;
-  valLoss: number;
-  metrics: Metrics;
-  imagesPerSecond: number;
-  seconds: number;
-}
-
-/** Where a run is: the next epoch to train is `epoch` of phase `phase`. */
-export interface TrainState {
-  phase: number;
-  epoch: number;
-  history: EpochRecord[];
-}
-
-export interface StepProgress {
-  phase: number;
-  epoch: number;
-  step: number;
-  stepsPerEpoch: number;
-  loss: number;
-  lr: number;
-  imagesPerSecond: number;
-  /** Wall time of this step, seconds (loading, augmenting, forward, backward, update). */
-  stepSeconds: number;
-  /** Seconds left in the whole run, from the pace so far. */
-  etaSeconds: number;
-}
-
-export interface Prediction {
-  image: Uint8Array;
-  size: number;
-  truth: Uint8Array | number;
-  predicted: Uint8Array | number;
-  /** Classification: probability of the last class. */
-  probability?: number;
-}
-
 export interface TrainHooks {
   onStep?: (p: StepProgress) => void;
   onEpoch?: (record: EpochRecord, state: TrainState, predictions: Prediction[]) => void | Promise<void>;
   /** Called after every epoch with the state to resume from. */
   checkpoint?: (model: tf.LayersModel, state: TrainState) => Promise<void>;
   shouldStop?: () => boolean;
-}
-
-export function trainConfigError(c: TrainConfig): string | undefined {
-  if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) return `Batch size must be a whole number of at least 1; got ${c.batchSize}.`;
-  if (!c.phases.length) return 'Give at least one training phase.';
-  for (const [i, p] of c.phases.entries()) {
-    if (!(Number.isInteger(p.epochs) && p.epochs >= 1)) return `Phase ${i + 1}: epochs must be a whole number of at least 1.`;
-    if (!(p.maxLr > 0 && p.maxLr < 10)) return `Phase ${i + 1}: the learning rate must be above 0 and below 10.`;
-    if (!(Number.isInteger(p.size) && p.size >= 32 && p.size <= 1024)) return `Phase ${i + 1}: size must be a whole number from 32 to 1024.`;
-    if (c.model.task === 'segment' && p.size % UNET_MULTIPLE !== 0) return `Phase ${i + 1}: a U-Net's input size must be a multiple of ${UNET_MULTIPLE}; got ${p.size}.`;
-  }
-  if (!(c.weightDecay >= 0 && c.weightDecay < 1)) return 'Weight decay must be from 0 to below 1.';
-  if (!(c.valFraction > 0 && c.valFraction < 1)) return 'The validation share must be above 0 and below 1.';
-  return undefined;
 }
 
 /** Seeded split of sample indices into training and validation. */
@@ -272,7 +197,7 @@ export class Trainer {
   }
 
   /** Loss and metrics over the validation samples, plus a few predictions to show. */
-  async validate(indices: readonly number[], size: number): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
+  async validate(indices: readonly number[], size: number, signal?: AbortSignal): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
     const { config, model, source } = this;
     const classes = config.model.classes;
     let confusion = Array.from({ length: classes }, () => new Array(classes).fill(0));
@@ -281,6 +206,7 @@ export class Trainer {
     const predictions: Prediction[] = [];
     const rng = new Rng(1);
     for (let start = 0; start < indices.length; start += config.batchSize) {
+      if (signal) throwIfCancelled(signal);
       const samples = await source.get(indices.slice(start, start + config.batchSize));
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, rng);
       const [loss, truth, predicted, probs] = tf.tidy(() => {
@@ -316,7 +242,7 @@ export class Trainer {
  * (lr, loss) pairs, stopping early once the loss blows up.
  */
 export async function findLr(model: tf.LayersModel, config: TrainConfig, source: SampleSource, lrs: number[],
-  onPoint?: (lr: number, loss: number) => void): Promise<{ lrs: number[]; losses: number[] }> {
+  onPoint?: (lr: number, loss: number) => void, signal?: AbortSignal): Promise<{ lrs: number[]; losses: number[] }> {
   const optimizer = tf.train.adam(lrs[0], 0.9, 0.99);
   const { train } = splitIndices(source.count, config.valFraction, config.seed);
   const rng = new Rng(hashSeed(config.seed, 0xf1d));
@@ -324,19 +250,23 @@ export async function findLr(model: tf.LayersModel, config: TrainConfig, source:
   const size = config.phases[0].size;
   const out = { lrs: [] as number[], losses: [] as number[] };
   let best = Infinity;
-  for (let i = 0; i < lrs.length; i++) {
-    const picks = Array.from({ length: config.batchSize }, () => train[rng.int(0, train.length - 1)]);
-    const { x, y } = makeBatch(await source.get(picks), source.size, size, config, config.augment, rng);
-    (optimizer as unknown as { learningRate: number }).learningRate = lrs[i];
-    const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
-    const loss = (await cost.data())[0];
-    tf.dispose([x, y, cost]);
-    out.lrs.push(lrs[i]);
-    out.losses.push(loss);
-    onPoint?.(lrs[i], loss);
-    best = Math.min(best, loss);
-    if (!Number.isFinite(loss) || loss > 4 * best) break;
+  try {
+    for (let i = 0; i < lrs.length; i++) {
+      if (signal) throwIfCancelled(signal);
+      const picks = Array.from({ length: config.batchSize }, () => train[rng.int(0, train.length - 1)]);
+      const { x, y } = makeBatch(await source.get(picks), source.size, size, config, config.augment, rng);
+      (optimizer as unknown as { learningRate: number }).learningRate = lrs[i];
+      const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+      const loss = (await cost.data())[0];
+      tf.dispose([x, y, cost]);
+      out.lrs.push(lrs[i]);
+      out.losses.push(loss);
+      onPoint?.(lrs[i], loss);
+      best = Math.min(best, loss);
+      if (!Number.isFinite(loss) || loss > 4 * best) break;
+    }
+  } finally {
+    optimizer.dispose();
   }
-  optimizer.dispose();
   return out;
 }

@@ -1,0 +1,53 @@
+/**
+ * What analysing one image yields, with no TF.js: crack verdicts from window probabilities and
+ * grain statistics from a boundary probability map. The engine computes the probabilities; these
+ * pure steps turn them into the result the UI shows, and are tested in Node.
+ */
+import type { GreyImage } from '../data/tiling';
+import { compareToTruth, grainStatistics, type GrainStatistics, type TruthComparison } from './grainStats';
+
+export interface WindowResult {
+  x: number;
+  y: number;
+  probability: number;
+}
+
+export type AnalysisResult =
+  | { kind: 'classify'; name: string; width: number; height: number; window: number; windows: WindowResult[];
+      heat: Float32Array; flagged: number; verdict: 'crack' | 'no crack' }
+  | { kind: 'segment'; name: string; width: number; height: number; boundary: Uint8Array; stats: GrainStatistics;
+      comparison?: TruthComparison };
+
+/** A window is flagged above this crack probability; an image with any flagged window is "crack". */
+export const CRACK_THRESHOLD = 0.5;
+/** A pixel is boundary above this probability. */
+export const BOUNDARY_THRESHOLD = 0.5;
+
+/** Per-pixel mean probability of the windows covering it (0 where none does). */
+export function heatmap(results: readonly WindowResult[], width: number, height: number, window: number): Float32Array {
+  const sum = new Float32Array(width * height), count = new Float32Array(width * height);
+  for (const r of results) for (let y = r.y; y < r.y + window; y++) for (let x = r.x; x < r.x + window; x++) {
+    sum[y * width + x] += r.probability;
+    count[y * width + x]++;
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] = count[i] ? sum[i] / count[i] : 0;
+  return sum;
+}
+
+export function crackResult(name: string, image: GreyImage, window: number, windows: WindowResult[]): AnalysisResult {
+  const flagged = windows.filter((w) => w.probability > CRACK_THRESHOLD).length;
+  return { kind: 'classify', name, width: image.width, height: image.height, window, windows,
+    heat: heatmap(windows, image.width, image.height, window), flagged, verdict: flagged > 0 ? 'crack' : 'no crack' };
+}
+
+export function grainResult(name: string, image: GreyImage, probability: Float32Array, micronsPerPixel: number, truth?: GreyImage): AnalysisResult {
+  const boundary = Uint8Array.from(probability, (p) => (p > BOUNDARY_THRESHOLD ? 1 : 0));
+  const stats = grainStatistics(boundary, image.width, image.height, micronsPerPixel);
+  const comparison = truth ? compareToTruth(boundary, Uint8Array.from(truth.pixels, (v) => (v > 127 ? 1 : 0)), image.width, image.height, micronsPerPixel) : undefined;
+  return { kind: 'segment', name, width: image.width, height: image.height, boundary, stats, comparison };
+}
+
+/** The result's big buffers, to transfer rather than copy. */
+export function resultBuffers(r: AnalysisResult): ArrayBuffer[] {
+  return [r.kind === 'classify' ? r.heat.buffer : r.boundary.buffer] as ArrayBuffer[];
+}

@@ -1,0 +1,201 @@
+/**
+ * The engine's jobs: everything the UI asks of TF.js, as plain async functions of (arguments,
+ * context). The engine worker maps its API onto these one to one; Node tests call them directly
+ * with an in-memory IndexedDB and weight store. A job reports progress through the context and
+ * ends by returning its result, throwing CancelledError when its signal aborts, or throwing an
+ * error whose message the user reads.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getDataset, type Db, type ModelRecord } from '../data/db';
+import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '../analysis/result';
+import { classifyWindows, segmentTiled } from '../analysis/inference';
+import { runExperiment } from '../experiment/run';
+import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
+import type { ModelConfig, TrainConfig } from '../ml/config';
+import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
+import { buildModel } from '../ml/models';
+import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '../ml/pretrained';
+import { lrSweep, suggestLr } from '../ml/schedule';
+import { findLr, splitIndices, Trainer } from '../ml/trainer';
+import type { DatasetRecord } from '../data/db';
+import { datasetSource } from '../data/datasetSource';
+import type { EngineApi, EngineNote } from './api';
+import { CancelledError, throwIfCancelled, transfer, type Handlers, type JobContext } from './rpc';
+
+export interface EngineDeps {
+  db: () => Promise<Db>;
+  weights: WeightStore;
+}
+
+let chosen: { preference: BackendPreference; info: BackendInfo } | null = null;
+
+/** Chooses (and self-tests) a backend once per preference, and reports it. */
+async function useBackend(preference: BackendPreference, ctx: JobContext<EngineNote>): Promise<BackendInfo> {
+  if (chosen?.preference !== preference) chosen = { preference, info: await chooseBackend(preference) };
+  ctx.progress({ kind: 'backend', info: chosen.info });
+  return chosen.info;
+}
+
+/**
+ * The batch-size guard, on every route that trains: large batches at large sizes exceed a GPU's
+ * buffer limit, so the batch is lowered to what fits, with a note saying so.
+ */
+export function fitBatch(config: TrainConfig, backend: BackendInfo): { config: TrainConfig; note?: string } {
+  const size = Math.max(...config.phases.map((p) => p.size));
+  const stem = Math.max(4, Math.round(64 * config.model.width));
+  const batchSize = maxBatchForBuffer(backend.maxBufferBytes, size, stem, config.batchSize);
+  if (batchSize >= config.batchSize) return { config };
+  return { config: { ...config, batchSize }, note: `Batch lowered from ${config.batchSize} to ${batchSize} to fit this GPU's buffer limit.` };
+}
+
+async function freshModel(config: ModelConfig, ctx: JobContext<EngineNote>): Promise<tf.LayersModel> {
+  if (!config.pretrained) return buildModel(config);
+  const { model: pretrained, fromCache } = await loadPretrained(config.pretrained);
+  ctx.progress({ kind: 'status', message: `Pretrained encoder ${fromCache ? 'from the offline cache' : 'downloaded and cached for offline use'}: ${config.pretrained}` });
+  return buildPretrainedClassifier(pretrained, config);
+}
+
+/** A pretrained classifier runs every phase at its own input size. */
+function atModelSize(config: TrainConfig, model: tf.LayersModel): TrainConfig {
+  if (!config.model.pretrained) return config;
+  const size = pretrainedInputSize(model);
+  return { ...config, phases: config.phases.map((p) => ({ ...p, size })) };
+}
+
+async function storedModel(db: Db, id: string, needWeights: string): Promise<ModelRecord> {
+  const record = await db.get('models', id);
+  if (!record) throw new Error('That model no longer exists.');
+  if (needWeights && !record.hasWeights) throw new Error(needWeights);
+  return record;
+}
+
+async function datasetOf(db: Db, record: ModelRecord): Promise<DatasetRecord> {
+  const dataset = await getDataset(db, record.datasetId);
+  if (!dataset) throw new Error(`The dataset "${record.datasetName}" this model trains on was deleted.`);
+  return dataset;
+}
+
+/** Runs `job` with the database open, closing it however the job ends. */
+async function withDb<T>(deps: EngineDeps, job: (db: Db) => Promise<T>): Promise<T> {
+  const db = await deps.db();
+  try {
+    return await job(db);
+  } finally {
+    db.close();
+  }
+}
+
+export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
+  return {
+    train: ({ modelId, backend }, ctx) => withDb(deps, async (db) => {
+      const info = await useBackend(backend, ctx);
+      let record = await storedModel(db, modelId, '');
+      const dataset = await datasetOf(db, record);
+      const source = datasetSource(db, dataset);
+      const model = record.hasWeights ? await deps.weights.load(modelId) : await freshModel(record.config.model, ctx);
+      const save = async (changes: Partial<ModelRecord>) => {
+        record = { ...record, ...changes, updatedAt: Date.now() };
+        await db.put('models', record);
+      };
+      try {
+        const fitted = fitBatch(atModelSize(record.config, model), info);
+        await save({ status: 'training', backend: info.name, note: fitted.note, config: fitted.config });
+        const trainer = new Trainer(model, record.config, source, {
+          onStep: (progress) => ctx.progress({ kind: 'step', progress }),
+          shouldStop: () => ctx.signal.aborted,
+          checkpoint: async (m, state) => {
+            await deps.weights.save(modelId, m);
+            await save({ state, hasWeights: true });
+          },
+          onEpoch: (r, state, predictions) => ctx.progress({ kind: 'epoch', record: r, state, predictions, numTensors: tf.memory().numTensors }),
+        });
+        const { stopped, ...state } = await trainer.run(record.state);
+        await save({ state, status: stopped ? 'stopped' : 'complete', note: stopped ? 'Stopped; resume continues from the last finished epoch.' : fitted.note });
+        if (stopped) throw new CancelledError();
+        return state;
+      } catch (e) {
+        if (!(e instanceof CancelledError)) await save({ status: 'failed', note: (e as Error).message }).catch(() => undefined);
+        throw e;
+      } finally {
+        model.dispose();
+      }
+    }),
+
+    findLr: ({ datasetId, config, backend }, ctx) => withDb(deps, async (db) => {
+      const info = await useBackend(backend, ctx);
+      const dataset = await getDataset(db, datasetId);
+      if (!dataset) throw new Error('That dataset no longer exists.');
+      const model = await freshModel(config.model, ctx);
+      try {
+        const fitted = fitBatch(atModelSize(config, model), info);
+        if (fitted.note) ctx.progress({ kind: 'status', message: fitted.note });
+        const result = await findLr(model, fitted.config, datasetSource(db, dataset), lrSweep(40, 1e-6, 1), (lr, loss) => ctx.progress({ kind: 'point', lr, loss }), ctx.signal);
+        return { ...result, ...suggestLr(result.lrs, result.losses) };
+      } finally {
+        model.dispose();
+      }
+    }),
+
+    evaluate: ({ modelId, backend }, ctx) => withDb(deps, async (db) => {
+      await useBackend(backend, ctx);
+      const record = await storedModel(db, modelId, 'That model has no weights to evaluate.');
+      const dataset = await datasetOf(db, record);
+      const before = tf.memory().numTensors;
+      const model = await deps.weights.load(modelId);
+      const validated = await (async () => {
+        const trainer = new Trainer(model, record.config, datasetSource(db, dataset));
+        const { val } = splitIndices(dataset.recipe.count, record.config.valFraction, record.config.seed);
+        return trainer.validate(val, record.config.phases[record.config.phases.length - 1].size, ctx.signal);
+      })().finally(() => model.dispose());
+      const { metrics, valLoss, predictions } = validated;
+      const outputs = predictions.map((p) => p.probability ?? (p.predicted as Uint8Array).reduce((a, v) => a + v, 0) / 255 / (p.size * p.size));
+      return { metrics, valLoss, outputs, numTensors: { before, after: tf.memory().numTensors } };
+    }),
+
+    experiment: async ({ config, recipe, real, backend }, ctx) => {
+      const info = await useBackend(backend, ctx);
+      const stem = Math.max(4, Math.round(64 * config.model.width));
+      const batchSize = maxBatchForBuffer(info.maxBufferBytes, config.input.size, stem, config.train.batchSize);
+      if (batchSize < config.train.batchSize) ctx.progress({ kind: 'status', message: `Batch lowered from ${config.train.batchSize} to ${batchSize} to fit this GPU's buffer limit.` });
+      const results = await runExperiment({ ...config, train: { ...config.train, batchSize } }, recipe, real, {
+        onProgress: (progress) => ctx.progress({ kind: 'progress', progress }),
+        onRun: (run) => ctx.progress({ kind: 'run', run }),
+        shouldStop: () => ctx.signal.aborted,
+      });
+      throwIfCancelled(ctx.signal);
+      return results;
+    },
+
+    analyse: (args, ctx) => withDb(deps, async (db) => {
+      await useBackend(args.backend, ctx);
+      const record = await storedModel(db, args.modelId, 'That model has no trained weights yet.');
+      const dataset = await getDataset(db, record.datasetId);
+      const inputSize = record.config.phases[record.config.phases.length - 1].size;
+      const model = await deps.weights.load(args.modelId);
+      const results: AnalysisResult[] = [];
+      try {
+        for (const { name, image, truth } of args.images) {
+          throwIfCancelled(ctx.signal);
+          if (record.task === 'classify') {
+            const window = Math.min(dataset?.recipe.size ?? inputSize, image.width, image.height);
+            results.push(crackResult(name, image, window, await classifyWindows(model, image, window, args.stride, inputSize, 16, ctx.signal)));
+          } else {
+            const tile = Math.min(inputSize, Math.floor(Math.min(image.width, image.height) / 32) * 32);
+            results.push(grainResult(name, image, await segmentTiled(model, image, tile, ctx.signal), args.micronsPerPixel, truth));
+          }
+          ctx.progress({ kind: 'analysed', done: results.length, total: args.images.length });
+        }
+      } finally {
+        model.dispose();
+      }
+      return transfer(results, results.flatMap(resultBuffers));
+    }),
+
+    exportModel: ({ modelId }) => withDb(deps, async (db) => {
+      const bytes = await exportModel(db, deps.weights, modelId);
+      return transfer(bytes, [bytes.buffer as ArrayBuffer]);
+    }),
+    importModel: ({ bytes, fileName }) => withDb(deps, (db) => importModel(db, deps.weights, bytes, fileName)),
+    deleteModel: ({ modelId }) => withDb(deps, (db) => deleteModel(db, deps.weights, modelId)),
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * What a training run is, as plain data and with no TF.js: model and training configs, their
+ * validation, the defaults (one place for each), and the records a run reports. The UI thread
+ * imports only this; the engine worker builds networks from it.
+ */
+import { DEFAULT_AUGMENT } from './augment';
+import type { AugmentConfig } from './augment';
+import type { ClassifyMetrics, SegmentMetrics } from './metrics';
+
+export type Depth = 10 | 18 | 34 | 50;
+export type Task = 'classify' | 'segment';
+
+export interface ModelConfig {
+  task: Task;
+  /** ResNet depth: 10 / 18 / 34 use basic blocks, 50 bottleneck blocks. */
+  depth: Depth;
+  /** Width multiplier: stage widths are 64, 128, 256, 512 × width (at least 4 filters). */
+  width: number;
+  /** Classes: 2 for crack / no crack and for boundary / interior. */
+  classes: number;
+  /** Classifier only: URL of a TF.js layers model whose features replace the ResNet encoder. */
+  pretrained?: string;
+  /** Seeds the initial weights, so a seeded run starts from the same network every time. */
+  seed?: number;
+}
+
+export const DEPTHS: Record<Depth, { blocks: number[]; bottleneck: boolean }> = {
+  10: { blocks: [1, 1, 1, 1], bottleneck: false },
+  18: { blocks: [2, 2, 2, 2], bottleneck: false },
+  34: { blocks: [3, 4, 6, 3], bottleneck: false },
+  50: { blocks: [3, 4, 6, 3], bottleneck: true },
+};
+
+/** U-Net inputs must be divisible by this (stem and four stages halve the size five times). */
+export const UNET_MULTIPLE = 32;
+
+export function modelConfigError(c: ModelConfig): string | undefined {
+  if (c.task !== 'classify' && c.task !== 'segment') return `Task must be classify or segment; got "${c.task}".`;
+  if (!(c.depth in DEPTHS)) return `Depth must be one of ${Object.keys(DEPTHS).join(', ')}; got ${c.depth}.`;
+  if (!(c.width > 0 && c.width <= 2)) return `Width multiplier must be above 0 and at most 2; got ${c.width}.`;
+  if (!(Number.isInteger(c.classes) && c.classes >= 2)) return `Classes must be a whole number of at least 2; got ${c.classes}.`;
+  if (c.pretrained !== undefined) {
+    if (c.task !== 'classify') return 'A pretrained encoder is offered for the classifier only; the U-Net trains its ResNet encoder from scratch.';
+    if (!/^(https?:|indexeddb:)/.test(c.pretrained)) return `The pretrained encoder must be an http(s) URL of a TF.js model.json; got "${c.pretrained}".`;
+  }
+  return undefined;
+}
+
+export type LossName = 'ce' | 'weighted-ce' | 'dice' | 'focal' | 'weighted-ce+dice';
+export const SEGMENT_LOSSES: LossName[] = ['weighted-ce+dice', 'weighted-ce', 'dice', 'focal', 'ce'];
+export const DEFAULT_SEGMENT_LOSS: LossName = 'weighted-ce+dice';
+
+/** The classifier's optional pretrained encoder: MobileNet v1 0.25, a TF.js layers model (downloaded once, then cached). */
+export const DEFAULT_PRETRAINED_URL = 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_224/model.json';
+
+export interface Phase {
+  epochs: number;
+  maxLr: number;
+  /** Train the head (classifier) or decoder (U-Net) only. */
+  freezeEncoder: boolean;
+  /** Input size for this phase (progressive resizing); classification may keep the stored size. */
+  size: number;
+}
+
+export interface TrainConfig {
+  model: ModelConfig;
+  loss: LossName;
+  batchSize: number;
+  phases: Phase[];
+  weightDecay: number;
+  augment: AugmentConfig;
+  seed: number;
+  /** Share of the samples held out for validation. */
+  valFraction: number;
+}
+
+export type Metrics = ClassifyMetrics | SegmentMetrics;
+
+export interface EpochRecord {
+  phase: number;
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  metrics: Metrics;
+  imagesPerSecond: number;
+  seconds: number;
+}
+
+/** Where a run is: the next epoch to train is `epoch` of phase `phase`. */
+export interface TrainState {
+  phase: number;
+  epoch: number;
+  history: EpochRecord[];
+}
+
+export interface StepProgress {
+  phase: number;
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  lr: number;
+  imagesPerSecond: number;
+  /** Wall time of this step, seconds (loading, augmenting, forward, backward, update). */
+  stepSeconds: number;
+  /** Seconds left in the whole run, from the pace so far. */
+  etaSeconds: number;
+}
+
+export interface Prediction {
+  image: Uint8Array;
+  size: number;
+  truth: Uint8Array | number;
+  predicted: Uint8Array | number;
+  /** Classification: probability of the last class. */
+  probability?: number;
+}
+
+export function trainConfigError(c: TrainConfig): string | undefined {
+  if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) return `Batch size must be a whole number of at least 1; got ${c.batchSize}.`;
+  if (!c.phases.length) return 'Give at least one training phase.';
+  for (const [i, p] of c.phases.entries()) {
+    if (!(Number.isInteger(p.epochs) && p.epochs >= 1)) return `Phase ${i + 1}: epochs must be a whole number of at least 1.`;
+    if (!(p.maxLr > 0 && p.maxLr < 10)) return `Phase ${i + 1}: the learning rate must be above 0 and below 10.`;
+    if (!(Number.isInteger(p.size) && p.size >= 32 && p.size <= 1024)) return `Phase ${i + 1}: size must be a whole number from 32 to 1024.`;
+    if (c.model.task === 'segment' && p.size % UNET_MULTIPLE !== 0) return `Phase ${i + 1}: a U-Net's input size must be a multiple of ${UNET_MULTIPLE}; got ${p.size}.`;
+  }
+  if (!(c.weightDecay >= 0 && c.weightDecay < 1)) return 'Weight decay must be from 0 to below 1.';
+  if (!(c.valFraction > 0 && c.valFraction < 1)) return 'The validation share must be above 0 and below 1.';
+  return undefined;
+}
+
+/**
+ * Default batch sizes, the one place for them (Train form, Try it, experiment configs): the U-Net's
+ * activations are far larger per image than the classifier's. The engine lowers either to fit the
+ * GPU's buffer limit.
+ */
+export const DEFAULT_BATCH_SIZE: Record<Task, number> = { classify: 32, segment: 4 };
+
+const multiple = (size: number) => Math.max(UNET_MULTIPLE, Math.round(size / UNET_MULTIPLE) * UNET_MULTIPLE);
+
+/**
+ * Classification: head only with the encoder frozen, then everything (fastai's fine_tune).
+ * Segmentation: progressive resizing — quarter, half, then full size, the last phase unfrozen,
+ * like the paper's 128 → 256 → 512.
+ */
+export function defaultPhases(task: Task, size: number): Phase[] {
+  if (task === 'classify') {
+    return [
+      { epochs: 1, maxLr: 2e-3, freezeEncoder: true, size },
+      { epochs: 3, maxLr: 1e-3, freezeEncoder: false, size },
+    ];
+  }
+  const sizes = [...new Set([multiple(size / 4), multiple(size / 2), multiple(size)])];
+  return sizes.map((s, i) => ({ epochs: i === sizes.length - 1 ? 2 : 1, maxLr: 2e-3, freezeEncoder: false, size: s }));
+}
+
+/** Starting point for the training form, by task (the paper's schedules, scaled to a browser). */
+export function defaultTrainConfig(task: Task, size: number): TrainConfig {
+  return {
+    model: { task, depth: 18, width: 0.25, classes: 2 },
+    loss: task === 'segment' ? DEFAULT_SEGMENT_LOSS : 'ce',
+    batchSize: DEFAULT_BATCH_SIZE[task],
+    phases: defaultPhases(task, size),
+    weightDecay: 0.01,
+    augment: structuredClone(DEFAULT_AUGMENT),
+    seed: 1,
+    valFraction: 0.2,
+  };
+}
