@@ -4,7 +4,8 @@
  * convolution. Both are registered here, built on the backend's fast kernels (see conv2dGrad.ts).
  * Its Tile kernel, which batch-norm's gradient uses to spread per-channel values over a whole
  * activation, computes every element's source index and took a third of a ResNet training step;
- * it is replaced by block copies.
+ * it is replaced by block copies. (Its resize gradients are right; the CPU backend's are not, see
+ * cpu.ts.)
  * Importing this module registers them once; importing it again changes nothing.
  */
 import * as tf from '@tensorflow/tfjs';
