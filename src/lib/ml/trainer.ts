@@ -110,7 +110,7 @@ export class Trainer {
       this.optimizer?.dispose();
       const optimizer = (this.optimizer = tf.train.adam(1e-3, 0.9, 0.99));
       while (state.epoch < phase.epochs) {
-        if (this.hooks.shouldStop?.()) return { ...state, stopped: true };
+        if (this.hooks.shouldStop?.()) return this.end(state, true);
         const epochStart = performance.now();
         const rng = new Rng(hashSeed(config.seed, state.phase, state.epoch));
         const order = [...train];
@@ -120,7 +120,7 @@ export class Trainer {
         }
         let lossSum = 0;
         for (let step = 0; step < stepsPerEpoch; step++) {
-          if (this.hooks.shouldStop?.()) return { ...state, stopped: true };
+          if (this.hooks.shouldStop?.()) return this.end(state, true);
           const stepStart = performance.now();
           const samples = await source.get(order.slice(step * config.batchSize, (step + 1) * config.batchSize));
           const lr = oneCycle(state.epoch * stepsPerEpoch + step, phase.epochs * stepsPerEpoch, phase.maxLr);
@@ -153,9 +153,14 @@ export class Trainer {
         if (state.epoch === 0) break; // phase finished: re-read trainable variables for the next one
       }
     }
+    return this.end(state, false);
+  }
+
+  /** The optimiser's moments and step counters are tensors too: free them however the run ends. */
+  private end(state: TrainState, stopped: boolean): TrainState & { stopped: boolean } {
     this.optimizer?.dispose();
     this.optimizer = null;
-    return { ...state, stopped: false };
+    return { ...state, stopped };
   }
 
   /**

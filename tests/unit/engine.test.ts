@@ -1,0 +1,177 @@
+/**
+ * The engine's jobs in Node (CPU backend, in-memory IndexedDB and weights): training a stored model
+ * with cancel and resume, the LR finder, evaluation, analysis, experiments, the model-record
+ * lifecycle — each with its cancel path, its error path, and a flat tensor count.
+ */
+import 'fake-indexeddb/auto';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDatasets, putDataset, putSamples, type DatasetRecord, type Db, type ModelRecord } from '../../src/lib/data/db';
+import type { EngineApi, EngineNote } from '../../src/lib/engine/api';
+import { engineJobs, fitBatch } from '../../src/lib/engine/jobs';
+import { CancelledError, type Handlers, type JobContext } from '../../src/lib/engine/rpc';
+import { parseExperimentConfig, type RealItem } from '../../src/lib/experiment/config';
+import { DEFAULT_BATCH_SIZE, defaultTrainConfig, type TrainConfig } from '../../src/lib/ml/config';
+import { canResume, listModels, markInterruptedModels, newModelRecord } from '../../src/lib/ml/modelRecords';
+import { memoryWeights } from '../../src/lib/ml/modelStore';
+import { SampleMaker, type Recipe } from '../../src/lib/synth/recipe';
+import { DEFAULT_PRESET } from '../../src/lib/synth/grains/space';
+
+const recipe: Recipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 32, count: 12, seed: 3 };
+let db: Db;
+let dataset: DatasetRecord;
+let jobs: Handlers<EngineApi>;
+
+const tinyConfig = (epochs: number): TrainConfig => ({
+  ...defaultTrainConfig('segment', 32),
+  model: { task: 'segment', depth: 10, width: 0.125, classes: 2, seed: 1 },
+  batchSize: 4,
+  phases: [{ epochs, maxLr: 0.005, freezeEncoder: false, size: 32 }],
+  augment: defaultTrainConfig('segment', 32).augment,
+});
+
+/** A job context whose signal aborts when `abortWhen` first returns true for a progress event. */
+function context<P>(abortWhen: (p: P) => boolean = () => false): JobContext<P> & { events: P[] } {
+  const controller = new AbortController();
+  const events: P[] = [];
+  return {
+    signal: controller.signal, events,
+    progress: (p) => {
+      events.push(p);
+      if (abortWhen(p)) controller.abort();
+    },
+  };
+}
+
+async function storedModel(epochs: number): Promise<ModelRecord> {
+  const record = newModelRecord(dataset, tinyConfig(epochs), 'unit');
+  await db.put('models', record);
+  return record;
+}
+
+beforeAll(async () => {
+  db = await openDatasets();
+  const maker = new SampleMaker();
+  const samples = Array.from({ length: recipe.count }, (_, i) => ({ datasetId: 'grains-1', ...maker.make(recipe, i) }));
+  dataset = { id: 'grains-1', name: 'grains', kind: 'grains', recipe, createdAt: 0, stored: recipe.count, bytes: 0, status: 'complete', hashes: samples.map((s) => s.hash) };
+  await putDataset(db, dataset);
+  await putSamples(db, samples);
+  jobs = engineJobs({ db: openDatasets, weights: memoryWeights() });
+});
+
+describe('engine jobs', () => {
+  it('train: a cancel after the first epoch ends as cancelled with a consistent, resumable record; resume finishes it', async () => {
+    const record = await storedModel(3);
+    const first = context<EngineApi['train']['progress']>((p) => p.kind === 'epoch');
+    await expect(jobs.train({ modelId: record.id, backend: 'cpu' }, first)).rejects.toBeInstanceOf(CancelledError);
+    const stopped = (await db.get('models', record.id))!;
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.hasWeights).toBe(true);
+    expect(stopped.state.history).toHaveLength(1);
+    expect(canResume(stopped)).toBe(true);
+    expect(first.events.some((e) => e.kind === 'backend')).toBe(true);
+
+    const before = tf.memory().numTensors;
+    const rest = context<EngineApi['train']['progress']>();
+    const state = await jobs.train({ modelId: record.id, backend: 'cpu' }, rest);
+    expect(state.history).toHaveLength(3);
+    expect((await db.get('models', record.id))!.status).toBe('complete');
+    const counts = rest.events.flatMap((e) => (e.kind === 'epoch' ? [e.numTensors] : []));
+    expect(new Set(counts).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('train: a failure is stored on the record and reaches the caller with its message', async () => {
+    const record = { ...(await storedModel(1)), datasetId: 'gone', datasetName: 'old set' };
+    await db.put('models', record);
+    await expect(jobs.train({ modelId: record.id, backend: 'cpu' }, context())).rejects.toThrow('The dataset "old set" this model trains on was deleted.');
+    await expect(jobs.train({ modelId: 'nope', backend: 'cpu' }, context())).rejects.toThrow('That model no longer exists.');
+  });
+
+  it('evaluate and analyse leave the tensor count where it was; analyse can be cancelled between images', async () => {
+    const record = await storedModel(1);
+    await jobs.train({ modelId: record.id, backend: 'cpu' }, context());
+    const before = tf.memory().numTensors;
+    const evaluation = await jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context());
+    expect(evaluation.metrics).toHaveProperty('miou');
+    expect(evaluation.numTensors.after).toBe(evaluation.numTensors.before);
+    const maker = new SampleMaker();
+    const image = (i: number) => ({ name: `m${i}.png`, image: { width: 32, height: 32, pixels: maker.make(recipe, 100 + i).image } });
+    const args = { modelId: record.id, stride: 16, micronsPerPixel: 0.5, backend: 'cpu' as const, images: [image(0), image(1), image(2)] };
+    const results = await jobs.analyse(args, context());
+    expect(results).toHaveLength(3);
+    expect(results[0].kind).toBe('segment');
+    const cancelled = context<EngineApi['analyse']['progress']>((p) => p.kind === 'analysed');
+    await expect(jobs.analyse(args, cancelled)).rejects.toBeInstanceOf(CancelledError);
+    expect(cancelled.events.filter((e) => e.kind === 'analysed')).toHaveLength(1);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('the LR finder reports points and stops at a cancel', async () => {
+    const before = tf.memory().numTensors;
+    let points = 0;
+    const some = context<EngineApi['findLr']['progress']>((p) => p.kind === 'point' && ++points === 3);
+    await expect(jobs.findLr({ datasetId: dataset.id, config: tinyConfig(1), backend: 'cpu' }, some)).rejects.toBeInstanceOf(CancelledError);
+    expect(points).toBe(3);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('an experiment keeps the tensor count flat and ends as cancelled when cancelled after its first run', async () => {
+    const maker = new SampleMaker();
+    const real: RealItem[] = Array.from({ length: 6 }, (_, i) => {
+      const s = maker.make({ ...recipe, seed: 99 }, i);
+      return { name: `r${i}.png`, set: 'all', image: { width: 32, height: 32, pixels: s.image }, mask: { width: 32, height: 32, pixels: s.mask } };
+    });
+    const config = parseExperimentConfig({
+      name: 'unit', task: 'grains', synthetic: { count: 8, size: 32, seed: 1 }, real: { all: 'x', split: { val: 0.2, test: 0.4 } },
+      regimes: ['synthetic', 'real'], runs: 2, input: { size: 32 }, model: { depth: 10, width: 0.125 },
+      train: { batchSize: 4, synthetic: [{ epochs: 1, maxLr: 0.002 }], real: [{ epochs: 1, maxLr: 0.002 }], augment: false },
+    });
+    const before = tf.memory().numTensors;
+    const full = await jobs.experiment({ config, recipe: { ...recipe, count: 8 }, real, backend: 'cpu' }, context());
+    expect(full.runs).toHaveLength(4);
+    expect(tf.memory().numTensors).toBe(before);
+    const cancelled = context<EngineApi['experiment']['progress']>((p) => p.kind === 'run');
+    await expect(jobs.experiment({ config, recipe: { ...recipe, count: 8 }, real, backend: 'cpu' }, cancelled)).rejects.toBeInstanceOf(CancelledError);
+    expect(cancelled.events.filter((e) => e.kind === 'run').length).toBeLessThan(4);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 180_000);
+
+  it('export → import gives a model with the same weights; delete removes record and weights', async () => {
+    const record = await storedModel(1);
+    await jobs.train({ modelId: record.id, backend: 'cpu' }, context());
+    const bytes = await jobs.exportModel({ modelId: record.id }, context());
+    const imported = await jobs.importModel({ bytes, fileName: 'm.zip' }, context());
+    expect(imported.status).toBe('imported');
+    const a = await jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context());
+    const b = await jobs.evaluate({ modelId: imported.id, backend: 'cpu' }, context());
+    expect(b.outputs).toEqual(a.outputs);
+    await expect(jobs.importModel({ bytes: new Uint8Array([1, 2, 3]), fileName: 'notes.zip' }, context())).rejects.toThrow('notes.zip is not a SynthScope model file');
+    await jobs.deleteModel({ modelId: imported.id }, context());
+    expect(await db.get('models', imported.id)).toBeUndefined();
+    await expect(jobs.evaluate({ modelId: imported.id, backend: 'cpu' }, context())).rejects.toThrow('That model no longer exists.');
+  }, 120_000);
+
+  it('records left "training" by a reload become interrupted, unless a live job owns them', async () => {
+    const record = { ...(await storedModel(1)), status: 'training' as const };
+    await db.put('models', record);
+    await markInterruptedModels(db, () => true);
+    expect((await db.get('models', record.id))!.status).toBe('training');
+    await markInterruptedModels(db);
+    expect((await db.get('models', record.id))!.status).toBe('interrupted');
+    expect((await listModels(db)).length).toBeGreaterThan(0);
+  });
+
+  it('the batch-size guard lowers a batch that exceeds the buffer limit, and says so', () => {
+    const config = { ...defaultTrainConfig('segment', 512), batchSize: DEFAULT_BATCH_SIZE.segment * 4 };
+    const backend = { name: 'webgpu' as const, fallbacks: [], maxBufferBytes: 128 * 1024 * 1024 };
+    const fitted = fitBatch(config, backend);
+    expect(fitted.config.batchSize).toBeLessThan(config.batchSize);
+    expect(fitted.note).toMatch(/Batch lowered from 16 to \d+/);
+    expect(fitBatch(config, { name: 'cpu', fallbacks: [] }).config.batchSize).toBe(16);
+  });
+});
+
+// Type-level check that the progress of every job includes the engine's notes.
+const _notes: EngineNote extends EngineApi['evaluate']['progress'] ? true : never = true;
+void _notes;
