@@ -9,9 +9,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/lib/ml/kernels/cpu';
+import { chooseBackend } from '../../src/lib/ml/backend';
 import { registerWasmTrainingKernels, tileInto } from '../../src/lib/ml/kernels/wasm';
 import { lossFn } from '../../src/lib/ml/losses';
-import { buildModel, type ModelConfig } from '../../src/lib/ml/models';
+import type { ModelConfig } from '../../src/lib/ml/config';
+import { buildModel } from '../../src/lib/ml/models';
 import { Rng } from '../../src/lib/random';
 
 beforeAll(async () => {
@@ -71,6 +73,22 @@ describe('conv2d gradients on wasm equal the CPU backend', () => {
       const [reference, wasm] = [await convGrads('cpu', xShape, wShape, s, 'same'), await convGrads('wasm', xShape, wShape, s, 'same')];
       for (const e of relativeErrors(wasm, reference)) expect(e).toBeLessThan(1e-4);
     }
+  });
+});
+
+describe('max-pool gradient on wasm equals the CPU backend', () => {
+  it.each([[9, 'same'], [10, 'same'], [9, 'valid'], [10, 'valid']] as [number, 'same' | 'valid'][])('3×3 stride 2, input %i, %s padding', async (h, pad) => {
+    const out: Float32Array[][] = [];
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      out.push(tf.tidy(() => {
+        const x = tf.tensor4d(values(2 * h * (h + 1) * 3, 6), [2, h, h + 1, 3]);
+        const yShape = tf.maxPool(x, 3, 2, pad).shape;
+        const g = tf.tensor4d(values(yShape.reduce((a, b) => a * b), 7), yShape);
+        return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, pad), g)))(x).dataSync() as Float32Array];
+      }));
+    }
+    expect(relativeErrors(out[1], out[0])[0]).toBeLessThan(1e-6);
   });
 });
 
@@ -137,7 +155,7 @@ describe('training on wasm', () => {
     const model = buildModel(c);
     const { x, y } = await batch(c.task, size, 2);
     const { grads, value } = tf.variableGrads(() => lossFn(c.task === 'classify' ? 'ce' : 'weighted-ce+dice', y, model.apply(x, { training: true }) as tf.Tensor));
-    const out = model.trainableWeights.map((w) => grads[w.read().name].dataSync() as Float32Array);
+    const out = model.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name].dataSync() as Float32Array);
     tf.dispose([x, y, value, ...Object.values(grads)]);
     model.dispose();
     return out;
@@ -186,4 +204,16 @@ describe('training on wasm', () => {
       model.dispose();
     }, 20_000);
   }
+});
+
+describe('backend choice', () => {
+  it('without a GPU, auto picks WebAssembly after its gradient self-test, and says why', async () => {
+    const info = await chooseBackend('auto');
+    expect(info.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info.selfTestError).toBeLessThan(1e-3);
+    expect(info.threads).toBe(1);
+    expect(info.fallbacks.join(' ')).toMatch(/WebGPU: no graphics adapter/);
+    await tf.setBackend('cpu');
+  }, 20_000);
 });

@@ -1,13 +1,24 @@
 /**
- * Backend choice: WebGPU first, then WebGL, then CPU, with the reason for every fallback. Before a
- * GPU backend is accepted it passes a gradient self-test: the gradient of a tiny conv net computed
- * on it must match the CPU's, since a broken driver can train without errors and learn nothing.
+ * Backend choice, with the reason for every fallback. 'auto': WebGPU on a real GPU; WebAssembly
+ * (XNNPACK, SIMD, threads where the page is cross-origin isolated) where there is no GPU or only a
+ * software emulation of one (SwiftShader), as it trains fastest on a CPU; then WebGL; then the
+ * plain-JS CPU backend. Before a backend is accepted it passes a gradient self-test: the gradients
+ * of every convolution shape class the models use, computed on it, must match the CPU's, since a
+ * broken driver or kernel can train without errors and learn nothing.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// Vite emits the binaries as hashed assets (precached by the service worker); the backend loads
+// the one the browser can run: plain, SIMD, or SIMD with threads.
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import './kernels/wasm';
+import './kernels/cpu';
 import { Rng } from '../random';
 
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
 
 export interface BackendInfo {
@@ -20,92 +31,162 @@ export interface BackendInfo {
   maxBufferBytes?: number;
   /** Largest relative gradient difference against the CPU in the self-test. */
   selfTestError?: number;
+  /** CPU threads the backend computes on (WebAssembly; 1 for the CPU backend). */
+  threads?: number;
+  /** Anything else the user should know about the chosen backend, in words. */
+  note?: string;
 }
 
 const SELF_TEST_TOLERANCE = 1e-3;
+const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'CPU' };
 
-/** Gradient of a 2-conv net's loss w.r.t. its kernels on the current backend. */
+let wasmPathsSet = false;
+function useBundledWasm() {
+  if (wasmPathsSet) return;
+  wasmPathsSet = true;
+  try {
+    setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl });
+  } catch {
+    // Already started with paths of its own (Node tests load the binaries from node_modules).
+  }
+}
+
+/**
+ * One case per convolution shape class of models.ts: the 7×7 stride-2 stem on one channel, 3×3
+ * stride 1 and 2, the 1×1 stride-2 projection, the 1×1 logits; 'same' padding as the models use,
+ * on odd and even sizes (TensorFlow puts a stride-2 convolution's odd padding row at the bottom),
+ * plus one 'valid'. [batch, height, width], kernel size, in and out channels, stride, padding.
+ */
+const CONV_CASES: [[number, number, number], number, number, number, number, 'same' | 'valid'][] = [
+  [[2, 11, 10], 7, 1, 4, 2, 'same'],
+  [[2, 9, 8], 3, 3, 4, 1, 'same'],
+  [[2, 9, 10], 3, 3, 4, 2, 'same'],
+  [[2, 8, 8], 3, 3, 4, 2, 'same'],
+  [[2, 9, 8], 1, 4, 6, 2, 'same'],
+  [[2, 6, 6], 1, 4, 2, 1, 'same'],
+  [[2, 9, 9], 3, 3, 2, 2, 'valid'],
+];
+
+/** Gradients w.r.t. input and kernel of every case, and of a 3×3 stride-2 max-pool, on the current backend. */
 async function testGradients(): Promise<Float32Array[]> {
   const rng = new Rng(7);
   const values = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
-  const x = tf.tensor4d(values(2 * 8 * 8 * 1), [2, 8, 8, 1]);
-  const k1 = tf.tensor4d(values(3 * 3 * 1 * 4), [3, 3, 1, 4]);
-  const k2 = tf.tensor4d(values(3 * 3 * 4 * 2), [3, 3, 4, 2]);
-  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.mean(tf.square(tf.conv2d(tf.relu(tf.conv2d(x, a as tf.Tensor4D, 1, 'same')), b as tf.Tensor4D, 2, 'same'))));
-  const [g1, g2] = grads([k1, k2]);
-  const out = [(await g1.data()) as Float32Array, (await g2.data()) as Float32Array];
-  tf.dispose([x, k1, k2, g1, g2]);
-  return out;
+  const grads = tf.tidy(() => {
+    const out: tf.Tensor[] = [];
+    for (const [[n, h, w], k, ci, co, stride, pad] of CONV_CASES) {
+      const x = tf.tensor4d(values(n * h * w * ci), [n, h, w, ci]);
+      const kernel = tf.tensor4d(values(k * k * ci * co), [k, k, ci, co]);
+      const yShape = tf.conv2d(x, kernel, stride, pad).shape;
+      const g = tf.tensor4d(values(yShape.reduce((a, b) => a * b)), yShape);
+      out.push(...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), g)))([x, kernel]));
+    }
+    const x = tf.tensor4d(values(2 * 9 * 9 * 3), [2, 9, 9, 3]);
+    const g = tf.tensor4d(values(2 * 5 * 5 * 3), [2, 5, 5, 3]);
+    out.push(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same'), g)))(x));
+    return out;
+  });
+  const data = await Promise.all(grads.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(grads);
+  return data;
 }
 
 function maxRelativeDifference(a: Float32Array[], b: Float32Array[]): number {
   let worst = 0;
   a.forEach((arr, i) => {
-    const scale = Math.max(1e-6, ...Array.from(b[i], Math.abs));
+    let scale = 1e-6;
+    for (const v of b[i]) scale = Math.max(scale, Math.abs(v));
     for (let k = 0; k < arr.length; k++) worst = Math.max(worst, Math.abs(arr[k] - b[i][k]) / scale);
   });
   return worst;
 }
 
-async function adapterInfo(): Promise<{ adapter?: string; maxBufferBytes?: number }> {
-  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
-  if (!gpu) return {};
-  const adapter = (await gpu.requestAdapter()) as { info?: Record<string, string>; limits?: { maxStorageBufferBindingSize?: number } } | null;
-  if (!adapter) return {};
-  const info = adapter.info ?? {};
-  const words = [info.vendor, info.architecture, info.description].filter(Boolean).join(' · ');
-  return { adapter: words || 'unnamed adapter', maxBufferBytes: adapter.limits?.maxStorageBufferBindingSize };
-}
+type GpuAdapter = { info?: Record<string, string> & { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean; limits?: { maxStorageBufferBindingSize?: number } };
 
-/** A software WebGPU adapter (SwiftShader, or one the browser flags as a fallback) emulates a GPU on the CPU. */
-async function softwareAdapter(): Promise<boolean> {
+/** The WebGPU adapter, if the browser offers one: whether it is a software emulation, and its description and limits. */
+async function gpuAdapter(): Promise<{ present: boolean; software: boolean; adapter?: string; maxBufferBytes?: number }> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
-  const adapter = (await gpu?.requestAdapter()) as { info?: Record<string, string>; isFallbackAdapter?: boolean } | null | undefined;
-  if (!adapter) return false;
+  if (!gpu) return { present: false, software: false };
+  let adapter: GpuAdapter | null = null;
+  try {
+    adapter = (await gpu.requestAdapter()) as GpuAdapter | null;
+  } catch {
+    adapter = null;
+  }
+  if (!adapter) return { present: false, software: false };
   // GPUAdapterInfo's fields are prototype getters: name them (Object.values sees none).
   const info = adapter.info ?? {};
   const words = [info.vendor, info.architecture, info.device, info.description].join(' ').toLowerCase();
-  return adapter.isFallbackAdapter === true || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || words.includes('swiftshader');
+  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || words.includes('swiftshader');
+  const described = [info.vendor, info.architecture, info.description].filter(Boolean).join(' · ');
+  return { present: true, software, adapter: described || 'unnamed adapter', maxBufferBytes: adapter.limits?.maxStorageBufferBindingSize };
+}
+
+function crossOriginIsolated(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
 }
 
 export async function chooseBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
-  let order: BackendName[] = preference === 'auto' ? ['webgpu', 'webgl', 'cpu'] : [preference, ...(['webgpu', 'webgl', 'cpu'] as BackendName[]).filter((b) => b !== preference)];
+  useBundledWasm();
   const fallbacks: string[] = [];
-  if (preference === 'auto' && (await softwareAdapter())) {
-    // Measured here (npm run bench, SwiftShader): WebGL trains 3× (ResNet) to 4× (U-Net) faster.
-    order = ['webgl', 'webgpu', 'cpu'];
-    fallbacks.push('WebGPU: only a software emulation (SwiftShader) is available, on which WebGL trains 3–4× faster; choose WebGPU to use it anyway.');
+  const gpu = await gpuAdapter();
+  let order: BackendName[];
+  if (gpu.present && !gpu.software) order = ['webgpu', 'wasm', 'webgl', 'cpu'];
+  else {
+    // Measured (npm run bench, no GPU, SwiftShader): WebAssembly trains several times faster than
+    // WebGL or WebGPU emulated on the same CPU.
+    order = ['wasm', 'webgl', 'webgpu', 'cpu'];
+    if (preference === 'auto') {
+      fallbacks.push(gpu.present
+        ? 'WebGPU: only a software emulation of a GPU (SwiftShader) is available; WebAssembly on the CPU trains faster. Choose WebGPU to use it anyway.'
+        : 'WebGPU: no graphics adapter is available in this browser; training runs on the CPU with WebAssembly.');
+    }
   }
+  if (preference !== 'auto') order = [preference, ...order.filter((b) => b !== preference)];
+
   await tf.setBackend('cpu');
   const reference = await testGradients();
   for (const name of order) {
-    if (name === 'webgpu' && !(globalThis.navigator as Navigator & { gpu?: unknown })?.gpu) {
-      fallbacks.push('WebGPU: this browser does not offer it (navigator.gpu is missing).');
+    const label = LABELS[name];
+    if (name === 'webgpu' && !gpu.present) {
+      if (preference === 'webgpu' || (preference === 'auto' && order[0] === 'webgpu')) fallbacks.push('WebGPU: this browser offers no WebGPU adapter.');
       continue;
     }
     let ok = false;
     try {
       ok = await tf.setBackend(name);
     } catch (e) {
-      fallbacks.push(`${name}: failed to start (${(e as Error).message}).`);
+      fallbacks.push(`${label}: failed to start (${(e as Error).message}).`);
       continue;
     }
     if (!ok) {
-      fallbacks.push(`${name}: failed to start.`);
+      fallbacks.push(`${label}: failed to start in this browser.`);
       continue;
     }
     await tf.ready();
-    if (name === 'cpu') return { name, fallbacks };
-    const error = maxRelativeDifference(await testGradients(), reference);
-    if (!(error <= SELF_TEST_TOLERANCE)) {
-      fallbacks.push(`${name}: computes wrong gradients (off by ${(100 * error).toFixed(2)} % against the CPU); not used.`);
+    if (name === 'cpu') return { name, fallbacks, threads: 1, note: 'The plain-JavaScript CPU backend is slow: expect training to take much longer.' };
+    let error: number;
+    try {
+      error = maxRelativeDifference(await testGradients(), reference);
+    } catch (e) {
+      fallbacks.push(`${label}: failed its gradient check (${(e as Error).message}); not used.`);
       continue;
     }
-    return { name, fallbacks, selfTestError: error, ...(name === 'webgpu' ? await adapterInfo() : {}) };
+    if (!(error <= SELF_TEST_TOLERANCE)) {
+      fallbacks.push(`${label}: computes wrong gradients (off by ${(100 * error).toFixed(2)} % against the CPU); not used.`);
+      continue;
+    }
+    const info: BackendInfo = { name, fallbacks, selfTestError: error };
+    if (name === 'webgpu') Object.assign(info, { adapter: gpu.adapter, maxBufferBytes: gpu.maxBufferBytes });
+    if (name === 'wasm') {
+      info.threads = getThreadsCount();
+      if (info.threads <= 1 && !crossOriginIsolated()) {
+        info.note = 'WebAssembly runs on 1 thread: the page is not cross-origin isolated (its server does not send the Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers), so browsers do not allow threads.';
+      }
+    }
+    return info;
   }
   await tf.setBackend('cpu');
-  return { name: 'cpu', fallbacks };
+  return { name: 'cpu', fallbacks, threads: 1 };
 }
 
 /**

@@ -4,13 +4,15 @@
  * convolution. Both are registered here, built on the backend's fast kernels (see conv2dGrad.ts).
  * Its Tile kernel, which batch-norm's gradient uses to spread per-channel values over a whole
  * activation, computes every element's source index and took a third of a ResNet training step;
- * it is replaced by block copies. (Its resize gradients are right; the CPU backend's are not, see
+ * it is replaced by block copies. Its MaxPoolGrad is wrong when 'same' padding adds a top row
+ * (see pool.ts) and is replaced. (Its resize gradients are right; the CPU backend's are not, see
  * cpu.ts.)
  * Importing this module registers them once; importing it again changes nothing.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dFilterGrad, conv2dInputGrad } from './conv2dGrad';
+import { maxPoolGrad } from './pool';
 
 type ConvAttrs = {
   strides: number | [number, number];
@@ -100,9 +102,28 @@ const tile: tf.KernelConfig = {
   },
 };
 
+const maxPoolGradKernel: tf.KernelConfig = {
+  kernelName: tf.MaxPoolGrad,
+  backendName: BACKEND,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const wasm = backend as unknown as WasmBackendLike;
+    const out = wasm.makeOutput(input.shape, 'float32');
+    const dx = wasm.typedArrayFromHeap(out) as Float32Array;
+    dx.fill(0);
+    maxPoolGrad(wasm.typedArrayFromHeap(input) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dx, {
+      batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, channels: info.inChannels, outHeight: info.outHeight, outWidth: info.outWidth,
+      filterHeight: info.filterHeight, filterWidth: info.filterWidth, strideHeight: info.strideHeight, strideWidth: info.strideWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    });
+    return out;
+  },
+};
+
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [filterGrad, inputGrad, tile]) {
+  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel]) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc === config.kernelFunc) continue;
     if (tf.getKernel(config.kernelName, BACKEND)) tf.unregisterKernel(config.kernelName, BACKEND);
     tf.registerKernel(config);
