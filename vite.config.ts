@@ -23,7 +23,7 @@ export default defineConfig({
         icons: [{ src: 'favicon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
       },
       workbox: {
-        globPatterns: ['**/*.{js,css,html,svg,png,json,webmanifest}'],
+        globPatterns: ['**/*.{js,css,html,svg,png,json,webmanifest,wasm}'],
         // The training worker bundles TF.js (about 2 MB).
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         navigateFallback: 'index.html',
@@ -33,6 +33,11 @@ export default defineConfig({
       },
     }),
   ],
+  // Cross-origin isolation, so browsers allow SharedArrayBuffer and the WASM backend trains on
+  // several threads. 'credentialless' rather than 'require-corp': cross-origin fetches (a pretrained
+  // model URL) keep working, sent without cookies.
+  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' } },
+  preview: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' } },
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 2500 },
   test: { include: ['tests/unit/**/*.test.ts'], environment: 'node' },
