@@ -3,11 +3,20 @@
  *   grains256.node, grains512.node — one thread in Node, per-image times after warm-up.
  *   grains512.workers — the browser's worker pool driven through the UI, storage included.
  *   cracks128.node, cracks128.workers — crack tiles, texture synthesis included, likewise.
+ *   train.resnet18.128, train.unet18.256 — training through the Train view on each backend
+ *     (wasm, webgpu, webgl): images/s and achieved GFLOP/s (forward + backward ≈ 3 × forward).
+ *   train-native — the same networks, batch and size in PyTorch on this machine's CPU
+ *     (../shared/bench/torch_same.py; Debian's python3-torch, for measuring only), and the ratio
+ *     of each backend's speed to it. Runs with either training figure, or alone.
  * `npm run bench -- FILTER` runs only the figures whose name contains FILTER.
  */
 import { chromium } from '@playwright/test';
 import { preview } from 'vite';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { buildModel } from '../src/lib/ml/models';
 import { decodeGreyPng } from '../src/lib/data/png';
 import { CrackGenerator } from '../src/lib/synth/cracks/index';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../src/lib/synth/cracks/space';
@@ -83,11 +92,37 @@ async function benchWorkers(kind: 'grains' | 'cracks', size: number, count: numb
 }
 
 /**
- * Training speed through the Train view: a dataset is generated, a model trained for a few steps
- * on the chosen backend; reports images/s from the median step time after the first, and the time
- * from pressing Train to the first step (backend start, self-test, shader compilation).
+ * Floating-point operations of one training step per image: 2 per multiply-accumulate of every
+ * convolution and dense layer in the forward pass, times 3 (the backward pass computes the input
+ * and the weight gradients, each about as much as the forward). Batch norm, activations and
+ * pooling are left out. Output sizes are found by running the model once on the CPU backend.
  */
-async function benchTraining(kind: 'cracks' | 'grains', size: number, width: number, batch: number, backends: string[], steps: number) {
+async function trainFlopsPerImage(task: 'classify' | 'segment', size: number, width: number): Promise<number> {
+  await tf.setBackend('cpu');
+  const model = buildModel({ task, depth: 18, width, classes: 2, seed: 1 });
+  const layers = model.layers.filter((l) => l.getClassName() === 'Conv2D' || l.getClassName() === 'Dense');
+  const probe = tf.model({ inputs: model.inputs, outputs: layers.map((l) => l.output as tf.SymbolicTensor) });
+  const x = tf.zeros([1, size, size, 1]);
+  const outs = probe.predict(x) as tf.Tensor[];
+  let macs = 0;
+  layers.forEach((layer, i) => {
+    const kernel = layer.getWeights()[0].shape; // conv [kh, kw, in, out], dense [in, out]
+    const outputs = outs[i].size / outs[i].shape[outs[i].shape.length - 1]!; // positions per image
+    macs += outputs * kernel.reduce((a, b) => a * b, 1);
+  });
+  tf.dispose([x, ...outs]);
+  model.dispose();
+  return 3 * 2 * macs;
+}
+
+/**
+ * Training speed through the Train view: a dataset is generated, a model trained for a few steps
+ * on the chosen backend; reports images/s from the median step time after the first, the achieved
+ * GFLOP/s, and the time from pressing Train to the first step (backend start, self-test, shader
+ * compilation). Returns images/s per backend actually used.
+ */
+async function benchTraining(kind: 'cracks' | 'grains', size: number, width: number, batch: number, backends: string[], steps: number): Promise<Record<string, number>> {
+  const flops = await trainFlopsPerImage(kind === 'cracks' ? 'classify' : 'segment', size, width);
   const server = await preview({ preview: { port: 4392, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
   const url = server.resolvedUrls!.local[0];
   const browser = await chromium.launch({
@@ -97,6 +132,7 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
   const name = kind === 'cracks' ? `train.resnet18.${size}` : `train.unet18.${size}`;
   const page = await browser.newPage();
   page.setDefaultTimeout(300_000);
+  const rates: Record<string, number> = {};
   try {
     // One dataset, then one training run per backend on it.
     await page.goto(url);
@@ -114,7 +150,10 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
       await page.locator('select[name=depth]').selectOption('18');
       await page.locator('input[name=width]').fill(String(width));
       await page.locator('input[name=batch]').fill(String(batch));
-      await page.locator('select[name=backend]').selectOption(backend);
+      const select = page.locator('select[name=backend]');
+      // Until the Train view lists a backend, offer it the way a user's choice would arrive.
+      if (!(await select.locator(`option[value="${backend}"]`).count())) await select.evaluate((el, value) => el.append(new Option(value, value)), backend);
+      await select.selectOption(backend);
       while ((await page.getByRole('button', { name: 'remove' }).count()) > 1) await page.getByRole('button', { name: 'remove' }).first().click();
       await page.getByLabel('Phase 1 size').fill(String(size));
       await page.getByLabel('Phase 1 encoder frozen').uncheck();
@@ -131,18 +170,39 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
         }
         await page.waitForTimeout(100);
       }
-      const used = (await page.getByTestId('backend').textContent())?.match(/Backend: (\w+)/)?.[1];
+      const used = (await page.getByTestId('backend').textContent())?.match(/Backend: (\w+)/)?.[1] ?? backend;
+      const isolated = await page.evaluate(() => crossOriginIsolated);
       await page.getByRole('button', { name: 'Stop' }).click();
       await page.getByText(/Stopped|Training finished/).waitFor({ timeout: 900_000 });
       const m = median(seconds.slice(1));
-      console.log(JSON.stringify({ name: `${name}.${used ?? backend}`, images_per_s: +(batch / m).toFixed(2), median_step_s: +m.toFixed(3),
-        first_step_s: +firstStep.toFixed(1), batch, width, steps: seconds.length - 1,
+      rates[used] = batch / m;
+      console.log(JSON.stringify({ name: `${name}.${used}`, images_per_s: +(batch / m).toFixed(2), gflops: +((flops * batch) / m / 1e9).toFixed(2),
+        median_step_s: +m.toFixed(3), first_step_s: +firstStep.toFixed(1), batch, width, steps: seconds.length - 1, cross_origin_isolated: isolated,
         note: `width ×${width} and batch ${batch} instead of ×1 / ${kind === 'cracks' ? 32 : 4}: full size is too slow to time without a GPU` }));
     }
   } finally {
     await browser.close();
     await server.close();
   }
+  return rates;
+}
+
+/**
+ * The same networks in PyTorch on this machine's CPU (all cores), as the native reference. Needs
+ * a python3 with torch (Debian: apt-get install python3-torch); PYTHON overrides the interpreter.
+ */
+function benchNative(width: number, clsBatch: number, segBatch: number): Record<string, number> {
+  const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  const threads = availableParallelism();
+  const out = execFileSync(python, ['../shared/bench/torch_same.py', '--width', String(width), '--threads', String(threads),
+    '--cls-size', '128', '--cls-batch', String(clsBatch), '--seg-size', '256', '--seg-batch', String(segBatch)], { encoding: 'utf8' });
+  const rates: Record<string, number> = {};
+  for (const line of out.trim().split('\n')) {
+    const r = JSON.parse(line) as { name: string; images_per_s: number };
+    rates[r.name.replace(/^torch\./, 'train.')] = r.images_per_s;
+    console.log(JSON.stringify({ ...r, name: `train-native.${r.name.replace(/^torch\./, '')}` }));
+  }
+  return rates;
 }
 
 // `npm run bench -- node` runs only the figures whose name contains "node".
@@ -154,5 +214,18 @@ if ('cracks128.node'.includes(only)) benchCracksNode(400);
 if ('cracks128.workers'.includes(only)) await benchWorkers('cracks', 128, 400, 3);
 // Scaled down so that SwiftShader (no GPU) finishes; with a GPU, raise width and batch.
 const trainWidth = Number(process.env.BENCH_TRAIN_WIDTH ?? 0.25);
-if ('train.resnet18.128'.includes(only)) await benchTraining('cracks', 128, trainWidth, Number(process.env.BENCH_TRAIN_BATCH ?? 8), ['webgpu', 'webgl'], 3);
-if ('train.unet18.256'.includes(only)) await benchTraining('grains', 256, trainWidth, Number(process.env.BENCH_UNET_BATCH ?? 2), ['webgpu', 'webgl'], 3);
+const clsBatch = Number(process.env.BENCH_TRAIN_BATCH ?? 8);
+const segBatch = Number(process.env.BENCH_UNET_BATCH ?? 2);
+const trainBackends = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu,webgl').split(',');
+const ours: Record<string, Record<string, number>> = {};
+if ('train.resnet18.128'.includes(only)) ours['train.resnet18.128'] = await benchTraining('cracks', 128, trainWidth, clsBatch, trainBackends, 3);
+if ('train.unet18.256'.includes(only)) ours['train.unet18.256'] = await benchTraining('grains', 256, trainWidth, segBatch, trainBackends, 3);
+if ('train-native'.includes(only) || Object.keys(ours).length) {
+  const native = benchNative(trainWidth, clsBatch, segBatch);
+  for (const [network, rates] of Object.entries(ours)) {
+    const torch = native[network];
+    const ratio = Object.fromEntries(Object.entries(rates).map(([b, r]) => [b, +(r / torch).toFixed(3)]));
+    const slower = Object.fromEntries(Object.entries(rates).map(([b, r]) => [b, +(torch / r).toFixed(1)]));
+    console.log(JSON.stringify({ name: `train-native.ratio.${network.replace(/^train\./, '')}`, torch_images_per_s: torch, ours_over_torch: ratio, times_slower: slower }));
+  }
+}
