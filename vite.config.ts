@@ -33,11 +33,6 @@ export default defineConfig({
       },
     }),
   ],
-  // Cross-origin isolation, so browsers allow SharedArrayBuffer and the WASM backend trains on
-  // several threads. 'credentialless' rather than 'require-corp': cross-origin fetches (a pretrained
-  // model URL) keep working, sent without cookies.
-  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' } },
-  preview: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' } },
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 2500 },
   test: { include: ['tests/unit/**/*.test.ts'], environment: 'node' },

@@ -79,7 +79,7 @@ test('a tiny classifier learns crack tiles on WebGPU; tensors stay flat; the UI 
   await expect(page.getByTestId('model-row')).toHaveCount(2);
 });
 
-test('on a software-only WebGPU, automatic choice takes the faster WebGL and says why', async ({ page }) => {
+test('on a software-only WebGPU, automatic choice takes WebAssembly and says why', async ({ page }) => {
   await page.goto('./');
   await generateCracks(page, 16);
   await page.getByRole('button', { name: 'Train', exact: true }).first().click();
@@ -87,8 +87,9 @@ test('on a software-only WebGPU, automatic choice takes the faster WebGL and say
   await page.locator('input[name=width]').fill('0.125');
   await page.locator('input[name=batch]').fill('4');
   await page.getByRole('button', { name: 'Find learning rate' }).click();
-  await expect(page.getByTestId('backend')).toContainText('Backend: webgl');
-  await expect(page.getByText(/Not used: WebGPU: only a software emulation \(SwiftShader\)/)).toBeVisible();
+  await expect(page.getByTestId('backend')).toContainText('Backend: wasm');
+  await expect(page.getByTestId('backend')).toContainText('gradient self-test passed');
+  await expect(page.getByText(/Not used: WebGPU: .*software/)).toBeVisible();
   await expect(page.getByTestId('lr-suggestion')).toContainText('Suggested max LR', { timeout: 120_000 });
 });
 

@@ -44,6 +44,10 @@ let wasmPathsSet = false;
 function useBundledWasm() {
   if (wasmPathsSet) return;
   wasmPathsSet = true;
+  // The threaded build starts its pthread workers from a string of its own bundled (minified) code,
+  // which no longer runs on its own ("e is not defined" in every pthread worker, seen in Chromium
+  // 156): until that is solved, WebAssembly runs single-threaded with SIMD.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   try {
     setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl });
   } catch {
@@ -121,10 +125,6 @@ async function gpuAdapter(): Promise<{ present: boolean; software: boolean; adap
   return { present: true, software, adapter: described || 'unnamed adapter', maxBufferBytes: adapter.limits?.maxStorageBufferBindingSize };
 }
 
-function crossOriginIsolated(): boolean {
-  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-}
-
 export async function chooseBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
   useBundledWasm();
   const fallbacks: string[] = [];
@@ -179,9 +179,7 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
     if (name === 'webgpu') Object.assign(info, { adapter: gpu.adapter, maxBufferBytes: gpu.maxBufferBytes });
     if (name === 'wasm') {
       info.threads = getThreadsCount();
-      if (info.threads <= 1 && !crossOriginIsolated()) {
-        info.note = 'WebAssembly runs on 1 thread: the page is not cross-origin isolated (its server does not send the Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers), so browsers do not allow threads.';
-      }
+      if (info.threads <= 1) info.note = 'WebAssembly runs on 1 thread (SIMD): its threaded build does not yet start inside the engine worker.';
     }
     return info;
   }
