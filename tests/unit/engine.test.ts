@@ -81,6 +81,19 @@ describe('engine jobs', () => {
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
+  it('train: stopped and resumed, the loss curve equals an uninterrupted run (Adam’s moments are checkpointed)', async () => {
+    const whole = await storedModel(3);
+    const straight = await jobs.train({ modelId: whole.id, backend: 'cpu' }, context());
+    const parted = await storedModel(3);
+    await expect(jobs.train({ modelId: parted.id, backend: 'cpu' }, context((p) => p.kind === 'epoch'))).rejects.toBeInstanceOf(CancelledError);
+    expect(await db.get('optimizerStates', parted.id)).toBeDefined();
+    const resumed = await jobs.train({ modelId: parted.id, backend: 'cpu' }, context());
+    const losses = (s: typeof straight) => s.history.map((e) => [e.trainLoss, e.valLoss]).flat();
+    expect(losses(resumed)).toHaveLength(6);
+    losses(resumed).forEach((v, i) => expect(v).toBeCloseTo(losses(straight)[i], 5));
+    expect(await db.get('optimizerStates', parted.id)).toBeUndefined(); // the last phase ended
+  }, 120_000);
+
   it('train: a failure is stored on the record and reaches the caller with its message', async () => {
     const record = { ...(await storedModel(1)), datasetId: 'gone', datasetName: 'old set' };
     await db.put('models', record);

@@ -8,7 +8,7 @@ import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 export interface DatasetRecord {
   id: string;
@@ -101,6 +101,13 @@ export interface ModelRecord {
 }
 
 /** An experiment and its results so far. */
+/** Adam's step count and moments at a model's last checkpoint, so a resume continues the same trajectory. */
+export interface OptimizerStateRecord {
+  /** The model's id. */
+  id: string;
+  weights: import('../ml/config').OptimizerWeights;
+}
+
 export interface ExperimentRecord {
   id: string;
   name: string;
@@ -113,6 +120,7 @@ export interface ExperimentRecord {
 interface Schema extends DBSchema {
   experiments: { key: string; value: ExperimentRecord };
   models: { key: string; value: ModelRecord };
+  optimizerStates: { key: string; value: OptimizerStateRecord };
   datasets: { key: string; value: DatasetRecord };
   samples: { key: [string, number]; value: SampleRecord; indexes: { byDataset: string } };
   realImages: { key: string; value: RealImageRecord };
@@ -140,6 +148,7 @@ export function openDatasets(): Promise<Db> {
       }
       if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'id' });
       if (oldVersion < 4) db.createObjectStore('experiments', { keyPath: 'id' });
+      if (oldVersion < 5) db.createObjectStore('optimizerStates', { keyPath: 'id' });
     },
   });
 }

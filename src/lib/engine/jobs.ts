@@ -103,13 +103,16 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
         const trainer = new Trainer(model, record.config, source, {
           onStep: (progress) => ctx.progress({ kind: 'step', progress }),
           shouldStop: () => ctx.signal.aborted,
-          checkpoint: async (m, state) => {
+          checkpoint: async (m, state, optimizer) => {
             await deps.weights.save(modelId, m);
+            if (optimizer) await db.put('optimizerStates', { id: modelId, weights: optimizer });
+            else await db.delete('optimizerStates', modelId);
             await save({ state, hasWeights: true });
           },
           onEpoch: (r, state, predictions) => ctx.progress({ kind: 'epoch', record: r, state, predictions, numTensors: tf.memory().numTensors }),
         });
-        const { stopped, ...state } = await trainer.run(record.state);
+        const optimizer = record.hasWeights ? (await db.get('optimizerStates', modelId))?.weights : undefined;
+        const { stopped, ...state } = await trainer.run(record.state, undefined, optimizer);
         await save({ state, status: stopped ? 'stopped' : 'complete', note: stopped ? 'Stopped; resume continues from the last finished epoch.' : fitted.note });
         if (stopped) throw new CancelledError();
         return state;

@@ -86,6 +86,9 @@ export interface EpochRecord {
   seconds: number;
 }
 
+/** An optimiser's variables as plain data (Adam: the step count, then first and second moments). */
+export type OptimizerWeights = { name: string; shape: number[]; values: Float32Array }[];
+
 /** Where a run is: the next epoch to train is `epoch` of phase `phase`. */
 export interface TrainState {
   phase: number;

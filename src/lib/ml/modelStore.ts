@@ -49,6 +49,7 @@ export function memoryWeights(): WeightStore {
 
 export async function deleteModel(db: Db, weights: WeightStore, id: string): Promise<void> {
   await db.delete('models', id);
+  await db.delete('optimizerStates', id);
   await weights.remove(id);
 }
 

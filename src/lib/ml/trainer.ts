@@ -10,7 +10,7 @@ import { augmentInto, NO_AUGMENT, type AugmentConfig } from './augment';
 import { lastClass, lossFn } from './losses';
 import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics } from './metrics';
 import { setEncoderTrainable } from './models';
-import { trainConfigError, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
+import { trainConfigError, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
 import { oneCycle } from './schedule';
 import { throwIfCancelled } from '../engine/rpc';
 
@@ -33,8 +33,11 @@ export interface SampleSource {
 export interface TrainHooks {
   onStep?: (p: StepProgress) => void;
   onEpoch?: (record: EpochRecord, state: TrainState, predictions: Prediction[]) => void | Promise<void>;
-  /** Called after every epoch with the state to resume from. */
-  checkpoint?: (model: tf.LayersModel, state: TrainState) => Promise<void>;
+  /**
+   * Called after every epoch with the state to resume from, and the optimiser's variables when
+   * the phase goes on (none at a phase's end: the next phase starts a fresh optimiser).
+   */
+  checkpoint?: (model: tf.LayersModel, state: TrainState, optimizer?: OptimizerWeights) => Promise<void>;
   shouldStop?: () => boolean;
 }
 
@@ -67,6 +70,11 @@ export function makeBatch(samples: RawSample[], nativeSize: number, size: number
   });
 }
 
+async function optimizerData(optimizer: tf.Optimizer): Promise<OptimizerWeights> {
+  const named = await optimizer.getWeights();
+  return Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, values: (await tensor.data()) as Float32Array })));
+}
+
 /** Decoupled weight decay (AdamW): shrink conv and dense kernels, never biases or batch norm. */
 function decayWeights(model: tf.LayersModel, lr: number, weightDecay: number) {
   if (weightDecay === 0) return;
@@ -93,8 +101,11 @@ export class Trainer {
   /**
    * Trains from `state` (a fresh run by default) until done or stopped; returns where it ended.
    * `split` fixes the training and validation samples (default: a seeded split of the source).
+   * `optimizer` (from a checkpoint of this state) restores Adam's moments, so a resumed run
+   * follows the same trajectory as one never stopped.
    */
-  async run(state: TrainState = { phase: 0, epoch: 0, history: [] }, split?: { train: number[]; val: number[] }): Promise<TrainState & { stopped: boolean }> {
+  async run(state: TrainState = { phase: 0, epoch: 0, history: [] }, split?: { train: number[]; val: number[] },
+    optimizerWeights?: OptimizerWeights): Promise<TrainState & { stopped: boolean }> {
     const { config, model, source } = this;
     const { train, val } = split ?? splitIndices(source.count, config.valFraction, config.seed);
     const stepsPerEpoch = Math.max(1, Math.floor(train.length / config.batchSize));
@@ -109,6 +120,12 @@ export class Trainer {
       // list, which changes when the encoder is frozen or unfrozen.
       this.optimizer?.dispose();
       const optimizer = (this.optimizer = tf.train.adam(1e-3, 0.9, 0.99));
+      if (optimizerWeights && state.epoch > 0) {
+        const named = optimizerWeights.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape) }));
+        await optimizer.setWeights(named); // it keeps copies as its own variables
+        tf.dispose(named.map((n) => n.tensor));
+        optimizerWeights = undefined;
+      }
       while (state.epoch < phase.epochs) {
         if (this.hooks.shouldStop?.()) return this.end(state, true);
         const epochStart = performance.now();
@@ -148,7 +165,7 @@ export class Trainer {
         };
         state = { phase: state.phase, epoch: state.epoch + 1, history: [...state.history, record] };
         if (state.epoch >= phase.epochs) state = { ...state, phase: state.phase + 1, epoch: 0 };
-        await this.hooks.checkpoint?.(model, state);
+        await this.hooks.checkpoint?.(model, state, state.epoch === 0 ? undefined : await optimizerData(optimizer));
         await this.hooks.onEpoch?.(record, state, predictions);
         if (state.epoch === 0) break; // phase finished: re-read trainable variables for the next one
       }
