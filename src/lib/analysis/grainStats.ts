@@ -77,8 +77,8 @@ export interface GrainLabels {
 
 /**
  * 4-connected components of pixels where boundary[i] is 0; components smaller than `minArea`
- * pixels, or than `minFraction` of the median component area (of those of at least `minArea`), are
- * absorbed; then the boundary is thinned away: every boundary (or absorbed) pixel joins the grain
+ * pixels, or (not cut by the image border) than `minFraction` of the median component area (of those
+ * of at least `minArea`), are absorbed; then the boundary is thinned away: every boundary (or absorbed) pixel joins the grain
  * that reaches it first in a breadth-first growth from all grains at once, so grains tile the image
  * and areas include their share of the boundary.
  */
@@ -112,7 +112,12 @@ export function labelGrains(boundary: ArrayLike<number>, width: number, height: 
   }
   if (threshold > 0) {
     const map = new Int32Array(count + 1), newArea = [0];
-    for (let k = 1; k <= count; k++) if (area[k] >= threshold) { map[k] = newArea.length; newArea.push(area[k]); }
+    // Grains cut by the image border may be small slivers of real grains (E112 counts them ½): only
+    // the absolute minimum applies to them.
+    const cut = new Uint8Array(count + 1);
+    for (let x = 0; x < width; x++) { cut[labels[x]] = 1; cut[labels[(height - 1) * width + x]] = 1; }
+    for (let y = 0; y < height; y++) { cut[labels[y * width]] = 1; cut[labels[y * width + width - 1]] = 1; }
+    for (let k = 1; k <= count; k++) if (area[k] >= (cut[k] ? minArea : threshold)) { map[k] = newArea.length; newArea.push(area[k]); }
     if (newArea.length > 1) { // never absorb everything
       for (let i = 0; i < labels.length; i++) labels[i] = map[labels[i]];
       area = newArea;
@@ -179,15 +184,15 @@ export interface GrainStatistics {
  * pixel belongs to a grain, so a boundary is where the label changes; the path is a list of pixel
  * indices, consecutive ones distinct). E112 rules implemented:
  * - each change of grain is 1 intersection;
- * - a change where a third grain meets within a pixel (a triple point, "apparently coinciding with
- *   the junction of three grains") is 1½;
+ * - a change within a pixel of a junction of the boundary network (a triple point, "apparently
+ *   coinciding with the junction of three grains") is 1½;
  * - a tangent, where the path only grazes a neighbouring grain (enters it for at most `tangentRun`
  *   samples and returns to the grain it came from), is 1 intersection, not 2;
  * - intercepts: the segments between intersections count 1 each and, on an open test line, the
  *   segment at each end (the line ends inside a grain) counts ½. A test-line end exactly on a
  *   boundary (scored ½ intersection by E112) cannot occur on a tiling: ends are always inside a grain.
  */
-function scorePath(labels: Int32Array, width: number, height: number, path: number[], closed: boolean, tangentRun: number): { intersections: number; intercepts: number } {
+function scorePath(labels: Int32Array, junctions: Uint8Array, width: number, height: number, path: number[], closed: boolean, tangentRun: number): { intersections: number; intercepts: number } {
   const run: number[] = [], runLabel: number[] = [], runEnd: number[] = [];
   for (let k = 0; k < path.length; k++) {
     const l = labels[path[k]];
@@ -198,15 +203,17 @@ function scorePath(labels: Int32Array, width: number, height: number, path: numb
   }
   const n = runLabel.length;
   if (n <= 1) return { intersections: 0, intercepts: closed ? 0 : 0.5 };
+  // A triple point: the change of grain happens within a pixel of a junction of the thinned
+  // boundary (a skeleton pixel with 3 or more neighbours). The grown tiling alone cannot tell: it
+  // moves the third grain up to 2 px off the junction.
   const triple = (a: number, b: number) => {
-    const seen = new Set<number>();
     for (const i of [a, b]) {
       const x = i % width, y = (i / width) | 0;
       for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-        if (x + dx >= 0 && y + dy >= 0 && x + dx < width && y + dy < height) seen.add(labels[i + dy * width + dx]);
+        if (x + dx >= 0 && y + dy >= 0 && x + dx < width && y + dy < height && junctions[i + dy * width + dx]) return true;
       }
     }
-    return seen.size >= 3;
+    return false;
   };
   let intersections = 0, crossings = 0;
   const changes = closed ? n : n - 1;
@@ -260,9 +267,18 @@ export function grainStatistics(boundary: ArrayLike<number>, width: number, heig
   const nA = equivalentGrains / areaMm2;
   const gPlanimetric = 3.321928 * Math.log10(nA) - 2.954;
 
+  const junctions = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    if (!clean[y * width + x]) continue;
+    let n = 0;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      if ((dx || dy) && x + dx >= 0 && y + dy >= 0 && x + dx < width && y + dy < height && clean[(y + dy) * width + x + dx]) n++;
+    }
+    if (n >= 3) junctions[y * width + x] = 1;
+  }
   let length = 0, intersections = 0, intercepts = 0;
   const add = (path: number[], closed: boolean, tangentRun: number) => {
-    const r = scorePath(g.labels, width, height, path, closed, tangentRun);
+    const r = scorePath(g.labels, junctions, width, height, path, closed, tangentRun);
     intersections += r.intersections;
     intercepts += r.intercepts;
   };

@@ -14,11 +14,15 @@
 
 const index8 = (w: number) => [-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1];
 
-/** Zhang–Suen thinning of `mask` (nonzero = foreground) into a new 0/1 array. Image edges count as background. */
+/** Zhang–Suen thinning of `mask` (nonzero = foreground) into a new 0/1 array. */
 export function zhangSuen(mask: ArrayLike<number>, width: number, height: number): Uint8Array {
-  // Work on a copy with a one-pixel background frame, so neighbours need no bounds checks.
+  // Work on a copy with a one-pixel frame, so neighbours need no bounds checks. The frame counts as
+  // boundary (it is never deleted): a boundary that reaches the image edge stays joined to it, where
+  // a background frame would let the thinning eat back its end (and a V meeting at the edge would
+  // open there, merging the grains on either side).
   const W = width + 2;
-  const p = new Uint8Array(W * (height + 2));
+  const p = new Uint8Array(W * (height + 2)).fill(1);
+  for (let y = 0; y < height; y++) p.fill(0, (y + 1) * W + 1, (y + 1) * W + 1 + width);
   let candidates: number[] = [];
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (mask[y * width + x]) { const i = (y + 1) * W + x + 1; p[i] = 1; candidates.push(i); }
   const remove: number[] = [];
