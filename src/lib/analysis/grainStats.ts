@@ -47,7 +47,7 @@ export interface GrainMeasureOptions {
 /** The defaults, in one place; grainStatistics and compareToTruth use them unless told otherwise. */
 export const DEFAULT_GRAIN_MEASURE_OPTIONS: Readonly<GrainMeasureOptions> = Object.freeze({
   gapLength: 5,
-  spurLength: 20,
+  spurLength: 25,
   minGrainArea: 12,
   minGrainFraction: 0.05,
 });
