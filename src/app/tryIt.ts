@@ -6,8 +6,7 @@
 import { decodeGreyPng } from '../lib/data/png';
 import type { Db } from '../lib/data/db';
 import type { AnalysisResult } from '../lib/analysis/result';
-import { DEFAULT_AUGMENT } from '../lib/ml/augment';
-import { DEFAULT_BATCH_SIZE, DEFAULT_SEGMENT_LOSS, type TrainConfig } from '../lib/ml/config';
+import { defaultTrainConfig, type TrainConfig } from '../lib/ml/config';
 import { newModelRecord } from '../lib/ml/modelRecords';
 import type { Outcome } from '../lib/engine/rpc';
 import { DEFAULT_PRESET } from '../lib/synth/grains/space';
@@ -17,22 +16,25 @@ import { CancelledError, type SynthPool } from './synthPool';
 
 /** 222 px = 50 µm (NIST's scale note). */
 export const NIST_MICRONS_PER_PIXEL = 50 / 222;
-const EPOCHS = 3;
+/** Synthetic images the demo trains on, and the seconds of training it allows itself. */
+const COUNT = 96;
+const TRAINING_SECONDS = 90;
 
 export async function runTryIt(db: Db, pool: SynthPool, onStatus: (text: string) => void, signal: AbortSignal): Promise<Outcome<AnalysisResult>> {
-  onStatus('1/3 Generating 48 synthetic grain micrographs with exact boundary labels…');
+  onStatus(`1/3 Generating ${COUNT} synthetic grain micrographs with exact boundary labels…`);
   let dataset;
   try {
-    dataset = await createDataset(db, pool, { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 128, count: 48, seed: 1 },
-      'Try it: grains 128px ×48', { signal, onProgress: (p) => onStatus(`1/3 Generating synthetic micrographs: ${p.done} of ${p.total}`) });
+    dataset = await createDataset(db, pool, { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 128, count: COUNT, seed: 1 },
+      `Try it: grains 128px ×${COUNT}`, { signal, onProgress: (p) => onStatus(`1/3 Generating synthetic micrographs: ${p.done} of ${p.total}`) });
   } catch (e) {
     if (e instanceof CancelledError) return { status: 'cancelled' };
     throw e;
   }
   if (signal.aborted || dataset.status !== 'complete') return { status: 'cancelled' };
+  // The Train tab's defaults, with a small network and one phase at the stored size, sized to the time budget.
   const config: TrainConfig = {
-    model: { task: 'segment', depth: 10, width: 0.25, classes: 2, seed: 1 }, loss: DEFAULT_SEGMENT_LOSS, batchSize: DEFAULT_BATCH_SIZE.segment,
-    phases: [{ epochs: EPOCHS, maxLr: 3e-3, freezeEncoder: false, size: 128 }], weightDecay: 0.01, augment: DEFAULT_AUGMENT, seed: 1, valFraction: 0.2,
+    ...defaultTrainConfig('segment', 128), model: { task: 'segment', depth: 10, width: 0.25, classes: 2, seed: 1 },
+    phases: [{ epochs: 10, maxLr: 3e-3, freezeEncoder: false, size: 128 }], budgetSeconds: TRAINING_SECONDS,
   };
   const record = newModelRecord(dataset, config, 'Try it: small U-Net');
   await db.put('models', record);
@@ -44,7 +46,8 @@ export async function runTryIt(db: Db, pool: SynthPool, onStatus: (text: string)
   const trained = await engine.call('train', { modelId: record.id, backend: 'auto' }, {
     signal, label: 'Try it: training a small U-Net',
     onProgress: (m) => {
-      if (m.kind === 'step') onStatus(`2/3 Training a small U-Net: epoch ${m.progress.epoch + 1} of ${EPOCHS}, step ${m.progress.step + 1}/${m.progress.stepsPerEpoch}, ${m.progress.imagesPerSecond.toFixed(1)} images/s`);
+      if (m.kind === 'status') onStatus(`2/3 ${m.message}`);
+      if (m.kind === 'step') onStatus(`2/3 Training a small U-Net: epoch ${m.progress.epoch + 1}, step ${m.progress.step + 1}/${m.progress.stepsPerEpoch}, ${m.progress.imagesPerSecond.toFixed(1)} images/s, about ${Math.ceil(m.progress.etaSeconds)} s left`);
     },
   });
   if (trained.status !== 'done') return trained;

@@ -6,12 +6,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
-import { normalise } from '../ml/augment';
+import { greyStats, normaliseInput, type InputNorm } from '../ml/augment';
 import { lastClass } from '../ml/losses';
 import { throwIfCancelled } from '../engine/rpc';
 import type { WindowResult } from './result';
 
-/** Cuts a w² window at (x, y) and resizes it to `size`² as normalised floats (bilinear). */
+/** Cuts a w² window at (x, y) and resizes it to `size`² grey values (bilinear), not yet normalised. */
 function windowInput(img: GreyImage, x: number, y: number, w: number, size: number, out: Float32Array, offset: number) {
   const scale = w / size;
   for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) {
@@ -19,7 +19,7 @@ function windowInput(img: GreyImage, x: number, y: number, w: number, size: numb
     const x0 = Math.min(w - 2, Math.floor(sx)), y0 = Math.min(w - 2, Math.floor(sy)), fx = sx - x0, fy = sy - y0;
     const at = (u: number, v: number) => img.pixels[(y + v) * img.width + x + u];
     const top = at(x0, y0) + fx * (at(x0 + 1, y0) - at(x0, y0)), bottom = at(x0, y0 + 1) + fx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
-    out[offset + j * size + i] = normalise(top + fy * (bottom - top));
+    out[offset + j * size + i] = top + fy * (bottom - top);
   }
 }
 
@@ -28,14 +28,18 @@ function windowInput(img: GreyImage, x: number, y: number, w: number, size: numb
  * `inputSize`²), in batches; an aborted signal ends it with a CancelledError.
  */
 export async function classifyWindows(model: tf.LayersModel, img: GreyImage, window: number, stride: number, inputSize: number,
-  batch = 16, signal?: AbortSignal): Promise<WindowResult[]> {
+  batch = 16, signal?: AbortSignal, norm: InputNorm = 'fixed'): Promise<WindowResult[]> {
   const positions = gridPositions(img.width, img.height, window, stride);
   const out: WindowResult[] = [];
   for (let start = 0; start < positions.length; start += batch) {
     if (signal) throwIfCancelled(signal);
     const chunk = positions.slice(start, start + batch);
     const data = new Float32Array(chunk.length * inputSize * inputSize);
-    chunk.forEach(([x, y], k) => windowInput(img, x, y, window, inputSize, data, k * inputSize * inputSize));
+    // Each window is normalised on its own, as each training tile was.
+    chunk.forEach(([x, y], k) => {
+      windowInput(img, x, y, window, inputSize, data, k * inputSize * inputSize);
+      normaliseInput(data, k * inputSize * inputSize, inputSize * inputSize, norm);
+    });
     const probs = tf.tidy(() => {
       const p = model.predict(tf.tensor4d(data, [chunk.length, inputSize, inputSize, 1])) as tf.Tensor;
       return lastClass(p);
@@ -51,7 +55,7 @@ export async function classifyWindows(model: tf.LayersModel, img: GreyImage, win
  * Boundary probability of every pixel from `tile`² tiles overlapping by a quarter, each weighted
  * by a tent that is highest in its centre; returns the probability map.
  */
-export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: number, signal?: AbortSignal): Promise<Float32Array> {
+export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: number, signal?: AbortSignal, norm: InputNorm = 'fixed'): Promise<Float32Array> {
   if (img.width < tile || img.height < tile) throw new Error(`The image is ${img.width}×${img.height}; the model needs at least ${tile}×${tile} px.`);
   const stride = Math.max(1, Math.round((tile * 3) / 4));
   const weight = new Float32Array(tile * tile);
@@ -59,11 +63,14 @@ export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: 
     const wx = 1 - Math.abs((i + 0.5) / tile - 0.5) * 2, wy = 1 - Math.abs((j + 0.5) / tile - 0.5) * 2;
     weight[j * tile + i] = Math.max(1e-3, wx * wy);
   }
+  const stats = greyStats(img.pixels);
   const sum = new Float32Array(img.width * img.height), total = new Float32Array(img.width * img.height);
   for (const [x, y] of gridPositions(img.width, img.height, tile, stride)) {
     if (signal) throwIfCancelled(signal);
     const data = new Float32Array(tile * tile);
     windowInput(img, x, y, tile, tile, data, 0);
+    // Tiles share the whole micrograph's statistics (a training sample was a whole image).
+    normaliseInput(data, 0, tile * tile, norm, stats);
     const probs = tf.tidy(() => {
       const p = model.predict(tf.tensor4d(data, [1, tile, tile, 1])) as tf.Tensor;
       return lastClass(p);

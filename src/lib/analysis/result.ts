@@ -20,7 +20,7 @@ export type AnalysisResult =
 
 /** A window is flagged above this crack probability; an image with any flagged window is "crack". */
 export const CRACK_THRESHOLD = 0.5;
-/** A pixel is boundary above this probability. */
+/** A pixel is boundary above this probability, for models without a decision rule of their own. */
 export const BOUNDARY_THRESHOLD = 0.5;
 
 /** Per-pixel mean probability of the windows covering it (0 where none does). */
@@ -40,8 +40,9 @@ export function crackResult(name: string, image: GreyImage, window: number, wind
     heat: heatmap(windows, image.width, image.height, window), flagged, verdict: flagged > 0 ? 'crack' : 'no crack' };
 }
 
-export function grainResult(name: string, image: GreyImage, probability: Float32Array, micronsPerPixel: number, truth?: GreyImage): AnalysisResult {
-  const boundary = Uint8Array.from(probability, (p) => (p > BOUNDARY_THRESHOLD ? 1 : 0));
+export function grainResult(name: string, image: GreyImage, probability: Float32Array, micronsPerPixel: number, truth?: GreyImage,
+  threshold = BOUNDARY_THRESHOLD): AnalysisResult {
+  const boundary = Uint8Array.from(probability, (p) => (p > threshold ? 1 : 0));
   const stats = grainStatistics(boundary, image.width, image.height, micronsPerPixel);
   const comparison = truth ? compareToTruth(boundary, Uint8Array.from(truth.pixels, (v) => (v > 127 ? 1 : 0)), image.width, image.height, micronsPerPixel) : undefined;
   return { kind: 'segment', name, width: image.width, height: image.height, boundary, stats, comparison };

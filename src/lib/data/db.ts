@@ -89,6 +89,8 @@ export interface ModelRecord {
   datasetName: string;
   /** The TrainConfig, as plain data. */
   config: import('../ml/config').TrainConfig;
+  /** Segmentation: the threshold picked on synthetic validation after training. */
+  decision?: import('../ml/config').Decision;
   state: import('../ml/config').TrainState;
   status: 'training' | 'stopped' | 'complete' | 'interrupted' | 'failed' | 'imported';
   /** Backend it last trained on. */

@@ -11,12 +11,12 @@ import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '..
 import { classifyWindows, segmentTiled } from '../analysis/inference';
 import { runExperiment } from '../experiment/run';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
-import type { ModelConfig, TrainConfig } from '../ml/config';
+import { sizeSchedule, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
 import { buildModel } from '../ml/models';
 import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '../ml/pretrained';
 import { lrSweep, suggestLr } from '../ml/schedule';
-import { findLr, splitIndices, Trainer } from '../ml/trainer';
+import { findLr, splitIndices, Trainer, type SampleSource } from '../ml/trainer';
 import type { DatasetRecord } from '../data/db';
 import { datasetSource } from '../data/datasetSource';
 import type { EngineApi, EngineNote } from './api';
@@ -85,6 +85,21 @@ async function withDb<T>(deps: EngineDeps, job: (db: Db) => Promise<T>): Promise
   }
 }
 
+/** A fresh run with a time budget: its epochs sized from this backend's measured speed. */
+async function budgeted(model: tf.LayersModel, config: TrainConfig, source: SampleSource, backend: BackendInfo, ctx: JobContext<EngineNote>): Promise<TrainConfig> {
+  ctx.progress({ kind: 'status', message: `Timing a few training steps on ${backend.name} to fit the schedule to ${config.budgetSeconds} s…` });
+  const probe = new Trainer(model, config, source);
+  const speeds = new Map<number, number>();
+  for (const size of new Set(config.phases.map((p) => p.size))) speeds.set(size, await probe.imagesPerSecond(size));
+  throwIfCancelled(ctx.signal);
+  const { train, val } = splitIndices(source.count, config.valFraction, config.seed);
+  // Validation is a forward pass only: about a third of a training step per image.
+  const phases = sizeSchedule(config.phases, train.length + val.length / 3, (size) => speeds.get(size)!, config.budgetSeconds!);
+  const rate = [...speeds].map(([size, v]) => `${v.toFixed(1)} images/s at ${size} px`).join(', ');
+  ctx.progress({ kind: 'status', message: `Measured ${rate} on ${backend.name}: ${phases.map((p) => p.epochs).join(' + ')} epochs fit ${config.budgetSeconds} s.` });
+  return { ...config, phases };
+}
+
 export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
   return {
     train: ({ modelId, backend }, ctx) => withDb(deps, async (db) => {
@@ -100,6 +115,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       try {
         const fitted = fitBatch(atModelSize(record.config, model), info);
         await save({ status: 'training', backend: info.name, note: fitted.note, config: fitted.config });
+        if (record.config.budgetSeconds && record.state.history.length === 0) await save({ config: await budgeted(model, record.config, source, info, ctx) });
         const trainer = new Trainer(model, record.config, source, {
           onStep: (progress) => ctx.progress({ kind: 'step', progress }),
           shouldStop: () => ctx.signal.aborted,
@@ -113,11 +129,21 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
         });
         const optimizer = record.hasWeights ? (await db.get('optimizerStates', modelId))?.weights : undefined;
         const { stopped, ...state } = await trainer.run(record.state, undefined, optimizer);
-        await save({ state, status: stopped ? 'stopped' : 'complete', note: stopped ? 'Stopped; resume continues from the last finished epoch.' : fitted.note });
         if (stopped) throw new CancelledError();
+        let decision: Decision | undefined;
+        if (record.task === 'segment') {
+          ctx.progress({ kind: 'status', message: 'Choosing the boundary threshold on the synthetic validation images…' });
+          const { val } = splitIndices(source.count, record.config.valFraction, record.config.seed);
+          decision = await trainer.pickThreshold(val, record.config.phases[record.config.phases.length - 1].size, ctx.signal);
+        }
+        await save({ state, status: 'complete', note: fitted.note, decision });
         return state;
       } catch (e) {
-        if (!(e instanceof CancelledError)) await save({ status: 'failed', note: (e as Error).message }).catch(() => undefined);
+        // The record keeps its last checkpoint's state either way; only its status and note change.
+        const ending = e instanceof CancelledError || ctx.signal.aborted
+          ? { status: 'stopped' as const, note: 'Stopped; resume continues from the last finished epoch.' }
+          : { status: 'failed' as const, note: (e as Error).message };
+        await save(ending).catch(() => undefined);
         throw e;
       } finally {
         model.dispose();
@@ -181,10 +207,10 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
           throwIfCancelled(ctx.signal);
           if (record.task === 'classify') {
             const window = Math.min(dataset?.recipe.size ?? inputSize, image.width, image.height);
-            results.push(crackResult(name, image, window, await classifyWindows(model, image, window, args.stride, inputSize, 16, ctx.signal)));
+            results.push(crackResult(name, image, window, await classifyWindows(model, image, window, args.stride, inputSize, 16, ctx.signal, record.config.norm)));
           } else {
             const tile = Math.min(inputSize, Math.floor(Math.min(image.width, image.height) / 32) * 32);
-            results.push(grainResult(name, image, await segmentTiled(model, image, tile, ctx.signal), args.micronsPerPixel, truth));
+            results.push(grainResult(name, image, await segmentTiled(model, image, tile, ctx.signal, record.config.norm), args.micronsPerPixel, truth, record.decision?.threshold));
           }
           ctx.progress({ kind: 'analysed', done: results.length, total: args.images.length });
         }

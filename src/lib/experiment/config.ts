@@ -6,7 +6,7 @@
  */
 import type { BackendPreference } from '../ml/backend';
 import type { GreyImage } from '../data/tiling';
-import { DEFAULT_BATCH_SIZE, DEPTHS, SEGMENT_LOSSES, UNET_MULTIPLE, type Depth, type LossName, type Phase } from '../ml/config';
+import { DEFAULT_BATCH_SIZE, DEPTHS, FROZEN_RANDOM_ENCODER, SEGMENT_LOSSES, UNET_MULTIPLE, type Depth, type LossName, type Phase } from '../ml/config';
 import { adaptiveConfigError, DEFAULT_MOVES, type AdaptiveConfig } from './adaptive';
 import { ParamError } from '../params/space';
 import type { Exemplar } from '../synth/cracks/texture';
@@ -84,6 +84,7 @@ function phases(raw: unknown, field: string, size: number, fallback: Phase[]): P
     if (!isObject(p)) throw new ConfigError(`${field}[${i}]`, 'must be an object {epochs, maxLr, freezeEncoder, size}.');
     if (!whole(p.epochs, 1)) throw new ConfigError(`${field}[${i}].epochs`, 'must be a whole number of at least 1.');
     if (!(typeof p.maxLr === 'number' && p.maxLr > 0 && p.maxLr < 10)) throw new ConfigError(`${field}[${i}].maxLr`, 'must be a number above 0 and below 10.');
+    if (p.freezeEncoder === true) throw new ConfigError(`${field}[${i}].freezeEncoder`, FROZEN_RANDOM_ENCODER);
     return { epochs: p.epochs as number, maxLr: p.maxLr as number, freezeEncoder: p.freezeEncoder === true, size: (p.size as number | undefined) ?? size };
   });
 }

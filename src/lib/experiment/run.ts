@@ -127,7 +127,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
     model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed },
     loss: config.model.loss, batchSize: config.train.batchSize, phases, weightDecay: config.train.weightDecay,
-    augment: config.train.augment ? DEFAULT_AUGMENT : NO_AUGMENT, seed, valFraction: 0.2,
+    augment: config.train.augment ? DEFAULT_AUGMENT : NO_AUGMENT, seed, valFraction: 0.2, norm: 'standardise',
   });
   const stopped = () => hooks.shouldStop?.() ?? false;
   const realSource = memorySource(real, size);

@@ -4,7 +4,7 @@
  * imports only this; the engine worker builds networks from it.
  */
 import { DEFAULT_AUGMENT } from './augment';
-import type { AugmentConfig } from './augment';
+import type { AugmentConfig, InputNorm } from './augment';
 import type { ClassifyMetrics, SegmentMetrics } from './metrics';
 
 export type Depth = 10 | 18 | 34 | 50;
@@ -72,6 +72,34 @@ export interface TrainConfig {
   seed: number;
   /** Share of the samples held out for validation. */
   valFraction: number;
+  /** Input normalisation, the same at training and inference; absent (older models) = 'fixed'. */
+  norm?: InputNorm;
+  /**
+   * Seconds of training wanted: when set, a fresh run first times a few steps on the chosen
+   * backend and scales every phase's epochs so the whole schedule fits (sizeSchedule).
+   */
+  budgetSeconds?: number;
+}
+
+/**
+ * Scales the phases' epochs so that training `trainCount` images per epoch at `imagesPerSecond`
+ * (measured on this backend, per phase size) takes about `budgetSeconds`, keeping the phases'
+ * proportions; every phase keeps at least one epoch.
+ */
+export function sizeSchedule(phases: Phase[], trainCount: number, imagesPerSecond: (size: number) => number, budgetSeconds: number): Phase[] {
+  const secondsNow = phases.reduce((a, p) => a + (p.epochs * trainCount) / imagesPerSecond(p.size), 0);
+  const factor = budgetSeconds / secondsNow;
+  return phases.map((p) => ({ ...p, epochs: Math.max(1, Math.round(p.epochs * factor)) }));
+}
+
+/** Decision rule of a segmentation model, picked on synthetic validation after training. */
+export interface Decision {
+  /** Boundary where its probability exceeds this (the best boundary F1 on validation). */
+  threshold: number;
+  boundaryF1: number;
+  /** Share of pixels predicted boundary at that threshold, and the labels' share: over-prediction shows. */
+  predictedFraction: number;
+  labelFraction: number;
 }
 
 export type Metrics = ClassifyMetrics | SegmentMetrics;
@@ -119,6 +147,9 @@ export interface Prediction {
   probability?: number;
 }
 
+/** Why a phase may not freeze an encoder that was not pretrained. */
+export const FROZEN_RANDOM_ENCODER = 'freezes an encoder that starts from random weights, so it would never learn features; freeze only a pretrained encoder.';
+
 export function trainConfigError(c: TrainConfig): string | undefined {
   if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) return `Batch size must be a whole number of at least 1; got ${c.batchSize}.`;
   if (!c.phases.length) return 'Give at least one training phase.';
@@ -126,10 +157,12 @@ export function trainConfigError(c: TrainConfig): string | undefined {
     if (!(Number.isInteger(p.epochs) && p.epochs >= 1)) return `Phase ${i + 1}: epochs must be a whole number of at least 1.`;
     if (!(p.maxLr > 0 && p.maxLr < 10)) return `Phase ${i + 1}: the learning rate must be above 0 and below 10.`;
     if (!(Number.isInteger(p.size) && p.size >= 32 && p.size <= 1024)) return `Phase ${i + 1}: size must be a whole number from 32 to 1024.`;
+    if (p.freezeEncoder && !c.model.pretrained) return `Phase ${i + 1} ${FROZEN_RANDOM_ENCODER}`;
     if (c.model.task === 'segment' && p.size % UNET_MULTIPLE !== 0) return `Phase ${i + 1}: a U-Net's input size must be a multiple of ${UNET_MULTIPLE}; got ${p.size}.`;
   }
   if (!(c.weightDecay >= 0 && c.weightDecay < 1)) return 'Weight decay must be from 0 to below 1.';
   if (!(c.valFraction > 0 && c.valFraction < 1)) return 'The validation share must be above 0 and below 1.';
+  if (c.budgetSeconds !== undefined && !(c.budgetSeconds >= 5)) return 'A time budget must be at least 5 seconds.';
   return undefined;
 }
 
@@ -143,31 +176,31 @@ export const DEFAULT_BATCH_SIZE: Record<Task, number> = { classify: 32, segment:
 const multiple = (size: number) => Math.max(UNET_MULTIPLE, Math.round(size / UNET_MULTIPLE) * UNET_MULTIPLE);
 
 /**
- * Classification: head only with the encoder frozen, then everything (fastai's fine_tune).
- * Segmentation: progressive resizing — quarter, half, then full size, the last phase unfrozen,
- * like the paper's 128 → 256 → 512.
+ * Classification: everything trains (a randomly initialised encoder must); with a pretrained
+ * encoder, the head alone first, then everything (fastai's fine_tune). Segmentation: progressive
+ * resizing — quarter, half, then full size, like the paper's 128 → 256 → 512.
  */
-export function defaultPhases(task: Task, size: number): Phase[] {
+export function defaultPhases(task: Task, size: number, pretrained = false): Phase[] {
   if (task === 'classify') {
-    return [
-      { epochs: 1, maxLr: 2e-3, freezeEncoder: true, size },
-      { epochs: 3, maxLr: 1e-3, freezeEncoder: false, size },
-    ];
+    return pretrained
+      ? [{ epochs: 1, maxLr: 2e-3, freezeEncoder: true, size }, { epochs: 3, maxLr: 1e-3, freezeEncoder: false, size }]
+      : [{ epochs: 4, maxLr: 2e-3, freezeEncoder: false, size }];
   }
   const sizes = [...new Set([multiple(size / 4), multiple(size / 2), multiple(size)])];
   return sizes.map((s, i) => ({ epochs: i === sizes.length - 1 ? 2 : 1, maxLr: 2e-3, freezeEncoder: false, size: s }));
 }
 
 /** Starting point for the training form, by task (the paper's schedules, scaled to a browser). */
-export function defaultTrainConfig(task: Task, size: number): TrainConfig {
+export function defaultTrainConfig(task: Task, size: number, pretrained = false): TrainConfig {
   return {
     model: { task, depth: 18, width: 0.25, classes: 2 },
     loss: task === 'segment' ? DEFAULT_SEGMENT_LOSS : 'ce',
     batchSize: DEFAULT_BATCH_SIZE[task],
-    phases: defaultPhases(task, size),
+    phases: defaultPhases(task, size, pretrained),
     weightDecay: 0.01,
     augment: structuredClone(DEFAULT_AUGMENT),
     seed: 1,
     valFraction: 0.2,
+    norm: 'standardise',
   };
 }

@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed, Rng } from '../random';
-import { augmentInto, NO_AUGMENT, type AugmentConfig } from './augment';
+import { augmentInto, inputToGrey, NO_AUGMENT, type AugmentConfig } from './augment';
 import { lastClass, lossFn } from './losses';
 import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics } from './metrics';
 import { setEncoderTrainable } from './models';
-import { trainConfigError, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
+import { trainConfigError, type Decision, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
 import { oneCycle } from './schedule';
 import { throwIfCancelled } from '../engine/rpc';
 
@@ -60,7 +60,7 @@ export function makeBatch(samples: RawSample[], nativeSize: number, size: number
   const images = new Float32Array(n * size * size);
   const segment = config.model.task === 'segment';
   const masks = segment ? new Uint8Array(n * size * size) : null;
-  samples.forEach((s, k) => augmentInto(s.image, s.mask ?? null, nativeSize, size, augment, rng, images, k * size * size, masks, k * size * size));
+  samples.forEach((s, k) => augmentInto(s.image, s.mask ?? null, nativeSize, size, augment, rng, images, k * size * size, masks, k * size * size, config.norm ?? 'fixed'));
   return tf.tidy(() => {
     const x = tf.tensor4d(images, [n, size, size, 1]);
     const y = segment
@@ -72,7 +72,10 @@ export function makeBatch(samples: RawSample[], nativeSize: number, size: number
 
 async function optimizerData(optimizer: tf.Optimizer): Promise<OptimizerWeights> {
   const named = await optimizer.getWeights();
-  return Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, values: (await tensor.data()) as Float32Array })));
+  const data = await Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, values: (await tensor.data()) as Float32Array })));
+  // The step count comes as a new scalar (the moments are the optimiser's own variables): free it.
+  named.filter((n) => n.name === 'iter').forEach((n) => n.tensor.dispose());
+  return data;
 }
 
 /** Decoupled weight decay (AdamW): shrink conv and dense kernels, never biases or batch norm. */
@@ -218,6 +221,71 @@ export class Trainer {
     return { scores, predictions };
   }
 
+  /**
+   * Training speed at `size` on the current backend, images per second: a few forward and
+   * backward passes after one warm-up (kernel compilation), gradients thrown away and the
+   * weights (batch norm's moving statistics too) put back, so the run itself is unchanged.
+   */
+  async imagesPerSecond(size: number, steps = 2): Promise<number> {
+    const { config, model, source } = this;
+    const saved = model.getWeights().map((w) => w.clone());
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const rng = new Rng(hashSeed(config.seed, 0x5eed));
+    let seconds = 0;
+    try {
+      for (let i = 0; i <= steps; i++) {
+        const samples = await source.get(Array.from({ length: config.batchSize }, () => rng.int(0, source.count - 1)));
+        const started = performance.now();
+        const { x, y } = makeBatch(samples, source.size, size, config, config.augment, rng);
+        const { value, grads } = tf.variableGrads(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
+        await value.data();
+        tf.dispose([x, y, value, ...Object.values(grads)]);
+        if (i > 0) seconds += (performance.now() - started) / 1000;
+      }
+    } finally {
+      model.setWeights(saved);
+      tf.dispose(saved);
+    }
+    return (steps * config.batchSize) / seconds;
+  }
+
+  /**
+   * Segmentation's decision rule: the boundary-probability threshold with the best boundary F1 on
+   * these (synthetic validation) samples, with the predicted and labelled boundary shares there.
+   * Picked rather than fixed at 0.5, since a loss weighted towards the rare class shifts the
+   * probabilities (it would over-predict boundary at 0.5).
+   */
+  async pickThreshold(indices: readonly number[], size: number, signal?: AbortSignal): Promise<Decision> {
+    const { config, model, source } = this;
+    const thresholds = Array.from({ length: 17 }, (_, i) => 0.1 + 0.05 * i);
+    const counts = thresholds.map(() => emptyBoundaryCounts());
+    const predicted = thresholds.map(() => 0);
+    let labelled = 0, pixels = 0;
+    for (let start = 0; start < indices.length; start += config.batchSize) {
+      if (signal) throwIfCancelled(signal);
+      const samples = await source.get(indices.slice(start, start + config.batchSize));
+      const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, new Rng(1));
+      const [truth, probs] = tf.tidy(() => [tf.argMax(y, -1), lastClass(model.predict(x) as tf.Tensor)]);
+      const [t, p] = [(await truth.data()) as Int32Array, (await probs.data()) as Float32Array];
+      tf.dispose([x, y, truth, probs]);
+      const area = size * size, mask = new Uint8Array(area);
+      for (let k = 0; k < samples.length; k++) {
+        const tk = t.subarray(k * area, (k + 1) * area), pk = p.subarray(k * area, (k + 1) * area);
+        for (let i = 0; i < area; i++) labelled += tk[i];
+        pixels += area;
+        thresholds.forEach((th, j) => {
+          let n = 0;
+          for (let i = 0; i < area; i++) n += mask[i] = pk[i] > th ? 1 : 0;
+          predicted[j] += n;
+          addBoundaryCounts(counts[j], tk, mask, size);
+        });
+      }
+    }
+    const f1 = counts.map(boundaryF1);
+    const best = f1.indexOf(Math.max(...f1));
+    return { threshold: +thresholds[best].toFixed(2), boundaryF1: f1[best], predictedFraction: predicted[best] / pixels, labelFraction: labelled / pixels };
+  }
+
   /** Loss and metrics over the validation samples, plus a few predictions to show. */
   async validate(indices: readonly number[], size: number, signal?: AbortSignal): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
     const { config, model, source } = this;
@@ -245,7 +313,7 @@ export class Trainer {
         const area = size * size;
         if (config.model.task === 'segment') addBoundaryCounts(boundaries, (t as Int32Array).subarray(k * area, (k + 1) * area), (pr as Int32Array).subarray(k * area, (k + 1) * area), size);
         if (predictions.length >= 4) continue;
-        const image = Uint8Array.from(xs.subarray(k * area, (k + 1) * area) as Float32Array, (v) => Math.round((v / 4 + 0.5) * 255));
+        const image = Uint8Array.from(xs.subarray(k * area, (k + 1) * area) as Float32Array, inputToGrey);
         if (config.model.task === 'segment') {
           predictions.push({ image, size, truth: Uint8Array.from((t as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255),
             predicted: Uint8Array.from((pr as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255) });
