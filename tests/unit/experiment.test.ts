@@ -47,6 +47,10 @@ describe('experiment configs', () => {
     bad({ ...good, synthetic: { count: 8 } }, 'synthetic.size');
     bad({ ...good, task: 'grains', input: { size: 100 } }, 'input.size');
     bad({ ...good, train: { real: [{ epochs: 0, maxLr: 0.1 }] } }, 'train.real[0].epochs');
+    bad({ ...good, train: { synthetic: [{ epochs: 1, maxLr: 0.1, freezeEncoder: true }] } }, 'train.synthetic[0].freezeEncoder');
+    bad({ ...good, real: { test: 'x' } }, 'real.train'); // the default regimes train on real data
+    // Evaluate-only: a synthetic-only experiment may name just its real test folder.
+    expect(parseExperimentConfig({ ...good, real: { test: 'x' }, regimes: ['synthetic'] }).real).toMatchObject({ test: 'x' });
   });
 });
 

@@ -102,7 +102,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const r = raw.real;
   if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, or all with a split.');
   for (const k of ['train', 'val', 'test', 'all'] as const) if (r[k] !== undefined && typeof r[k] !== 'string') throw new ConfigError(`real.${k}`, 'must be a folder path.');
-  if (!r.all && !(r.train && r.test)) throw new ConfigError('real', 'name train and test folders (and val), or one folder as all with a split.');
+  if (!r.all && !r.test) throw new ConfigError('real', 'name a test folder (with train and val folders when a regime trains on real data), or one folder as all with a split.');
   const split = r.split ?? { val: 0.2, test: 0.2 };
   if (!isObject(split) || !(typeof split.val === 'number' && typeof split.test === 'number' && split.val >= 0 && split.test > 0 && split.val + split.test < 1)) {
     throw new ConfigError('real.split', 'must be {val, test} shares, test above 0, adding up to less than 1.');
@@ -113,6 +113,9 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (!Array.isArray(regimes) || regimes.length === 0 || regimes.some((g) => !REGIMES.includes(g as Regime))) {
     throw new ConfigError('regimes', `must list some of ${REGIMES.join(', ')}.`);
   }
+  // Evaluate-only experiments (no regime trains on real data) may name just the test folder.
+  const trainsOnReal = (regimes as Regime[]).some((g) => g === 'real' || g === 'mixed');
+  if (trainsOnReal && !r.all && !r.train) throw new ConfigError('real.train', 'is needed: the real and mixed regimes train on real data. Name a train folder, or use all with a split.');
   if (!whole(raw.runs, 1)) throw new ConfigError('runs', 'must be a whole number of at least 1.');
   const runs = raw.runs as number;
   const seeds = raw.seeds ?? Array.from({ length: runs }, (_, i) => i + 1);
