@@ -31,15 +31,16 @@ test('an adaptive experiment in the UI shows the tables, p-values, and the hard 
 test('cancelling an experiment keeps the runs that finished', async ({ page }) => {
   await page.goto('./');
   await page.getByRole('button', { name: 'Experiments' }).click();
-  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { runs: 4 }));
+  // Many runs, so the cancel lands mid-way however fast the engine is.
+  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { runs: 12 }));
   await page.getByLabel('Real all folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles`);
   await page.getByRole('button', { name: 'Run experiment' }).click();
-  await expect(page.getByTestId('experiment-progress')).toContainText('Run 2 of 4', { timeout: 120_000 });
+  await expect(page.getByTestId('experiment-progress')).toContainText('Run 2 of 12', { timeout: 120_000 });
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByRole('listitem').filter({ hasText: 'cancelled' })).toBeVisible({ timeout: 120_000 });
   const kept = Number((await page.getByRole('listitem').filter({ hasText: 'cancelled' }).textContent())!.match(/(\d+) run results/)![1]);
   expect(kept).toBeGreaterThanOrEqual(3);
-  expect(kept).toBeLessThan(12);
+  expect(kept).toBeLessThan(36);
   await expect(page.getByTestId('summary-error')).toContainText('synthetic');
 });
 

@@ -105,14 +105,14 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
     train: ({ modelId, backend }, ctx) => withDb(deps, async (db) => {
       const info = await useBackend(backend, ctx);
       let record = await storedModel(db, modelId, '');
-      const dataset = await datasetOf(db, record);
-      const source = datasetSource(db, dataset);
-      const model = record.hasWeights ? await deps.weights.load(modelId) : await freshModel(record.config.model, ctx);
       const save = async (changes: Partial<ModelRecord>) => {
         record = { ...record, ...changes, updatedAt: Date.now() };
         await db.put('models', record);
       };
+      let model: tf.LayersModel | undefined;
       try {
+        const source = datasetSource(db, await datasetOf(db, record));
+        model = record.hasWeights ? await deps.weights.load(modelId) : await freshModel(record.config.model, ctx);
         const fitted = fitBatch(atModelSize(record.config, model), info);
         await save({ status: 'training', backend: info.name, note: fitted.note, config: fitted.config });
         if (record.config.budgetSeconds && record.state.history.length === 0) await save({ config: await budgeted(model, record.config, source, info, ctx) });
@@ -146,7 +146,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
         await save(ending).catch(() => undefined);
         throw e;
       } finally {
-        model.dispose();
+        model?.dispose();
       }
     }),
 
