@@ -1,13 +1,15 @@
 /**
  * npm run experiment -- CONFIG.json --out DIR
  * Serves the built app, drives the system Chromium (WebGPU on) through the Experiments view —
- * the same code path as a user — prints progress, and writes DIR/results.json.
+ * the same code path as a user — prints progress, and writes DIR/results.json and, to look at,
+ * the first run's predictions on the real test images as DIR/predictions/REGIME/*.png.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { preview } from 'vite';
 import { ConfigError, parseExperimentConfig, realFolders } from '../src/lib/experiment/config';
 
@@ -91,6 +93,18 @@ async function main() {
     const file = await (await download).path();
     const results = readFileSync(file, 'utf8');
     writeFileSync(join(out, 'results.json'), results);
+    // What the models predicted on real test images, to look at beside the numbers.
+    const predictionsButton = page.getByTestId('experiment-result').getByRole('button', { name: 'Export predictions (PNG)' });
+    if (await predictionsButton.count()) {
+      const zip = page.waitForEvent('download');
+      await predictionsButton.click();
+      const files = unzipSync(readFileSync(await (await zip).path()));
+      for (const [name, bytes] of Object.entries(files)) {
+        mkdirSync(dirname(join(out, 'predictions', name)), { recursive: true });
+        writeFileSync(join(out, 'predictions', name), bytes);
+      }
+      console.log(`${Object.keys(files).length} prediction images → ${join(out, 'predictions')}`);
+    }
     const summary = JSON.parse(results);
     console.log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s on ${summary.backend}: ${summary.runs.length} run results → ${join(out, 'results.json')}`);
     for (const [regime, sets] of Object.entries(summary.summary as Record<string, Record<string, Record<string, { mean: number; sd: number }>>>)) {

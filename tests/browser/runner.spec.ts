@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -37,6 +37,13 @@ for (const kind of ['cracks', 'grains'] as const) {
         expect(typeof s.sd).toBe('number');
         expect(s.ci99).toHaveLength(2);
       }
+    }
+    expect(results.predictions).toBeUndefined(); // pictures go to PNGs, not into results.json
+    for (const regime of ['synthetic', 'real', 'mixed']) {
+      const pngs = readdirSync(join(dir, 'out', 'predictions', regime));
+      expect(pngs.length).toBeGreaterThan(0);
+      if (kind === 'grains') expect(pngs[0]).toMatch(/image-truth-prediction\.png$/);
+      else expect(pngs[0]).toMatch(/truth-(crack|no_crack)-predicted-(crack|no_crack)-p[\d.]+\.png$/);
     }
     expect(results.tests.length).toBeGreaterThanOrEqual(6);
     for (const t of results.tests) {

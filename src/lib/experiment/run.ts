@@ -17,7 +17,7 @@ import type { ModelConfig, TrainConfig } from '../ml/config';
 import { buildModel } from '../ml/models';
 import { splitIndices, Trainer, type RawSample, type SampleSource } from '../ml/trainer';
 import type { ExperimentConfig, RealItem, RealSetName, Regime } from './config';
-import { setMetrics, summarise, type ExperimentProgress, type ExperimentResults, type HardSamples, type RunResult } from './summary';
+import { setMetrics, summarise, type ExperimentProgress, type ExperimentResults, type HardSamples, type RegimePredictions, type RunResult } from './summary';
 
 export interface ExperimentHooks {
   onProgress?: (p: ExperimentProgress) => void;
@@ -124,6 +124,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const synthetic: RawSample[] = made.map(toRaw);
   let hardSamples: HardSamples | undefined;
   const runs: RunResult[] = [];
+  const predictions: RegimePredictions[] = [];
   const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
     model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed },
     loss: config.model.loss, batchSize: config.train.batchSize, phases, weightDecay: config.train.weightDecay,
@@ -139,7 +140,8 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
     const evaluate = async (model: tf.LayersModel, regime: Regime) => {
       progress(regime, 'evaluating');
       const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
-      const test = await evaluator.validate(split.test, size);
+      const test = await evaluator.validate(split.test, size, undefined, r === 0 ? 8 : 0);
+      if (r === 0) predictions.push({ regime, seed, items: test.predictions });
       const all = await evaluator.validate(allIndices, size);
       const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) } };
       runs.push(result);
@@ -235,5 +237,5 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
     }
     if (stopped()) break;
   }
-  return summarise(config, runs, runs.length === config.runs * config.regimes.length, tf.getBackend(), hardSamples);
+  return summarise(config, runs, runs.length === config.runs * config.regimes.length, tf.getBackend(), hardSamples, predictions);
 }

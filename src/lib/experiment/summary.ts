@@ -3,7 +3,7 @@
  * 99 % t-interval) and paired t-tests between regimes. The UI imports this to show and store
  * partial results while the engine runs the experiment.
  */
-import type { Metrics } from '../ml/config';
+import type { Metrics, Prediction } from '../ml/config';
 import type { ExperimentConfig, Regime } from './config';
 import { agrestiCoull, mean, pairedTTest, sd, tInterval } from './stats';
 
@@ -53,6 +53,14 @@ export interface ExperimentResults {
   complete: boolean;
   backend?: string;
   hardSamples?: HardSamples;
+  /** The first run's predictions on (up to 8 of) the real test images, per regime: to look at, not in results.json. */
+  predictions?: RegimePredictions[];
+}
+
+export interface RegimePredictions {
+  regime: Regime;
+  seed: number;
+  items: Prediction[];
 }
 
 export interface ExperimentProgress {
@@ -74,7 +82,8 @@ export function setMetrics(m: Metrics, n: number): SetMetrics {
 /** The scalar metrics summarised and compared across runs. */
 export const SUMMARY_METRICS = ['error', 'pixelError', 'miou', 'boundaryF1'] as const;
 
-export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string, hardSamples?: HardSamples): ExperimentResults {
+export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string, hardSamples?: HardSamples,
+  predictions?: RegimePredictions[]): ExperimentResults {
   const summary: ExperimentResults['summary'] = {};
   const tests: ExperimentResults['tests'] = [];
   for (const regime of config.regimes) {
@@ -100,6 +109,6 @@ export function summarise(config: ExperimentConfig, runs: readonly RunResult[], 
       tests.push({ a, b, metric, set, p, t });
     }
   }
-  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend, hardSamples };
+  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend, hardSamples, predictions };
 }
 

@@ -287,7 +287,7 @@ export class Trainer {
   }
 
   /** Loss and metrics over the validation samples, plus a few predictions to show. */
-  async validate(indices: readonly number[], size: number, signal?: AbortSignal): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
+  async validate(indices: readonly number[], size: number, signal?: AbortSignal, keep = 4): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
     const { config, model, source } = this;
     const classes = config.model.classes;
     let confusion = Array.from({ length: classes }, () => new Array(classes).fill(0));
@@ -312,7 +312,7 @@ export class Trainer {
       for (let k = 0; k < samples.length; k++) {
         const area = size * size;
         if (config.model.task === 'segment') addBoundaryCounts(boundaries, (t as Int32Array).subarray(k * area, (k + 1) * area), (pr as Int32Array).subarray(k * area, (k + 1) * area), size);
-        if (predictions.length >= 4) continue;
+        if (predictions.length >= keep) continue;
         const image = Uint8Array.from(xs.subarray(k * area, (k + 1) * area) as Float32Array, inputToGrey);
         if (config.model.task === 'segment') {
           predictions.push({ image, size, truth: Uint8Array.from((t as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255),
