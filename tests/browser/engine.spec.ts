@@ -131,7 +131,7 @@ test('Try it cancels as cancelled while generating and while training; a cancell
     await expect(page.getByText(/^Stopped|^Training finished/)).toBeVisible({ timeout: 60_000 });
   }
   await page.getByRole('button', { name: 'Analyse' }).click();
-  await page.getByLabel('Micrograph').setInputFiles('tests/fixtures/realdata/grains/nist-optical-steel/images/nist-steel.png');
+  await page.getByLabel('Micrograph', { exact: true }).setInputFiles('tests/fixtures/realdata/grains/nist-optical-steel/images/nist-steel.png');
   await page.getByRole('button', { name: 'Analyse', exact: true }).nth(1).click();
   await expect(page.getByText(/analysing 0 \/ 1/)).toBeVisible();
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
