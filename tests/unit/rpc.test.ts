@@ -1,7 +1,7 @@
 /** The engine RPC over a real MessageChannel: outcomes, progress, cancel, queueing, transfers, locks. */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CancelledError, EngineClient, serve, throwIfCancelled, transfer, type Lock, type Method, type WorkerLike } from '../../src/lib/engine/rpc';
+import { cancellationPoint, CancelledError, EngineClient, serve, throwIfCancelled, transfer, type Lock, type Method, type WorkerLike } from '../../src/lib/engine/rpc';
 
 type Api = {
   add: Method<{ a: number; b: number }, never, number>;
@@ -9,6 +9,7 @@ type Api = {
   fail: Method<{ inCatch: boolean }, never, void>;
   bytes: Method<{ data: Uint8Array }, never, Uint8Array>;
   stubborn: Method<Record<string, never>, never, void>;
+  busy: Method<Record<string, never>, number, void>;
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,6 +49,14 @@ function worker(): WorkerLike {
       return transfer(out, [out.buffer]);
     },
     stubborn: () => new Promise(() => undefined), // never ends, ignores its signal
+    busy: async (_, ctx) => {
+      // Only microtask awaits, as on the WASM backend: the cancel gets in at cancellation points.
+      for (let i = 0; ; i++) {
+        for (let k = 0; k < 1000; k++) await Promise.resolve();
+        if (i % 10 === 0) ctx.progress(i);
+        await cancellationPoint(ctx.signal);
+      }
+    },
   });
   const endpoint = port1 as unknown as WorkerLike;
   endpoint.terminate = () => {
@@ -110,6 +119,16 @@ describe('engine RPC', () => {
     expect(order).toEqual(['b', 'a', 'c']);
     expect(maxRunning).toBe(1);
     expect(jobs.at(-1)).toEqual([]);
+    client.dispose();
+  });
+
+  it('a job whose awaits are all microtasks still sees its cancel at a cancellation point', async () => {
+    const client = new EngineClient<Api>({ start: worker, cancelGraceMs: 60_000 });
+    const controller = new AbortController();
+    let steps = 0;
+    const call = client.call('busy', {}, { signal: controller.signal, onProgress: () => ++steps === 3 && controller.abort() });
+    expect(await call).toEqual({ status: 'cancelled' });
+    expect(terminated).toBe(0); // stopped by its own signal, not by stopping the worker
     client.dispose();
   });
 

@@ -8,7 +8,7 @@ import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
 import { greyStats, normaliseInput, type InputNorm } from '../ml/augment';
 import { lastClass } from '../ml/losses';
-import { throwIfCancelled } from '../engine/rpc';
+import { cancellationPoint } from '../engine/rpc';
 import type { WindowResult } from './result';
 
 /** Cuts a w² window at (x, y) and resizes it to `size`² grey values (bilinear), not yet normalised. */
@@ -32,7 +32,7 @@ export async function classifyWindows(model: tf.LayersModel, img: GreyImage, win
   const positions = gridPositions(img.width, img.height, window, stride);
   const out: WindowResult[] = [];
   for (let start = 0; start < positions.length; start += batch) {
-    if (signal) throwIfCancelled(signal);
+    await cancellationPoint(signal);
     const chunk = positions.slice(start, start + batch);
     const data = new Float32Array(chunk.length * inputSize * inputSize);
     // Each window is normalised on its own, as each training tile was.
@@ -66,7 +66,7 @@ export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: 
   const stats = greyStats(img.pixels);
   const sum = new Float32Array(img.width * img.height), total = new Float32Array(img.width * img.height);
   for (const [x, y] of gridPositions(img.width, img.height, tile, stride)) {
-    if (signal) throwIfCancelled(signal);
+    await cancellationPoint(signal);
     const data = new Float32Array(tile * tile);
     windowInput(img, x, y, tile, tile, data, 0);
     // Tiles share the whole micrograph's statistics (a training sample was a whole image).

@@ -29,6 +29,19 @@ export function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw new CancelledError();
 }
 
+/**
+ * Lets queued events (a cancel message) in. On the WASM and CPU backends a job's awaits resolve as
+ * microtasks, which never give the event loop a turn: without this, a cancel would wait for the
+ * job's end. Costs about a millisecond; call it once per step or batch.
+ */
+export const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** A place where a job may stop: lets a cancel message in, then throws if it came. */
+export async function cancellationPoint(signal: AbortSignal | undefined): Promise<void> {
+  await yieldToEvents();
+  if (signal) throwIfCancelled(signal);
+}
+
 /** Buffers to transfer (not copy) along with a value, as Comlink's `transfer` does. */
 const transfers = new WeakMap<object, Transferable[]>();
 export function transfer<T extends object>(value: T, list: Transferable[]): T {

@@ -12,7 +12,7 @@ import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoun
 import { setEncoderTrainable } from './models';
 import { trainConfigError, type Decision, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
 import { oneCycle } from './schedule';
-import { throwIfCancelled } from '../engine/rpc';
+import { cancellationPoint, yieldToEvents } from '../engine/rpc';
 
 export interface RawSample {
   image: Uint8Array;
@@ -130,6 +130,7 @@ export class Trainer {
         optimizerWeights = undefined;
       }
       while (state.epoch < phase.epochs) {
+        await yieldToEvents();
         if (this.hooks.shouldStop?.()) return this.end(state, true);
         const epochStart = performance.now();
         const rng = new Rng(hashSeed(config.seed, state.phase, state.epoch));
@@ -140,6 +141,7 @@ export class Trainer {
         }
         let lossSum = 0;
         for (let step = 0; step < stepsPerEpoch; step++) {
+          await yieldToEvents();
           if (this.hooks.shouldStop?.()) return this.end(state, true);
           const stepStart = performance.now();
           const samples = await source.get(order.slice(step * config.batchSize, (step + 1) * config.batchSize));
@@ -192,6 +194,7 @@ export class Trainer {
     const { config, model, source } = this;
     const scores: number[] = [], predictions: (number | Uint8Array)[] = [];
     for (let start = 0; start < indices.length; start += config.batchSize) {
+      await yieldToEvents();
       const samples = await source.get(indices.slice(start, start + config.batchSize));
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, new Rng(1));
       const [truth, predicted, probs] = tf.tidy(() => {
@@ -262,7 +265,7 @@ export class Trainer {
     const predicted = thresholds.map(() => 0);
     let labelled = 0, pixels = 0;
     for (let start = 0; start < indices.length; start += config.batchSize) {
-      if (signal) throwIfCancelled(signal);
+      await cancellationPoint(signal);
       const samples = await source.get(indices.slice(start, start + config.batchSize));
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, new Rng(1));
       const [truth, probs] = tf.tidy(() => [tf.argMax(y, -1), lastClass(model.predict(x) as tf.Tensor)]);
@@ -296,7 +299,7 @@ export class Trainer {
     const predictions: Prediction[] = [];
     const rng = new Rng(1);
     for (let start = 0; start < indices.length; start += config.batchSize) {
-      if (signal) throwIfCancelled(signal);
+      await cancellationPoint(signal);
       const samples = await source.get(indices.slice(start, start + config.batchSize));
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, rng);
       const [loss, truth, predicted, probs] = tf.tidy(() => {
@@ -342,7 +345,7 @@ export async function findLr(model: tf.LayersModel, config: TrainConfig, source:
   let best = Infinity;
   try {
     for (let i = 0; i < lrs.length; i++) {
-      if (signal) throwIfCancelled(signal);
+      await cancellationPoint(signal);
       const picks = Array.from({ length: config.batchSize }, () => train[rng.int(0, train.length - 1)]);
       const { x, y } = makeBatch(await source.get(picks), source.size, size, config, config.augment, rng);
       (optimizer as unknown as { learningRate: number }).learningRate = lrs[i];
