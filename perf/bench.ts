@@ -173,7 +173,7 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
       const used = (await page.getByTestId('backend').textContent())?.match(/Backend: (\w+)/)?.[1] ?? backend;
       const isolated = await page.evaluate(() => crossOriginIsolated);
       await page.getByRole('button', { name: 'Stop' }).click();
-      await page.getByText(/Stopped|Training finished/).waitFor({ timeout: 900_000 });
+      await page.getByRole('status').filter({ hasText: /^Stopped;|^Training finished/ }).waitFor({ timeout: 900_000 });
       const m = median(seconds.slice(1));
       rates[used] = batch / m;
       console.log(JSON.stringify({ name: `${name}.${used}`, images_per_s: +(batch / m).toFixed(2), gflops: +((flops * batch) / m / 1e9).toFixed(2),
