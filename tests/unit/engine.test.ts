@@ -50,6 +50,7 @@ async function storedModel(epochs: number): Promise<ModelRecord> {
 }
 
 beforeAll(async () => {
+  await tf.setBackend('cpu'); // each test reads tf.memory() before its job picks a backend
   db = await openDatasets();
   const maker = new SampleMaker();
   const samples = Array.from({ length: recipe.count }, (_, i) => ({ datasetId: 'grains-1', ...maker.make(recipe, i) }));

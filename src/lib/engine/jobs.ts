@@ -40,12 +40,16 @@ async function useBackend(preference: BackendPreference, ctx: JobContext<EngineN
  * The batch-size guard, on every route that trains: large batches at large sizes exceed a GPU's
  * buffer limit, so the batch is lowered to what fits, with a note saying so.
  */
+function guardBatch(wanted: number, size: number, width: number, backend: BackendInfo): { batchSize: number; note?: string } {
+  const stem = Math.max(4, Math.round(64 * width));
+  const batchSize = maxBatchForBuffer(backend.maxBufferBytes, size, stem, wanted);
+  return batchSize < wanted ? { batchSize, note: `Batch lowered from ${wanted} to ${batchSize} to fit this GPU's buffer limit.` } : { batchSize };
+}
+
+/** The guard on a training config, at its largest phase size. */
 export function fitBatch(config: TrainConfig, backend: BackendInfo): { config: TrainConfig; note?: string } {
-  const size = Math.max(...config.phases.map((p) => p.size));
-  const stem = Math.max(4, Math.round(64 * config.model.width));
-  const batchSize = maxBatchForBuffer(backend.maxBufferBytes, size, stem, config.batchSize);
-  if (batchSize >= config.batchSize) return { config };
-  return { config: { ...config, batchSize }, note: `Batch lowered from ${config.batchSize} to ${batchSize} to fit this GPU's buffer limit.` };
+  const { batchSize, note } = guardBatch(config.batchSize, Math.max(...config.phases.map((p) => p.size)), config.model.width, backend);
+  return note ? { config: { ...config, batchSize }, note } : { config };
 }
 
 async function freshModel(config: ModelConfig, ctx: JobContext<EngineNote>): Promise<tf.LayersModel> {
@@ -183,9 +187,8 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
 
     experiment: async ({ config, recipe, real, backend }, ctx) => {
       const info = await useBackend(backend, ctx);
-      const stem = Math.max(4, Math.round(64 * config.model.width));
-      const batchSize = maxBatchForBuffer(info.maxBufferBytes, config.input.size, stem, config.train.batchSize);
-      if (batchSize < config.train.batchSize) ctx.progress({ kind: 'status', message: `Batch lowered from ${config.train.batchSize} to ${batchSize} to fit this GPU's buffer limit.` });
+      const { batchSize, note } = guardBatch(config.train.batchSize, config.input.size, config.model.width, info);
+      if (note) ctx.progress({ kind: 'status', message: note });
       const results = await runExperiment({ ...config, train: { ...config.train, batchSize } }, recipe, real, {
         onProgress: (progress) => ctx.progress({ kind: 'progress', progress }),
         onRun: (run) => ctx.progress({ kind: 'run', run }),
