@@ -109,6 +109,8 @@ describe('engine jobs', () => {
     const evaluation = await jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context());
     expect(evaluation.metrics).toHaveProperty('miou');
     expect(evaluation.numTensors.after).toBe(evaluation.numTensors.before);
+    // Cancelled as soon as it has its backend: it ends as cancelled, not as a result.
+    await expect(jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context((p) => p.kind === 'backend'))).rejects.toBeInstanceOf(CancelledError);
     const maker = new SampleMaker();
     const image = (i: number) => ({ name: `m${i}.png`, image: { width: 32, height: 32, pixels: maker.make(recipe, 100 + i).image } });
     const args = { modelId: record.id, stride: 16, micronsPerPixel: 0.5, backend: 'cpu' as const, images: [image(0), image(1), image(2)] };
