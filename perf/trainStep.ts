@@ -1,0 +1,138 @@
+/**
+ * Training-step speed of our two networks on TF.js' WebGPU backend outside a browser, through
+ * Dawn's Node bindings (the `webgpu` npm package, which holds the WebGPU implementation Chromium
+ * uses). For a machine with a real GPU but no browser, where `npm run bench -- train` cannot run;
+ * the step is the Train view's: forward, the task's default loss, backward, Adam, loss read back.
+ *
+ *   npm i --no-save webgpu   (50 MB of native builds, so not a dependency of the project)
+ *   tsx perf/trainStep.ts [--width 1] [--cls-batch 32] [--seg-batch 4] [--steps 10] [--dawn PATH/index.js]
+ *     [--filter-grad stock|conv] [--input-grad naive|mm] [--flag WEBGPU_FLAG=VALUE …] [--probe]
+ * The defaults are what the app runs (TF.js 4.22's kernels); `conv` computes the filter gradient as
+ * one convolution (our WASM kernel, conv2dGrad.ts) and `mm` turns on TF.js' matrix-product input
+ * gradient. `--probe` says where one classifier step's time goes: host time to enqueue its kernels
+ * against GPU time (timestamp queries), by kernel.
+ *
+ * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
+ */
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+const { values: args } = parseArgs({ options: {
+  width: { type: 'string', default: '1' }, 'cls-batch': { type: 'string', default: '32' }, 'seg-batch': { type: 'string', default: '4' },
+  'cls-size': { type: 'string', default: '128' }, 'seg-size': { type: 'string', default: '256' }, steps: { type: 'string', default: '10' },
+  dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'stock' }, 'input-grad': { type: 'string', default: 'naive' },
+  flag: { type: 'string', multiple: true, default: [] }, probe: { type: 'boolean', default: false },
+} });
+
+// TF.js registers its WebGPU backend only where it sees a browser global and navigator.gpu.
+const dawn = await import(args.dawn.endsWith('.js') ? pathToFileURL(args.dawn).href : args.dawn);
+Object.assign(globalThis, dawn.globals);
+const gpu = dawn.create([]);
+Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true });
+(globalThis as Record<string, unknown>).window ??= globalThis;
+
+await import('@tensorflow/tfjs-backend-webgpu');
+if (args['filter-grad'] === 'conv') {
+  const { conv2dFilterGrad } = await import('../src/lib/ml/kernels/conv2dGrad');
+  const stock = tf.getKernel(tf.Conv2DBackpropFilter, 'webgpu')!;
+  tf.unregisterKernel(tf.Conv2DBackpropFilter, 'webgpu');
+  tf.registerKernel({ ...stock, kernelFunc: ({ inputs, attrs }) => {
+    const a = attrs as unknown as { filterShape: [number, number, number, number]; strides: [number, number]; pad: 'same' };
+    return conv2dFilterGrad(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, a.filterShape, a.strides, a.pad);
+  } });
+}
+tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', args['input-grad'] === 'naive');
+for (const f of args.flag) {
+  const [name, value] = f.split('=');
+  tf.env().set(name, value === 'true' ? true : value === 'false' ? false : Number(value));
+}
+const { buildModel } = await import('../src/lib/ml/models');
+const { lossFn } = await import('../src/lib/ml/losses');
+const { defaultTrainConfig } = await import('../src/lib/ml/config');
+
+if (!(await tf.setBackend('webgpu'))) throw new Error('No WebGPU adapter: is a Vulkan driver installed (libvulkan1 and the GPU\'s ICD)?');
+await tf.ready();
+const adapter = await gpu.requestAdapter();
+const adapterInfo = adapter?.info ? `${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}`.trim() : 'unknown';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function bench(task: 'classify' | 'segment', size: number, batch: number, width: number, steps: number) {
+  const config = defaultTrainConfig(task, size);
+  const model = buildModel({ ...config.model, depth: 18, width });
+  const optimizer = tf.train.adam(1e-3, 0.9, 0.99);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tf.randomNormal([batch, size, size, 1]);
+  const labels = task === 'segment'
+    ? tf.oneHot(tf.randomUniform([batch, size, size], 0, 2, 'int32') as tf.Tensor3D, 2)
+    : tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
+  const step = async () => {
+    const cost = optimizer.minimize(() => lossFn(config.loss, labels, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+    await cost.data();
+    cost.dispose();
+  };
+  const t0 = performance.now();
+  await step(); // shader compilation
+  const firstStep = (performance.now() - t0) / 1000;
+  await step();
+  const seconds: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    await step();
+    seconds.push((performance.now() - t) / 1000);
+  }
+  const s = median(seconds);
+  console.log(JSON.stringify({ name: `dawn-webgpu.${task === 'classify' ? 'resnet18' : 'unet18'}.${size}`, images_per_s: +(batch / s).toFixed(2),
+    step_s: +s.toFixed(4), first_step_s: +firstStep.toFixed(2), batch, size, width, steps, loss: config.loss,
+    filter_grad: args['filter-grad'], input_grad: args['input-grad'], adapter: adapterInfo }));
+  tf.dispose([x, labels]);
+  optimizer.dispose();
+  model.dispose();
+}
+
+/** Where a step's time goes: per-op cost of a long chain of tiny ops, and one step's kernels (GPU time where the adapter has timestamps). */
+async function probe(width: number, batch: number, size: number) {
+  let t = tf.ones([4096]);
+  await t.data();
+  let t0 = performance.now();
+  for (let i = 0; i < 2000; i++) { const u = tf.add(t, 1); t.dispose(); t = u; }
+  const enqueueMs = performance.now() - t0;
+  await t.data();
+  console.log(JSON.stringify({ probe: 'tiny ops', per_op_us: +((performance.now() - t0) * 1000 / 2000).toFixed(1), enqueue_per_op_us: +(enqueueMs * 1000 / 2000).toFixed(1) }));
+  t.dispose();
+  const config = defaultTrainConfig('classify', size);
+  const model = buildModel({ ...config.model, depth: 18, width });
+  const optimizer = tf.train.adam(1e-3, 0.9, 0.99);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tf.randomNormal([batch, size, size, 1]);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
+  const step = () => optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+  for (let i = 0; i < 2; i++) { const c = step(); await c.data(); c.dispose(); }
+  t0 = performance.now();
+  const c = step();
+  const built = performance.now() - t0;
+  await c.data();
+  const total = performance.now() - t0;
+  c.dispose();
+  const info = await tf.profile(async () => { const d = step(); await d.data(); d.dispose(); });
+  const byKernel = new Map<string, { n: number; ms: number }>();
+  let gpuMs = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    gpuMs += ms;
+    const e = byKernel.get(k.name) ?? { n: 0, ms: 0 };
+    byKernel.set(k.name, { n: e.n + 1, ms: e.ms + ms });
+  }
+  const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms || b[1].n - a[1].n).slice(0, 12).map(([k, v]) => `${k}×${v.n}:${v.ms.toFixed(1)}ms`);
+  console.log(JSON.stringify({ probe: 'step', width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top }));
+  tf.dispose([x, y]); optimizer.dispose(); model.dispose();
+}
+
+const width = Number(args.width), steps = Number(args.steps);
+if (args.probe) {
+  await probe(width, Number(args['cls-batch']), Number(args['cls-size']));
+  process.exit(0);
+}
+await bench('classify', Number(args['cls-size']), Number(args['cls-batch']), width, steps);
+await bench('segment', Number(args['seg-size']), Number(args['seg-batch']), width, steps);
