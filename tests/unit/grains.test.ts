@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateGrainSample, validateRecipe } from '../../src/lib/synth/grains/index';
 import { renderGrains } from '../../src/lib/synth/grains/render';
@@ -10,6 +11,7 @@ import { countRegions, recipe } from './helpers';
 const plain = {
   meanIntensity: 0.8, grainContrast: 0, minNeighbourContrast: 0, textureStrength: 0, illumination: 0,
   noiseSigma: 0, blurSigma: 0, lineDarkness: 1, lineWidth: 3, maskWidth: 3,
+  faintBoundaries: 0, pitDensity: 0, scratches: 0, stains: 0,
 };
 
 describe('grain generator', () => {
@@ -117,5 +119,62 @@ describe('grain generator', () => {
     const a = renderGrains(128, params, 77), b = renderGrains(128, { ...params, blurSigma: 0 }, 77);
     // Same seed, different blur: same grains.
     expect(Buffer.from(a.grainIds).equals(Buffer.from(b.grainIds))).toBe(true);
+  });
+});
+
+describe('grain distractors', () => {
+  const distractors: Record<string, Record<string, number>> = {
+    'faint boundaries': { faintBoundaries: 0.6 },
+    pits: { pitDensity: 5, pitSize: 4 },
+    scratches: { scratches: 4, scratchContrast: 0.4 },
+    stains: { stains: 0.3 },
+  };
+  it.each(Object.entries(distractors))('%s change the image and never the label', (_name, on) => {
+    const base = recipe({ size: 192 }, plain);
+    const off = generateGrainSample(base, 2);
+    const with_ = generateGrainSample(recipe({ size: 192 }, { ...plain, ...on }), 2);
+    expect(Buffer.from(with_.mask).equals(Buffer.from(off.mask))).toBe(true);
+    expect(Buffer.from(with_.grainIds.buffer).equals(Buffer.from(off.grainIds.buffer))).toBe(true);
+    let changed = 0;
+    for (let i = 0; i < off.image.length; i++) if (off.image[i] !== with_.image[i]) changed++;
+    expect(changed).toBeGreaterThan(100);
+  });
+
+  it('faint boundaries are lighter than full ones, and still labelled', () => {
+    const full = generateGrainSample(recipe({ size: 192 }, plain), 1);
+    const faint = generateGrainSample(recipe({ size: 192 }, { ...plain, faintBoundaries: 0.8 }), 1);
+    const mean = (s: typeof full) => {
+      let sum = 0, n = 0;
+      for (let i = 0; i < s.mask.length; i++) if (s.mask[i]) { sum += s.image[i]; n++; }
+      return sum / n;
+    };
+    expect(mean(faint)).toBeGreaterThan(mean(full) + 30);
+  });
+
+  it('a recipe made before the distractors existed validates and keeps its bytes', () => {
+    const optional = new Set(GRAIN_PARAMS.filter((s) => s.off !== undefined).map((s) => s.name));
+    const legacy = Object.fromEntries(Object.entries(GRAIN_PRESETS[0].settings).filter(([k]) => !optional.has(k)));
+    const r = { ...recipe(), settings: legacy };
+    expect(() => validateRecipe(r)).not.toThrow();
+    const digest = (i: number) => {
+      const s = generateGrainSample({ ...r, size: 128, count: 3, seed: 7 }, i);
+      return createHash('sha256').update(s.image).update(s.mask).digest('hex').slice(0, 16);
+    };
+    // Bytes of the etched-lines preset's ranges as they were before distractors were added.
+    expect([0, 1, 2].map(digest)).toEqual(['d780331be8ff7888', '5f14916adde5a7de', '11b94bd0a362e141']);
+  });
+});
+
+describe('golden samples', () => {
+  // An intended change to a generator's bytes updates these; an unintended one fails here instead of
+  // silently changing what every share link and stored recipe reproduces.
+  const golden: Record<string, string[]> = {"etched-lines":["8de0ac30d11564bb","816ea9dfa50c72b3","e48934f4e267c9bf"],"tint-etched":["e4db79cd45bd401a","e58bd7ff9e573e5e","103366f36dd79c61"]};
+  it.each(GRAIN_PRESETS.map((p) => [p.id]))('preset %s at 128 px, seed 7, samples 0–2', (id) => {
+    const preset = GRAIN_PRESETS.find((p) => p.id === id)!;
+    const hashes = [0, 1, 2].map((i) => {
+      const s = generateGrainSample({ kind: 'grains', preset: id, settings: preset.settings, size: 128, count: 3, seed: 7 }, i);
+      return createHash('sha256').update(s.image).update(s.mask).digest('hex').slice(0, 16);
+    });
+    expect(hashes).toEqual(golden[id]);
   });
 });

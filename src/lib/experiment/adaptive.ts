@@ -74,7 +74,8 @@ export function variationRecipe(recipe: Recipe, params: SampleParams, sampleSeed
   const seed = hashSeed(sampleSeed, 0xada, round, v);
   const rng = new Rng(seed);
   const fixed = (specs: readonly ParamSpec[]): Settings => Object.fromEntries(specs.map((spec) => {
-    let value = params[spec.name] as number;
+    // Samples recorded before a parameter existed had it at its `off` value.
+    let value = (params[spec.name] as number | undefined) ?? spec.off!;
     if (moves[spec.name] !== undefined) value = clampTo(spec, value + (rng.next() * 2 - 1) * moves[spec.name]);
     return [spec.name, { lo: value, hi: value }];
   }));

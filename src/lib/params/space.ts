@@ -17,6 +17,11 @@ export interface ParamSpec {
   max: number;
   /** UI step for the range inputs. */
   step: number;
+  /**
+   * The value a recipe that does not name this parameter gets: recipes stored or shared before the
+   * parameter existed keep their bytes. Parameters without it must be named.
+   */
+  off?: number;
 }
 
 /** The range a recipe samples one parameter from; lo === hi fixes it. */
@@ -44,7 +49,7 @@ const fmt = (x: number) => String(Number(x.toPrecision(6)));
 export function rangeError(spec: ParamSpec, range: Range | undefined): string | undefined {
   const allowed = `${fmt(spec.min)} to ${fmt(spec.max)}${spec.unit ? ' ' + spec.unit : ''}`;
   const field = `${spec.label} (${spec.name})`;
-  if (!range) return `${field} is missing; give a value from ${allowed}.`;
+  if (!range) return spec.off === undefined ? `${field} is missing; give a value from ${allowed}.` : undefined;
   for (const end of [range.lo, range.hi]) {
     if (typeof end !== 'number' || !Number.isFinite(end)) return `${field} must be a number from ${allowed}.`;
     if (end < spec.min || end > spec.max) return `${field} is ${fmt(end)}, outside the allowed range ${allowed}.`;
@@ -85,7 +90,14 @@ export function sampleParam(spec: ParamSpec, range: Range, rng: Rng): number {
 /** One draw per parameter, in declaration order, so adding a parameter at the end keeps old draws. */
 export function sampleParams(specs: readonly ParamSpec[], settings: Settings, rng: Rng): SampledParams {
   const out: SampledParams = {};
-  for (const spec of specs) out[spec.name] = sampleParam(spec, settings[spec.name], rng);
+  for (const spec of specs) out[spec.name] = sampleParam(spec, settings[spec.name] ?? { lo: spec.off!, hi: spec.off! }, rng);
+  return out;
+}
+
+/** Settings with every parameter a recipe may leave out filled in at its `off` value (for forms). */
+export function completeSettings(specs: readonly ParamSpec[], settings: Settings): Settings {
+  const out = { ...settings };
+  for (const spec of specs) if (!out[spec.name] && spec.off !== undefined) out[spec.name] = { lo: spec.off, hi: spec.off };
   return out;
 }
 

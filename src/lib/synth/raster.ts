@@ -76,10 +76,12 @@ function fillGaps(ids: Uint16Array, size: number) {
 /**
  * Distance from each pixel centre to the nearest polyline, exact within `reach` px and Infinity
  * beyond. Only the band around each segment is visited, so the cost follows the boundary length.
+ * `nearest`, when given, receives the index of the nearest line at each pixel within reach.
  */
-export function distanceToPolylines(lines: readonly Float64Array[], size: number, reach: number): Float32Array {
+export function distanceToPolylines(lines: readonly Float64Array[], size: number, reach: number, nearest?: Int32Array): Float32Array {
   const dist2 = new Float32Array(size * size).fill(Infinity);
-  for (const line of lines) {
+  for (let l = 0; l < lines.length; l++) {
+    const line = lines[l];
     const m = line.length / 2;
     for (let k = 0; k + 1 < m; k++) {
       const ax = line[2 * k], ay = line[2 * k + 1];
@@ -112,7 +114,10 @@ export function distanceToPolylines(lines: readonly Float64Array[], size: number
           t = t < 0 ? 0 : t > 1 ? 1 : t;
           const ex = px - t * dx, ey = py - t * dy;
           const d2 = ex * ex + ey * ey;
-          if (d2 < dist2[row + x]) dist2[row + x] = d2;
+          if (d2 < dist2[row + x]) {
+            dist2[row + x] = d2;
+            if (nearest) nearest[row + x] = l;
+          }
         }
       }
     }

@@ -34,11 +34,18 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const rng = new Rng(hashSeed(seed, 2));
   const grainIds = fillPolygons(geometry.outlines, size);
   const reach = Math.max(p.lineWidth / 2 + 0.5, p.maskWidth / 2); // the anti-aliased line's edge, or the label's
-  const distance = distanceToPolylines(geometry.boundaries, size, reach);
+  // Distractors draw from a stream of their own: with all of them off, the bytes are as before they existed.
+  const distractorRng = new Rng(hashSeed(seed, 3));
+  const faint = p.faintBoundaries > 0 ? boundaryStrengths(geometry.boundaries.length, p.faintBoundaries, distractorRng) : null;
+  const nearest = faint ? new Int32Array(size * size) : undefined;
+  const distance = distanceToPolylines(geometry.boundaries, size, reach, nearest);
 
   const tone = grainTones(geometry.neighbours, p, rng);
   const value = new Float64Array(size * size);
   paintTexture(value, grainIds, outlineBoxes(geometry.outlines, size), tone, size, p, rng);
+  if (p.stains > 0) paintStains(value, size, p, distractorRng);
+  if (p.pitDensity > 0) paintPits(value, size, p, distractorRng);
+  if (p.scratches > 0) paintScratches(value, size, p, distractorRng);
 
   // Parameters are read into locals: a params record is a dictionary object, slow in hot loops.
   const halfLine = p.lineWidth / 2;
@@ -58,7 +65,7 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
       const d = distance[i];
       if (d !== Infinity) {
         const coverage = Math.min(1, Math.max(0, halfLine + 0.5 - d)) * thinFade;
-        v *= 1 - darkness * coverage;
+        v *= 1 - (faint ? darkness * faint[nearest![i]] : darkness) * coverage;
         if (d <= halfMask) mask[i] = 255;
       }
       // Approximately normal noise: four uniform bytes of one xorshift32 draw (Irwin–Hall), inlined
@@ -77,6 +84,94 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   for (let i = 0; i < value.length; i++) bytes[i] = value[i] * 255;
   const image = new Uint8Array(bytes.buffer);
   return { image, mask, grainIds, grainCount };
+}
+
+/** Per boundary, how strongly it is etched: 1, or for a `share` of them 0–0.3 (faint or missing). */
+function boundaryStrengths(count: number, share: number, rng: Rng): Float32Array {
+  const strength = new Float32Array(count);
+  for (let b = 0; b < count; b++) strength[b] = rng.next() < share ? 0.3 * rng.next() : 1;
+  return strength;
+}
+
+/**
+ * Stains and patchy etching: the image times 1 + strength · (slow noise), the noise a few grains
+ * across, evaluated on a coarse grid and interpolated (it is smooth at that scale).
+ */
+function paintStains(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+  const noise = createNoise2D(rng.next);
+  const wavelength = p.grainDiameter * (2 + 2 * rng.next());
+  const step = Math.max(2, wavelength / 4);
+  const cols = Math.ceil(size / step) + 2;
+  const grid = new Float32Array(cols * cols);
+  const ox = rng.next() * 1000, oy = rng.next() * 1000;
+  for (let b = 0; b < cols; b++) {
+    for (let a = 0; a < cols; a++) grid[b * cols + a] = p.stains * noise((a * step) / wavelength + ox, (b * step) / wavelength + oy);
+  }
+  const inv = 1 / step;
+  for (let y = 0, i = 0; y < size; y++) {
+    const fy = y * inv, b = fy | 0, ty = fy - b;
+    for (let x = 0; x < size; x++, i++) {
+      const fx = x * inv, a = fx | 0, tx = fx - a, o = b * cols + a;
+      const top = grid[o] + tx * (grid[o + 1] - grid[o]);
+      const bottom = grid[o + cols] + tx * (grid[o + cols + 1] - grid[o + cols]);
+      value[i] *= 1 + top + ty * (bottom - top);
+    }
+  }
+}
+
+/** Pits, inclusions and dust: anti-aliased dark discs, a Poisson-like count from the density. */
+function paintPits(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+  const count = Math.floor((p.pitDensity * size * size) / 10_000 + rng.next());
+  for (let k = 0; k < count; k++) {
+    const cx = rng.next() * size, cy = rng.next() * size;
+    const radius = (p.pitSize * (0.5 + rng.next())) / 2;
+    const depth = 0.4 + 0.5 * rng.next();
+    const x0 = Math.max(0, Math.floor(cx - radius - 1)), x1 = Math.min(size - 1, Math.ceil(cx + radius + 1));
+    const y0 = Math.max(0, Math.floor(cy - radius - 1)), y1 = Math.min(size - 1, Math.ceil(cy + radius + 1));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const coverage = Math.min(1, Math.max(0, radius + 0.5 - Math.hypot(x + 0.5 - cx, y + 0.5 - cy)));
+        value[y * size + x] *= 1 - depth * coverage;
+      }
+    }
+  }
+}
+
+/**
+ * Polishing scratches: long thin lines, straight or gently bowed, across grains and boundaries;
+ * two in three darken, one in three lightens. Each has its own width and contrast.
+ */
+function paintScratches(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+  const count = Math.floor(p.scratches + rng.next());
+  if (count === 0) return;
+  const lines: Float64Array[] = [];
+  const widths: number[] = [], contrasts: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const cx = rng.next() * size, cy = rng.next() * size, angle = rng.next() * Math.PI;
+    const length = size * (0.5 + rng.next());
+    const bow = (rng.next() - 0.5) * 0.1 * length;
+    const ux = Math.cos(angle), uy = Math.sin(angle);
+    const points = 16;
+    const line = new Float64Array(2 * points);
+    for (let j = 0; j < points; j++) {
+      const t = j / (points - 1) - 0.5;
+      const side = bow * (1 - 4 * t * t);
+      line[2 * j] = cx + t * length * ux - side * uy;
+      line[2 * j + 1] = cy + t * length * uy + side * ux;
+    }
+    lines.push(line);
+    widths.push(0.5 + 1.5 * rng.next());
+    contrasts.push(p.scratchContrast * (0.5 + 0.5 * rng.next()) * (rng.next() < 1 / 3 ? -1 : 1));
+  }
+  const nearest = new Int32Array(size * size);
+  const distance = distanceToPolylines(lines, size, Math.max(...widths) / 2 + 0.5, nearest);
+  for (let i = 0; i < distance.length; i++) {
+    if (distance[i] === Infinity) continue;
+    const s = nearest[i];
+    const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - distance[i]));
+    const c = contrasts[s] * coverage;
+    value[i] = c > 0 ? value[i] * (1 - c) : value[i] - c * (1 - value[i]);
+  }
 }
 
 /** Base tone per grain, redrawn (a few tries) where it is too close to an already toned neighbour. */

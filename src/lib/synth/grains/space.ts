@@ -32,6 +32,20 @@ export const GRAIN_PARAMS: readonly ParamSpec[] = [
     help: 'Standard deviation of per-pixel Gaussian noise (image range 0 to 1).' },
   { name: 'blurSigma', label: 'Blur sigma', unit: 'px', distribution: 'uniform', min: 0, max: 4, step: 0.05,
     help: 'Standard deviation of the Gaussian blur applied last.' },
+  // Distractors: things real micrographs show that are not boundaries. Recipes made before they
+  // existed leave them out and get them off (`off`), with unchanged bytes.
+  { name: 'faintBoundaries', label: 'Faint boundary share', unit: '', distribution: 'uniform', min: 0, max: 0.8, step: 0.01, off: 0,
+    help: 'Share of boundaries etched faintly or not at all (drawn at 0–30 % of the line darkness); the label keeps them.' },
+  { name: 'pitDensity', label: 'Pits and inclusions', unit: 'per 100² px', distribution: 'uniform', min: 0, max: 10, step: 0.1, off: 0,
+    help: 'Dark dots (pits, inclusions, dust) scattered over grains and boundaries; not labelled as boundary.' },
+  { name: 'pitSize', label: 'Pit diameter', unit: 'px', distribution: 'uniform', min: 1, max: 12, step: 0.1, off: 3,
+    help: 'Typical pit diameter; each pit varies from half to 1.5 times this.' },
+  { name: 'scratches', label: 'Polishing scratches', unit: 'per image', distribution: 'uniform', min: 0, max: 12, step: 0.1, off: 0,
+    help: 'Straight or slightly curved thin lines across grains, darker or lighter; not boundaries. Fractional values give a scratch with that probability.' },
+  { name: 'scratchContrast', label: 'Scratch contrast', unit: '', distribution: 'uniform', min: 0, max: 0.6, step: 0.01, off: 0.25,
+    help: 'How much a scratch darkens (or, for one in three, lightens) the image.' },
+  { name: 'stains', label: 'Stains and uneven etching', unit: '', distribution: 'uniform', min: 0, max: 0.5, step: 0.01, off: 0,
+    help: 'Strength of slow blotchy brightness changes over a few grains (stains, patchy etching).' },
 ];
 
 export interface Preset {
@@ -54,6 +68,8 @@ export const GRAIN_PRESETS: readonly Preset[] = [
       textureStrength: r(0.01, 0.05), textureWavelength: r(0.2, 0.667),
       lineDarkness: r(0.55, 0.9), lineWidth: r(1, 2.5), maskWidth: r(3),
       illumination: r(0, 0.2), noiseSigma: r(0.01, 0.04), blurSigma: r(0.4, 1.2),
+      // Real etched micrographs miss boundary segments and carry pits and scratches.
+      faintBoundaries: r(0, 0.3), pitDensity: r(0, 2), pitSize: r(2, 6), scratches: r(0, 2), scratchContrast: r(0.1, 0.4), stains: r(0, 0.15),
     },
   },
   {
