@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
@@ -7,6 +8,7 @@ import { crackCoverage, sampleCrack, type CrackModel } from '../../src/lib/synth
 import { CrackGenerator, MIN_CRACK_PIXELS, validateCrackRecipe, type CrackRecipe } from '../../src/lib/synth/cracks/index';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import { buildDictionary, synthesizeTexture } from '../../src/lib/synth/cracks/texture';
+import { MARK_KINDS } from '../../src/lib/synth/cracks/marks';
 
 const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
 const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`), f));
@@ -166,5 +168,52 @@ describe('crack tiles', () => {
     expect(() => validateCrackRecipe(bad)).toThrow('crack.width');
     const noTexture = crackRecipe({ exemplars: [] });
     expect(() => validateCrackRecipe(noTexture)).toThrow('exemplar');
+  });
+});
+
+describe('hard negatives', () => {
+  const withMarks = (hard: number, onCracks: number) =>
+    crackRecipe({ count: 24, settings: { ...structuredClone(DEFAULT_TEXTURE_SETTINGS), hardNegatives: { lo: hard, hi: hard }, crackDistractors: { lo: onCracks, hi: onCracks } } });
+
+  it('mark no-crack tiles (and, if asked, crack tiles) without touching any label', () => {
+    const plain = new CrackGenerator(withMarks(0, 0)), marked = new CrackGenerator(withMarks(1, 1));
+    const kinds = new Set<number>();
+    for (let i = 0; i < 24; i++) {
+      const a = plain.sample(i), b = marked.sample(i);
+      expect(b.label).toBe(a.label);
+      expect(Buffer.from(b.mask).equals(Buffer.from(a.mask))).toBe(true);
+      expect(Buffer.from(b.image).equals(Buffer.from(a.image))).toBe(false);
+      expect(a.params.marks).toBeUndefined();
+      for (const k of b.params.marks as number[]) kinds.add(k);
+    }
+    expect(kinds.size).toBe(MARK_KINDS.length);
+  });
+
+  it('come as the recipe’s share of no-crack tiles, and only there when crack tiles get none', () => {
+    const g = new CrackGenerator(withMarks(0.5, 0));
+    let marked = 0;
+    for (let i = 0; i < 200; i++) {
+      const s = g.sample(i);
+      if (s.label === 'crack') expect(s.params.marks).toBeUndefined();
+      else if (s.params.marks) marked++;
+    }
+    expect(marked).toBeGreaterThan(35);
+    expect(marked).toBeLessThan(65);
+  });
+
+  it('a recipe made before hard negatives existed validates and keeps its bytes; default tiles match their golden hashes', () => {
+    const legacySettings = Object.fromEntries(Object.entries(DEFAULT_TEXTURE_SETTINGS).filter(([k]) => !['hardNegatives', 'crackDistractors'].includes(k)));
+    const digest = (recipe: CrackRecipe) => {
+      const g = new CrackGenerator(recipe);
+      return [0, 1, 2, 3].map((i) => {
+        const s = g.sample(i);
+        return createHash('sha256').update(s.image).update(s.mask).digest('hex').slice(0, 16);
+      });
+    };
+    const legacy = crackRecipe({ count: 4, seed: 7, settings: legacySettings });
+    expect(() => validateCrackRecipe(legacy)).not.toThrow();
+    // An intended change to the generator's bytes updates these; an unintended one fails here.
+    expect(digest(legacy)).toEqual(['bbe0e0521ca0109e', '3be12dc284fb91f3', '272e0c66439b8ade', '076e5e921c6c1965']);
+    expect(digest(crackRecipe({ count: 4, seed: 7 }))).toEqual(['449494969b503d44', '3be12dc284fb91f3', '272e0c66439b8ade', '076e5e921c6c1965']);
   });
 });

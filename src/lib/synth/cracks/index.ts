@@ -4,6 +4,7 @@ import { hashSeed, Rng } from '../../random';
 import { distributionError } from '../../stats/distributions';
 import { validateSizeCountSeed } from '../dataset';
 import { applyCrack, crackCoverage, sampleCrack, type CrackModel } from './crack';
+import { paintMarks } from './marks';
 import { TEXTURE_PARAMS } from './space';
 import { buildDictionary, synthesizeTexture, type Exemplar, type PatchDictionary, SEED_TILE } from './texture';
 
@@ -91,6 +92,9 @@ export class CrackGenerator {
 
     const label = labelOf(index);
     const params: Record<string, number | number[]> = { ...values };
+    // Marks draw from a stream of their own: with them off, tiles are as before they existed.
+    const markRng = new Rng(hashSeed(seed, 3));
+    if (markRng.next() < (label === 'crack' ? values.crackDistractors : values.hardNegatives)) params.marks = paintMarks(texture, size, markRng);
     const mask = new Uint8Array(size * size);
     if (label === 'crack') {
       const rng = new Rng(hashSeed(seed, 2));

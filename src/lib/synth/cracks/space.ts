@@ -13,6 +13,11 @@ export const TEXTURE_PARAMS: readonly ParamSpec[] = [
     help: 'Dictionary patches compared per placement (a random subset): more fits better, costs more.' },
   { name: 'textureGain', label: 'Texture contrast', unit: '×', distribution: 'uniform', min: 0.5, max: 1.5, step: 0.05,
     help: 'Stretches the texture around its mean, so tiles vary more than the exemplars do.' },
+  // Hard negatives: lines and marks that are not cracks. Recipes made before them leave them out (`off`).
+  { name: 'hardNegatives', label: 'Hard negatives', unit: 'share of no-crack tiles', distribution: 'uniform', min: 0, max: 1, step: 0.05, off: 0,
+    help: 'Share of no-crack tiles that carry crack-like marks that are not cracks: straight lines and seams, edges, grout-like line pairs, blobs and stains, printed marks.' },
+  { name: 'crackDistractors', label: 'Marks on crack tiles', unit: 'share of crack tiles', distribution: 'uniform', min: 0, max: 1, step: 0.05, off: 0,
+    help: 'Share of crack tiles that carry the same marks, so a mark alone never tells the class.' },
 ];
 
 export const DEFAULT_TEXTURE_SETTINGS: Settings = {
@@ -21,6 +26,8 @@ export const DEFAULT_TEXTURE_SETTINGS: Settings = {
   randomness: { lo: 0.1, hi: 0.3 },
   candidates: { lo: 48, hi: 48 },
   textureGain: { lo: 0.8, hi: 1.2 },
+  hardNegatives: { lo: 0.5, hi: 0.5 },
+  crackDistractors: { lo: 0.25, hi: 0.25 },
 };
 
 /**
