@@ -80,3 +80,18 @@ test('a share link reproduces the same dataset on another machine', async ({ pag
   await other.goto(link.slice(0, -12));
   await expect(other.getByRole('alert').filter({ hasText: /This recipe link is (damaged|not valid)/ })).toBeVisible();
 });
+
+test('a hostile share link (unknown preset, null recipe, crack recipe without its crack part) gets a message and the app still works', async ({ page }) => {
+  const link = (value: unknown) => './#recipe=' + Buffer.from(JSON.stringify(value)).toString('base64url');
+  const grains = { kind: 'grains', preset: 'no-such-preset', settings: {}, size: 128, count: 4, seed: 1 };
+  const cracks = { kind: 'cracks', size: 64, count: 4, seed: 1, settings: {} };
+  for (const [value, message] of [[grains, /Unknown preset "no-such-preset"/], [null, /holds no grain or crack recipe/], [cracks, /crack model is missing/]] as const) {
+    await page.goto('about:blank');
+    await page.goto(link(value));
+    await expect(page.getByRole('alert').filter({ hasText: message })).toBeVisible();
+    // Not locked: the default recipe generates.
+    await page.getByLabel('Count').fill('2');
+    await page.getByRole('button', { name: 'Generate dataset' }).click();
+    await expect(page.getByTestId('dataset-status')).toContainText('2 of 2 stored, complete');
+  }
+});

@@ -12,7 +12,8 @@ import { engineJobs, fitBatch } from '../../src/lib/engine/jobs';
 import { CancelledError, type Handlers, type JobContext } from '../../src/lib/engine/rpc';
 import { parseExperimentConfig, type RealItem } from '../../src/lib/experiment/config';
 import { DEFAULT_BATCH_SIZE, defaultTrainConfig, type TrainConfig } from '../../src/lib/ml/config';
-import { canResume, listModels, markInterruptedModels, newModelRecord } from '../../src/lib/ml/modelRecords';
+import { canResume, listDamagedModels, listModels, markInterruptedModels, modelRecordError, newModelRecord } from '../../src/lib/ml/modelRecords';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { memoryWeights } from '../../src/lib/ml/modelStore';
 import { SampleMaker, type Recipe } from '../../src/lib/synth/recipe';
 import { DEFAULT_PRESET } from '../../src/lib/synth/grains/space';
@@ -166,6 +167,27 @@ describe('engine jobs', () => {
     await jobs.deleteModel({ modelId: imported.id }, context());
     expect(await db.get('models', imported.id)).toBeUndefined();
     await expect(jobs.evaluate({ modelId: imported.id, backend: 'cpu' }, context())).rejects.toThrow('That model no longer exists.');
+  }, 120_000);
+
+  it('a bundle whose record is damaged imports nothing; a damaged stored record is listed apart and can be deleted', async () => {
+    const record = await storedModel(1);
+    await jobs.train({ modelId: record.id, backend: 'cpu' }, context());
+    const files = unzipSync(await jobs.exportModel({ modelId: record.id }, context()));
+    const metadata = JSON.parse(strFromU8(files['metadata.json']));
+    const before = (await db.getAll('models')).length;
+    for (const bad of [{ name: 'only a name' }, { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, depth: 'constructor' } } }, { ...metadata.record, state: null }]) {
+      const bytes = zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: bad })) });
+      await expect(jobs.importModel({ bytes, fileName: 'bad.zip' }, context())).rejects.toThrow(/bad.zip is damaged: its model record .+ Nothing was imported/);
+    }
+    expect((await db.getAll('models')).length).toBe(before);
+
+    // A record written by hand (or an older version) does not break the list: it is listed as damaged.
+    await db.put('models', { id: 'broken', name: 'only a name' } as unknown as ModelRecord);
+    expect((await listModels(db)).some((m) => m.id === 'broken')).toBe(false);
+    expect(await listDamagedModels(db)).toEqual([{ id: 'broken', name: 'only a name', reason: expect.stringMatching(/has no datasetId/) }]);
+    for (const m of await listModels(db)) expect(modelRecordError(m)).toBeUndefined();
+    await jobs.deleteModel({ modelId: 'broken' }, context());
+    expect(await listDamagedModels(db)).toEqual([]);
   }, 120_000);
 
   it('records left "training" by a reload become interrupted, unless a live job owns them', async () => {

@@ -36,7 +36,7 @@ export const UNET_MULTIPLE = 32;
 
 export function modelConfigError(c: ModelConfig): string | undefined {
   if (c.task !== 'classify' && c.task !== 'segment') return `Task must be classify or segment; got "${c.task}".`;
-  if (!(c.depth in DEPTHS)) return `Depth must be one of ${Object.keys(DEPTHS).join(', ')}; got ${c.depth}.`;
+  if (!Object.hasOwn(DEPTHS, c.depth)) return `Depth must be one of ${Object.keys(DEPTHS).join(', ')}; got ${c.depth}.`;
   if (!(c.width > 0 && c.width <= 2)) return `Width multiplier must be above 0 and at most 2; got ${c.width}.`;
   if (!(Number.isInteger(c.classes) && c.classes >= 2)) return `Classes must be a whole number of at least 2; got ${c.classes}.`;
   if (c.pretrained !== undefined) {

@@ -4,10 +4,60 @@
  * apart (modelStore.ts), handled by the engine worker.
  */
 import type { DatasetRecord, Db, ModelRecord } from '../data/db';
-import type { TrainConfig } from './config';
+import { modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
 
+/** Readable model records, newest first; damaged ones are left out (see `listDamagedModels`). */
 export async function listModels(db: Db): Promise<ModelRecord[]> {
-  return (await db.getAll('models')).sort((a, b) => b.createdAt - a.createdAt);
+  return (await db.getAll('models')).filter((m) => !modelRecordError(m)).sort((a, b) => b.createdAt - a.createdAt);
+}
+
+/** Stored records that cannot be used (written by an older or foreign version, or edited): listed so they can be deleted. */
+export async function listDamagedModels(db: Db): Promise<{ id: string; name: string; reason: string }[]> {
+  const damaged: { id: string; name: string; reason: string }[] = [];
+  for (const m of (await db.getAll('models')) as unknown[]) {
+    const reason = modelRecordError(m);
+    if (!reason) continue;
+    const r = m as Record<string, unknown>;
+    damaged.push({ id: String(r.id), name: typeof r.name === 'string' ? r.name : '(no name)', reason });
+  }
+  return damaged;
+}
+
+const STATUSES: readonly ModelRecord['status'][] = ['training', 'stopped', 'complete', 'interrupted', 'failed', 'imported'];
+const own = (o: Record<string, unknown>, key: string) => (Object.hasOwn(o, key) ? o[key] : undefined);
+
+/**
+ * What is wrong with a model record, or undefined: the one check for stored records and imported
+ * bundles. Own properties only, every field the app reads, and the training config's own rules.
+ */
+export function modelRecordError(value: unknown): string | undefined {
+  if (!isObject(value)) return 'is not an object';
+  const text = (key: string) => typeof own(value, key) === 'string' && (own(value, key) as string).length <= 1000;
+  for (const key of ['id', 'name', 'datasetId', 'datasetName']) if (!text(key)) return `has no ${key} (text)`;
+  const task = own(value, 'task');
+  if (task !== 'classify' && task !== 'segment') return 'has no task (classify or segment)';
+  if (!STATUSES.includes(own(value, 'status') as ModelRecord['status'])) return `has an unknown status; expected one of ${STATUSES.join(', ')}`;
+  for (const key of ['createdAt', 'updatedAt']) if (!Number.isFinite(own(value, key))) return `has no ${key} time`;
+  if (typeof own(value, 'hasWeights') !== 'boolean') return 'does not say whether it has weights';
+  const state = own(value, 'state');
+  if (!isObject(state) || !Number.isInteger(own(state, 'phase')) || !Number.isInteger(own(state, 'epoch')) || !Array.isArray(own(state, 'history'))) {
+    return 'has no training state (phase, epoch, history)';
+  }
+  const config = own(value, 'config');
+  if (!isObject(config)) return 'has no training config';
+  const model = own(config, 'model');
+  if (!isObject(model)) return 'has no model in its training config';
+  const modelProblem = modelConfigError(model as unknown as ModelConfig);
+  if (modelProblem) return `has a bad model config: ${modelProblem}`;
+  if (own(model, 'task') !== task) return 'has a model config for another task';
+  if (!Array.isArray(own(config, 'phases'))) return 'has no training phases';
+  if (!(own(config, 'phases') as unknown[]).every(isObject)) return 'has a training phase that is not an object';
+  const configProblem = trainConfigError(config as unknown as TrainConfig);
+  return configProblem ? `has a bad training config: ${configProblem}` : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A new record, stored before its first epoch so that a reload mid-way leaves a resumable model. */

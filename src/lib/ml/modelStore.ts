@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import type { Db, ModelRecord } from '../data/db';
 import { getDataset } from '../data/db';
+import { modelRecordError } from './modelRecords';
 
 /** Where weights live: TF.js' IndexedDB store in the browser, memory in Node tests. */
 export interface WeightStore {
@@ -88,7 +89,10 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   } catch {
     throw new Error(`${fileName} is damaged: its JSON parts cannot be read.`);
   }
-  if (metadata.format !== 'synthscope-model' || !metadata.record) throw new Error(`${fileName} is not a SynthScope model file.`);
+  if (metadata?.format !== 'synthscope-model' || !metadata.record) throw new Error(`${fileName} is not a SynthScope model file.`);
+  const record: ModelRecord = { ...metadata.record, id: crypto.randomUUID(), status: 'imported', hasWeights: true, createdAt: Date.now(), updatedAt: Date.now() };
+  const problem = modelRecordError(record);
+  if (problem) throw new Error(`${fileName} is damaged: its model record ${problem}. Nothing was imported.`);
   const weights = files['weights.bin'];
   const model = await tf.loadLayersModel(tf.io.fromMemory({
     modelTopology: topology.modelTopology, weightSpecs: topology.weightSpecs,
@@ -96,12 +100,15 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   })).catch((e) => {
     throw new Error(`${fileName} is damaged: the network cannot be rebuilt (${(e as Error).message}).`);
   });
-  const record: ModelRecord = { ...metadata.record, id: crypto.randomUUID(), status: 'imported', hasWeights: true, createdAt: Date.now(), updatedAt: Date.now() };
+  // All or nothing: weights first, then the record; a failure on either leaves neither behind.
   try {
     await store.save(record.id, model);
+    await db.put('models', record);
+  } catch (e) {
+    await store.remove(record.id).catch(() => undefined);
+    throw e;
   } finally {
     model.dispose();
   }
-  await db.put('models', record);
   return record;
 }

@@ -62,6 +62,7 @@ export function rangeError(spec: ParamSpec, range: Range | undefined): string | 
 
 /** Throws a ParamError naming the field and its allowed range for the first bad setting. */
 export function validateSettings(specs: readonly ParamSpec[], settings: Settings): void {
+  if (!isPlainObject(settings)) throw new ParamError('settings', 'settings must be an object mapping parameter names to {"lo": .., "hi": ..}.');
   const known = new Set(specs.map((s) => s.name));
   for (const name of Object.keys(settings)) {
     if (!known.has(name)) {
@@ -69,9 +70,16 @@ export function validateSettings(specs: readonly ParamSpec[], settings: Settings
     }
   }
   for (const spec of specs) {
-    const message = rangeError(spec, settings[spec.name]);
+    const range = Object.hasOwn(settings, spec.name) ? settings[spec.name] : undefined;
+    if (range !== undefined && !isPlainObject(range)) throw new ParamError(spec.name, `${spec.label} (${spec.name}) must be {"lo": .., "hi": ..}.`);
+    const message = rangeError(spec, range);
     if (message) throw new ParamError(spec.name, message);
   }
+}
+
+/** An object from JSON (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function sampleParam(spec: ParamSpec, range: Range, rng: Rng): number {

@@ -1,11 +1,20 @@
 /** Dataset-level helpers shared by the CLI and the browser: shards and fingerprints. */
 
 /** Checks what every recipe has: its image size (within a kind's range), sample count and seed. */
+/** Bounds on one dataset: far above the paper's (99,140 tiles of 128², 4,000 images of 512²), far below what breaks a tab. */
+export const MAX_COUNT = 1_000_000;
+export const MAX_DATASET_PIXELS = 16e9;
+
 export function validateSizeCountSeed(r: { size: number; count: number; seed: number }, what: string, minSize: number, maxSize: number): void {
   if (!Number.isInteger(r.size) || r.size < minSize || r.size > maxSize) {
     throw new RangeError(`${what} size must be a whole number of pixels from ${minSize} to ${maxSize}; got ${r.size}.`);
   }
-  if (!Number.isInteger(r.count) || r.count < 1) throw new RangeError(`Count must be a whole number of at least 1; got ${r.count}.`);
+  if (!Number.isInteger(r.count) || r.count < 1 || r.count > MAX_COUNT) {
+    throw new RangeError(`Count must be a whole number from 1 to ${MAX_COUNT.toLocaleString('en')}; got ${r.count}.`);
+  }
+  if (r.count * r.size * r.size > MAX_DATASET_PIXELS) {
+    throw new RangeError(`${r.count} ${what.toLowerCase()}s of ${r.size}² px would need about ${Math.round((2 * r.count * r.size * r.size) / 1e9)} GB (image and label); keep count × size² under ${MAX_DATASET_PIXELS / 1e9} billion pixels.`);
+  }
   if (!Number.isInteger(r.seed) || r.seed < 0 || r.seed > 0xffffffff) {
     throw new RangeError(`Seed must be a whole number from 0 to 4294967295; got ${r.seed}.`);
   }

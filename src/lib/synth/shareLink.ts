@@ -5,6 +5,7 @@
  */
 import type { CrackRecipe } from './cracks/index';
 import type { GrainRecipe } from './grains/index';
+import { isPlainObject } from '../params/space';
 import { validateAnyRecipe, type Recipe } from './recipe';
 
 export const LINK_PREFIX = '#recipe=';
@@ -33,12 +34,16 @@ export function recipeLinkHash(recipe: Recipe): string {
 /** Reads a link's recipe, or throws a message saying the link is damaged. */
 export function recipeFromLinkHash(hash: string): SharedRecipe {
   if (!hash.startsWith(LINK_PREFIX)) throw new Error('This link carries no SynthScope recipe.');
-  let shared: SharedRecipe;
+  let parsed: unknown;
   try {
-    shared = JSON.parse(fromBase64Url(hash.slice(LINK_PREFIX.length)));
+    parsed = JSON.parse(fromBase64Url(hash.slice(LINK_PREFIX.length)));
   } catch {
     throw new Error('This recipe link is damaged (cut short or changed); ask for it again.');
   }
+  if (!isPlainObject(parsed) || (parsed.kind !== 'grains' && parsed.kind !== 'cracks')) {
+    throw new Error('This recipe link is not valid: it holds no grain or crack recipe; ask for it again.');
+  }
+  const shared = parsed as unknown as SharedRecipe;
   // Validate with a placeholder texture: the receiver uses the bundled exemplars.
   const probe = shared.kind === 'cracks'
     ? { ...shared, exemplars: [{ width: 128, height: 128, pixels: new Uint8Array(128 * 128) }], exemplarSource: 'link' }

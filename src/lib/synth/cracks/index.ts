@@ -1,5 +1,5 @@
 /** Crack tiles: recipe + index → texture, crack (for even indices), label and every value drawn. */
-import { sampleParams, validateSettings, type Settings } from '../../params/space';
+import { isPlainObject, sampleParams, validateSettings, type Settings } from '../../params/space';
 import { hashSeed, Rng } from '../../random';
 import { distributionError } from '../../stats/distributions';
 import { validateSizeCountSeed } from '../dataset';
@@ -43,6 +43,7 @@ export interface CrackSample {
 export function validateCrackRecipe(recipe: CrackRecipe): void {
   validateSizeCountSeed(recipe, 'Tile', MIN_TILE, MAX_TILE);
   validateSettings(TEXTURE_PARAMS, recipe.settings);
+  if (!isPlainObject(recipe.crack)) throw new RangeError('crack: the crack model is missing; give segments, segmentLength, bendAngle, width, intensity, branchProbability and roughness.');
   for (const field of ['segments', 'segmentLength', 'bendAngle', 'width', 'intensity'] as const) {
     const message = distributionError(`crack.${field}`, recipe.crack[field]);
     if (message) throw new RangeError(message);
@@ -52,8 +53,8 @@ export function validateCrackRecipe(recipe: CrackRecipe): void {
     const max = field === 'branchProbability' ? 1 : 5;
     if (typeof v !== 'number' || !(v >= 0 && v <= max)) throw new RangeError(`crack.${field} must be a number from 0 to ${max}; got ${v}.`);
   }
-  if (!recipe.exemplars?.length) throw new RangeError('Crack tiles need at least one crack-free texture exemplar.');
-  const maxPatch = recipe.settings.patchSize.hi;
+  if (!Array.isArray(recipe.exemplars) || !recipe.exemplars.length) throw new RangeError('Crack tiles need at least one crack-free texture exemplar.');
+  const maxPatch = recipe.settings.patchSize?.hi ?? 64;
   for (const ex of recipe.exemplars) {
     if (ex.width < Math.max(maxPatch, SEED_TILE + 8) || ex.height < Math.max(maxPatch, SEED_TILE)) {
       throw new RangeError(`Texture exemplars must be at least ${Math.max(maxPatch, SEED_TILE + 8)} px wide and high; one is ${ex.width}×${ex.height}.`);

@@ -1,9 +1,9 @@
 /** Grain micrograph samples: recipe + index → parameters, image, boundary mask. */
 import { hashSeed, Rng } from '../../random';
-import { sampleParams, validateSettings, type SampledParams, type Settings } from '../../params/space';
+import { ParamError, sampleParams, validateSettings, type SampledParams, type Settings } from '../../params/space';
 import { validateSizeCountSeed } from '../dataset';
 import { renderGrains } from './render';
-import { GRAIN_PARAMS } from './space';
+import { GRAIN_PARAMS, GRAIN_PRESETS } from './space';
 
 export const MIN_SIZE = 64;
 export const MAX_SIZE = 1024;
@@ -30,6 +30,9 @@ export interface GrainSample {
 
 export function validateRecipe(recipe: GrainRecipe): void {
   validateSizeCountSeed(recipe, 'Image', MIN_SIZE, MAX_SIZE);
+  if (!GRAIN_PRESETS.some((p) => p.id === recipe.preset)) {
+    throw new ParamError('preset', `Unknown preset "${String(recipe.preset)}". Choose one of: ${GRAIN_PRESETS.map((p) => p.id).join(', ')}.`);
+  }
   validateSettings(GRAIN_PARAMS, recipe.settings);
 }
 
