@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
 import { ConfigError, parseExperimentConfig } from '../../src/lib/experiment/config';
 import type { RealItem } from '../../src/lib/experiment/config';
-import { realSplit, prepareReal, runExperiment } from '../../src/lib/experiment/run';
+import { realSplit, prepareReal, runExperiment, withTrainingTexture } from '../../src/lib/experiment/run';
 import { summarise, type RunResult } from '../../src/lib/experiment/summary';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import type { Recipe } from '../../src/lib/synth/recipe';
@@ -49,12 +49,31 @@ describe('experiment configs', () => {
     bad({ ...good, train: { real: [{ epochs: 0, maxLr: 0.1 }] } }, 'train.real[0].epochs');
     bad({ ...good, train: { synthetic: [{ epochs: 1, maxLr: 0.1, freezeEncoder: true }] } }, 'train.synthetic[0].freezeEncoder');
     bad({ ...good, real: { test: 'x' } }, 'real.train'); // the default regimes train on real data
+    bad({ ...good, synthetic: { count: 8, size: 64, texture: 'mine' } }, 'synthetic.texture');
+    bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, texture: 'real-train' } }, 'synthetic.texture');
+    expect(parseExperimentConfig({ ...good, synthetic: { count: 8, size: 64, texture: 'real-train' } }).synthetic.texture).toBe('real-train');
     // Evaluate-only: a synthetic-only experiment may name just its real test folder.
     expect(parseExperimentConfig({ ...good, real: { test: 'x' }, regimes: ['synthetic'] }).real).toMatchObject({ test: 'x' });
   });
 });
 
 describe('experiment runs', () => {
+  it('take crack texture from the crack-free images of the run’s training split only', () => {
+    const items = realTiles();
+    const c = config({ synthetic: { count: 16, size: 64, seed: 1, texture: 'real-train' } });
+    const real = prepareReal(items, 32, 'resize');
+    const split = realSplit(real, c, 7);
+    const train = new Set(split.train.map((i) => real[i].group));
+    const base = { kind: 'cracks' as const, size: 64, count: 16, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL, exemplars: [], exemplarSource: '' };
+    const recipe = withTrainingTexture(base, items, train, 7);
+    const expected = items.filter((it) => train.has(it.name) && it.label === 0);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(recipe.exemplars.map((e) => e.pixels)).toEqual(expected.map((it) => it.image.pixels));
+    const test = new Set(split.test.map((i) => real[i].group));
+    for (const e of recipe.exemplars) expect(items.filter((it) => test.has(it.name)).some((it) => it.image.pixels === e.pixels)).toBe(false);
+    expect(() => withTrainingTexture(base, items.filter((it) => it.label === 1), train, 7)).toThrow(/needs crack-free real training images/);
+  });
+
   it('split real data by seed, stratified, keeping pinned images in test', () => {
     const c = config({ real: { all: 'x', split: { val: 0.25, test: 0.25 }, pinTest: ['001-0-128.png'] } });
     const real = prepareReal(realTiles(), 32, 'resize');

@@ -42,6 +42,12 @@ export interface ExperimentConfig {
     params?: Record<string, unknown>;
     /** Cracks: crack distributions over the defaults. */
     crack?: Record<string, unknown>;
+    /**
+     * Cracks: where tile texture comes from. 'bundled' (default): the app's chip-package exemplars;
+     * 'real-train': the crack-free real images of each run's own training split (never its test
+     * images), so synthetic cracks are drawn on the user's own surface.
+     */
+    texture?: 'bundled' | 'real-train';
   };
   real: {
     /** Folders (relative to the config file): train / val / test, or all + split. */
@@ -99,6 +105,10 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (!whole(s.count, 2)) throw new ConfigError('synthetic.count', 'must be a whole number of at least 2.');
   if (!whole(s.size, 32)) throw new ConfigError('synthetic.size', 'must be a whole number of pixels (at least 32).');
   if (s.seed !== undefined && !whole(s.seed, 0)) throw new ConfigError('synthetic.seed', 'must be a whole number, 0 or more.');
+  if (s.texture !== undefined && s.texture !== 'bundled' && s.texture !== 'real-train') {
+    throw new ConfigError('synthetic.texture', 'must be "bundled" (the app\'s texture) or "real-train" (crack-free images of the real training split).');
+  }
+  if (s.texture === 'real-train' && task !== 'cracks') throw new ConfigError('synthetic.texture', 'applies to crack tiles only.');
   const r = raw.real;
   if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, or all with a split.');
   for (const k of ['train', 'val', 'test', 'all'] as const) if (r[k] !== undefined && typeof r[k] !== 'string') throw new ConfigError(`real.${k}`, 'must be a folder path.');
@@ -161,7 +171,8 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     name: typeof raw.name === 'string' ? raw.name : `${task} experiment`,
     task,
     synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,
-      params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined },
+      params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined,
+      ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}) },
     real: { train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
       split: { val: split.val as number, test: split.test as number }, pinTest: (r.pinTest as string[] | undefined) ?? [], fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize' },
     regimes: [...new Set(regimes as Regime[])],

@@ -11,6 +11,8 @@ import { gridPositions } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
 import { SampleMaker, type Sample } from '../synth/recipe';
+import type { CrackRecipe } from '../synth/cracks/index';
+import { SEED_TILE } from '../synth/cracks/texture';
 import { movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
 import type { ModelConfig, TrainConfig } from '../ml/config';
@@ -112,16 +114,39 @@ const memorySource = (samples: readonly RawSample[], size: number): SampleSource
   count: samples.length, size, get: async (indices) => indices.map((i) => samples[i]),
 });
 
+/**
+ * A crack recipe whose texture exemplars are the crack-free real images of one training split (at
+ * their own resolution). Only training images: texture from test images would leak them.
+ */
+export function withTrainingTexture(recipe: CrackRecipe, items: readonly RealItem[], trainNames: ReadonlySet<string>, seed: number): CrackRecipe {
+  const minSide = Math.max(recipe.settings.patchSize?.hi ?? 32, SEED_TILE + 8);
+  const exemplars = items
+    .filter((item) => trainNames.has(item.name) && item.label === 0 && item.image.width >= minSide && item.image.height >= minSide)
+    .map((item) => ({ width: item.image.width, height: item.image.height, pixels: item.image.pixels }));
+  if (exemplars.length === 0) {
+    throw new Error(`synthetic.texture "real-train" needs crack-free real training images of at least ${minSide}×${minSide} px; this split has none. Use "bundled" or add no_crack images.`);
+  }
+  return { ...recipe, exemplars, exemplarSource: `${exemplars.length} crack-free real training images (run seed ${seed})` };
+}
+
 export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {}): Promise<ExperimentResults> {
   const size = config.input.size;
   const task = config.task === 'grains' ? 'segment' : 'classify';
   const real = prepareReal(realItems, size, config.real.fit ?? 'resize');
   if (real.length === 0) throw new Error('No real images were given: an experiment is evaluated on real data.');
-  // Synthetic samples are made once, on the fly from the recipe, and kept as bytes.
+  // Synthetic samples are made on the fly from the recipe and kept as bytes: once, or per run when
+  // their texture comes from the run's own real training split.
   const maker = new SampleMaker();
   const toRaw = (s: Sample): RawSample => ({ image: s.image, mask: s.mask, label: s.label === 'crack' ? 1 : 0 });
-  const made = Array.from({ length: recipe.count }, (_, i) => maker.make(recipe, i));
-  const synthetic: RawSample[] = made.map(toRaw);
+  const perRunTexture = recipe.kind === 'cracks' && config.synthetic.texture === 'real-train';
+  let made: Sample[] = [];
+  let synthetic: RawSample[] = [];
+  const makeSynthetic = (r: Recipe) => {
+    recipe = r;
+    made = Array.from({ length: recipe.count }, (_, i) => maker.make(recipe, i));
+    synthetic = made.map(toRaw);
+  };
+  if (!perRunTexture) makeSynthetic(recipe);
   let hardSamples: HardSamples | undefined;
   const runs: RunResult[] = [];
   const predictions: RegimePredictions[] = [];
@@ -137,6 +162,10 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   for (const [r, seed] of config.seeds.entries()) {
     const split = realSplit(real, config, seed);
     const progress = (regime: Regime, phase: string) => hooks.onProgress?.({ run: r + 1, runs: config.runs, seed, regime, phase });
+    if (perRunTexture) {
+      progress(config.regimes[0], `making ${recipe.count} synthetic tiles on the real training split's crack-free texture`);
+      makeSynthetic(withTrainingTexture(recipe as CrackRecipe, realItems, new Set(split.train.map((i) => real[i].group)), seed));
+    }
     const evaluate = async (model: tf.LayersModel, regime: Regime) => {
       progress(regime, 'evaluating');
       const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
