@@ -10,6 +10,7 @@ import { augmentInto, inputToGrey, NO_AUGMENT, type AugmentConfig } from './augm
 import { lastClass, lossFn } from './losses';
 import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics } from './metrics';
 import { setEncoderTrainable } from './models';
+import { FusedAdamW } from './optimizer';
 import { trainConfigError, type Decision, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
 import { oneCycle } from './schedule';
 import { cancellationPoint, yieldToEvents } from '../engine/rpc';
@@ -70,26 +71,15 @@ export function makeBatch(samples: RawSample[], nativeSize: number, size: number
   });
 }
 
-async function optimizerData(optimizer: tf.Optimizer): Promise<OptimizerWeights> {
-  const named = await optimizer.getWeights();
-  const data = await Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, values: (await tensor.data()) as Float32Array })));
-  // The step count comes as a new scalar (the moments are the optimiser's own variables): free it.
-  named.filter((n) => n.name === 'iter').forEach((n) => n.tensor.dispose());
-  return data;
-}
-
-/** Decoupled weight decay (AdamW): shrink conv and dense kernels, never biases or batch norm. */
-function decayWeights(model: tf.LayersModel, lr: number, weightDecay: number) {
-  if (weightDecay === 0) return;
-  tf.tidy(() => {
-    for (const w of model.trainableWeights) {
-      if (w.name.includes('kernel')) (w.read() as tf.Variable).assign(tf.mul(w.read(), 1 - lr * weightDecay));
-    }
-  });
-}
+/**
+ * The training optimiser: Adam (beta1 0.9, beta2 0.99) with decoupled weight decay on the conv and
+ * dense kernels, never biases or batch norm (AdamW), fused over all `variables` (optimizer.ts).
+ */
+export const adamW = (variables: tf.Variable[], learningRate: number, weightDecay: number) =>
+  new FusedAdamW(variables, { learningRate, beta1: 0.9, beta2: 0.99, weightDecay });
 
 export class Trainer {
-  private optimizer: tf.Optimizer | null = null;
+  private optimizer: FusedAdamW | null = null;
 
   constructor(
     readonly model: tf.LayersModel,
@@ -119,14 +109,12 @@ export class Trainer {
       const phase = config.phases[state.phase];
       setEncoderTrainable(model, !phase.freezeEncoder);
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      // A fresh optimiser per phase: TF.js' Adam keeps its moments by position in the variable
-      // list, which changes when the encoder is frozen or unfrozen.
+      // A fresh optimiser per phase: its moments are kept by position in the variable list, which
+      // changes when the encoder is frozen or unfrozen.
       this.optimizer?.dispose();
-      const optimizer = (this.optimizer = tf.train.adam(1e-3, 0.9, 0.99));
+      const optimizer = (this.optimizer = adamW(variables, 1e-3, config.weightDecay));
       if (optimizerWeights && state.epoch > 0) {
-        const named = optimizerWeights.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape) }));
-        await optimizer.setWeights(named); // it keeps copies as its own variables
-        tf.dispose(named.map((n) => n.tensor));
+        optimizer.setWeights(optimizerWeights);
         optimizerWeights = undefined;
       }
       while (state.epoch < phase.epochs) {
@@ -146,10 +134,9 @@ export class Trainer {
           const stepStart = performance.now();
           const samples = await source.get(order.slice(step * config.batchSize, (step + 1) * config.batchSize));
           const lr = oneCycle(state.epoch * stepsPerEpoch + step, phase.epochs * stepsPerEpoch, phase.maxLr);
-          (optimizer as unknown as { learningRate: number }).learningRate = lr;
+          optimizer.learningRate = lr;
           const { x, y } = makeBatch(samples, source.size, phase.size, config, config.augment, rng);
-          const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
-          decayWeights(model, lr, config.weightDecay);
+          const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor));
           const loss = (await cost.data())[0];
           tf.dispose([x, y, cost]);
           lossSum += loss;
@@ -170,7 +157,7 @@ export class Trainer {
         };
         state = { phase: state.phase, epoch: state.epoch + 1, history: [...state.history, record] };
         if (state.epoch >= phase.epochs) state = { ...state, phase: state.phase + 1, epoch: 0 };
-        await this.hooks.checkpoint?.(model, state, state.epoch === 0 ? undefined : await optimizerData(optimizer));
+        await this.hooks.checkpoint?.(model, state, state.epoch === 0 ? undefined : await optimizer.getWeights());
         await this.hooks.onEpoch?.(record, state, predictions);
         if (state.epoch === 0) break; // phase finished: re-read trainable variables for the next one
       }
@@ -336,10 +323,10 @@ export class Trainer {
  */
 export async function findLr(model: tf.LayersModel, config: TrainConfig, source: SampleSource, lrs: number[],
   onPoint?: (lr: number, loss: number) => void, signal?: AbortSignal): Promise<{ lrs: number[]; losses: number[] }> {
-  const optimizer = tf.train.adam(lrs[0], 0.9, 0.99);
   const { train } = splitIndices(source.count, config.valFraction, config.seed);
   const rng = new Rng(hashSeed(config.seed, 0xf1d));
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = adamW(variables, lrs[0], 0); // plain Adam: no weight decay while finding the LR
   const size = config.phases[0].size;
   const out = { lrs: [] as number[], losses: [] as number[] };
   let best = Infinity;
@@ -348,8 +335,8 @@ export async function findLr(model: tf.LayersModel, config: TrainConfig, source:
       await cancellationPoint(signal);
       const picks = Array.from({ length: config.batchSize }, () => train[rng.int(0, train.length - 1)]);
       const { x, y } = makeBatch(await source.get(picks), source.size, size, config, config.augment, rng);
-      (optimizer as unknown as { learningRate: number }).learningRate = lrs[i];
-      const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+      optimizer.learningRate = lrs[i];
+      const cost = optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor));
       const loss = (await cost.data())[0];
       tf.dispose([x, y, cost]);
       out.lrs.push(lrs[i]);
