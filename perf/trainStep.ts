@@ -2,14 +2,16 @@
  * Training-step speed of our two networks on TF.js' WebGPU backend outside a browser, through
  * Dawn's Node bindings (the `webgpu` npm package, which holds the WebGPU implementation Chromium
  * uses). For a machine with a real GPU but no browser, where `npm run bench -- train` cannot run;
- * the step is the Train view's: forward, the task's default loss, backward, Adam, loss read back.
+ * the step is the Train view's: forward, the task's default loss, backward, AdamW, loss read back.
  *
  *   npm i --no-save webgpu   (50 MB of native builds, so not a dependency of the project)
  *   tsx perf/trainStep.ts [--width 1] [--cls-batch 32] [--seg-batch 4] [--steps 10] [--dawn PATH/index.js]
- *     [--filter-grad stock|conv] [--input-grad naive|mm] [--flag WEBGPU_FLAG=VALUE …] [--probe]
- * The defaults are what the app runs (TF.js 4.22's kernels); `conv` computes the filter gradient as
- * one convolution (our WASM kernel, conv2dGrad.ts) and `mm` turns on TF.js' matrix-product input
- * gradient. `--probe` says where one classifier step's time goes: host time to enqueue its kernels
+ *     [--filter-grad stock|conv] [--input-grad naive|mm] [--optimizer fused|tfjs] [--flag WEBGPU_FLAG=VALUE …] [--probe]
+ * The defaults are what the app runs (TF.js 4.22's kernels, the trainer's fused AdamW); `conv`
+ * computes the filter gradient as one convolution (our WASM kernel, conv2dGrad.ts), `mm` turns on
+ * TF.js' matrix-product input gradient, and `--optimizer tfjs` steps with what the fused optimiser
+ * replaced: TF.js' Adam (a dozen kernels per variable) then the weight decay, one multiply per
+ * kernel. `--probe` says where one classifier step's time goes: host time to enqueue its kernels
  * against GPU time (timestamp queries), by kernel.
  *
  * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
@@ -22,8 +24,10 @@ const { values: args } = parseArgs({ options: {
   width: { type: 'string', default: '1' }, 'cls-batch': { type: 'string', default: '32' }, 'seg-batch': { type: 'string', default: '4' },
   'cls-size': { type: 'string', default: '128' }, 'seg-size': { type: 'string', default: '256' }, steps: { type: 'string', default: '10' },
   dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'stock' }, 'input-grad': { type: 'string', default: 'naive' },
+  optimizer: { type: 'string', default: 'fused' },
   flag: { type: 'string', multiple: true, default: [] }, probe: { type: 'boolean', default: false },
 } });
+if (args.optimizer !== 'fused' && args.optimizer !== 'tfjs') throw new Error(`--optimizer must be fused or tfjs; got ${args.optimizer}.`);
 
 // TF.js registers its WebGPU backend only where it sees a browser global and navigator.gpu.
 const dawn = await import(args.dawn.endsWith('.js') ? pathToFileURL(args.dawn).href : args.dawn);
@@ -50,6 +54,9 @@ for (const f of args.flag) {
 const { buildModel } = await import('../src/lib/ml/models');
 const { lossFn } = await import('../src/lib/ml/losses');
 const { defaultTrainConfig } = await import('../src/lib/ml/config');
+const { adamW } = await import('../src/lib/ml/trainer');
+const { decays } = await import('../src/lib/ml/optimizer');
+type TrainConfig = ReturnType<typeof defaultTrainConfig>;
 
 if (!(await tf.setBackend('webgpu'))) throw new Error('No WebGPU adapter: is a Vulkan driver installed (libvulkan1 and the GPU\'s ICD)?');
 await tf.ready();
@@ -58,17 +65,41 @@ const adapterInfo = adapter?.info ? `${adapter.info.vendor} ${adapter.info.archi
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+/**
+ * The step's optimiser at the trainer's settings (Adam 0.9/0.99, the config's weight decay, a
+ * learning rate set before each step): the trainer's fused AdamW, or TF.js' Adam then the decay
+ * of each kernel, as the trainer stepped before it.
+ */
+function makeOptimizer(model: tf.LayersModel, config: TrainConfig, lr = 1e-3) {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  if (args.optimizer === 'fused') {
+    const fused = adamW(variables, lr, config.weightDecay);
+    return { minimize: (f: () => tf.Tensor) => { fused.learningRate = lr; return fused.minimize(f); }, dispose: () => fused.dispose() };
+  }
+  const adam = tf.train.adam(lr, 0.9, 0.99);
+  return {
+    minimize: (f: () => tf.Tensor) => {
+      (adam as unknown as { learningRate: number }).learningRate = lr;
+      const cost = adam.minimize(f as () => tf.Scalar, true, variables)!;
+      if (config.weightDecay !== 0) tf.tidy(() => {
+        for (const v of variables) if (decays(v)) v.assign(tf.mul(v, 1 - lr * config.weightDecay));
+      });
+      return cost;
+    },
+    dispose: () => adam.dispose(),
+  };
+}
+
 async function bench(task: 'classify' | 'segment', size: number, batch: number, width: number, steps: number) {
   const config = defaultTrainConfig(task, size);
   const model = buildModel({ ...config.model, depth: 18, width });
-  const optimizer = tf.train.adam(1e-3, 0.9, 0.99);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = makeOptimizer(model, config);
   const x = tf.randomNormal([batch, size, size, 1]);
   const labels = task === 'segment'
     ? tf.oneHot(tf.randomUniform([batch, size, size], 0, 2, 'int32') as tf.Tensor3D, 2)
     : tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
   const step = async () => {
-    const cost = optimizer.minimize(() => lossFn(config.loss, labels, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+    const cost = optimizer.minimize(() => lossFn(config.loss, labels, model.apply(x, { training: true }) as tf.Tensor));
     await cost.data();
     cost.dispose();
   };
@@ -85,7 +116,7 @@ async function bench(task: 'classify' | 'segment', size: number, batch: number, 
   const s = median(seconds);
   console.log(JSON.stringify({ name: `dawn-webgpu.${task === 'classify' ? 'resnet18' : 'unet18'}.${size}`, images_per_s: +(batch / s).toFixed(2),
     step_s: +s.toFixed(4), first_step_s: +firstStep.toFixed(2), batch, size, width, steps, loss: config.loss,
-    filter_grad: args['filter-grad'], input_grad: args['input-grad'], adapter: adapterInfo }));
+    filter_grad: args['filter-grad'], input_grad: args['input-grad'], optimizer: args.optimizer, adapter: adapterInfo }));
   tf.dispose([x, labels]);
   optimizer.dispose();
   model.dispose();
@@ -103,11 +134,10 @@ async function probe(width: number, batch: number, size: number) {
   t.dispose();
   const config = defaultTrainConfig('classify', size);
   const model = buildModel({ ...config.model, depth: 18, width });
-  const optimizer = tf.train.adam(1e-3, 0.9, 0.99);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = makeOptimizer(model, config);
   const x = tf.randomNormal([batch, size, size, 1]);
   const y = tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
-  const step = () => optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+  const step = () => optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor));
   for (let i = 0; i < 2; i++) { const c = step(); await c.data(); c.dispose(); }
   t0 = performance.now();
   const c = step();
@@ -125,7 +155,7 @@ async function probe(width: number, batch: number, size: number) {
     byKernel.set(k.name, { n: e.n + 1, ms: e.ms + ms });
   }
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms || b[1].n - a[1].n).slice(0, 12).map(([k, v]) => `${k}×${v.n}:${v.ms.toFixed(1)}ms`);
-  console.log(JSON.stringify({ probe: 'step', width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top }));
+  console.log(JSON.stringify({ probe: 'step', optimizer: args.optimizer, width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top }));
   tf.dispose([x, y]); optimizer.dispose(); model.dispose();
 }
 
