@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
 import { ConfigError, parseExperimentConfig } from '../../src/lib/experiment/config';
 import type { RealItem } from '../../src/lib/experiment/config';
-import { realSplit, prepareReal, runExperiment, withTrainingTexture } from '../../src/lib/experiment/run';
+import { interleaveClasses, realSplit, prepareReal, runExperiment, withTrainingTexture } from '../../src/lib/experiment/run';
 import { summarise, type RunResult } from '../../src/lib/experiment/summary';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import type { Recipe } from '../../src/lib/synth/recipe';
@@ -58,6 +58,12 @@ describe('experiment configs', () => {
 });
 
 describe('experiment runs', () => {
+  it('show kept test predictions of both classes', () => {
+    const samples = [0, 0, 0, 1, 1, 0].map((label) => ({ label }));
+    expect(interleaveClasses([0, 1, 2, 3, 4, 5], samples)).toEqual([3, 0, 4, 1, 2, 5]);
+    expect(interleaveClasses([2, 0], [{}, {}, {}])).toEqual([2, 0]);
+  });
+
   it('take crack texture from the crack-free images of the run’s training split only', () => {
     const items = realTiles();
     const c = config({ synthetic: { count: 16, size: 64, seed: 1, texture: 'real-train' } });

@@ -114,6 +114,16 @@ const memorySource = (samples: readonly RawSample[], size: number): SampleSource
   count: samples.length, size, get: async (indices) => indices.map((i) => samples[i]),
 });
 
+/** Indices reordered so that labels alternate (crack, no crack, …) while both last; unlabelled keep their order. */
+export function interleaveClasses(indices: readonly number[], samples: readonly { label?: number }[]): number[] {
+  const byLabel = new Map<number, number[]>();
+  for (const i of indices) byLabel.set(samples[i].label ?? -1, [...(byLabel.get(samples[i].label ?? -1) ?? []), i]);
+  const queues = [...byLabel.entries()].sort((a, b) => b[0] - a[0]).map(([, q]) => q);
+  const out: number[] = [];
+  for (let k = 0; out.length < indices.length; k++) for (const q of queues) if (k < q.length) out.push(q[k]);
+  return out;
+}
+
 /**
  * A crack recipe whose texture exemplars are the crack-free real images of one training split (at
  * their own resolution). Only training images: texture from test images would leak them.
@@ -169,7 +179,8 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
     const evaluate = async (model: tf.LayersModel, regime: Regime) => {
       progress(regime, 'evaluating');
       const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
-      const test = await evaluator.validate(split.test, size, undefined, r === 0 ? 8 : 0);
+      // Classes interleaved, so the kept predictions show both (metrics do not depend on order).
+      const test = await evaluator.validate(interleaveClasses(split.test, real), size, undefined, r === 0 ? 8 : 0);
       if (r === 0) predictions.push({ regime, seed, items: test.predictions });
       const all = await evaluator.validate(allIndices, size);
       const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) } };
