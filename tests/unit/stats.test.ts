@@ -32,6 +32,15 @@ describe('statistics against published reference values', () => {
     expect(hi99).toBeGreaterThan(hi);
   });
 
+  it('paired t-test keeps tiny p-values: t = 25, df = 99 gives p = 1.4493e-44 (SciPy 2·t.cdf(−25, 99)), not 0', () => {
+    const m = 2.5 * Math.sqrt(100 / 99);
+    const a = Array.from({ length: 100 }, (_, i) => m + (i % 2 ? 1 : -1));
+    const { t, df, p } = pairedTTest(a, new Array(100).fill(0));
+    expect(t).toBeCloseTo(25, 9);
+    expect(df).toBe(99);
+    expect(p / 1.4493044898916672e-44).toBeCloseTo(1, 5);
+  });
+
   it('handles identical runs and single runs without NaN surprises', () => {
     expect(pairedTTest([0.1, 0.1], [0.1, 0.1]).p).toBe(1);
     expect(tInterval([0.3])).toEqual([0.3, 0.3]);

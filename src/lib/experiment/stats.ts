@@ -43,5 +43,6 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): { t: nu
   const s = sd(d), m = mean(d);
   if (s === 0) return { t: m === 0 ? 0 : Math.sign(m) * Infinity, df, p: m === 0 ? 1 : 0 };
   const t = m / (s / Math.sqrt(d.length));
-  return { t, df, p: 2 * (1 - tCdf(Math.abs(t), df)) };
+  // 2·F(−|t|), not 2·(1 − F(|t|)): the lower tail keeps its precision, so p = 2e-47 stays 2e-47, not 0.
+  return { t, df, p: 2 * tCdf(-Math.abs(t), df) };
 }
