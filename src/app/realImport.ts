@@ -2,9 +2,11 @@
  * Bringing real images in and labelled tiles out: files, folders and zips in the layouts of
  * shared/realdata; PNGs decoded with the same code as Node, JPEGs by the browser.
  */
-import { unzipSync, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
+import { REAL_DATA_ZIP, unzipBounded } from '../lib/data/zip';
 import type { Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
+import { checkImage } from '../lib/data/imageType';
 import { decodeGreyPng, encodeGreyPng, luma } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { gridPositions, labelFromMask, TILE, type GreyImage } from '../lib/data/tiling';
@@ -32,13 +34,8 @@ export async function readEntries(files: Iterable<File>): Promise<FileEntry[]> {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const path = (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
     if (/\.zip$/i.test(file.name)) {
-      let entries: Record<string, Uint8Array>;
-      try {
-        entries = unzipSync(bytes);
-      } catch {
-        throw new Error(`${file.name} is not a readable zip file.`);
-      }
-      for (const [name, data] of Object.entries(entries)) if (!name.endsWith('/')) out.push({ path: name, bytes: data });
+      const entries = unzipBounded(bytes, file.name, REAL_DATA_ZIP);
+      for (const [name, data] of Object.entries(entries)) out.push({ path: name, bytes: data });
     } else out.push({ path, bytes });
   }
   return out;
@@ -67,7 +64,8 @@ export async function filesFromDrop(items: DataTransferItemList): Promise<File[]
 }
 
 export async function decodeImage(entry: FileEntry): Promise<GreyImage> {
-  if (/\.png$/i.test(entry.path)) return decodeGreyPng(entry.bytes, entry.path);
+  // The content decides, not the name; oversized images are refused from their header.
+  if (checkImage(entry.bytes, entry.path).type === 'png') return decodeGreyPng(entry.bytes, entry.path);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([entry.bytes as BlobPart]));

@@ -4,7 +4,8 @@
  * training config, metrics). Runs in the engine worker; records are in modelRecords.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { strFromU8, strToU8, zipSync } from 'fflate';
+import { MODEL_ZIP, unzipBounded } from '../data/zip';
 import type { Db, ModelRecord } from '../data/db';
 import { getDataset } from '../data/db';
 import { modelRecordError } from './modelRecords';
@@ -75,9 +76,10 @@ export async function exportModel(db: Db, weights: WeightStore, id: string): Pro
 export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array, fileName: string): Promise<ModelRecord> {
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes);
-  } catch {
-    throw new Error(`${fileName} is not a SynthScope model file (not a zip). Export models with the Export button.`);
+    files = unzipBounded(bytes, fileName, MODEL_ZIP);
+  } catch (e) {
+    throw new Error(/not a readable zip/.test((e as Error).message)
+      ? `${fileName} is not a SynthScope model file (not a zip). Export models with the Export button.` : (e as Error).message);
   }
   const missing = ['model.json', 'weights.bin', 'metadata.json'].filter((f) => !files[f]);
   if (missing.length) throw new Error(`${fileName} is not a SynthScope model file: it lacks ${missing.join(', ')}.`);
