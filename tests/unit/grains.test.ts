@@ -102,7 +102,7 @@ describe('grain generator', () => {
   it('handles the corners of the parameter space at the smallest and a large size', () => {
     for (const size of [64, 512]) for (const end of ['lo', 'hi'] as const) {
       const settings = Object.fromEntries(GRAIN_PARAMS.map((s) => [s.name, { lo: s[end === 'lo' ? 'min' : 'max'], hi: s[end === 'lo' ? 'min' : 'max'] }]));
-      const r = { kind: 'grains' as const, preset: 'custom', settings, size, count: 1, seed: 9 };
+      const r = { kind: 'grains' as const, preset: 'etched-lines', settings, size, count: 1, seed: 9 };
       validateRecipe(r);
       const s = generateGrainSample(r, 0);
       expect(s.image.length).toBe(size * size);
