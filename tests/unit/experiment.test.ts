@@ -112,6 +112,26 @@ describe('experiment runs', () => {
     expect(progress).toContain('2/2 mixed');
   }, 120_000);
 
+  it('segment real micrographs with a boundary threshold picked on validation data, recorded per run', async () => {
+    const dir = 'tests/fixtures/realdata/grains/mlographypp-tbm';
+    const items: RealItem[] = readdirSync(`${dir}/images`).sort().slice(0, 6).map((f) => ({
+      name: f, set: 'all' as const, image: decodeGreyPng(readFileSync(`${dir}/images/${f}`)), mask: decodeGreyPng(readFileSync(`${dir}/masks/${f}`)) }));
+    const c = parseExperimentConfig({
+      name: 'unit grains', task: 'grains', synthetic: { count: 8, size: 64, seed: 1 }, real: { all: 'x', split: { val: 0.34, test: 0.34 } },
+      regimes: ['synthetic', 'mixed'], runs: 1, input: { size: 64 }, model: { depth: 10, width: 0.125 },
+      train: { batchSize: 4, synthetic: [{ epochs: 1, maxLr: 0.002 }], real: [{ epochs: 1, maxLr: 0.001 }], augment: false },
+    });
+    const { DEFAULT_PRESET } = await import('../../src/lib/synth/grains/space');
+    const recipe: Recipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 64, count: 8, seed: 1 };
+    const results = await runExperiment(c, recipe, items);
+    expect(results.runs.map((r) => r.regime)).toEqual(['synthetic', 'mixed']);
+    for (const r of results.runs) {
+      expect(r.threshold).toBeGreaterThanOrEqual(0.1);
+      expect(r.threshold).toBeLessThanOrEqual(0.9);
+      expect(r.metrics.test.boundaryF1).toBeGreaterThanOrEqual(0);
+    }
+  }, 120_000);
+
   it('keep finished runs when cancelled', () => {
     const c = config();
     const one: RunResult = { seed: 1, regime: 'synthetic', metrics: { test: { n: 4, error: 0.25 }, all: { n: 16, error: 0.5 } } };

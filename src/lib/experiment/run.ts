@@ -176,14 +176,30 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       progress(config.regimes[0], `making ${recipe.count} synthetic tiles on the real training split's crack-free texture`);
       makeSynthetic(withTrainingTexture(recipe as CrackRecipe, realItems, new Set(split.train.map((i) => real[i].group)), seed));
     }
+    /**
+     * Segmentation decides boundary above a threshold picked by boundary F1 on validation data that
+     * matches the regime's training: synthetic validation for a synthetic-trained model, the real
+     * validation split once real data trained it. Never on test images.
+     */
+    const pickThreshold = async (model: tf.LayersModel, regime: Regime): Promise<number | undefined> => {
+      if (task !== 'segment') return undefined;
+      progress(regime, 'choosing the boundary threshold on validation data');
+      const onReal = regime === 'real' || regime === 'mixed';
+      const source = onReal ? realSource : memorySource(synthetic, recipe.size);
+      const indices = onReal ? split.val : splitIndices(recipe.count, 0.2, seed).val;
+      const at = onReal ? size : config.train.synthetic.at(-1)!.size;
+      return (await new Trainer(model, trainConfig(seed, config.train.real), source).pickThreshold(indices, at)).threshold;
+    };
     const evaluate = async (model: tf.LayersModel, regime: Regime) => {
+      const threshold = await pickThreshold(model, regime);
       progress(regime, 'evaluating');
       const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
       // Classes interleaved, so the kept predictions show both (metrics do not depend on order).
-      const test = await evaluator.validate(interleaveClasses(split.test, real), size, undefined, r === 0 ? 8 : 0);
+      const test = await evaluator.validate(interleaveClasses(split.test, real), size, undefined, r === 0 ? 8 : 0, threshold);
       if (r === 0) predictions.push({ regime, seed, items: test.predictions });
-      const all = await evaluator.validate(allIndices, size);
-      const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) } };
+      const all = await evaluator.validate(allIndices, size, undefined, 0, threshold);
+      const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) },
+        ...(threshold === undefined ? {} : { threshold }) };
       runs.push(result);
       hooks.onRun?.(result);
     };

@@ -24,6 +24,8 @@ export interface RunResult {
   seed: number;
   regime: Regime;
   metrics: Record<SetName, SetMetrics>;
+  /** Segmentation: the boundary threshold used, picked by boundary F1 on validation data (synthetic, or real for real and mixed). */
+  threshold?: number;
 }
 
 export interface MetricSummary {

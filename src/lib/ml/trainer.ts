@@ -276,8 +276,11 @@ export class Trainer {
     return { threshold: +thresholds[best].toFixed(2), boundaryF1: f1[best], predictedFraction: predicted[best] / pixels, labelFraction: labelled / pixels };
   }
 
-  /** Loss and metrics over the validation samples, plus a few predictions to show. */
-  async validate(indices: readonly number[], size: number, signal?: AbortSignal, keep = 4): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
+  /**
+   * Loss and metrics over the validation samples, plus a few predictions to show. Segmentation
+   * decides boundary where its probability is above `threshold` (a picked decision), else by argmax.
+   */
+  async validate(indices: readonly number[], size: number, signal?: AbortSignal, keep = 4, threshold?: number): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
     const { config, model, source } = this;
     const classes = config.model.classes;
     let confusion = Array.from({ length: classes }, () => new Array(classes).fill(0));
@@ -291,7 +294,8 @@ export class Trainer {
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, rng);
       const [loss, truth, predicted, probs] = tf.tidy(() => {
         const p = model.predict(x) as tf.Tensor;
-        return [lossFn(config.loss, y, p), tf.argMax(y, -1), tf.argMax(p, -1), lastClass(p)];
+        const decided = threshold === undefined ? tf.argMax(p, -1) : tf.cast(tf.greater(lastClass(p), threshold), 'int32');
+        return [lossFn(config.loss, y, p), tf.argMax(y, -1), decided, lastClass(p)];
       });
       const [l, t, pr, pb, xs] = await Promise.all([loss.data(), truth.data(), predicted.data(), probs.data(), x.data()]);
       tf.dispose([x, y, loss, truth, predicted, probs]);
