@@ -47,17 +47,60 @@ export async function resumeDataset(db: Db, pool: SynthPool, id: string, options
   return fill(db, pool, { ...dataset, stored: have.size, status: 'generating', note: undefined }, missing, options);
 }
 
-/** On start-up: a dataset still marked as generating was cut off by a reload or a crash. */
+/**
+ * One owner per generation across tabs: a job holds a Web Lock named after its dataset for as long
+ * as it runs. Another tab sees the lock held and shows the dataset as generating (no Resume), and a
+ * resume there is refused while it is held. A BroadcastChannel tells other tabs to re-read the list.
+ */
+const lockName = (id: string) => `synthscope-dataset-${id}`;
+const changes = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('synthscope-datasets');
+
+/** Runs `job` as the dataset's only owner, or throws if another tab owns it. */
+async function asOwner<T>(id: string, job: () => Promise<T>): Promise<T> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return job();
+  return navigator.locks.request(lockName(id), { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new Error('This dataset is being generated in another tab; it finishes there (or resume it here once that tab is closed).');
+    return job();
+  });
+}
+
+/** Datasets whose generation a job (in any tab) owns right now. */
+async function ownedDatasets(): Promise<Set<string>> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return new Set();
+  const { held = [] } = await navigator.locks.query();
+  return new Set(held.map((l) => l.name ?? ''));
+}
+
+/** Calls `onChange` when another tab stores dataset changes; returns a function that stops listening. */
+export function onDatasetChanges(onChange: () => void): () => void {
+  if (!changes) return () => undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const listener = () => { timer ??= setTimeout(() => { timer = undefined; onChange(); }, 300); };
+  changes.addEventListener('message', listener);
+  return () => changes.removeEventListener('message', listener);
+}
+
+async function store(db: Db, dataset: DatasetRecord): Promise<void> {
+  await putDataset(db, dataset);
+  changes?.postMessage(dataset.id);
+}
+
+/** On start-up: a dataset still marked as generating was cut off by a reload or a crash, unless a live job owns it. */
 export async function markInterrupted(db: Db, datasets: DatasetRecord[]): Promise<void> {
-  for (const d of datasets.filter((d) => d.status === 'generating')) {
+  const owned = await ownedDatasets();
+  for (const d of datasets.filter((d) => d.status === 'generating' && !owned.has(lockName(d.id)))) {
     d.status = 'incomplete';
     d.note = `Interrupted (page closed or reloaded) after ${d.stored} of ${d.recipe.count} samples; resume to finish it.`;
     await putDataset(db, d);
   }
 }
 
-async function fill(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: number[], options: JobOptions): Promise<DatasetRecord> {
-  await putDataset(db, dataset);
+function fill(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: number[], options: JobOptions): Promise<DatasetRecord> {
+  return asOwner(dataset.id, () => fillOwned(db, pool, dataset, indices, options));
+}
+
+async function fillOwned(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: number[], options: JobOptions): Promise<DatasetRecord> {
+  await store(db, dataset);
   options.onStored?.({ ...dataset });
   const started = performance.now();
   let made = 0;
@@ -72,7 +115,7 @@ async function fill(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: nu
       dataset.bytes += r.image.byteLength + r.mask.byteLength;
       dataset.hashes[r.index] = r.hash;
     }
-    await putDataset(db, dataset);
+    await store(db, dataset);
     options.onStored?.({ ...dataset });
   };
   try {
@@ -96,11 +139,11 @@ async function fill(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: nu
       dataset.status = 'incomplete';
       dataset.note = e instanceof StorageFullError ? e.message : `Stopped: ${(e as Error).message}`;
     }
-    await putDataset(db, dataset).catch(() => undefined); // a full disk may refuse even this; the samples stay
+    await store(db, dataset).catch(() => undefined); // a full disk may refuse even this; the samples stay
     options.onStored?.({ ...dataset });
     if (!(e instanceof CancelledError)) throw e;
   }
-  await putDataset(db, dataset);
+  await store(db, dataset);
   options.onStored?.({ ...dataset });
   return dataset;
 }

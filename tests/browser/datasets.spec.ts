@@ -87,3 +87,20 @@ test('the page stays responsive while generating', async ({ page }) => {
   // Generation runs in workers; the UI thread only stores batches and draws thumbnails.
   expect(Math.max(0, ...longTasks)).toBeLessThan(200);
 });
+
+test('a generation running in one tab shows as generating in another, offers no Resume there, and its end reaches that tab live', async ({ page, context }) => {
+  await page.goto('./');
+  await design(page, 256, 300, 'owned by tab one');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('progress-count')).not.toHaveText(/^0 \//);
+
+  const other = await context.newPage();
+  await other.goto('./');
+  await other.getByRole('button', { name: 'Datasets' }).click();
+  const row = other.getByTestId('dataset-row').filter({ hasText: 'owned by tab one' });
+  await expect(row).toContainText('generating');
+  await expect(row).not.toContainText('interrupted');
+  await expect(row.getByRole('button', { name: 'Resume' })).toHaveCount(0);
+  // Without a reload, the other tab's list follows the generation to its end.
+  await expect(row).toContainText('300 / 300 complete', { timeout: 120_000 });
+});

@@ -138,3 +138,37 @@ test('Try it cancels as cancelled while generating and while training; a cancell
   await expect(page.getByText('Analysis cancelled; nothing was measured.')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('analysis')).toHaveCount(0);
 });
+
+test('a model file with a damaged record imports nothing; a damaged stored record is listed apart with Delete and the Train tab keeps working', async ({ page }) => {
+  const { zipSync, strToU8 } = await import('fflate');
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  await expect(page.getByText('No models yet.')).toBeVisible();
+  const bundle = zipSync({
+    'model.json': strToU8('{}'), 'weights.bin': new Uint8Array(4),
+    'metadata.json': strToU8(JSON.stringify({ format: 'synthscope-model', version: 1, record: { name: 'only a name' } })),
+  });
+  await page.getByLabel('Import a model file').setInputFiles({ name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from(bundle) });
+  await expect(page.getByRole('alert').filter({ hasText: /broken.zip is damaged: its model record .*Nothing was imported/ })).toBeVisible();
+  await expect(page.getByText('No models yet.')).toBeVisible();
+
+  // A record another version (or a hand edit) left in storage.
+  await page.evaluate(() => new Promise<void>((done, fail) => {
+    const open = indexedDB.open('synthscope');
+    open.onsuccess = () => {
+      const tx = open.result.transaction('models', 'readwrite');
+      tx.objectStore('models').put({ id: 'hand-made', name: 'half a record' });
+      tx.oncomplete = () => { open.result.close(); done(); };
+      tx.onerror = () => fail(tx.error);
+    };
+    open.onerror = () => fail(open.error);
+  }));
+  await page.reload();
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  const damaged = page.getByTestId('damaged-models');
+  await expect(damaged).toContainText('"half a record": this record has no datasetId');
+  await expect(page.getByText('No models yet.')).toBeVisible();
+  page.once('dialog', (d) => d.accept());
+  await damaged.getByRole('button', { name: 'Delete' }).click();
+  await expect(damaged).toHaveCount(0);
+});
