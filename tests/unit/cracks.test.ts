@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
 import { Rng } from '../../src/lib/random';
 import { fit, sample, type Distribution } from '../../src/lib/stats/distributions';
-import { crackCoverage, sampleCrack, type CrackModel } from '../../src/lib/synth/cracks/crack';
+import { CRACK_VARIETY, crackCoverage, sampleCrack, type CrackModel } from '../../src/lib/synth/cracks/crack';
 import { CrackGenerator, MIN_CRACK_PIXELS, validateCrackRecipe, type CrackRecipe } from '../../src/lib/synth/cracks/index';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import { buildDictionary, synthesizeTexture } from '../../src/lib/synth/cracks/texture';
@@ -171,6 +171,29 @@ describe('crack tiles', () => {
   });
 });
 
+describe('crack variety', () => {
+  it('cracks from the edge, tapering tips and halos change the tiles, keep true labels, and are recorded', () => {
+    const plain = new CrackGenerator(crackRecipe({ count: 40, crack: { ...DEFAULT_CRACK_MODEL, edgeStart: 0, taper: 0, halo: 0 } }));
+    const varied = new CrackGenerator(crackRecipe({ count: 40, crack: { ...DEFAULT_CRACK_MODEL, edgeStart: 1, taper: 1, halo: 1 } }));
+    for (let i = 0; i < 40; i += 2) {
+      const a = plain.sample(i), b = varied.sample(i);
+      expect(Buffer.from(b.image).equals(Buffer.from(a.image))).toBe(false);
+      expect(b.params.fromEdge).toBe(1);
+      expect(b.params.tapered).toBe(1);
+      expect(b.params.haloWidth).toBeGreaterThan(0);
+      expect(b.mask.reduce((n, v) => n + (v === 255 ? 1 : 0), 0)).toBeGreaterThanOrEqual(MIN_CRACK_PIXELS);
+      // From the edge: the crack's label touches the tile's border.
+      const size = 128;
+      let border = 0;
+      for (let k = 0; k < size; k++) border += (b.mask[k] + b.mask[(size - 1) * size + k] + b.mask[k * size] + b.mask[k * size + size - 1]) > 0 ? 1 : 0;
+      expect(border).toBeGreaterThan(0);
+    }
+    const bad = crackRecipe();
+    bad.crack.halo = 2;
+    expect(() => validateCrackRecipe(bad)).toThrow('crack.halo is a probability from 0 to 1');
+  });
+});
+
 describe('hard negatives', () => {
   const withMarks = (hard: number, onCracks: number) =>
     crackRecipe({ count: 24, settings: { ...structuredClone(DEFAULT_TEXTURE_SETTINGS), hardNegatives: { lo: hard, hi: hard }, crackDistractors: { lo: onCracks, hi: onCracks } } });
@@ -210,10 +233,11 @@ describe('hard negatives', () => {
         return createHash('sha256').update(s.image).update(s.mask).digest('hex').slice(0, 16);
       });
     };
-    const legacy = crackRecipe({ count: 4, seed: 7, settings: legacySettings });
+    const legacyCrack = Object.fromEntries(Object.entries(DEFAULT_CRACK_MODEL).filter(([k]) => !(CRACK_VARIETY as readonly string[]).includes(k))) as unknown as CrackModel;
+    const legacy = crackRecipe({ count: 4, seed: 7, settings: legacySettings, crack: legacyCrack });
     expect(() => validateCrackRecipe(legacy)).not.toThrow();
     // An intended change to the generator's bytes updates these; an unintended one fails here.
     expect(digest(legacy)).toEqual(['bbe0e0521ca0109e', '3be12dc284fb91f3', '272e0c66439b8ade', '076e5e921c6c1965']);
-    expect(digest(crackRecipe({ count: 4, seed: 7 }))).toEqual(['449494969b503d44', '3be12dc284fb91f3', '272e0c66439b8ade', '076e5e921c6c1965']);
+    expect(digest(crackRecipe({ count: 4, seed: 7 }))).toEqual(['dedd1d5a1f10a2df', '3be12dc284fb91f3', 'b5ebeb3ab32bb7a1', '076e5e921c6c1965']);
   });
 });

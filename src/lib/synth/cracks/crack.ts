@@ -4,6 +4,7 @@
  */
 import { sample, type Distribution } from '../../stats/distributions';
 import type { Rng } from '../../random';
+import { gaussianBlur } from '../filters';
 
 export interface CrackModel {
   /** Segments in the main crack (integer). */
@@ -20,7 +21,16 @@ export interface CrackModel {
   branchProbability: number;
   /** Sideways wander within a segment, px (real cracks are not straight between bends). */
   roughness: number;
+  /** Chance that the crack enters from the tile's edge instead of starting inside it. Absent: 0. */
+  edgeStart?: number;
+  /** Chance that the crack thins to a third of its width at its tips. Absent: 0. */
+  taper?: number;
+  /** Chance of a halo: a soft band two to four widths wide, lighter (chipped edges) or darker. Absent: 0. */
+  halo?: number;
 }
+
+/** The optional variety fields, each a probability; recipes made before them leave them out. */
+export const CRACK_VARIETY = ['edgeStart', 'taper', 'halo'] as const;
 
 export interface CrackPath {
   /** Bend points x0, y0, x1, y1, … */
@@ -36,6 +46,11 @@ export interface CrackDraw {
   lengths: number[];
   angles: number[];
   intensity: number;
+  /** Halo width (px) and brightness change (+ lighter, − darker), when the crack has one. */
+  halo?: { width: number; intensity: number };
+  /** Whether it entered from the edge, and whether it tapers. */
+  fromEdge?: boolean;
+  tapered?: boolean;
 }
 
 const MIN_WIDTH = 0.5;
@@ -44,8 +59,16 @@ const MIN_WIDTH = 0.5;
 export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDraw {
   const segments = Math.max(1, Math.round(sample(model.segments, rng)));
   const lengths: number[] = [], angles: number[] = [];
-  const start = [size * (0.25 + 0.5 * rng.next()), size * (0.25 + 0.5 * rng.next())];
+  let start = [size * (0.25 + 0.5 * rng.next()), size * (0.25 + 0.5 * rng.next())];
   let heading = rng.next() * 2 * Math.PI;
+  // Variety draws come only when asked for, so recipes without them keep their bytes.
+  const fromEdge = !!model.edgeStart && rng.next() < model.edgeStart;
+  if (fromEdge) {
+    // On one side of the tile, heading inwards within ±60° of the side's normal.
+    const side = Math.floor(rng.next() * 4), along = size * (0.1 + 0.8 * rng.next());
+    start = [[0, along], [size, along], [along, 0], [along, size]][side];
+    heading = [0, Math.PI, Math.PI / 2, -Math.PI / 2][side] + (rng.next() - 0.5) * (2 * Math.PI / 3);
+  }
   const main: CrackPath = { points: [...start], widths: [Math.max(MIN_WIDTH, sample(model.width, rng))] };
   const branches: CrackPath[] = [];
   let [x, y] = start;
@@ -64,7 +87,19 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
     main.widths.push(Math.max(MIN_WIDTH, sample(model.width, rng)));
   }
   const intensity = Math.max(-1, Math.min(1, sample(model.intensity, rng)));
-  return { main, branches, lengths, angles, intensity };
+  const tapered = !!model.taper && rng.next() < model.taper;
+  if (tapered) {
+    // The tip, and the start too when the crack starts inside the tile, thin to a third.
+    const last = main.widths.length - 1;
+    main.widths[last] = Math.max(MIN_WIDTH, main.widths[last] / 3);
+    if (!fromEdge) main.widths[0] = Math.max(MIN_WIDTH, main.widths[0] / 3);
+  }
+  let halo: CrackDraw['halo'];
+  if (model.halo && rng.next() < model.halo) {
+    const mean = main.widths.reduce((a, b) => a + b, 0) / main.widths.length;
+    halo = { width: mean * (2 + 2 * rng.next()), intensity: (rng.next() < 0.7 ? 1 : -1) * (0.1 + 0.2 * rng.next()) };
+  }
+  return { main, branches, lengths, angles, intensity, ...(halo ? { halo } : {}), ...(fromEdge ? { fromEdge } : {}), ...(tapered ? { tapered } : {}) };
 }
 
 /** A branch leaves at 20–70° to either side, thinner, with half as many segments at most. */
@@ -132,6 +167,24 @@ function stampSegment(coverage: Float64Array, size: number, ax: number, ay: numb
       const i = y * size + x;
       if (c > coverage[i]) coverage[i] = c;
     }
+  }
+}
+
+/**
+ * A halo around the crack: the coverage spread by a Gaussian of the halo's width, less the crack
+ * itself, brightens (or darkens) the texture — the chipped or stained band along real cracks.
+ */
+export function applyHalo(texture: Float64Array, coverage: Float64Array, size: number, halo: { width: number; intensity: number }): void {
+  const spread = Float64Array.from(coverage);
+  gaussianBlur(spread, size, halo.width / 2);
+  let peak = 0;
+  for (let i = 0; i < spread.length; i++) peak = Math.max(peak, spread[i]);
+  if (peak === 0) return;
+  for (let i = 0; i < texture.length; i++) {
+    const band = Math.max(0, spread[i] / peak - coverage[i]);
+    if (band === 0) continue;
+    const v = texture[i];
+    texture[i] = halo.intensity > 0 ? v + (255 - v) * halo.intensity * band : v * (1 + halo.intensity * band);
   }
 }
 

@@ -3,7 +3,7 @@ import { isPlainObject, sampleParams, validateSettings, type Settings } from '..
 import { hashSeed, Rng } from '../../random';
 import { distributionError } from '../../stats/distributions';
 import { validateSizeCountSeed } from '../dataset';
-import { applyCrack, crackCoverage, sampleCrack, type CrackModel } from './crack';
+import { applyCrack, applyHalo, CRACK_VARIETY, crackCoverage, sampleCrack, type CrackModel } from './crack';
 import { paintMarks } from './marks';
 import { TEXTURE_PARAMS } from './space';
 import { buildDictionary, synthesizeTexture, type Exemplar, type PatchDictionary, SEED_TILE } from './texture';
@@ -47,6 +47,10 @@ export function validateCrackRecipe(recipe: CrackRecipe): void {
   for (const field of ['segments', 'segmentLength', 'bendAngle', 'width', 'intensity'] as const) {
     const message = distributionError(`crack.${field}`, recipe.crack[field]);
     if (message) throw new RangeError(message);
+  }
+  for (const field of CRACK_VARIETY) {
+    const v = recipe.crack[field];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new RangeError(`crack.${field} is a probability from 0 to 1; got ${v}.`);
   }
   for (const field of ['branchProbability', 'roughness'] as const) {
     const v = recipe.crack[field];
@@ -108,10 +112,13 @@ export class CrackGenerator {
         // A crack that leaves the tile at once is redrawn: the label must be true.
         if (pixels >= MIN_CRACK_PIXELS || ++attempt >= 20) {
           for (let i = 0; i < coverage.length; i++) if (coverage[i] >= 0.5) mask[i] = 255;
+          if (crack.halo) applyHalo(texture, coverage, size, crack.halo);
           applyCrack(texture, coverage, crack.intensity);
           Object.assign(params, {
             segments: crack.lengths.length, segmentLengths: crack.lengths, bendAngles: crack.angles,
             widths: crack.main.widths, intensity: crack.intensity, branches: crack.branches.length, crackPixels: pixels,
+            ...(crack.halo ? { haloWidth: crack.halo.width, haloIntensity: crack.halo.intensity } : {}),
+            ...(crack.fromEdge ? { fromEdge: 1 } : {}), ...(crack.tapered ? { tapered: 1 } : {}),
           });
           break;
         }

@@ -32,7 +32,8 @@ export const DEFAULT_TEXTURE_SETTINGS: Settings = {
 
 /**
  * Defaults read off the real crack tiles in shared/realdata (thin dark cracks that meander
- * across a tile): a few segments of 15–40 px, bends of ±25°, 1.5–3.5 px wide, 45 % darker.
+ * across a tile): a few segments of 15–40 px, bends of ±25°, 1.5–3.5 px wide, 45 % darker; some
+ * enter from the tile's edge, some thin at their tips, some have a lighter chipped halo.
  */
 export const DEFAULT_CRACK_MODEL: CrackModel = {
   segments: { family: 'integer', lo: 3, hi: 8 },
@@ -42,4 +43,8 @@ export const DEFAULT_CRACK_MODEL: CrackModel = {
   intensity: { family: 'normal', mean: -0.45, sd: 0.12 },
   branchProbability: 0.15,
   roughness: 0.6,
+  // Variety seen in real crack photos: cracks running in from the edge, thinning tips, chipped halos.
+  edgeStart: 0.3,
+  taper: 0.5,
+  halo: 0.2,
 };
