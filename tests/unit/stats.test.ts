@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agrestiCoull, mean, pairedTTest, sd, tInterval } from '../../src/lib/experiment/stats';
-import { addBoundaryCounts, boundaryF1, emptyBoundaryCounts } from '../../src/lib/ml/metrics';
+import { addBoundaryCounts, boundaryF1, emptyBoundaryCounts, rocAuc } from '../../src/lib/ml/metrics';
 
 // Student's sleep data (Cushny & Peebles 1905): extra hours of sleep with two drugs, 10 patients.
 const drug1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
@@ -39,6 +39,13 @@ describe('statistics against published reference values', () => {
     expect(t).toBeCloseTo(25, 9);
     expect(df).toBe(99);
     expect(p / 1.4493044898916672e-44).toBeCloseTo(1, 5);
+  });
+
+  it('ROC AUC: scikit-learn’s example (scores 0.1, 0.4, 0.35, 0.8; truth 0, 0, 1, 1) gives 0.75; ties count half', () => {
+    expect(rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBeCloseTo(0.75, 12);
+    expect(rocAuc([0.5, 0.5, 0.5], [0, 1, 1])).toBe(0.5);
+    expect(rocAuc([0.9, 0.1], [1, 0])).toBe(1);
+    expect(rocAuc([0.2, 0.3], [1, 1])).toBeNaN();
   });
 
   it('handles identical runs and single runs without NaN surprises', () => {

@@ -14,6 +14,8 @@ export interface SetMetrics {
   error?: number;
   /** Agresti–Coull 99 % interval of this run's error proportion. */
   errorCi99?: [number, number];
+  /** Classification: ROC AUC (threshold-free ranking quality; 0.5 is chance). */
+  auc?: number;
   pixelError?: number;
   iou?: number[];
   miou?: number;
@@ -76,13 +78,13 @@ export interface ExperimentProgress {
 export function setMetrics(m: Metrics, n: number): SetMetrics {
   if ('error' in m) {
     const errors = Math.round(m.error * n);
-    return { n, error: m.error, errorCi99: agrestiCoull(errors, n, 0.99) };
+    return { n, error: m.error, errorCi99: agrestiCoull(errors, n, 0.99), ...(m.auc === undefined ? {} : { auc: m.auc }) };
   }
   return { n, pixelError: m.pixelError, iou: m.iou, miou: m.miou, boundaryF1: m.boundaryF1 };
 }
 
 /** The scalar metrics summarised and compared across runs. */
-export const SUMMARY_METRICS = ['error', 'pixelError', 'miou', 'boundaryF1'] as const;
+export const SUMMARY_METRICS = ['error', 'auc', 'pixelError', 'miou', 'boundaryF1'] as const;
 
 export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string, hardSamples?: HardSamples,
   predictions?: RegimePredictions[]): ExperimentResults {

@@ -4,6 +4,8 @@ export interface ClassifyMetrics {
   error: number;
   /** confusion[true][predicted] */
   confusion: number[][];
+  /** Area under the ROC curve of the positive class's probability: how well the model ranks, whatever the threshold. */
+  auc?: number;
 }
 
 export interface SegmentMetrics {
@@ -89,4 +91,23 @@ export function segmentMetrics(confusion: number[][]): SegmentMetrics {
 
 export function addConfusion(into: number[][], more: number[][]): number[][] {
   return into.map((row, t) => row.map((n, p) => n + more[t][p]));
+}
+
+/**
+ * ROC AUC from scores and 0/1 truths: the chance that a random positive scores above a random
+ * negative (ties count half), by ranks (Mann–Whitney U). NaN without both classes.
+ */
+export function rocAuc(scores: ArrayLike<number>, truth: ArrayLike<number>): number {
+  const order = Array.from(scores, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let positives = 0, rankSum = 0;
+  for (let start = 0; start < order.length;) {
+    let end = start;
+    while (end + 1 < order.length && scores[order[end + 1]] === scores[order[start]]) end++;
+    const rank = (start + end) / 2 + 1; // average rank of a tie
+    for (let k = start; k <= end; k++) if (truth[order[k]] === 1) { positives++; rankSum += rank; }
+    start = end + 1;
+  }
+  const negatives = order.length - positives;
+  if (positives === 0 || negatives === 0) return NaN;
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { hashSeed, Rng } from '../random';
 import { augmentInto, inputToGrey, NO_AUGMENT, type AugmentConfig } from './augment';
 import { lastClass, lossFn } from './losses';
-import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, segmentMetrics } from './metrics';
+import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, rocAuc, segmentMetrics } from './metrics';
 import { setEncoderTrainable } from './models';
 import { FusedAdamW } from './optimizer';
 import { trainConfigError, type Decision, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
@@ -287,6 +287,7 @@ export class Trainer {
     const boundaries = emptyBoundaryCounts();
     let lossSum = 0;
     const predictions: Prediction[] = [];
+    const scores: number[] = [], truths: number[] = [];
     const rng = new Rng(1);
     for (let start = 0; start < indices.length; start += config.batchSize) {
       await cancellationPoint(signal);
@@ -303,6 +304,7 @@ export class Trainer {
       const batch = Array.from({ length: classes }, () => new Array(classes).fill(0));
       for (let i = 0; i < t.length; i++) batch[t[i]][pr[i]]++;
       confusion = addConfusion(confusion, batch);
+      if (config.model.task === 'classify') for (let k = 0; k < samples.length; k++) { scores.push(pb[k]); truths.push(t[k]); }
       for (let k = 0; k < samples.length; k++) {
         const area = size * size;
         if (config.model.task === 'segment') addBoundaryCounts(boundaries, (t as Int32Array).subarray(k * area, (k + 1) * area), (pr as Int32Array).subarray(k * area, (k + 1) * area), size);
@@ -316,7 +318,9 @@ export class Trainer {
         }
       }
     }
-    const metrics = config.model.task === 'segment' ? { ...segmentMetrics(confusion), boundaryF1: boundaryF1(boundaries) } : classifyMetrics(confusion);
+    const auc = rocAuc(scores, truths);
+    const metrics = config.model.task === 'segment' ? { ...segmentMetrics(confusion), boundaryF1: boundaryF1(boundaries) }
+      : { ...classifyMetrics(confusion), ...(Number.isNaN(auc) ? {} : { auc }) };
     return { valLoss: lossSum / indices.length, metrics, predictions };
   }
 }
