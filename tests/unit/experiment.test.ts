@@ -201,3 +201,27 @@ describe('adaptive sampling', () => {
     expect(results.hardSamples!.parameters).toEqual(['crackWidth', 'crackIntensity']);
   }, 120_000);
 });
+
+describe('results files', () => {
+  it('read back what was exported, recomputing summary and tests from the runs; refuse what is not results', async () => {
+    const { resultsFromJson, resultsJson } = await import('../../src/lib/experiment/export');
+    const c = config();
+    const runs: RunResult[] = [1, 2].flatMap((seed) => (['synthetic', 'real', 'mixed'] as const).map((regime, k) => ({
+      seed, regime, metrics: { test: { n: 20, error: 0.1 * (k + 1) + 0.01 * seed, errorCi99: [0, 0.5] as [number, number], auc: 0.8 }, all: { n: 40, error: 0.2 } } })));
+    const exported = summarise(c, runs, true, 'wasm');
+    const back = resultsFromJson(resultsJson(exported), 'r.json');
+    expect(back.runs).toEqual(exported.runs);
+    expect(back.summary).toEqual(exported.summary);
+    expect(back.tests).toEqual(exported.tests);
+    expect(back.complete).toBe(true);
+    // An edited summary is not believed: it is recomputed from the runs.
+    const edited = JSON.parse(resultsJson(exported));
+    edited.summary.synthetic.test.error.mean = 0;
+    expect(resultsFromJson(JSON.stringify(edited), 'r.json').summary).toEqual(exported.summary);
+    expect(() => resultsFromJson('{', 'x.json')).toThrow('x.json is not JSON');
+    expect(() => resultsFromJson('[]', 'x.json')).toThrow('not a SynthScope results file');
+    expect(() => resultsFromJson(JSON.stringify({ ...edited, config: { ...edited.config, runs: 0 } }), 'x.json')).toThrow('its config is not valid');
+    expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [{ seed: 1, regime: 'magic', metrics: {} }] }), 'x.json')).toThrow('runs[0] needs');
+    expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [{ seed: 1, regime: 'real', metrics: { test: { n: 3, error: 'low' }, all: { n: 1 } } }] }), 'x.json')).toThrow('runs[0].metrics.test.error must be a number');
+  });
+});

@@ -1,6 +1,8 @@
 /** Experiment results as the results.json of DESIGN.md and as a per-run CSV. */
 import { encodeGreyPng } from '../data/png';
-import type { ExperimentResults } from './summary';
+import { isPlainObject } from '../params/space';
+import { parseExperimentConfig, REGIMES } from './config';
+import { summarise, type ExperimentResults, type RunResult, type SetMetrics } from './summary';
 
 /** Predicted masks and test-set predictions are for the screen and for PNGs; JSON leaves them out. */
 export function resultsJson(r: ExperimentResults): string {
@@ -41,4 +43,51 @@ export function resultsCsv(r: ExperimentResults): string {
     rows.push([String(run.seed), run.regime, set, String(m.n), f(m.error), f(m.errorCi99?.[0]), f(m.errorCi99?.[1]), f(m.pixelError), f(m.iou?.[0]), f(m.iou?.[1]), f(m.miou), f(m.boundaryF1)]);
   }
   return rows.map((row) => row.join(',')).join('\n') + '\n';
+}
+
+const METRIC_FIELDS = ['error', 'auc', 'pixelError', 'miou', 'boundaryF1'] as const;
+
+/**
+ * Results exported as results.json, read back: the config is validated as a config, each run's
+ * numbers are checked, and the summary and paired tests are recomputed from the runs (never taken
+ * from the file), so an edited file cannot show numbers its runs do not support. Hard samples and
+ * prediction images are not read back.
+ */
+export function resultsFromJson(text: string, fileName: string): ExperimentResults {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`${fileName} is not JSON; export results with "Export JSON".`);
+  }
+  if (!isPlainObject(raw) || !Array.isArray(raw.runs) || !isPlainObject(raw.config)) throw new Error(`${fileName} is not a SynthScope results file (it needs config and runs).`);
+  let config;
+  try {
+    config = parseExperimentConfig(raw.config);
+  } catch (e) {
+    throw new Error(`${fileName}: its config is not valid: ${(e as Error).message}`);
+  }
+  if (raw.runs.length > 10_000) throw new Error(`${fileName} holds ${raw.runs.length} runs; at most 10,000 can be read.`);
+  const runs: RunResult[] = raw.runs.map((r: unknown, i: number) => {
+    const where = `${fileName}: runs[${i}]`;
+    if (!isPlainObject(r) || !Number.isInteger(r.seed) || !REGIMES.includes(r.regime as RunResult['regime']) || !isPlainObject(r.metrics)) {
+      throw new Error(`${where} needs a whole-number seed, a regime (${REGIMES.join(', ')}) and metrics.`);
+    }
+    const metrics = {} as RunResult['metrics'];
+    for (const set of ['test', 'all'] as const) {
+      const m = (r.metrics as Record<string, unknown>)[set];
+      if (!isPlainObject(m) || !(Number.isInteger(m.n) && (m.n as number) >= 0)) throw new Error(`${where}.metrics.${set} needs a count n.`);
+      const out: SetMetrics = { n: m.n as number };
+      for (const f of METRIC_FIELDS) {
+        if (m[f] === undefined) continue;
+        if (typeof m[f] !== 'number' || !Number.isFinite(m[f])) throw new Error(`${where}.metrics.${set}.${f} must be a number.`);
+        (out as unknown as Record<string, number>)[f] = m[f] as number;
+      }
+      if (Array.isArray(m.errorCi99) && m.errorCi99.length === 2 && m.errorCi99.every((v) => Number.isFinite(v))) out.errorCi99 = m.errorCi99 as [number, number];
+      if (Array.isArray(m.iou) && m.iou.every((v) => Number.isFinite(v))) out.iou = m.iou as number[];
+      metrics[set] = out;
+    }
+    return { seed: r.seed as number, regime: r.regime as RunResult['regime'], metrics, ...(Number.isFinite(r.threshold) ? { threshold: r.threshold as number } : {}) };
+  });
+  return summarise(config, runs, raw.complete === true, typeof raw.backend === 'string' ? raw.backend : undefined);
 }
