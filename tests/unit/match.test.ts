@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeGreyPng } from '../../src/lib/data/png';
+import type { GreyImage } from '../../src/lib/data/tiling';
+import { rangeError, type Settings } from '../../src/lib/params/space';
+import { generateGrainSample } from '../../src/lib/synth/grains/index';
+import { diameterFromIntercept, matchGrainLook, MIN_MATCH_SIZE, type GrainMatch } from '../../src/lib/synth/grains/match';
+import { GRAIN_PARAMS, GRAIN_PRESETS } from '../../src/lib/synth/grains/space';
+
+/** Everything the matcher does not measure, fixed, distractors off. */
+const quiet = {
+  lloydIterations: 2, splinePoints: 3, boundaryWaviness: 0.06, minNeighbourContrast: 0, textureStrength: 0.02,
+  textureWavelength: 0.4, maskWidth: 3, faintBoundaries: 0, pitDensity: 0, pitSize: 3, scratches: 0, scratchContrast: 0.25, stains: 0,
+};
+
+/** `count` images of the preset with every parameter fixed at `truth` (lo = hi). */
+function images(presetId: string, truth: Record<string, number>, size: number, count: number, seed = 1): GreyImage[] {
+  const preset = GRAIN_PRESETS.find((p) => p.id === presetId)!;
+  const settings: Settings = structuredClone(preset.settings);
+  for (const [name, v] of Object.entries(truth)) settings[name] = { lo: v, hi: v };
+  const recipe = { kind: 'grains' as const, preset: preset.id, settings, size, count, seed };
+  return Array.from({ length: count }, (_, i) => ({ width: size, height: size, pixels: generateGrainSample(recipe, i).image }));
+}
+
+const etchedA = {
+  ...quiet, grainDiameter: 40, lineWidth: 2, lineDarkness: 0.7, meanIntensity: 0.85, grainContrast: 0.05,
+  noiseSigma: 0.03, blurSigma: 0.8, illumination: 0,
+};
+const etchedB = {
+  ...quiet, grainDiameter: 80, lineWidth: 3.5, lineDarkness: 0.6, meanIntensity: 0.75, grainContrast: 0.1,
+  noiseSigma: 0.06, blurSigma: 1.2, illumination: 0.15,
+};
+
+function value(m: GrainMatch, name: keyof GrainMatch['estimates']): number {
+  const e = m.estimates[name] as { value: number } | null;
+  expect(e, `${name} measured`).not.toBeNull();
+  return e!.value;
+}
+
+/** Returned ranges are valid settings for their parameters, and hold `truth` for the named ones. */
+function expectValidRanges(m: GrainMatch, truth: Record<string, number>, names: string[]) {
+  for (const [name, range] of Object.entries(m.settings)) {
+    const spec = GRAIN_PARAMS.find((p) => p.name === name);
+    expect(spec, name).toBeDefined();
+    expect(rangeError(spec!, range), name).toBeUndefined();
+  }
+  for (const name of names) {
+    const r = m.settings[name];
+    expect(r, `${name} has a range`).toBeDefined();
+    expect(truth[name], `${name} range ${r!.lo}…${r!.hi}`).toBeGreaterThanOrEqual(r!.lo);
+    expect(truth[name], `${name} range ${r!.lo}…${r!.hi}`).toBeLessThanOrEqual(r!.hi);
+  }
+  // Every parameter is either given a range or listed as left alone, never both.
+  expect([...Object.keys(m.settings), ...m.unmeasured].sort()).toEqual(GRAIN_PARAMS.map((p) => p.name).sort());
+}
+
+const measuredLook = ['grainDiameter', 'lineWidth', 'lineDarkness', 'meanIntensity', 'grainContrast', 'noiseSigma', 'blurSigma', 'illumination'];
+
+describe('matchGrainLook on generated etched-lines images with known parameters', () => {
+  for (const [label, truth, size] of [['A (d 40, line 2 px, noise 0.03, blur 0.8)', etchedA, 384], ['B (d 80, line 3.5 px, noise 0.06, blur 1.2, light 0.15)', etchedB, 512]] as const) {
+    describe(label, () => {
+      let m: GrainMatch;
+      beforeAll(() => { m = matchGrainLook(images('etched-lines', truth, size, 4), { size }); });
+
+      it('sees dark boundary lines', () => {
+        expect(m.boundaries).toBe('dark lines');
+        expect(m.notes).toEqual([]);
+      });
+      it('grain diameter within 10 %', () => expect(Math.abs(value(m, 'grainDiameter') / truth.grainDiameter - 1)).toBeLessThan(0.1));
+      it('line width within 0.5 px', () => expect(Math.abs(value(m, 'lineWidth') - truth.lineWidth)).toBeLessThan(0.5));
+      it('line darkness within 0.1', () => expect(Math.abs(value(m, 'lineDarkness') - truth.lineDarkness)).toBeLessThan(0.1));
+      it('grain tone within 0.02', () => expect(Math.abs(value(m, 'meanIntensity') - truth.meanIntensity)).toBeLessThan(0.02));
+      it('tone spread between grains within 30 %', () => expect(Math.abs(value(m, 'grainContrast') / truth.grainContrast - 1)).toBeLessThan(0.3));
+      it('white noise within 20 %', () => expect(Math.abs(value(m, 'noiseSigma') / truth.noiseSigma - 1)).toBeLessThan(0.2));
+      it('blur within 0.25 px', () => expect(Math.abs(value(m, 'blurSigma') - truth.blurSigma)).toBeLessThan(0.25));
+      it('illumination within 0.03', () => expect(Math.abs(value(m, 'illumination') - truth.illumination)).toBeLessThan(0.03));
+      it('returns valid ranges that hold the truth, and names what it left alone', () => {
+        expectValidRanges(m, truth, measuredLook);
+        for (const name of ['textureStrength', 'faintBoundaries', 'pitDensity', 'scratches', 'maskWidth']) expect(m.unmeasured).toContain(name);
+      });
+    });
+  }
+
+  it('grey-level percentiles and the 32-bin histogram describe all pixels', () => {
+    const imgs = images('etched-lines', etchedA, 256, 2);
+    const m = matchGrainLook(imgs, { size: 256 });
+    const { p1, p5, p50, p95, p99 } = m.estimates.percentiles;
+    expect(p1).toBeLessThanOrEqual(p5);
+    expect(p5).toBeLessThanOrEqual(p50);
+    expect(p50).toBeLessThanOrEqual(p95);
+    expect(p95).toBeLessThanOrEqual(p99);
+    // Grains (≈ 0.85) are most of the image; the lines make the dark tail.
+    expect(Math.abs(p50 - 0.85)).toBeLessThan(0.04);
+    expect(p1).toBeLessThan(0.5);
+    const bins = m.estimates.histogram.bins;
+    expect(bins).toHaveLength(32);
+    expect(bins.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
+    const sorted = Array.from(imgs[0].pixels).concat(Array.from(imgs[1].pixels)).sort((a, b) => a - b);
+    expect(p50).toBeCloseTo(sorted[Math.ceil(sorted.length / 2) - 1] / 255, 10);
+  });
+
+  it('the grain diameter follows the size of the images to be generated (larger border cells in small images)', () => {
+    const m256 = matchGrainLook(images('etched-lines', etchedA, 256, 4), { size: 256 });
+    const L = value(m256, 'meanIntercept');
+    expect(value(m256, 'grainDiameter')).toBeCloseTo(diameterFromIntercept(L, 256), 10);
+    expect(diameterFromIntercept(L, 256)).toBeLessThan(diameterFromIntercept(L, 1024));
+    expect(Math.abs(value(m256, 'grainDiameter') / etchedA.grainDiameter - 1)).toBeLessThan(0.1);
+  });
+});
+
+describe('matchGrainLook on tint-etched images (no lines darker than the grains)', () => {
+  const truth = {
+    ...quiet, grainDiameter: 40, lineWidth: 1, lineDarkness: 0.05, meanIntensity: 0.5, grainContrast: 0.45, minNeighbourContrast: 0.1,
+    textureStrength: 0.06, noiseSigma: 0.05, blurSigma: 1.5, illumination: 0.1,
+  };
+  let m: GrainMatch;
+  beforeAll(() => { m = matchGrainLook(images('tint-etched', truth, 384, 4), { size: 384 }); });
+
+  it('falls back to tone edges and says that line darkness, width and blur were not measured', () => {
+    expect(m.boundaries).toBe('tone edges');
+    expect(m.notes.join(' ')).toMatch(/tone steps.*line darkness, line width and blur were not measured/);
+    for (const name of ['lineDarkness', 'lineWidth', 'blurSigma'] as const) {
+      expect(m.estimates[name]).toBeNull();
+      expect(m.unmeasured).toContain(name);
+      expect(m.settings[name]).toBeUndefined();
+    }
+  });
+  it('grain diameter within 25 % from tone edges', () => expect(Math.abs(value(m, 'grainDiameter') / truth.grainDiameter - 1)).toBeLessThan(0.25));
+  it('grain tone within 0.03 and tone spread within 30 %', () => {
+    expect(Math.abs(value(m, 'meanIntensity') - truth.meanIntensity)).toBeLessThan(0.03);
+    expect(Math.abs(value(m, 'grainContrast') / truth.grainContrast - 1)).toBeLessThan(0.3);
+  });
+  it('returns valid ranges holding the grain size, tone and spread', () => expectValidRanges(m, truth, ['grainDiameter', 'meanIntensity', 'grainContrast']));
+});
+
+describe('matchGrainLook input', () => {
+  it('refuses no images, and images under 32 px, with a clear message', () => {
+    expect(() => matchGrainLook([])).toThrow(/at least one grain micrograph/);
+    const small = { width: 31, height: 200, pixels: new Uint8Array(31 * 200) };
+    expect(() => matchGrainLook([small])).toThrow(`Image 1 is 31×200 px; matching needs images of at least ${MIN_MATCH_SIZE}×${MIN_MATCH_SIZE} px.`);
+    expect(() => matchGrainLook([{ width: 40, height: 40, pixels: new Uint8Array(10) }])).toThrow(/not a grey image/);
+  });
+
+  it('takes any size and shape: 32 px, a wide strip, a blank image', () => {
+    const [a] = images('etched-lines', etchedA, 256, 1);
+    const crop = (w: number, h: number): GreyImage => {
+      const pixels = new Uint8Array(w * h);
+      for (let y = 0; y < h; y++) pixels.set(a.pixels.subarray(y * 256, y * 256 + w), y * w);
+      return { width: w, height: h, pixels };
+    };
+    for (const im of [crop(32, 32), crop(256, 40), crop(40, 256)]) {
+      const m = matchGrainLook([im]);
+      for (const range of Object.values(m.settings)) expect(range!.lo).toBeLessThanOrEqual(range!.hi);
+      expect(Number.isFinite(m.estimates.meanIntensity.value)).toBe(true);
+    }
+    const blank = matchGrainLook([{ width: 64, height: 64, pixels: new Uint8Array(64 * 64).fill(200) }]);
+    expect(blank.estimates.grainDiameter).toBeNull();
+    expect(blank.unmeasured).toContain('grainDiameter');
+    expect(blank.notes.join(' ')).toMatch(/too few to measure the grain size/);
+  });
+
+  it('measures a 2048² image in under 1.5 s', () => {
+    const [tile] = images('etched-lines', etchedA, 1024, 1);
+    const big = new Uint8Array(2048 * 2048);
+    for (let y = 0; y < 2048; y++) for (let x = 0; x < 2048; x += 1024) big.set(tile.pixels.subarray((y % 1024) * 1024, (y % 1024) * 1024 + 1024), y * 2048 + x);
+    matchGrainLook([images('etched-lines', etchedA, 128, 1)[0]]); // compiled once, as in an app that has matched before
+    const started = performance.now();
+    const m = matchGrainLook([{ width: 2048, height: 2048, pixels: big }]);
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(m.notes.join(' ')).toMatch(/central 1024 px crop/);
+    expect(Math.abs(value(m, 'grainDiameter') / etchedA.grainDiameter - 1)).toBeLessThan(0.15);
+  });
+});
+
+describe('matchGrainLook on the real NIST steel micrograph', () => {
+  // Traced truth, from the hand-traced boundary mask in shared/realdata (not in the fixtures): its
+  // thinned boundaries cross rows and columns every 41.6 px, and it holds 177.5 grains by the E112
+  // planimetric count (800 × 600 px), an equivalent-circle diameter of 58.7 px.
+  const TRACED_INTERCEPT = 41.6;
+  let m: GrainMatch;
+  beforeAll(() => {
+    const im = decodeGreyPng(readFileSync('tests/fixtures/realdata/grains/nist-optical-steel/images/nist-steel.png'));
+    m = matchGrainLook([im], { size: 512 });
+  });
+
+  it('sees dark lines on bright grains and a mean intercept within 25 % of the traced one', () => {
+    expect(m.boundaries).toBe('dark lines');
+    // The image misses faint boundaries the tracer drew, so the measured intercept runs long (≈ +15 %).
+    expect(value(m, 'meanIntercept')).toBeGreaterThan(TRACED_INTERCEPT);
+    expect(Math.abs(value(m, 'meanIntercept') / TRACED_INTERCEPT - 1)).toBeLessThan(0.25);
+  });
+  it('bright grains of little spread, dark thin lines, little light ramp', () => {
+    expect(value(m, 'meanIntensity')).toBeGreaterThan(0.85);
+    expect(value(m, 'grainContrast')).toBeLessThan(0.1);
+    expect(value(m, 'lineDarkness')).toBeGreaterThan(0.5);
+    expect(value(m, 'lineWidth')).toBeLessThan(3);
+    expect(value(m, 'illumination')).toBeLessThan(0.05);
+    expectValidRanges(m, {}, []);
+  });
+});
