@@ -26,7 +26,7 @@
  *    neighbouring ones' variances tells how correlated (blurred) the noise is, their size how
  *    strong. Where that blur fits the line cross-section too, it pins the line fit's blur.
  * 6. Tone: connected grain interiors clear of the blurred lines; the median of their mean tones,
- *    and twice the interquartile range of those tones.
+ *    twice the interquartile range of those tones, and (less the noise) the spread inside them.
  *
  * Pure: no DOM, no I/O. Large images are analysed on a central crop (the light on all of it).
  */
@@ -38,8 +38,8 @@ import { GRAIN_PARAMS } from './space';
 
 /** Images narrower or lower than this are refused: too few grains to measure anything. */
 export const MIN_MATCH_SIZE = 32;
-/** Larger images are measured on a central crop of at most this many pixels a side. */
-export const MATCH_CROP = 1024;
+/** Images of more pixels than MATCH_CROP² are measured on a central crop of about that many pixels. */
+export const MATCH_CROP = 768;
 
 /**
  * From the mean intercept L̄ (px) of the thinned boundaries to the generator's grain diameter d
@@ -88,6 +88,7 @@ export interface GrainLookEstimates {
   lineWidth: Estimate | null;
   blurSigma: Estimate | null;
   noiseSigma: Estimate | null;
+  textureStrength: Estimate | null;
 }
 
 export interface GrainMatch {
@@ -128,7 +129,7 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   const { percentiles, histogram } = greyLevels(images);
 
   const measured = images.map((im) => measureImage(im));
-  if (measured.some((m) => m.cropped)) notes.push(`Images larger than ${MATCH_CROP} px a side were measured on a central ${MATCH_CROP} px crop (the illumination on the whole image).`);
+  if (measured.some((m) => m.cropped)) notes.push(`Images of more than ${MATCH_CROP}² pixels were measured on a central crop of that many (${measured.filter((m) => m.cropped).map((m) => `${m.width}×${m.height}`).join(', ')}); the illumination on the whole image.`);
 
   // Lines or tone edges: lines where the pooled cross-section shows a dark line that stands out
   // from the differences in tone between grains (tint-etched grains differ far more than that).
@@ -137,7 +138,8 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   // Grain interiors keep clear of the blurred line (or, without a fit, of a typical one).
   const halo = (w: number, s: number) => Math.max(1, Math.ceil(w / 2 + 0.5 + 2 * s));
   let margin = fit ? halo(fit.width, fit.blur) : 3;
-  const lineTones = measured.flatMap((m) => grainTones(m.f, maxFilterBinary(m.lines.boundary, m.width, m.height, margin), m.width, m.height));
+  const lineGrains = measured.flatMap((m) => grainTones(m.f, maxFilterBinary(m.lines.boundary, m.width, m.height, margin), m.width, m.height));
+  const lineTones = lineGrains.map((g) => g.tone);
   const toneSpread = lineTones.length >= 6 ? (2 * (quantile(lineTones, 0.75) - quantile(lineTones, 0.25))) / Math.max(median(lineTones), 1e-6) : 0;
   const lines = fit !== null && fit.peak >= 0.1 && fit.peak >= toneSpread;
   const boundaries: GrainMatch['boundaries'] = lines ? 'dark lines' : 'tone edges';
@@ -174,8 +176,12 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
     }
   }
   const toneMargin = fit ? halo(fit.width, fit.blur) : margin;
-  const tones = lines && toneMargin === margin ? lineTones
+  const grains = lines && toneMargin === margin ? lineGrains
     : measured.flatMap((m, k) => grainTones(m.f, maxFilterBinary(parts[k].boundary, m.width, m.height, toneMargin), m.width, m.height));
+  const tones = grains.map((g) => g.tone);
+  // Texture: the tone's spread inside grains (of at least 50 px), less the noise's.
+  const inside = grains.filter((g) => g.pixels >= 50).map((g) => g.variance);
+  const textureSd = inside.length >= 6 && noise ? Math.sqrt(Math.max(0, median(inside) - noise.observed ** 2 - QUANT)) : NaN;
   const noiseSigma = noise ? whiteNoise(noise, fit?.blur) : null;
 
   const est: GrainLookEstimates = {
@@ -215,6 +221,10 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
       value: fit.blur,
       note: `Gaussian blur: ${blurSource}${noise ? ` (the noise's correlation says ${fmt(noise.blur)} px)` : ''}.`,
     } : null,
+    textureStrength: Number.isFinite(textureSd) ? {
+      value: textureSd / TEXTURE_SD,
+      note: `Spread of the tone inside grains (median over ${inside.length} interiors of at least 50 px), less the noise's, / ${TEXTURE_SD} (the generator's texture spread per unit strength; texture finer than a few px counts as noise).`,
+    } : null,
     noiseSigma: noise && noiseSigma ? {
       value: noiseSigma.sigma,
       note: `Second differences (taps ${noise.taps.join(' and ')} px apart) on grain interiors, robust spread: the image noise is ${fmt(noise.observed)} (0–1 scale), blurred by about ${fmt(noise.blur)} px; as white noise before a blur of ${fmt(noiseSigma.blur)} px that is ${fmt(noiseSigma.sigma)}${noise.coarse ? '. The noise is weak, and taps this far apart also see the grains\' texture: an upper bound (the range starts at 0)' : ''}.`,
@@ -234,6 +244,7 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   put('lineWidth', est.lineWidth);
   put('blurSigma', est.blurSigma);
   put('noiseSigma', est.noiseSigma, [], noise?.coarse);
+  put('textureStrength', est.textureStrength);
   const unmeasured = GRAIN_PARAMS.map((p) => p.name).filter((name) => !(name in settings));
   return { boundaries, estimates: est, settings, unmeasured, notes };
 }
@@ -251,6 +262,7 @@ const SPREAD: Record<string, { rel: number; abs: number }> = {
   noiseSigma: { rel: 0.3, abs: 0.005 },
   blurSigma: { rel: 0.3, abs: 0.2 },
   illumination: { rel: 0.3, abs: 0.03 },
+  textureStrength: { rel: 0.3, abs: 0.01 },
 };
 
 function rangeAround(name: string, value: number, perImage: number[]): Range {
@@ -342,7 +354,10 @@ interface Measured {
 
 function measureImage(im: GreyImage): Measured {
   const light = fitLight(im);
-  const width = Math.min(im.width, MATCH_CROP), height = Math.min(im.height, MATCH_CROP);
+  // A crop of the image's shape (within its sides) of at most MATCH_CROP² pixels.
+  const budget = MATCH_CROP * MATCH_CROP;
+  const width = im.width * im.height <= budget ? im.width : Math.min(im.width, Math.round(Math.sqrt((budget * im.width) / im.height)));
+  const height = Math.min(im.height, Math.floor(budget / width));
   const x0 = (im.width - width) >> 1, y0 = (im.height - height) >> 1;
   const f = new Float64Array(width * height);
   for (let y = 0; y < height; y++) {
@@ -375,8 +390,8 @@ function fitLight(im: GreyImage) {
   for (let by = 0; by < ny; by++) {
     for (let bx = 0; bx < nx; bx++) {
       hist.fill(0);
-      // Every pixel of small blocks; a grid of at most 64 × 64 samples of large ones.
-      const stride = Math.max(1, Math.floor(block / 64));
+      // Every pixel of small blocks; a grid of at most 32 × 32 samples of large ones.
+      const stride = Math.max(1, Math.floor(block / 32));
       let n = 0;
       for (let y = by * block; y < (by + 1) * block; y += stride) {
         for (let x = bx * block; x < (bx + 1) * block; x += stride) { hist[pixels[y * W + x]]++; n++; }
@@ -438,7 +453,7 @@ const PROFILE_REACH = 14;
 const BIN = 0.25;
 const BINS = Math.round((2 * PROFILE_REACH) / BIN) + 1;
 /** At most this many cross-sections per image. */
-const MAX_PROFILES = 1500;
+const MAX_PROFILES = 1200;
 
 function measureLines(f: Float64Array, W: number, H: number): LinePart {
   // Black top-hat of the smoothed image relative to its closing: the fraction a pixel is darker
@@ -754,9 +769,9 @@ interface LineFit {
 }
 
 /**
- * Least squares over a grid of widths (0.2–9 px by 0.2) and blurs (0–4 px by 0.1), or the blur
+ * Least squares over a grid of widths (0.2–9 px by 0.25) and blurs (0–4 px by 0.125), or the blur
  * given, the darkness solved in closed form for each and kept within 0–1; then the grid refined
- * around the best (0.02 px, 0.01 px).
+ * twice around the best (to 0.01 px and 0.005 px).
  */
 function fitLineProfile(p: PooledProfile, blur?: number): LineFit | null {
   const ts: number[] = [], ys: number[] = [];
@@ -785,11 +800,12 @@ function fitLineProfile(p: PooledProfile, blur?: number): LineFit | null {
     }
   };
   if (blur === undefined) {
-    search(0.2, 9, 0.2, 0, 4, 0.1);
-    search(Math.max(0.2, best.w - 0.2), best.w + 0.2, 0.02, Math.max(0, best.s - 0.1), best.s + 0.1, 0.01);
+    search(0.2, 9, 0.25, 0, 4, 0.125);
+    search(Math.max(0.2, best.w - 0.25), best.w + 0.25, 0.05, Math.max(0, best.s - 0.125), best.s + 0.125, 0.025);
+    search(Math.max(0.2, best.w - 0.05), best.w + 0.05, 0.01, Math.max(0, best.s - 0.025), best.s + 0.025, 0.005);
   } else {
-    search(0.2, 9, 0.2, blur, blur, 1);
-    search(Math.max(0.2, best.w - 0.2), best.w + 0.2, 0.02, blur, blur, 1);
+    search(0.2, 9, 0.25, blur, blur, 1);
+    search(Math.max(0.2, best.w - 0.25), best.w + 0.25, 0.01, blur, blur, 1);
   }
   if (!(best.d > 0)) return null;
   // Half-depth width of the fitted curve.
@@ -834,29 +850,39 @@ function measureToneEdges(m: Measured): BoundaryPart {
 // ---------------------------------------------------------------------------------------------
 // Grain tones
 
-/** Mean tone of every 4-connected region of at least 20 px outside `near` (boundaries and their margin). */
-function grainTones(f: Float64Array, near: Uint8Array, W: number, H: number): number[] {
+interface GrainInterior {
+  /** Mean tone (0–1, light divided out). */
+  tone: number;
+  /** Variance of the tone about that mean, and the pixel count. */
+  variance: number;
+  pixels: number;
+}
+
+/** Every 4-connected region of at least 20 px outside `near` (boundaries and their margin). */
+function grainTones(f: Float64Array, near: Uint8Array, W: number, H: number): GrainInterior[] {
   const seen = new Uint8Array(f.length);
-  const tones: number[] = [];
+  const grains: GrainInterior[] = [];
   const stack: number[] = [];
   for (let start = 0; start < f.length; start++) {
     if (near[start] || seen[start]) continue;
     seen[start] = 1;
     stack.push(start);
-    let n = 0, sum = 0;
+    let n = 0, sum = 0, sq = 0;
     while (stack.length) {
       const i = stack.pop()!;
       n++;
       sum += f[i];
+      sq += f[i] * f[i];
       const x = i % W;
       if (x > 0 && !near[i - 1] && !seen[i - 1]) { seen[i - 1] = 1; stack.push(i - 1); }
       if (x < W - 1 && !near[i + 1] && !seen[i + 1]) { seen[i + 1] = 1; stack.push(i + 1); }
       if (i >= W && !near[i - W] && !seen[i - W]) { seen[i - W] = 1; stack.push(i - W); }
       if (i + W < f.length && !near[i + W] && !seen[i + W]) { seen[i + W] = 1; stack.push(i + W); }
     }
-    if (n >= 20) tones.push(sum / n);
+    if (n >= 20) grains.push({ tone: sum / n, variance: Math.max(0, sq / n - (sum / n) ** 2), pixels: n });
   }
-  return tones;
+  void H;
+  return grains;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -926,6 +952,13 @@ function blurTable() {
   }
   return kernelTable;
 }
+
+/**
+ * Standard deviation of the generator's grain texture about each grain's mean, per unit of
+ * textureStrength: 0.19–0.24 on its images (grains 30–70 px, texture wavelengths 0.2–0.667 of
+ * the grain: the coarser the texture against the grain, the more of it goes into the grain's mean).
+ */
+const TEXTURE_SD = 0.22;
 
 /** Variance of 8-bit rounding on the 0–1 scale. */
 const QUANT = 1 / (12 * 255 * 255);
