@@ -1,20 +1,26 @@
 /**
- * npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N]
+ * npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N] [--match FOLDER]
  * grains: DIR/images/NAME.png, DIR/masks/NAME.png (boundary = 255), DIR/params.jsonl
  * cracks: DIR/crack/NAME.png, DIR/no_crack/NAME.png, DIR/params.jsonl
+ * --match FOLDER (grains): measures the look of the PNG micrographs in FOLDER and generates with the
+ * preset's ranges replaced by the matched ones; ranges given in --params still win.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeGreyPng, encodeGreyPng } from '../src/lib/data/png';
+import { isPlainObject } from '../src/lib/params/space';
 import { CrackGenerator } from '../src/lib/synth/cracks/index';
 import { EXEMPLAR_INDEX, type ExemplarIndex } from '../src/lib/synth/cracks/exemplars';
 import { datasetFingerprint, parseShard, sampleHash, shardRange, type Shard } from '../src/lib/synth/dataset';
 import { generateGrainSample } from '../src/lib/synth/grains/index';
+import { matchGrainLook, type GrainMatch } from '../src/lib/synth/grains/match';
 import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../src/lib/synth/recipe';
 
-const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N]';
+const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N] [--match FOLDER]\n'
+  + '  --match FOLDER (grains only): measure the PNG micrographs in FOLDER and generate with the preset\'s ranges replaced by\n'
+  + '  the matched ones; ranges given in --params still win over matched ones.';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message: string): never {
@@ -62,6 +68,35 @@ function recipe(kind: 'grains' | 'cracks', raw: Record<string, unknown>, base: s
   return recipeFromSpec(kind, raw as RecipeSpec, size, count, seed, files.map((f) => decodeGreyPng(readFileSync(f), f)), source);
 }
 
+/** The grain micrographs (PNG) in `folder`, matched; one line per estimate on stdout. */
+function matchFolder(folder: string, size: number): GrainMatch {
+  let files: string[];
+  try {
+    files = readdirSync(folder).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+  } catch (e) {
+    fail(`cannot read --match folder ${folder}: ${(e as Error).message}`);
+  }
+  if (files.length === 0) fail(`no PNG files in --match folder ${folder}.`);
+  let m: GrainMatch;
+  try {
+    m = matchGrainLook(files.map((f) => decodeGreyPng(readFileSync(join(folder, f)), f)), { size });
+  } catch (e) {
+    fail(`cannot match ${folder}: ${(e as Error).message}`);
+  }
+  const n = (x: number) => String(Number(x.toPrecision(3)));
+  const e = m.estimates;
+  console.log(`matched ${files.length} image${files.length === 1 ? '' : 's'} in ${folder} (boundaries: ${m.boundaries})`);
+  console.log(`  grey levels       p1 ${n(e.percentiles.p1)}  p5 ${n(e.percentiles.p5)}  p50 ${n(e.percentiles.p50)}  p95 ${n(e.percentiles.p95)}  p99 ${n(e.percentiles.p99)}`);
+  if (e.meanIntercept) console.log(`  mean intercept    ${n(e.meanIntercept.value)} px`);
+  for (const name of ['grainDiameter', 'meanIntensity', 'grainContrast', 'textureStrength', 'lineDarkness', 'lineWidth', 'blurSigma', 'noiseSigma', 'illumination'] as const) {
+    const estimate = e[name], range = m.settings[name];
+    console.log(`  ${name.padEnd(17)} ${estimate ? n(estimate.value) : 'not measured'}${range ? `  → ${n(range.lo)}…${n(range.hi)}` : ''}`);
+  }
+  for (const note of m.notes) console.log(`  note: ${note}`);
+  console.log(`  left at the preset's ranges: ${m.unmeasured.join(', ')}`);
+  return m;
+}
+
 interface Made {
   name: string;
   folder: string;
@@ -78,7 +113,7 @@ function main() {
     args = parseArgs({
       options: {
         kind: { type: 'string' }, count: { type: 'string' }, size: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, params: { type: 'string' }, shard: { type: 'string' },
+        out: { type: 'string' }, params: { type: 'string' }, shard: { type: 'string' }, match: { type: 'string' },
       },
     }).values;
   } catch (e) {
@@ -91,6 +126,13 @@ function main() {
   const size = wholeNumber('size', args.size, kind === 'grains' ? 512 : 128);
   const seed = wholeNumber('seed', args.seed, 1);
   const raw = readParamsFile(args.params);
+  if (args.match !== undefined) {
+    if (kind !== 'grains') fail('--match measures grain micrographs and is for --kind grains only; crack tiles take their texture from exemplars ("exemplars" in --params).');
+    const matched = matchFolder(resolve(args.match), size);
+    // Matched ranges replace the preset's; ranges named in --params replace matched ones. Params that
+    // are not an object are left as they are, for the recipe to reject with its own message.
+    if (raw.params === undefined || isPlainObject(raw.params)) raw.params = { ...matched.settings, ...(raw.params ?? {}) };
+  }
   let make: (index: number) => Made;
   let range: [number, number];
   let shard: Shard | undefined;
