@@ -95,3 +95,22 @@ test('a hostile share link (unknown preset, null recipe, crack recipe without it
     await expect(page.getByTestId('dataset-status')).toContainText('2 of 2 stored, complete');
   }
 });
+
+test('“Match my images” measures a real micrograph off the UI thread, shows it beside a synthetic sample, and sets the ranges from it', async ({ page }) => {
+  const { REALDATA } = await import('./realdata');
+  await page.goto('./');
+  const diameter = page.locator('tr', { hasText: 'Mean grain diameter' }).locator('input').first();
+  await expect(diameter).toHaveValue('30'); // the preset's lower end
+  await page.getByLabel('Match my images').setInputFiles(`${REALDATA}grains/nist-optical-steel/images/nist-steel.png`);
+  const result = page.getByTestId('match-result');
+  await expect(result).toContainText('dark lines', { timeout: 30_000 });
+  await expect(result.getByRole('img', { name: 'your micrograph' })).toBeVisible();
+  await expect(page.getByRole('img', { name: 'your images: grey levels' })).toBeVisible();
+  await expect(page.getByRole('img', { name: 'this sample: grey levels' })).toBeVisible();
+  // NIST's grains are about 50 px across at 256 px: the range moves there from the preset's 30–100.
+  const lo = Number(await diameter.inputValue());
+  expect(lo).toBeGreaterThan(30);
+  expect(lo).toBeLessThan(60);
+  await page.getByLabel('Match my images').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
+  await expect(page.getByRole('alert').filter({ hasText: 'notes.png is not a PNG or JPEG image' })).toBeVisible();
+});

@@ -286,7 +286,8 @@ function rangeAround(name: string, value: number, perImage: number[]): Range {
 // ---------------------------------------------------------------------------------------------
 // Grey levels
 
-function greyLevels(images: GreyImage[]): Pick<GrainLookEstimates, 'percentiles' | 'histogram'> {
+/** Grey-level percentiles and a 32-bin histogram over all pixels of the images (also used to show a synthetic sample beside real ones). */
+export function greyLevels(images: GreyImage[]): Pick<GrainLookEstimates, 'percentiles' | 'histogram'> {
   const counts = new Uint32Array(256);
   let total = 0;
   for (const im of images) {

@@ -1,0 +1,17 @@
+/** "Match my images" from the UI: one small worker measures the user's micrographs (decoding included). */
+import { EngineClient, type Method, type WorkerLike } from '../lib/engine/rpc';
+import type { GrainMatch } from '../lib/synth/grains/match';
+
+export type MatchApi = {
+  matchGrains: Method<{ files: { name: string; bytes: Uint8Array }[]; size: number }, never, GrainMatch>;
+};
+
+export const matcher = new EngineClient<MatchApi>({
+  start: () => new Worker(new URL('../workers/match.worker.ts', import.meta.url), { type: 'module', name: 'match' }) as unknown as WorkerLike,
+});
+
+/** Measures image files (PNG or JPEG) for generation at `size` px. */
+export async function matchFiles(files: File[], size: number, signal?: AbortSignal) {
+  const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  return matcher.call('matchGrains', { files: payload, size }, { signal, label: 'Matching images', transfer: payload.map((p) => p.bytes.buffer) });
+}
