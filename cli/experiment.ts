@@ -46,6 +46,8 @@ async function main() {
   const base = dirname(resolve(configPath));
   const folders = realFolders(config).map((f) => ({ ...f, dir: resolve(base, f.path) }));
   for (const f of folders) if (!existsSync(f.dir)) fail(`real.${f.set}: folder ${f.dir} does not exist.`);
+  const matchDir = config.synthetic.match ? resolve(base, config.synthetic.match) : undefined;
+  if (matchDir && !existsSync(matchDir)) fail(`synthetic.match: folder ${matchDir} does not exist.`);
   if (!existsSync(join(root, 'dist', 'index.html'))) fail('the app is not built; run "npm run build" (npm run experiment does it).');
   const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromiumPath)) fail(`Chromium not found at ${chromiumPath}; install it (apt-get install chromium) or set CHROMIUM_PATH.`);
@@ -69,6 +71,10 @@ async function main() {
       await page.getByLabel(`Real ${f.set} folder`).setInputFiles(f.dir);
       await page.getByTestId(`real-${f.set}`).waitFor();
       console.log(`real ${f.set}: ${await page.getByTestId(`real-${f.set}`).textContent()} from ${f.dir}`);
+    }
+    if (matchDir) {
+      await page.getByLabel('Match folder').setInputFiles(matchDir);
+      console.log(`match: ${await page.getByTestId('match-images').textContent()} from ${matchDir}`);
     }
     const alert = page.getByRole('alert');
     if (await alert.count()) fail(await alert.first().textContent() ?? 'the app refused the config');

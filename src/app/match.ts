@@ -3,7 +3,8 @@ import { EngineClient, type Method, type WorkerLike } from '../lib/engine/rpc';
 import type { GrainMatch } from '../lib/synth/grains/match';
 
 export type MatchApi = {
-  matchGrains: Method<{ files: { name: string; bytes: Uint8Array }[]; size: number }, never, GrainMatch>;
+  /** The match, and each image's width (px) for scaling lengths to another resolution. */
+  matchGrains: Method<{ files: { name: string; bytes: Uint8Array }[]; size: number }, never, GrainMatch & { widths: number[] }>;
 };
 
 export const matcher = new EngineClient<MatchApi>({

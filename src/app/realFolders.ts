@@ -2,7 +2,8 @@
 import type { RealSetName } from '../lib/experiment/config';
 import type { RealItem } from '../lib/experiment/config';
 import { planImport } from '../lib/data/importLayout';
-import { decodeImage, readEntries } from './realImport';
+import { decodeImage } from '../lib/data/decodeImage';
+import { readEntries } from './realImport';
 
 export async function readRealFolder(files: File[], set: RealSetName, task: 'grains' | 'cracks'): Promise<RealItem[]> {
   const entries = await readEntries(files);

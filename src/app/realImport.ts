@@ -6,15 +6,11 @@ import { zipSync } from 'fflate';
 import { REAL_DATA_ZIP, unzipBounded } from '../lib/data/zip';
 import type { Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
-import { checkImage } from '../lib/data/imageType';
-import { decodeGreyPng, encodeGreyPng, luma } from '../lib/data/png';
+import { decodeImage, type FileEntry } from '../lib/data/decodeImage';
+import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { gridPositions, labelFromMask, TILE, type GreyImage } from '../lib/data/tiling';
 
-export interface FileEntry {
-  path: string;
-  bytes: Uint8Array;
-}
 
 export interface ImportSummary {
   images: number;
@@ -61,24 +57,6 @@ export async function filesFromDrop(items: DataTransferItemList): Promise<File[]
   const entries = [...items].map((i) => i.webkitGetAsEntry()).filter((e): e is FileSystemEntry => !!e);
   for (const entry of entries) await walk(entry, '');
   return files;
-}
-
-export async function decodeImage(entry: FileEntry): Promise<GreyImage> {
-  // The content decides, not the name; oversized images are refused from their header.
-  if (checkImage(entry.bytes, entry.path).type === 'png') return decodeGreyPng(entry.bytes, entry.path);
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(new Blob([entry.bytes as BlobPart]));
-  } catch {
-    throw new Error(`${entry.path} is not a readable PNG or JPEG image.`);
-  }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0);
-  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  const pixels = new Uint8Array(bitmap.width * bitmap.height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
-  return { width: bitmap.width, height: bitmap.height, pixels };
 }
 
 const baseName = (path: string) => path.split('/').pop()!;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
-import { ConfigError, parseExperimentConfig } from '../../src/lib/experiment/config';
+import { ConfigError, parseExperimentConfig, withMatchedRanges } from '../../src/lib/experiment/config';
 import type { RealItem } from '../../src/lib/experiment/config';
 import { interleaveClasses, realSplit, prepareReal, runExperiment, withTrainingTexture } from '../../src/lib/experiment/run';
 import { summarise, type RunResult } from '../../src/lib/experiment/summary';
@@ -52,8 +52,23 @@ describe('experiment configs', () => {
     bad({ ...good, synthetic: { count: 8, size: 64, texture: 'mine' } }, 'synthetic.texture');
     bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, texture: 'real-train' } }, 'synthetic.texture');
     expect(parseExperimentConfig({ ...good, synthetic: { count: 8, size: 64, texture: 'real-train' } }).synthetic.texture).toBe('real-train');
+    bad({ ...good, synthetic: { count: 8, size: 64, match: 'mine' } }, 'synthetic.match'); // cracks
+    bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, match: 3 } }, 'synthetic.match');
     // Evaluate-only: a synthetic-only experiment may name just its real test folder.
     expect(parseExperimentConfig({ ...good, real: { test: 'x' }, regimes: ['synthetic'] }).real).toMatchObject({ test: 'x' });
+  });
+});
+
+describe('matched ranges in experiments', () => {
+  it('scale lengths from the user’s pixels to the synthetic images’, and give way to the config’s own params', () => {
+    const grains = (fit: 'tile' | 'resize', params?: object) => parseExperimentConfig({ task: 'grains', synthetic: { count: 8, size: 256, match: 'm', ...(params ? { params } : {}) },
+      real: { all: 'x', fit }, regimes: ['synthetic'], runs: 1, input: { size: 128 } });
+    const matched = { grainDiameter: { lo: 40, hi: 60 }, lineWidth: { lo: 1, hi: 2 }, meanIntensity: { lo: 0.8, hi: 0.9 } };
+    // Tiles reach the network at native scale, synthetic 256² images are halved to 128²: lengths double.
+    expect(withMatchedRanges(grains('tile'), matched, 800).synthetic.params).toEqual({ grainDiameter: { lo: 80, hi: 120 }, lineWidth: { lo: 2, hi: 4 }, meanIntensity: { lo: 0.8, hi: 0.9 } });
+    // Whole 800-px images resized to the input: synthetic px per user px is 256 / 800.
+    expect(withMatchedRanges(grains('resize'), matched, 800).synthetic.params!.grainDiameter).toEqual({ lo: 12.8, hi: 19.2 });
+    expect(withMatchedRanges(grains('tile', { grainDiameter: [20, 30] }), matched, 800).synthetic.params!.grainDiameter).toEqual([20, 30]);
   });
 });
 

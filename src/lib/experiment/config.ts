@@ -9,6 +9,7 @@ import type { GreyImage } from '../data/tiling';
 import { DEFAULT_BATCH_SIZE, DEPTHS, FROZEN_RANDOM_ENCODER, SEGMENT_LOSSES, UNET_MULTIPLE, type Depth, type LossName, type Phase } from '../ml/config';
 import { adaptiveConfigError, DEFAULT_MOVES, type AdaptiveConfig } from './adaptive';
 import { ParamError } from '../params/space';
+import { GRAIN_PARAMS } from '../synth/grains/space';
 import type { Exemplar } from '../synth/cracks/texture';
 import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../synth/recipe';
 
@@ -48,6 +49,11 @@ export interface ExperimentConfig {
      * images), so synthetic cracks are drawn on the user's own surface.
      */
     texture?: 'bundled' | 'real-train';
+    /**
+     * Grains: a folder of the user's unlabelled micrographs (relative to the config) whose measured
+     * look sets the recipe's ranges ("match my images"); ranges named in `params` still win.
+     */
+    match?: string;
   };
   real: {
     /** Folders (relative to the config file): train / val / test, or all + split. */
@@ -109,6 +115,8 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     throw new ConfigError('synthetic.texture', 'must be "bundled" (the app\'s texture) or "real-train" (crack-free images of the real training split).');
   }
   if (s.texture === 'real-train' && task !== 'cracks') throw new ConfigError('synthetic.texture', 'applies to crack tiles only.');
+  if (s.match !== undefined && (typeof s.match !== 'string' || !s.match.trim())) throw new ConfigError('synthetic.match', 'must be a folder of your micrographs, relative to the config.');
+  if (s.match !== undefined && task !== 'grains') throw new ConfigError('synthetic.match', 'matching measures grain micrographs; it applies to grains only.');
   const r = raw.real;
   if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, or all with a split.');
   for (const k of ['train', 'val', 'test', 'all'] as const) if (r[k] !== undefined && typeof r[k] !== 'string') throw new ConfigError(`real.${k}`, 'must be a folder path.');
@@ -172,7 +180,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     task,
     synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,
       params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined,
-      ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}) },
+      ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string } : {}) },
     real: { train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
       split: { val: split.val as number, test: split.test as number }, pinTest: (r.pinTest as string[] | undefined) ?? [], fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize' },
     regimes: [...new Set(regimes as Regime[])],
@@ -188,6 +196,27 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
 export function realFolders(c: ExperimentConfig): { set: RealSetName; path: string }[] {
   return (['all', 'train', 'val', 'test'] as const).filter((k) => c.real[k]).map((k) => ({ set: k, path: c.real[k]! }));
 }
+
+/**
+ * A config whose synthetic ranges include those matched to the user's images: matched ranges
+ * under the config's own `params` (which win). The result is what the experiment records.
+ */
+export function withMatchedRanges(c: ExperimentConfig, matched: Record<string, { lo: number; hi: number }>, matchWidth: number): ExperimentConfig {
+  // Lengths were measured in the user's pixels. Real images reach the network at native scale
+  // (fit "tile") or resized to the input (fit "resize"), synthetic ones resized from their size to
+  // the input: so synthetic px per user px is size / input, or size / the user's image width.
+  const factor = c.real.fit === 'tile' ? c.synthetic.size / c.input.size : c.synthetic.size / matchWidth;
+  const scaled = Object.fromEntries(Object.entries(matched).map(([name, r]) => {
+    if (!MATCHED_LENGTHS.includes(name)) return [name, r];
+    const spec = GRAIN_PARAMS.find((p) => p.name === name)!;
+    const clamp = (v: number) => Math.min(spec.max, Math.max(spec.min, v));
+    return [name, { lo: clamp(r.lo * factor), hi: clamp(r.hi * factor) }];
+  }));
+  return { ...c, synthetic: { ...c.synthetic, params: { ...scaled, ...(c.synthetic.params ?? {}) } } };
+}
+
+/** Matched parameters measured in pixels, which scale with resolution. */
+const MATCHED_LENGTHS = ['grainDiameter', 'lineWidth', 'blurSigma'];
 
 /** The synthetic recipe an experiment generates (crack tiles need texture exemplars passed in). */
 export function recipeFromConfig(c: ExperimentConfig, exemplars: Exemplar[], exemplarSource: string): Recipe {

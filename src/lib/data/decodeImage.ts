@@ -1,0 +1,32 @@
+/**
+ * One image file to grey pixels, wherever images come in (real-data imports, Analyse, matching):
+ * the content decides the type, the header the size; PNGs decode with the same code as Node,
+ * JPEGs with the browser's decoder (in a page or a worker), reduced to BT.601 luma.
+ */
+import { checkImage } from './imageType';
+import { decodeGreyPng, luma } from './png';
+import type { GreyImage } from './tiling';
+
+export interface FileEntry {
+  path: string;
+  bytes: Uint8Array;
+}
+
+export async function decodeImage(entry: FileEntry): Promise<GreyImage> {
+  // The content decides, not the name; oversized images are refused from their header.
+  if (checkImage(entry.bytes, entry.path).type === 'png') return decodeGreyPng(entry.bytes, entry.path);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([entry.bytes as BlobPart]));
+  } catch {
+    throw new Error(`${entry.path} is not a readable PNG or JPEG image.`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0);
+  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const pixels = new Uint8Array(bitmap.width * bitmap.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
+  return { width: bitmap.width, height: bitmap.height, pixels };
+}
+
