@@ -54,8 +54,8 @@ export function movableParameters(kind: Recipe['kind']): { name: string; help: s
 
 export function adaptiveConfigError(kind: Recipe['kind'], a: AdaptiveConfig): string | undefined {
   if (!(a.fraction > 0 && a.fraction <= 1)) return 'adaptive.fraction: must be above 0 and at most 1.';
-  if (!(Number.isInteger(a.variations) && a.variations >= 1)) return 'adaptive.variations: must be a whole number of at least 1.';
-  if (!(Number.isInteger(a.rounds) && a.rounds >= 1)) return 'adaptive.rounds: must be a whole number of at least 1.';
+  if (!(Number.isInteger(a.variations) && a.variations >= 1 && a.variations <= 1000)) return 'adaptive.variations: must be a whole number from 1 to 1000.';
+  if (!(Number.isInteger(a.rounds) && a.rounds >= 1 && a.rounds <= 100)) return 'adaptive.rounds: must be a whole number from 1 to 100.';
   const known = new Set(movableParameters(kind).map((p) => p.name));
   for (const [name, delta] of Object.entries(a.parameters)) {
     if (!known.has(name)) return `adaptive.parameters.${name}: unknown; ${kind} can move ${[...known].join(', ')}.`;

@@ -9,6 +9,7 @@ import type { GreyImage } from '../data/tiling';
 import { DEFAULT_BATCH_SIZE, DEPTHS, FROZEN_RANDOM_ENCODER, SEGMENT_LOSSES, UNET_MULTIPLE, type Depth, type LossName, type Phase } from '../ml/config';
 import { adaptiveConfigError, DEFAULT_MOVES, type AdaptiveConfig } from './adaptive';
 import { ParamError } from '../params/space';
+import { MAX_COUNT, MAX_DATASET_PIXELS } from '../synth/dataset';
 import { GRAIN_PARAMS } from '../synth/grains/space';
 import type { Exemplar } from '../synth/cracks/texture';
 import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../synth/recipe';
@@ -87,16 +88,23 @@ export class ConfigError extends Error {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const whole = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/**
+ * Bounds on what a config may ask for: far above the paper's experiments (99,140 tiles, 5 runs,
+ * 35 epochs), far below what would stall a tab before its first progress report.
+ */
+const MOST = { runs: 1000, epochs: 10_000, batchSize: 1024, size: 1024 } as const;
 
 function phases(raw: unknown, field: string, size: number, fallback: Phase[]): Phase[] {
   if (raw === undefined) return fallback;
   if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(field, 'must be a non-empty list of phases {epochs, maxLr, freezeEncoder, size}.');
   return raw.map((p, i) => {
     if (!isObject(p)) throw new ConfigError(`${field}[${i}]`, 'must be an object {epochs, maxLr, freezeEncoder, size}.');
-    if (!whole(p.epochs, 1)) throw new ConfigError(`${field}[${i}].epochs`, 'must be a whole number of at least 1.');
+    if (!whole(p.epochs, 1, MOST.epochs)) throw new ConfigError(`${field}[${i}].epochs`, `must be a whole number from 1 to ${MOST.epochs}.`);
     if (!(typeof p.maxLr === 'number' && p.maxLr > 0 && p.maxLr < 10)) throw new ConfigError(`${field}[${i}].maxLr`, 'must be a number above 0 and below 10.');
     if (p.freezeEncoder === true) throw new ConfigError(`${field}[${i}].freezeEncoder`, FROZEN_RANDOM_ENCODER);
+    if (p.size !== undefined && !whole(p.size, 32, MOST.size)) throw new ConfigError(`${field}[${i}].size`, `must be a whole number of pixels from 32 to ${MOST.size}.`);
     return { epochs: p.epochs as number, maxLr: p.maxLr as number, freezeEncoder: p.freezeEncoder === true, size: (p.size as number | undefined) ?? size };
   });
 }
@@ -108,9 +116,10 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (task !== 'grains' && task !== 'cracks') throw new ConfigError('task', `must be "grains" or "cracks"; got ${JSON.stringify(task)}.`);
   const s = raw.synthetic;
   if (!isObject(s)) throw new ConfigError('synthetic', 'must be an object {count, size, seed, …}.');
-  if (!whole(s.count, 2)) throw new ConfigError('synthetic.count', 'must be a whole number of at least 2.');
-  if (!whole(s.size, 32)) throw new ConfigError('synthetic.size', 'must be a whole number of pixels (at least 32).');
-  if (s.seed !== undefined && !whole(s.seed, 0)) throw new ConfigError('synthetic.seed', 'must be a whole number, 0 or more.');
+  if (!whole(s.count, 2, MAX_COUNT)) throw new ConfigError('synthetic.count', `must be a whole number from 2 to ${MAX_COUNT.toLocaleString('en')}.`);
+  if (!whole(s.size, 32, MOST.size)) throw new ConfigError('synthetic.size', `must be a whole number of pixels from 32 to ${MOST.size}.`);
+  if ((s.count as number) * (s.size as number) ** 2 > MAX_DATASET_PIXELS) throw new ConfigError('synthetic.count', `count × size² must stay under ${MAX_DATASET_PIXELS / 1e9} billion pixels.`);
+  if (s.seed !== undefined && !whole(s.seed, 0, 0xffffffff)) throw new ConfigError('synthetic.seed', 'must be a whole number from 0 to 4294967295.');
   if (s.texture !== undefined && s.texture !== 'bundled' && s.texture !== 'real-train') {
     throw new ConfigError('synthetic.texture', 'must be "bundled" (the app\'s texture) or "real-train" (crack-free images of the real training split).');
   }
@@ -134,13 +143,13 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   // Evaluate-only experiments (no regime trains on real data) may name just the test folder.
   const trainsOnReal = (regimes as Regime[]).some((g) => g === 'real' || g === 'mixed');
   if (trainsOnReal && !r.all && !r.train) throw new ConfigError('real.train', 'is needed: the real and mixed regimes train on real data. Name a train folder, or use all with a split.');
-  if (!whole(raw.runs, 1)) throw new ConfigError('runs', 'must be a whole number of at least 1.');
+  if (!whole(raw.runs, 1, MOST.runs)) throw new ConfigError('runs', `must be a whole number from 1 to ${MOST.runs}.`);
   const runs = raw.runs as number;
   const seeds = raw.seeds ?? Array.from({ length: runs }, (_, i) => i + 1);
-  if (!Array.isArray(seeds) || seeds.length !== runs || !seeds.every((x) => whole(x, 0))) throw new ConfigError('seeds', `must be ${runs} whole numbers (one per run), or left out for 1…${runs}.`);
+  if (!Array.isArray(seeds) || seeds.length !== runs || !seeds.every((x) => whole(x, 0, 0xffffffff))) throw new ConfigError('seeds', `must be ${runs} whole numbers (one per run), or left out for 1…${runs}.`);
   const input = isObject(raw.input) ? raw.input : {};
   const size = (input.size as number | undefined) ?? (task === 'cracks' ? 64 : 128);
-  if (!whole(size, 32) || (task === 'grains' && size % UNET_MULTIPLE !== 0)) throw new ConfigError('input.size', `must be a whole number of pixels${task === 'grains' ? ` and a multiple of ${UNET_MULTIPLE}` : ''}.`);
+  if (!whole(size, 32, MOST.size) || (task === 'grains' && size % UNET_MULTIPLE !== 0)) throw new ConfigError('input.size', `must be a whole number of pixels from 32 to ${MOST.size}${task === 'grains' ? ` and a multiple of ${UNET_MULTIPLE}` : ''}.`);
   const m = isObject(raw.model) ? raw.model : {};
   const depth = (m.depth as Depth | undefined) ?? 10;
   if (!(depth in DEPTHS)) throw new ConfigError('model.depth', `must be one of ${Object.keys(DEPTHS).join(', ')}.`);
@@ -150,7 +159,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (task === 'grains' && !SEGMENT_LOSSES.includes(loss)) throw new ConfigError('model.loss', `must be one of ${SEGMENT_LOSSES.join(', ')}.`);
   const t = isObject(raw.train) ? raw.train : {};
   const batchSize = (t.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE[task === 'grains' ? 'segment' : 'classify'];
-  if (!whole(batchSize, 1)) throw new ConfigError('train.batchSize', 'must be a whole number of at least 1.');
+  if (!whole(batchSize, 1, MOST.batchSize)) throw new ConfigError('train.batchSize', `must be a whole number from 1 to ${MOST.batchSize}.`);
   const backend = (t.backend as BackendPreference | undefined) ?? 'auto';
   if (!['auto', 'webgpu', 'webgl', 'cpu'].includes(backend)) throw new ConfigError('train.backend', 'must be auto, webgpu, webgl or cpu.');
   const synthPhases = phases(t.synthetic, 'train.synthetic', size, [{ epochs: 3, maxLr: 2e-3, freezeEncoder: false, size }]);
