@@ -53,3 +53,21 @@ test('a bad experiment config gets a message naming the field', async ({ page })
   await page.getByLabel('Experiment config (JSON)').fill('{ "task": ');
   await expect(page.getByRole('alert').filter({ hasText: 'The config is not valid JSON' })).toBeVisible();
 });
+
+test('exported results import back into the list with their tables, and a file that is not results gets a message', async ({ page }) => {
+  const results = {
+    name: 'imported one', task: 'cracks', complete: true, backend: 'wasm',
+    config: { name: 'imported one', task: 'cracks', synthetic: { count: 8, size: 64 }, real: { all: 'x' }, regimes: ['synthetic', 'real'], runs: 2 },
+    runs: [1, 2].flatMap((seed) => ['synthetic', 'real'].map((regime, k) => ({ seed, regime, metrics: { test: { n: 10, error: 0.2 + 0.1 * k + 0.01 * seed }, all: { n: 30, error: 0.3 } } }))),
+  };
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Import results (results.json)').setInputFiles({ name: 'results.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(results)) });
+  await expect(page.getByText('Imported from results.json')).toBeVisible();
+  await expect(page.getByTestId('summary-error')).toContainText('synthetic');
+  await page.getByLabel('Import results (results.json)').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+  await expect(page.getByRole('alert').filter({ hasText: 'notes.json is not a SynthScope results file' })).toBeVisible();
+  await page.reload();
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await expect(page.getByText('Imported from results.json')).toBeVisible();
+});
