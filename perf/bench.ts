@@ -8,6 +8,7 @@
  *   train-native — the same networks, batch and size in PyTorch on this machine's CPU
  *     (../shared/bench/torch_same.py; Debian's python3-torch, for measuring only), and the ratio
  *     of each backend's speed to it. Runs with either training figure, or alone.
+ *   tryit — Try it end to end through the UI: seconds and its figures on NIST (BENCH_TRYIT_REPEATS runs).
  * `npm run bench -- FILTER` runs only the figures whose name contains FILTER.
  */
 import { chromium } from '@playwright/test';
@@ -205,6 +206,41 @@ function benchNative(width: number, clsBatch: number, segBatch: number): Record<
   return rates;
 }
 
+/**
+ * Try it end to end through the UI, as a user clicks it: total seconds (generation, training to its
+ * budget, analysis) and its figures against the NIST micrograph's traced mask.
+ */
+async function benchTryIt(repeats: number) {
+  const server = await preview({ preview: { port: 4392, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update'],
+  });
+  try {
+    const runs: { seconds: number; f1: number; count: number; size: number; miou: number }[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const page = await browser.newPage();
+      await page.goto(server.resolvedUrls!.local[0]);
+      const started = performance.now();
+      await page.getByRole('button', { name: 'Try it', exact: true }).click();
+      const comparison = page.getByTestId('try-result').getByTestId('comparison');
+      await comparison.waitFor({ timeout: 900_000 });
+      const seconds = (performance.now() - started) / 1000;
+      const text = await comparison.innerText();
+      const number = (label: RegExp) => Number(text.match(label)?.[1]);
+      runs.push({ seconds, f1: number(/boundary F1 \(2 px\)\s*([\d.]+)/), count: number(/grain count, relative error\s*([-\d.]+)/),
+        size: number(/mean grain size, relative error\s*([-\d.]+)/), miou: number(/mean\s+[\d.]+ \/ [\d.]+ · ([\d.]+)/) });
+      await page.close();
+    }
+    const m = (k: keyof (typeof runs)[number]) => +median(runs.map((x) => x[k])).toFixed(3);
+    console.log(JSON.stringify({ name: 'tryit', seconds: m('seconds'), boundary_f1: m('f1'), grain_count_error_pct: m('count'), mean_size_error_pct: m('size'),
+      miou: m('miou'), repeats, note: 'NIST optical steel against its traced mask; synthetic-only training to the 90 s budget' }));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 // `npm run bench -- node` runs only the figures whose name contains "node".
 const only = process.argv[2] ?? '';
 if ('grains256.node'.includes(only)) benchNode(256, 60);
@@ -212,6 +248,7 @@ if ('grains512.node'.includes(only)) benchNode(512, 40);
 if ('grains512.workers'.includes(only)) await benchWorkers('grains', 512, 60, 3);
 if ('cracks128.node'.includes(only)) benchCracksNode(400);
 if ('cracks128.workers'.includes(only)) await benchWorkers('cracks', 128, 400, 3);
+if ('tryit'.includes(only)) await benchTryIt(Number(process.env.BENCH_TRYIT_REPEATS ?? 1));
 // Scaled down so that SwiftShader (no GPU) finishes; with a GPU, raise width and batch.
 const trainWidth = Number(process.env.BENCH_TRAIN_WIDTH ?? 0.25);
 const clsBatch = Number(process.env.BENCH_TRAIN_BATCH ?? 8);
