@@ -11,7 +11,7 @@ import { countRegions, recipe } from './helpers';
 const plain = {
   meanIntensity: 0.8, grainContrast: 0, minNeighbourContrast: 0, textureStrength: 0, illumination: 0,
   noiseSigma: 0, blurSigma: 0, lineDarkness: 1, lineWidth: 3, maskWidth: 3,
-  faintBoundaries: 0, pitDensity: 0, scratches: 0, stains: 0,
+  faintBoundaries: 0, pitDensity: 0, scratches: 0, stains: 0, doubledLines: 0, twins: 0, defocus: 0,
 };
 
 describe('grain generator', () => {
@@ -128,6 +128,9 @@ describe('grain distractors', () => {
     pits: { pitDensity: 5, pitSize: 4 },
     scratches: { scratches: 4, scratchContrast: 0.4 },
     stains: { stains: 0.3 },
+    'doubled lines': { doubledLines: 0.8 },
+    'unlabelled twins': { twins: 0.5, twinsLabelled: 0 },
+    'out-of-focus regions': { defocus: 0.4 },
   };
   it.each(Object.entries(distractors))('%s change the image and never the label', (_name, on) => {
     const base = recipe({ size: 192 }, plain);
@@ -138,6 +141,17 @@ describe('grain distractors', () => {
     let changed = 0;
     for (let i = 0; i < off.image.length; i++) if (off.image[i] !== with_.image[i]) changed++;
     expect(changed).toBeGreaterThan(100);
+  });
+
+  it('labelled twins add boundary label inside twinned grains only, and nowhere else', () => {
+    const off = generateGrainSample(recipe({ size: 192 }, plain), 2);
+    const on = generateGrainSample(recipe({ size: 192 }, { ...plain, twins: 0.6, twinsLabelled: 1 }), 2);
+    let added = 0;
+    for (let i = 0; i < off.mask.length; i++) {
+      if (off.mask[i] && !on.mask[i]) throw new Error('a twin removed a boundary label');
+      if (on.mask[i] && !off.mask[i]) added++;
+    }
+    expect(added).toBeGreaterThan(50);
   });
 
   it('faint boundaries are lighter than full ones, and still labelled', () => {

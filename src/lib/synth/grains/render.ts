@@ -33,11 +33,15 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   }, new Rng(hashSeed(seed, 1)));
   const rng = new Rng(hashSeed(seed, 2));
   const grainIds = fillPolygons(geometry.outlines, size);
-  const reach = Math.max(p.lineWidth / 2 + 0.5, p.maskWidth / 2); // the anti-aliased line's edge, or the label's
+  // Doubled (grooved) boundaries: two thin lines either side of the boundary, at ±groove px.
+  const groove = p.lineWidth / 2 + 1, grooveHalf = Math.max(0.35, p.lineWidth / 4);
+  // The anti-aliased line's edge, or the label's (or a doubled line's outer edge).
+  const reach = Math.max(p.lineWidth / 2 + 0.5, p.maskWidth / 2, p.doubledLines > 0 ? groove + grooveHalf + 0.5 : 0);
   // Distractors draw from a stream of their own: with all of them off, the bytes are as before they existed.
   const distractorRng = new Rng(hashSeed(seed, 3));
   const faint = p.faintBoundaries > 0 ? boundaryStrengths(geometry.boundaries.length, p.faintBoundaries, distractorRng) : null;
-  const nearest = faint ? new Int32Array(size * size) : undefined;
+  const doubled = p.doubledLines > 0 ? Uint8Array.from(geometry.boundaries, () => (distractorRng.next() < p.doubledLines ? 1 : 0)) : null;
+  const nearest = faint || doubled ? new Int32Array(size * size) : undefined;
   const distance = distanceToPolylines(geometry.boundaries, size, reach, nearest);
 
   const tone = grainTones(geometry.neighbours, p, rng);
@@ -57,6 +61,7 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const gx = (p.illumination * Math.cos(angle)) / size, gy = (p.illumination * Math.sin(angle)) / size;
   const half = size / 2;
   const mask = new Uint8Array(size * size);
+  if (p.twins > 0) paintTwins(value, mask, grainIds, outlineBoxes(geometry.outlines, size), size, p, distractorRng);
   let state = rng.uint32() | 1; // xorshift state must not be 0
   for (let y = 0, i = 0; y < size; y++) {
     const light = 1 + gy * (y - half);
@@ -64,7 +69,9 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
       let v = value[i];
       const d = distance[i];
       if (d !== Infinity) {
-        const coverage = Math.min(1, Math.max(0, halfLine + 0.5 - d)) * thinFade;
+        const coverage = doubled && doubled[nearest![i]]
+          ? Math.min(1, Math.max(0, grooveHalf + 0.5 - Math.abs(d - groove))) * Math.min(1, 2 * grooveHalf)
+          : Math.min(1, Math.max(0, halfLine + 0.5 - d)) * thinFade;
         v *= 1 - (faint ? darkness * faint[nearest![i]] : darkness) * coverage;
         if (d <= halfMask) mask[i] = 255;
       }
@@ -78,6 +85,7 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
     }
   }
   gaussianBlur(value, size, p.blurSigma);
+  if (p.defocus > 0) paintDefocus(value, size, p, distractorRng);
 
   // Uint8ClampedArray clamps and rounds natively (ties to even, as the spec fixes for every engine).
   const bytes = new Uint8ClampedArray(size * size);
@@ -171,6 +179,60 @@ function paintScratches(value: Float64Array, size: number, p: SampledParams, rng
     const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - distance[i]));
     const c = contrasts[s] * coverage;
     value[i] = c > 0 ? value[i] * (1 - c) : value[i] - c * (1 - value[i]);
+  }
+}
+
+/**
+ * Annealing twins: in a share of grains, a straight band with parallel sides across the grain, of a
+ * different tone, its edges drawn like thin boundaries. Labelled as boundary or not (`twinsLabelled`:
+ * ASTM E112 leaves twin boundaries out of grain counts, so the default is not).
+ */
+function paintTwins(value: Float64Array, mask: Uint8Array, ids: Uint16Array, boxes: Int32Array, size: number, p: SampledParams, rng: Rng): void {
+  const halfLine = Math.max(0.5, p.lineWidth / 3), halfMask = p.maskWidth / 2;
+  const labelled = p.twinsLabelled >= 0.5;
+  for (let g = 0; g < boxes.length / 4; g++) {
+    if (rng.next() >= p.twins) continue;
+    const x0 = boxes[4 * g], y0 = boxes[4 * g + 1], x1 = boxes[4 * g + 2], y1 = boxes[4 * g + 3];
+    if (x1 < x0 || y1 < y0) continue;
+    const cx = x0 + (x1 - x0) * (0.3 + 0.4 * rng.next()), cy = y0 + (y1 - y0) * (0.3 + 0.4 * rng.next());
+    const angle = rng.next() * Math.PI, nx = -Math.sin(angle), ny = Math.cos(angle);
+    const extent = Math.min(x1 - x0, y1 - y0); // the band is a fraction of this grain, not of the mean
+    const half = (extent * (0.1 + 0.2 * rng.next())) / 2;
+    if (half < 1.5) continue;
+    const shift = (rng.next() < 0.5 ? -1 : 1) * (0.05 + 0.15 * rng.next());
+    const edge = p.lineDarkness * 0.6;
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const i = y * size + x;
+        if (ids[i] !== g) continue;
+        const s = Math.abs((x + 0.5 - cx) * nx + (y + 0.5 - cy) * ny);
+        if (s < half) value[i] *= 1 + shift;
+        const e = Math.abs(s - half);
+        const coverage = Math.min(1, Math.max(0, halfLine + 0.5 - e));
+        if (coverage > 0) value[i] *= 1 - edge * coverage;
+        if (labelled && e <= halfMask) mask[i] = 255;
+      }
+    }
+  }
+}
+
+/**
+ * Out-of-focus regions: where a slow noise field is high (about a `defocus` share of the image),
+ * the image blends into a copy blurred by 2–4 px more. Labels stay: the boundaries are still there.
+ */
+function paintDefocus(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+  const blurred = Float64Array.from(value);
+  gaussianBlur(blurred, size, 2 + 2 * rng.next());
+  const noise = createNoise2D(rng.next);
+  const wavelength = size / (1 + rng.next());
+  const ox = rng.next() * 1000, oy = rng.next() * 1000;
+  const threshold = 1 - 2 * p.defocus; // noise in −1…1: roughly the share above it
+  for (let y = 0, i = 0; y < size; y++) {
+    for (let x = 0; x < size; x++, i++) {
+      const n = noise(x / wavelength + ox, y / wavelength + oy);
+      const w = Math.min(1, Math.max(0, (n - threshold) / 0.3 + 0.5));
+      if (w > 0) value[i] += w * (blurred[i] - value[i]);
+    }
   }
 }
 

@@ -46,6 +46,15 @@ export const GRAIN_PARAMS: readonly ParamSpec[] = [
     help: 'How much a scratch darkens (or, for one in three, lightens) the image.' },
   { name: 'stains', label: 'Stains and uneven etching', unit: '', distribution: 'uniform', min: 0, max: 0.5, step: 0.01, off: 0,
     help: 'Strength of slow blotchy brightness changes over a few grains (stains, patchy etching).' },
+  // Added later: new parameters go last, so earlier recipes' draws stay where they were.
+  { name: 'doubledLines', label: 'Doubled boundary share', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01, off: 0,
+    help: 'Share of boundaries etched as two thin parallel lines (grooved) instead of one; the label stays on the boundary.' },
+  { name: 'twins', label: 'Annealing twins', unit: 'share of grains', distribution: 'uniform', min: 0, max: 0.8, step: 0.01, off: 0,
+    help: 'Share of grains crossed by a straight parallel-sided band of another tone (an annealing twin).' },
+  { name: 'twinsLabelled', label: 'Twin edges labelled', unit: '0 no / 1 yes', distribution: 'int', min: 0, max: 1, step: 1, off: 0,
+    help: 'Whether twin edges count as boundaries in the label. ASTM E112 leaves twin boundaries out of grain counts, hence 0.' },
+  { name: 'defocus', label: 'Out-of-focus share', unit: '', distribution: 'uniform', min: 0, max: 0.6, step: 0.01, off: 0,
+    help: 'About this share of the image is out of focus (blurred 2–4 px more); the label stays.' },
 ];
 
 export interface Preset {
