@@ -14,6 +14,7 @@ describe('share links', () => {
     const r = recipe();
     expect(recipeFromLinkHash(recipeLinkHash(r))).toEqual(r);
     expect(recipeFromLinkHash(link(cracks())).kind).toBe('cracks');
+    expect(recipeFromLinkHash(link({ ...cracks(), texture: 'bundled' })).kind).toBe('cracks');
   });
 
   const hostile: [string, string, RegExp][] = [
@@ -28,6 +29,7 @@ describe('share links', () => {
     ['a huge count', link({ ...grains(), count: 1e12 }), /Count must be a whole number from 1 to 1,000,000/],
     ['too many pixels', link({ ...grains(), size: 1024, count: 900_000 }), /billion pixels/],
     ['cut-off text', LINK_PREFIX + 'eyJr', /damaged/],
+    ['crack tiles on the sender’s own texture', link({ ...cracks(), texture: 'my no-crack tiles' }), /made on the sender's own texture \("my no-crack tiles"\), which a link cannot carry/],
   ];
   it.each(hostile)('refuse %s with a message that says what is wrong', (_what, hash, message) => {
     let error: unknown;

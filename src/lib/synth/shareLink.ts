@@ -1,7 +1,8 @@
 /**
  * A link that carries a generator recipe and seed, so a collaborator's browser makes the same
  * dataset (samples depend only on recipe and index). Crack recipes travel without their texture
- * exemplars: the link reproduces the bundled-texture dataset.
+ * exemplars: a link reproduces tiles made on the bundled texture, and one made on the sender's own
+ * texture names it and is refused with a message saying what is missing.
  */
 import type { CrackRecipe } from './cracks/index';
 import type { GrainRecipe } from './grains/index';
@@ -10,7 +11,8 @@ import { validateAnyRecipe, type Recipe } from './recipe';
 
 export const LINK_PREFIX = '#recipe=';
 
-export type SharedRecipe = GrainRecipe | Omit<CrackRecipe, 'exemplars' | 'exemplarSource'>;
+/** Crack recipes say which texture they were made on: 'bundled', or the name of the sender's own. */
+export type SharedRecipe = GrainRecipe | (Omit<CrackRecipe, 'exemplars' | 'exemplarSource'> & { texture?: string });
 
 function toBase64Url(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -24,9 +26,10 @@ function fromBase64Url(text: string): string {
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
-export function recipeLinkHash(recipe: Recipe): string {
+/** The link for a recipe; crack tiles made on the user's own texture name it (`texture`), as links cannot carry images. */
+export function recipeLinkHash(recipe: Recipe, texture = 'bundled'): string {
   const shared: SharedRecipe = recipe.kind === 'cracks'
-    ? { kind: 'cracks', size: recipe.size, count: recipe.count, seed: recipe.seed, settings: recipe.settings, crack: recipe.crack }
+    ? { kind: 'cracks', size: recipe.size, count: recipe.count, seed: recipe.seed, settings: recipe.settings, crack: recipe.crack, texture }
     : recipe;
   return LINK_PREFIX + toBase64Url(JSON.stringify(shared));
 }
@@ -44,6 +47,10 @@ export function recipeFromLinkHash(hash: string): SharedRecipe {
     throw new Error('This recipe link is not valid: it holds no grain or crack recipe; ask for it again.');
   }
   const shared = parsed as unknown as SharedRecipe;
+  if (shared.kind === 'cracks' && shared.texture !== undefined && shared.texture !== 'bundled') {
+    throw new Error(`This link's crack tiles were made on the sender's own texture ("${String(shared.texture).slice(0, 200)}"), which a link cannot carry, so this browser would make other tiles. ` +
+      'Ask the sender for the crack-free images, import them in Real data, and pick them under "Crack-free texture from".');
+  }
   // Validate with a placeholder texture: the receiver uses the bundled exemplars.
   const probe = shared.kind === 'cracks'
     ? { ...shared, exemplars: [{ width: 128, height: 128, pixels: new Uint8Array(128 * 128) }], exemplarSource: 'link' }
