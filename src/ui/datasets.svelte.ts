@@ -1,12 +1,17 @@
 /** The dataset list the views share, re-read from IndexedDB after every change. */
-import { listDatasets, type DatasetRecord, type Db } from '../lib/data/db';
+import type { DatasetRecord, Db } from '../lib/data/db';
+import { readRecords, type DamagedRecord } from '../lib/data/records';
 
 export class DatasetList {
   items = $state<DatasetRecord[]>([]);
+  /** Records that cannot be read, listed so they can be deleted. */
+  damaged = $state<DamagedRecord[]>([]);
 
   constructor(readonly db: Db) {}
 
   async refresh(): Promise<void> {
-    this.items = await listDatasets(this.db);
+    const { records, damaged } = await readRecords(this.db, 'datasets');
+    this.items = records;
+    this.damaged = damaged;
   }
 }

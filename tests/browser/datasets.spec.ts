@@ -104,3 +104,28 @@ test('a generation running in one tab shows as generating in another, offers no 
   // Without a reload, the other tab's list follows the generation to its end.
   await expect(row).toContainText('300 / 300 complete', { timeout: 120_000 });
 });
+
+test('a damaged dataset record is listed apart with Delete; the list and generation keep working', async ({ page }) => {
+  await page.goto('./');
+  await design(page, 64, 2, 'a good one');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('2 of 2 stored, complete');
+  await page.evaluate(() => new Promise<void>((done, fail) => {
+    const open = indexedDB.open('synthscope');
+    open.onsuccess = () => {
+      const tx = open.result.transaction('datasets', 'readwrite');
+      tx.objectStore('datasets').put({ id: 'hand-made', name: 'half a dataset', status: 'complete', createdAt: 1 });
+      tx.oncomplete = () => { open.result.close(); done(); };
+      tx.onerror = () => fail(tx.error);
+    };
+    open.onerror = () => fail(open.error);
+  }));
+  await page.reload();
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  await expect(page.getByTestId('dataset-row').filter({ hasText: 'a good one' })).toBeVisible();
+  const damaged = page.getByTestId('damaged-datasets');
+  await expect(damaged).toContainText('"half a dataset": this record has no sample counts');
+  page.once('dialog', (d) => d.accept());
+  await damaged.getByRole('button', { name: 'Delete' }).click();
+  await expect(damaged).toHaveCount(0);
+});

@@ -12,6 +12,7 @@ import { unzipBounded } from '../../src/lib/data/zip';
 import { ConfigError, parseExperimentConfig } from '../../src/lib/experiment/config';
 import { resultsFromJson } from '../../src/lib/experiment/export';
 import { modelRecordError } from '../../src/lib/ml/modelRecords';
+import { datasetRecordError, experimentRecordError } from '../../src/lib/data/records';
 import { LINK_PREFIX, recipeFromLinkHash } from '../../src/lib/synth/shareLink';
 import { recipe } from './helpers';
 
@@ -74,6 +75,21 @@ describe('fuzzed inputs', () => {
   it('model records: the validator answers for anything, never throws', () => {
     fc.assert(fc.property(fc.anything(), (value) => {
       const answer = modelRecordError(value);
+      expect(answer === undefined || typeof answer === 'string').toBe(true);
+    }), RUNS);
+  });
+
+  it('stored dataset and experiment records: the validators answer for anything, never throw', () => {
+    fc.assert(fc.property(fc.anything(), (value) => {
+      for (const check of [datasetRecordError, experimentRecordError]) {
+        const answer = check(value);
+        expect(answer === undefined || typeof answer === 'string').toBe(true);
+      }
+    }), RUNS);
+    const dataset = { id: 'd', name: 'n', kind: 'grains', recipe: recipe(), createdAt: 1, stored: 0, bytes: 0, status: 'complete', hashes: [] };
+    expect(datasetRecordError(dataset)).toBeUndefined();
+    fc.assert(fc.property(mutated(dataset), (value) => {
+      const answer = datasetRecordError(value);
       expect(answer === undefined || typeof answer === 'string').toBe(true);
     }), RUNS);
   });

@@ -3,6 +3,7 @@
  * loads pixels; samples hold uint8 images and labels, never float32. The schema is versioned:
  * bump DB_VERSION and add a step to `upgrade` rather than changing a store in place.
  */
+import { readRecords } from './records';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
@@ -166,8 +167,9 @@ export function isQuotaError(e: unknown): boolean {
   return e instanceof DOMException && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED');
 }
 
+/** Readable dataset records, newest first (damaged ones are listed apart: records.ts). */
 export async function listDatasets(db: Db): Promise<DatasetRecord[]> {
-  return (await db.getAll('datasets')).sort((a, b) => b.createdAt - a.createdAt);
+  return (await readRecords(db, 'datasets')).records;
 }
 
 export async function putDataset(db: Db, dataset: DatasetRecord): Promise<void> {
