@@ -11,7 +11,7 @@ export const matcher = new EngineClient<MatchApi>({
   start: () => new Worker(new URL('../workers/match.worker.ts', import.meta.url), { type: 'module', name: 'match' }) as unknown as WorkerLike,
 });
 
-/** Measures image files (PNG or JPEG) for generation at `size` px. */
+/** Measures image files (PNG, JPEG or TIFF) for generation at `size` px. */
 export async function matchFiles(files: File[], size: number, signal?: AbortSignal) {
   const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
   return matcher.call('matchGrains', { files: payload, size }, { signal, label: 'Matching images', transfer: payload.map((p) => p.bytes.buffer) });

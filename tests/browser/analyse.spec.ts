@@ -47,3 +47,14 @@ test('“Try it” generates, trains and segments the bundled NIST micrograph wi
   await expect(page.getByTestId('try-result').getByTestId('comparison')).toContainText('boundary F1');
   await expect(page.getByLabel('NIST steel with predicted boundaries')).toBeVisible();
 });
+
+test('a 16-bit TIFF micrograph with its pixel size in ImageJ metadata: read with a stated window, the pixel size filled in', async ({ page }) => {
+  const { tiff } = await import('../tiffWriter');
+  const values = Array.from({ length: 96 * 64 }, (_, i) => 30_000 + ((i * 37) % 2000));
+  const bytes = tiff(96, 64, values, { bits: 16, resolution: 4, description: 'ImageJ=1.54f\nunit=micron\n' });
+  await trainTiny(page, 'grains');
+  await page.getByLabel('Micrograph', { exact: true }).setInputFiles({ name: 'scan.tif', mimeType: 'image/tiff', buffer: Buffer.from(bytes) });
+  await expect(page.getByTestId('read-note')).toContainText('scan.tif: 16-bit grey TIFF, levels');
+  await expect(page.getByTestId('read-note')).toContainText('0.25 µm per pixel from the file');
+  await expect(page.getByLabel('Pixel size (µm per px)')).toHaveValue('0.25');
+});

@@ -75,7 +75,7 @@ test('a file that is not an image gets a clear message and nothing stored is los
   await page.getByLabel('Choose images or zip').setInputFiles({ name: 'cracks.zip', mimeType: 'application/zip', buffer: realCrackZip(0, 1) });
   await expect(page.getByText(/Imported 2 images/)).toBeVisible();
   await page.getByLabel('Choose images or zip').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
-  await expect(page.getByRole('alert').filter({ hasText: 'broken.png is not a PNG or JPEG image' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'broken.png is not a PNG, JPEG or TIFF image' })).toBeVisible();
   await page.getByLabel('Choose images or zip').setInputFiles({ name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('PK nonsense') });
   await expect(page.getByRole('alert').filter({ hasText: 'broken.zip is not a readable zip file' })).toBeVisible();
   await expect(page.getByRole('listitem').filter({ hasText: '1 labelled' })).toHaveCount(2);

@@ -112,5 +112,5 @@ test('“Match my images” measures a real micrograph off the UI thread, shows 
   expect(lo).toBeGreaterThan(30);
   expect(lo).toBeLessThan(60);
   await page.getByLabel('Match my images').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
-  await expect(page.getByRole('alert').filter({ hasText: 'notes.png is not a PNG or JPEG image' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'notes.png is not a PNG, JPEG or TIFF image' })).toBeVisible();
 });

@@ -25,8 +25,8 @@ describe('image files', () => {
   it('are told apart by content, not name, with their size from the header', () => {
     expect(readImageHeader(encodeGreyPng(new Uint8Array(12), 4, 3))).toEqual({ type: 'png', width: 4, height: 3 });
     expect(checkImage(jpegHeader(640, 480), 'photo.png')).toEqual({ type: 'jpeg', width: 640, height: 480 });
-    expect(() => checkImage(new TextEncoder().encode('hello, not an image'), 'notes.png')).toThrow('notes.png is not a PNG or JPEG image');
-    expect(() => checkImage(new Uint8Array(0), 'empty.png')).toThrow('is not a PNG or JPEG image');
+    expect(() => checkImage(new TextEncoder().encode('hello, not an image'), 'notes.png')).toThrow('notes.png is not a PNG, JPEG or TIFF image');
+    expect(() => checkImage(new Uint8Array(0), 'empty.png')).toThrow('is not a PNG, JPEG or TIFF image');
     expect(() => checkImage(pngHeader(0, 10), 'zero.png')).toThrow('damaged');
   });
 

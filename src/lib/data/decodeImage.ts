@@ -1,10 +1,11 @@
 /**
  * One image file to grey pixels, wherever images come in (real-data imports, Analyse, matching):
- * the content decides the type, the header the size; PNGs decode with the same code as Node,
- * JPEGs with the browser's decoder (in a page or a worker), reduced to BT.601 luma.
+ * the content decides the type, the header the size; PNGs and TIFFs decode with the same code as
+ * Node, JPEGs with the browser's decoder (in a page or a worker), reduced to BT.601 luma.
  */
 import { checkImage } from './imageType';
 import { decodeGreyPng, luma } from './png';
+import { decodeTiffGrey } from './tiff';
 import type { GreyImage } from './tiling';
 
 export interface FileEntry {
@@ -12,9 +13,12 @@ export interface FileEntry {
   bytes: Uint8Array;
 }
 
-export async function decodeImage(entry: FileEntry): Promise<GreyImage> {
+/** Grey pixels; TIFFs also say how they were read (`note`) and, when the file has it, the pixel size. */
+export async function decodeImage(entry: FileEntry): Promise<GreyImage & { note?: string; micronsPerPixel?: number }> {
   // The content decides, not the name; oversized images are refused from their header.
-  if (checkImage(entry.bytes, entry.path).type === 'png') return decodeGreyPng(entry.bytes, entry.path);
+  const { type } = checkImage(entry.bytes, entry.path);
+  if (type === 'png') return decodeGreyPng(entry.bytes, entry.path);
+  if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([entry.bytes as BlobPart]));

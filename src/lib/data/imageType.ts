@@ -2,7 +2,9 @@
  * What an image file is, read from its first bytes rather than its name (a JPEG saved as .png is
  * still a JPEG), and its size from the header, so an oversized image is refused before any decoding.
  */
-export type ImageType = 'png' | 'jpeg';
+import { isTiff, tiffSize } from './tiff';
+
+export type ImageType = 'png' | 'jpeg' | 'tiff';
 
 export interface ImageHeader {
   type: ImageType;
@@ -15,8 +17,9 @@ export const MAX_IMAGE_PIXELS = 100_000_000;
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** Type and size from the header, or undefined when the bytes are neither PNG nor JPEG (or cut short). */
-export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
+/** Type and size from the header, or undefined when the bytes are no PNG, JPEG or TIFF (or cut short). */
+export function readImageHeader(bytes: Uint8Array, name = 'image'): ImageHeader | undefined {
+  if (isTiff(bytes)) return { type: 'tiff', ...tiffSize(bytes, name) };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length >= 24 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) {
     return { type: 'png', width: view.getUint32(16), height: view.getUint32(20) };
@@ -42,8 +45,8 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
 
 /** The header of an image we can decode, or an error naming the file and what is wrong with it. */
 export function checkImage(bytes: Uint8Array, name: string): ImageHeader {
-  const header = readImageHeader(bytes);
-  if (!header) throw new Error(`${name} is not a PNG or JPEG image (its content is neither, whatever its name says).`);
+  const header = readImageHeader(bytes, name);
+  if (!header) throw new Error(`${name} is not a PNG, JPEG or TIFF image (its content is none of them, whatever its name says).`);
   if (header.width === 0 || header.height === 0) throw new Error(`${name} says it is ${header.width}×${header.height} px: it is damaged.`);
   if (header.width * header.height > MAX_IMAGE_PIXELS) {
     throw new Error(`${name} is ${header.width.toLocaleString('en')}×${header.height.toLocaleString('en')} px, over the ${MAX_IMAGE_PIXELS / 1e6}-megapixel limit; crop or shrink it first.`);

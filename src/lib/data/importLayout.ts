@@ -9,7 +9,7 @@ export type ImportItem =
   | { kind: 'pair'; path: string; maskPath: string }
   | { kind: 'image'; path: string };
 
-export const IMAGE_FILE = /\.(png|jpe?g)$/i;
+export const IMAGE_FILE = /\.(png|jpe?g|tiff?)$/i;
 
 const parts = (path: string) => path.replace(/\\/g, '/').split('/').filter(Boolean);
 const stem = (name: string) => name.replace(/\.[^.]+$/, '');

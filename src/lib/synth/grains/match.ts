@@ -30,6 +30,7 @@
  *
  * Pure: no DOM, no I/O. Large images are analysed on a central crop (the light on all of it).
  */
+import { greyLevels } from '../../data/greyLevels';
 import type { GreyImage } from '../../data/tiling';
 import type { Range, Settings } from '../../params/space';
 import { zhangSuen } from '../../analysis/skeleton';
@@ -286,37 +287,6 @@ function rangeAround(name: string, value: number, perImage: number[]): Range {
 // ---------------------------------------------------------------------------------------------
 // Grey levels
 
-/** Grey-level percentiles and a 32-bin histogram over all pixels of the images (also used to show a synthetic sample beside real ones). */
-export function greyLevels(images: GreyImage[]): Pick<GrainLookEstimates, 'percentiles' | 'histogram'> {
-  const counts = new Uint32Array(256);
-  let total = 0;
-  for (const im of images) {
-    const p = im.pixels;
-    for (let i = 0; i < p.length; i++) counts[p[i]]++;
-    total += p.length;
-  }
-  const level = (q: number) => {
-    const target = q * total;
-    let acc = 0;
-    for (let v = 0; v < 256; v++) {
-      acc += counts[v];
-      if (acc >= target) return v / 255;
-    }
-    return 1;
-  };
-  const bins = Array.from({ length: 32 }, (_, k) => {
-    let s = 0;
-    for (let v = 8 * k; v < 8 * k + 8; v++) s += counts[v];
-    return s / total;
-  });
-  return {
-    percentiles: {
-      p1: level(0.01), p5: level(0.05), p50: level(0.5), p95: level(0.95), p99: level(0.99),
-      note: `Grey levels (0–1) below which 1, 5, 50, 95 and 99 % of all ${total} pixels lie.`,
-    },
-    histogram: { bins, note: 'Fraction of all pixels in each of 32 grey-level bins of 8 levels (0–7, 8–15, …).' },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // One image

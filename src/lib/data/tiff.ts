@@ -1,0 +1,105 @@
+/**
+ * TIFF micrographs to grey pixels, with the image-js `tiff` decoder (LZW, Deflate, PackBits or
+ * none; strips or tiles): the first page of a multi-page file; 8- and 16-bit, grey, palette and RGB.
+ * 16-bit images are mapped to 8 bits with a robust window (the 0.5 and 99.5 percentiles), which is
+ * reported. The pixel size comes from ImageJ's metadata or the resolution tags when they are
+ * physical. Pure: runs in Node, pages and workers.
+ */
+import { decode } from 'tiff';
+import { luma } from './png';
+import type { GreyImage } from './tiling';
+
+export interface DecodedTiff extends GreyImage {
+  /** How the image was read: its bit depth and, for 16 bits, the window mapped to 0–255. */
+  note: string;
+  /** Microns per pixel, when the file says so in physical units. */
+  micronsPerPixel?: number;
+}
+
+const TIFF_LE = [0x49, 0x49, 0x2a, 0x00], TIFF_BE = [0x4d, 0x4d, 0x00, 0x2a], BIGTIFF_LE = [0x49, 0x49, 0x2b, 0x00], BIGTIFF_BE = [0x4d, 0x4d, 0x00, 0x2b];
+
+/** Whether the bytes start like a TIFF (classic or BigTIFF, either byte order). */
+export function isTiff(bytes: Uint8Array): boolean {
+  return [TIFF_LE, TIFF_BE, BIGTIFF_LE, BIGTIFF_BE].some((sig) => bytes.length >= 8 && sig.every((b, i) => bytes[i] === b));
+}
+
+/** The first page's size, read without decoding its pixels. */
+export function tiffSize(bytes: Uint8Array, name: string): { width: number; height: number } {
+  try {
+    const [ifd] = decode(bytes, { pages: [0], ignoreImageData: true });
+    return { width: ifd.width, height: ifd.height };
+  } catch (e) {
+    throw new Error(`${name} is a damaged or unsupported TIFF (${(e as Error).message}).`);
+  }
+}
+
+/** Decodes the first page to grey bytes; refuses floating-point and other unsupported layouts with a message. */
+export function decodeTiffGrey(bytes: Uint8Array, name: string): DecodedTiff {
+  let ifd;
+  try {
+    [ifd] = decode(bytes, { pages: [0] });
+  } catch (e) {
+    throw new Error(`${name} is a damaged or unsupported TIFF (${(e as Error).message}). Save it as an uncompressed, LZW or Deflate TIFF, or as PNG.`);
+  }
+  const { width, height } = ifd;
+  const samples = ifd.samplesPerPixel || 1;
+  const bits = ifd.bitsPerSample;
+  if (ifd.sampleFormat === 3) throw new Error(`${name} holds ${bits}-bit floating-point values; save it as an 8- or 16-bit TIFF.`);
+  if (bits !== 8 && bits !== 16) throw new Error(`${name} has ${bits} bits per sample; SynthScope reads 8- and 16-bit TIFFs.`);
+  if (ifd.planarConfiguration === 2 && samples > 1) throw new Error(`${name} stores its colour planes separately; save it with interleaved (chunky) colour.`);
+  const data = ifd.data as ArrayLike<number>;
+  const n = width * height;
+  if (data.length < n * samples) throw new Error(`${name} is cut short: it holds ${data.length} of ${n * samples} values.`);
+  // Grey values at the file's depth: luma of RGB, palette entries looked up, white-is-zero inverted.
+  const max = bits === 16 ? 65535 : 255;
+  const grey = bits === 16 ? new Uint16Array(n) : new Uint8Array(n);
+  const palette = ifd.palette;
+  for (let i = 0; i < n; i++) {
+    let v: number;
+    if (palette) {
+      const [r, g, b] = palette[data[i]] ?? [0, 0, 0];
+      v = Math.round((luma(r >> 8, g >> 8, b >> 8) / 255) * max);
+    } else if (samples >= 3) {
+      const o = i * samples;
+      v = bits === 8 ? luma(data[o], data[o + 1], data[o + 2]) : Math.round((299 * data[o] + 587 * data[o + 1] + 114 * data[o + 2]) / 1000);
+    } else v = data[i * samples];
+    grey[i] = ifd.type === 0 ? max - v : v;
+  }
+  const kind = palette ? 'palette' : samples >= 3 ? 'RGB' : 'grey';
+  const micronsPerPixel = pixelSize(ifd.imageDescription, ifd.xResolution, ifd.resolutionUnit);
+  const scale = micronsPerPixel ? `; ${+micronsPerPixel.toPrecision(4)} µm per pixel from the file` : '';
+  if (bits === 8) return { width, height, pixels: grey as Uint8Array, note: `8-bit ${kind} TIFF${scale}`, micronsPerPixel };
+  const [lo, hi] = window16(grey as Uint16Array);
+  const pixels = new Uint8Array(n);
+  const span = Math.max(1, hi - lo);
+  for (let i = 0; i < n; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(((grey[i] - lo) / span) * 255)));
+  return { width, height, pixels, note: `16-bit ${kind} TIFF, levels ${lo}–${hi} (0.5–99.5 percentiles) mapped to 0–255${scale}`, micronsPerPixel };
+}
+
+/** The 0.5 and 99.5 percentiles of 16-bit values, by histogram. */
+export function window16(values: Uint16Array): [number, number] {
+  const counts = new Uint32Array(65536);
+  for (let i = 0; i < values.length; i++) counts[values[i]]++;
+  const at = (q: number) => {
+    const target = q * values.length;
+    let seen = 0;
+    for (let v = 0; v < 65536; v++) if ((seen += counts[v]) > target) return v;
+    return 65535;
+  };
+  return [at(0.005), at(0.995)];
+}
+
+/**
+ * Microns per pixel from ImageJ's description (unit=micron / µm / nm / mm with the resolution as
+ * pixels per unit), or from centimetre resolution tags. Inch resolution is taken only when it is
+ * physical (under 50 µm per pixel): most files carry a screen's 72 or 96 dpi, which says nothing.
+ */
+export function pixelSize(description: string | undefined, xResolution: number | undefined, unit: number | undefined): number | undefined {
+  if (!xResolution || !Number.isFinite(xResolution) || xResolution <= 0) return undefined;
+  const imagej = description?.match(/unit=([^\n\r]+)/)?.[1]?.trim().toLowerCase().replace(/\\u00b5/g, 'µ');
+  const perUnit: Record<string, number> = { micron: 1, microns: 1, 'µm': 1, um: 1, nm: 1e-3, mm: 1e3 };
+  if (imagej && perUnit[imagej] !== undefined) return perUnit[imagej] / xResolution;
+  if (unit === 3) return 1e4 / xResolution;
+  if (unit === 2 && 25_400 / xResolution < 50) return 25_400 / xResolution;
+  return undefined;
+}

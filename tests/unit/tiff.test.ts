@@ -1,0 +1,72 @@
+/** TIFF micrographs: 8- and 16-bit, grey and RGB, the pixel size from the file, and clear refusals. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/lib/data/decodeImage';
+import { checkImage } from '../../src/lib/data/imageType';
+import { luma } from '../../src/lib/data/png';
+import { decodeTiffGrey, pixelSize, window16 } from '../../src/lib/data/tiff';
+import { tiff } from '../tiffWriter';
+
+describe('TIFF micrographs', () => {
+  it('8-bit grey reads exactly, named by content whatever the extension', async () => {
+    const values = Array.from({ length: 12 * 8 }, (_, i) => (i * 7) % 256);
+    const image = await decodeImage({ path: 'scan.png', bytes: tiff(12, 8, values) });
+    expect([image.width, image.height]).toEqual([12, 8]);
+    expect(Array.from(image.pixels)).toEqual(values);
+    expect(image.note).toMatch(/^8-bit grey TIFF/);
+    expect(checkImage(tiff(12, 8, values), 'x.bin').type).toBe('tiff');
+  });
+
+  it('16-bit maps the 0.5–99.5 percentile window to 0–255 and says so', () => {
+    // A 1000-level ramp on a 40 000 offset, with a few hot pixels the window ignores.
+    const n = 100 * 100;
+    const values = Array.from({ length: n }, (_, i) => (i < 20 ? 65535 : 40_000 + (i % 1000)));
+    const image = decodeTiffGrey(tiff(100, 100, values, { bits: 16 }), 'cam.tif');
+    const [lo, hi] = window16(Uint16Array.from(values));
+    expect(lo).toBeGreaterThanOrEqual(40_000);
+    expect(hi).toBeLessThan(41_000);
+    expect(image.note).toContain(`levels ${lo}–${hi}`);
+    expect(Math.min(...image.pixels)).toBe(0);
+    expect(Math.max(...image.pixels)).toBe(255);
+    expect(image.pixels[500]).toBeGreaterThan(100); // mid-ramp lands mid-grey
+    expect(image.pixels[500]).toBeLessThan(160);
+  });
+
+  it('RGB becomes BT.601 luma', () => {
+    const image = decodeTiffGrey(tiff(2, 1, [255, 0, 0, 0, 0, 255], { samples: 3 }), 'c.tif');
+    expect(Array.from(image.pixels)).toEqual([luma(255, 0, 0), luma(0, 0, 255)]);
+    expect(image.note).toMatch(/RGB/);
+  });
+
+  it('reads the pixel size from ImageJ metadata or centimetre tags, not from screen dpi', () => {
+    expect(decodeTiffGrey(tiff(4, 4, new Array(16).fill(9), { resolution: 4, description: 'ImageJ=1.54f\nunit=micron\n' }), 'a.tif').micronsPerPixel).toBeCloseTo(0.25, 9);
+    expect(decodeTiffGrey(tiff(4, 4, new Array(16).fill(9), { resolution: 20_000, unit: 3 }), 'b.tif').micronsPerPixel).toBeCloseTo(0.5, 9);
+    expect(decodeTiffGrey(tiff(4, 4, new Array(16).fill(9), { resolution: 72, unit: 2 }), 'c.tif').micronsPerPixel).toBeUndefined();
+    expect(pixelSize('ImageJ=1\nunit=\\u00B5m\n', 2, 2)).toBe(0.5);
+  });
+
+  it('refuses floating-point, damaged and oversized TIFFs with a message naming the file', async () => {
+    expect(() => decodeTiffGrey(tiff(2, 2, [0.1, 0.2, 0.3, 0.4], { bits: 32, float: true }), 'f.tif')).toThrow('f.tif holds 32-bit floating-point values; save it as an 8- or 16-bit TIFF');
+    const cut = tiff(8, 8, new Array(64).fill(1)).slice(0, 20);
+    await expect(decodeImage({ path: 'cut.tif', bytes: cut })).rejects.toThrow(/cut.tif is a damaged or unsupported TIFF/);
+    const huge = tiff(1, 1, [0]);
+    new DataView(huge.buffer).setUint32(10 + 8, 20_000, true); // ImageWidth
+    new DataView(huge.buffer).setUint32(10 + 12 + 8, 20_000, true); // ImageLength
+    expect(() => checkImage(huge, 'huge.tif')).toThrow('huge.tif is 20,000×20,000 px, over the 100-megapixel limit');
+  });
+
+  it('damaged TIFFs (fuzzed bytes) decode or give a message naming the file, never a TypeError', () => {
+    const good = tiff(16, 12, Array.from({ length: 16 * 12 }, (_, i) => i), { description: 'ImageJ=1\nunit=micron\n', resolution: 2 });
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(good.length), (edits, cut) => {
+      const bytes = good.slice(0, Math.max(8, cut));
+      for (const [at, v] of edits) if (at < bytes.length) bytes[at] = v;
+      try {
+        checkImage(bytes, 'x.tif');
+        decodeTiffGrey(bytes, 'x.tif');
+      } catch (e) {
+        expect(e).not.toBeInstanceOf(TypeError);
+        expect((e as Error).message).toMatch(/x\.tif/);
+      }
+    }), { numRuns: 300 });
+  });
+});
