@@ -48,7 +48,7 @@ test('a bad experiment config gets a message naming the field', async ({ page })
   await page.goto('./');
   await page.getByRole('button', { name: 'Experiments' }).click();
   await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { runs: 0 }));
-  await expect(page.getByRole('alert').filter({ hasText: 'runs: must be a whole number of at least 1.' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'runs: must be a whole number from 1 to 1000.' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Run experiment' })).toBeDisabled();
   await page.getByLabel('Experiment config (JSON)').fill('{ "task": ');
   await expect(page.getByRole('alert').filter({ hasText: 'The config is not valid JSON' })).toBeVisible();
