@@ -58,3 +58,19 @@ test('a 16-bit TIFF micrograph with its pixel size in ImageJ metadata: read with
   await expect(page.getByTestId('read-note')).toContainText('0.25 µm per pixel from the file');
   await expect(page.getByLabel('Pixel size (µm per px)')).toHaveValue('0.25');
 });
+
+test('several micrographs at once: a row per image, G over images with its interval, and a per-image CSV', async ({ page }) => {
+  await trainTiny(page, 'grains');
+  const dir = `${REALDATA}grains/mlographypp-tbm/images`;
+  await page.getByLabel('Micrograph', { exact: true }).setInputFiles([`${dir}/10-0-768.png`, `${dir}/10-256-1024.png`]);
+  await page.getByLabel('Pixel size (µm per px)').fill('0.5');
+  await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
+  const table = page.getByTestId('images-table');
+  await expect(table.locator('tbody tr')).toHaveCount(2, { timeout: 120_000 });
+  await expect(page.getByTestId('images-summary')).toContainText(/Over 2 images: G planimetric -?\d+\.\d\d ± \d+\.\d\d \(95 % CI/);
+  const download = page.waitForEvent('download');
+  await table.getByRole('button', { name: 'Export per-image CSV' }).click();
+  const rows = readFileSync(await (await download).path(), 'utf8').trim().split('\n');
+  expect(rows[0]).toBe('image,grains,grains_on_border,mean_area_um2,mean_ecd_um,mean_intercept_um,G_planimetric,G_intercept,warning');
+  expect(rows).toHaveLength(1 + 2 + 2);
+});
