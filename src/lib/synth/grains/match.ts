@@ -461,25 +461,11 @@ function hysteresis(score: Float64Array, W: number, H: number, floor: number, sc
   const med = q(0.5), spread = (med - q(0.25)) / 0.6745;
   const low = scale * Math.max(floor, med + 3 * spread, otsu / 2), high = scale * Math.max(2 * floor, med + 6 * spread, otsu);
   const out = new Uint8Array(score.length);
-  const stack: number[] = [];
+  const claim = (k: number) => !out[k] && score[k] >= low && (out[k] = 1) === 1;
   for (let i = 0; i < score.length; i++) {
     if (score[i] < high || out[i]) continue;
     out[i] = 1;
-    stack.push(i);
-    while (stack.length) {
-      const j = stack.pop()!;
-      const x = j % W, y = (j - x) / W;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= H) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= W) continue;
-          const k = yy * W + xx;
-          if (!out[k] && score[k] >= low) { out[k] = 1; stack.push(k); }
-        }
-      }
-    }
+    grow8(i, W, H, claim);
   }
   return out;
 }
@@ -503,33 +489,36 @@ function otsuThreshold(sorted: Float64Array): number {
   return (bestT / 256) * top;
 }
 
+/** The 8-connected piece grown from `start` (already claimed): each neighbour `claim` accepts, and marks so it is taken once. */
+function grow8(start: number, W: number, H: number, claim: (k: number) => boolean): number[] {
+  const piece = [start];
+  for (let p = 0; p < piece.length; p++) {
+    const j = piece[p], x = j % W, y = (j - x) / W;
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(H - 1, y + 1); yy++) {
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(W - 1, x + 1); xx++) {
+        const k = yy * W + xx;
+        if (claim(k)) piece.push(k);
+      }
+    }
+  }
+  return piece;
+}
+
 /** Removes 8-connected pieces whose bounding box is under `extent` px both ways (pits, specks). */
 function dropSmallPieces(mask: Uint8Array, W: number, H: number, extent: number): void {
   const seen = new Uint8Array(mask.length);
-  const piece: number[] = [];
+  const claim = (k: number) => mask[k] !== 0 && !seen[k] && (seen[k] = 1) === 1;
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || seen[start]) continue;
-    piece.length = 0;
-    piece.push(start);
     seen[start] = 1;
+    const piece = grow8(start, W, H, claim);
     let x0 = W, x1 = -1, y0 = H, y1 = -1;
-    for (let p = 0; p < piece.length; p++) {
-      const j = piece[p];
+    for (const j of piece) {
       const x = j % W, y = (j - x) / W;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= H) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= W) continue;
-          const k = yy * W + xx;
-          if (mask[k] && !seen[k]) { seen[k] = 1; piece.push(k); }
-        }
-      }
     }
     if (x1 - x0 + 1 < extent && y1 - y0 + 1 < extent) for (const j of piece) mask[j] = 0;
   }
