@@ -12,7 +12,11 @@ import { engineJobs, fitBatch } from '../../src/lib/engine/jobs';
 import { CancelledError, type Handlers, type JobContext } from '../../src/lib/engine/rpc';
 import { parseExperimentConfig, type RealItem } from '../../src/lib/experiment/config';
 import { DEFAULT_BATCH_SIZE, defaultTrainConfig, type TrainConfig } from '../../src/lib/ml/config';
-import { canResume, listDamagedModels, listModels, markInterruptedModels, modelRecordError, newModelRecord } from '../../src/lib/ml/modelRecords';
+import { canResume, listDamagedModels, listModels, markInterruptedModels, modelRecordError, newFineTuneRecord, newModelRecord } from '../../src/lib/ml/modelRecords';
+import { addRealImage, putSplitSettings } from '../../src/lib/data/realStore';
+import { fineTuneSize, realSplit, realSplitProblem } from '../../src/lib/data/realSet';
+import { gridPositions, labelFromMask } from '../../src/lib/data/tiling';
+import { NO_AUGMENT } from '../../src/lib/ml/augment';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { memoryWeights } from '../../src/lib/ml/modelStore';
 import { SampleMaker, type Recipe } from '../../src/lib/synth/recipe';
@@ -123,6 +127,68 @@ describe('engine jobs', () => {
     expect(cancelled.events.filter((e) => e.kind === 'analysed')).toHaveLength(1);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
+
+  it('fine-tune on stored real tiles: starts from the parent, trains on the training split only, and the real test table compares both', async () => {
+    // Two "real" micrographs with their boundary masks, cut into labelled 32 px tiles at stride 16.
+    const maker = new SampleMaker();
+    const real = { ...recipe, size: 64, seed: 77 };
+    for (const i of [0, 1]) {
+      const s = maker.make(real, i);
+      const image = { width: 64, height: 64, pixels: s.image }, mask = { width: 64, height: 64, pixels: s.mask! };
+      await addRealImage(db, `real${i}.png`, image, mask, gridPositions(64, 64, 32, 16).map(([x, y]) => ({ x, y, size: 32, label: labelFromMask(mask, x, y, 32) })));
+    }
+    await putSplitSettings(db, { seed: 2, val: 0.25, test: 0.25 });
+    const split = await realSplit(db, 'segment');
+    expect(split.tileSize).toBe(32);
+    expect(split.ids.test.length).toBeGreaterThan(0);
+    expect(realSplitProblem(split, 'segment')).toBeUndefined();
+    expect(realSplitProblem(await realSplit(db, 'classify'), 'classify')).toBeUndefined(); // the same tiles, labelled, serve a classifier too
+
+    const parent = await storedModel(1);
+    await jobs.train({ modelId: parent.id, backend: 'cpu' }, context());
+    const tuned = newFineTuneRecord((await db.get('models', parent.id))!, split.ids, fineTuneSize('segment', 32, split.tileSize));
+    expect(modelRecordError(tuned)).toBeUndefined();
+    expect(tuned.fineTune!.train.some((id) => split.ids.test.includes(id))).toBe(false);
+    await db.put('models', tuned);
+    const progress = context<EngineApi['train']['progress']>();
+    const state = await jobs.train({ modelId: tuned.id, backend: 'cpu' }, progress);
+    expect(state.history).toHaveLength(3);
+    expect(progress.events.some((e) => e.kind === 'status' && e.message.includes('real validation tiles'))).toBe(true);
+    const stored = (await db.get('models', tuned.id))!;
+    expect(stored.decision).toBeDefined();
+    const evaluation = await jobs.evaluate({ modelId: tuned.id, backend: 'cpu' }, context());
+    expect(evaluation.metrics).toHaveProperty('miou');
+
+    const before = tf.memory().numTensors;
+    const rows = await jobs.evaluateReal({ modelIds: [parent.id, tuned.id], backend: 'cpu' }, context());
+    expect(tf.memory().numTensors).toBe(before);
+    expect(rows.map((r) => r.name)).toEqual([parent.name, tuned.name]);
+    for (const r of rows) {
+      expect(r.metrics.n).toBe(split.ids.test.length);
+      expect(r.seen).toBe(0);
+      expect(r.size).toBe(32);
+      expect(r.metrics.miou).toBeGreaterThan(0);
+    }
+    expect(rows[0].loss).not.toBe(rows[1].loss);
+    // Started from the parent: one epoch at a negligible learning rate leaves the parent's network (batch-norm statistics aside).
+    const still = newFineTuneRecord((await db.get('models', parent.id))!, split.ids, 32);
+    still.config.phases = [{ epochs: 1, maxLr: 1e-12, freezeEncoder: false, size: 32 }];
+    still.config.augment = NO_AUGMENT;
+    await db.put('models', still);
+    await jobs.train({ modelId: still.id, backend: 'cpu' }, context());
+    const [ofParent, ofStill] = await jobs.evaluateReal({ modelIds: [parent.id, still.id], backend: 'cpu' }, context());
+    expect(Math.abs(ofStill.loss - ofParent.loss)).toBeLessThan(Math.abs(rows[1].loss - rows[0].loss));
+    // A new split puts tiles the fine-tune trained on into test: the table says so.
+    await putSplitSettings(db, { seed: 9, val: 0.25, test: 0.5 });
+    const [again] = await jobs.evaluateReal({ modelIds: [tuned.id], backend: 'cpu' }, context());
+    expect(again.seen).toBeGreaterThan(0);
+    // A cancel ends as cancelled.
+    await expect(jobs.evaluateReal({ modelIds: [parent.id], backend: 'cpu' }, context((p) => p.kind === 'backend'))).rejects.toBeInstanceOf(CancelledError);
+    // Its parent gone and no weights of its own, a fine-tune says why it cannot start.
+    const orphan = { ...newFineTuneRecord(stored, split.ids, 32), fineTune: { ...stored.fineTune!, parentId: 'gone' } };
+    await db.put('models', orphan);
+    await expect(jobs.train({ modelId: orphan.id, backend: 'cpu' }, context())).rejects.toThrow(`The model "${parent.name}" this one fine-tunes was deleted`);
+  }, 180_000);
 
   it('the LR finder reports points and stops at a cancel', async () => {
     const before = tf.memory().numTensors;

@@ -101,6 +101,20 @@ export interface ModelRecord {
   updatedAt: number;
   /** Whether weights are stored (after the first epoch, or on import). */
   hasWeights: boolean;
+  /** Fine-tuned on the user's stored real tiles, starting from another model's weights. */
+  fineTune?: FineTuneSource;
+}
+
+/**
+ * The real data a fine-tuned model learns from: the ids of the stored tiles it trains and
+ * validates on, fixed when it is made, so a resume uses the same tiles and an evaluation can tell
+ * whether a test tile was seen in training (after the split or the pins changed).
+ */
+export interface FineTuneSource {
+  parentId: string;
+  parentName: string;
+  train: string[];
+  val: string[];
 }
 
 /** An experiment and its results so far. */

@@ -6,7 +6,7 @@ import type { ModelRecord } from '../data/db';
 import type { GreyImage } from '../data/tiling';
 import type { AnalysisResult } from '../analysis/result';
 import type { ExperimentConfig, RealItem } from '../experiment/config';
-import type { ExperimentProgress, ExperimentResults, RunResult } from '../experiment/summary';
+import type { ExperimentProgress, ExperimentResults, RunResult, SetMetrics } from '../experiment/summary';
 import type { BackendInfo, BackendPreference } from '../ml/backend';
 import type { EpochRecord, Metrics, Prediction, StepProgress, TrainConfig, TrainState } from '../ml/config';
 import type { Recipe } from '../synth/recipe';
@@ -43,6 +43,28 @@ export interface AnalyseArgs {
   backend: BackendPreference;
 }
 
+/** One model on the real test tiles of the Real data tab's current split. */
+export interface RealEvaluation {
+  modelId: string;
+  name: string;
+  task: 'classify' | 'segment';
+  /** Pooled over the test tiles: error with its 99 % Agresti–Coull interval and AUC, or pixel metrics. */
+  metrics: SetMetrics;
+  /** Mean loss over the test tiles (the training loss function). */
+  loss: number;
+  /** Test tiles and the images they come from. */
+  images: number;
+  /**
+   * Segmentation with test tiles from at least two images: 99 % t-intervals of per-image mIoU and
+   * boundary F1 (images are the units a new micrograph varies by; overlapping tiles are not).
+   */
+  ci99?: { miou: [number, number]; boundaryF1: [number, number] };
+  /** Test tiles this model trained or validated on (the split or the pins changed after it was fine-tuned). */
+  seen: number;
+  /** The input size the tiles were evaluated at. */
+  size: number;
+}
+
 // A type alias, not an interface: aliases are indexable, so it satisfies the RPC's method map.
 export type EngineApi = {
   /** Trains the stored model (fresh, or from its checkpoint). A cancel keeps the last finished epoch. */
@@ -54,6 +76,8 @@ export type EngineApi = {
   /** Every seed and regime of an experiment, evaluated on the real data given. */
   experiment: Method<{ config: ExperimentConfig; recipe: Recipe; real: RealItem[]; backend: BackendPreference },
     EngineNote | { kind: 'progress'; progress: ExperimentProgress } | { kind: 'run'; run: RunResult }, ExperimentResults>;
+  /** Stored models on the real test tiles (Real data tab), one row each, for one comparison table. */
+  evaluateReal: Method<{ modelIds: string[]; backend: BackendPreference }, EngineNote | { kind: 'evaluated'; done: number; total: number }, RealEvaluation[]>;
   /** A stored model over the user's images: crack heatmaps, or grain boundaries and statistics. */
   analyse: Method<AnalyseArgs, EngineNote | { kind: 'analysed'; done: number; total: number }, AnalysisResult[]>;
   /** One zip file: model.json, weights.bin, metadata.json. */

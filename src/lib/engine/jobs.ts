@@ -9,7 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import { getDataset, type Db, type ModelRecord } from '../data/db';
 import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '../analysis/result';
 import { classifyWindows, segmentTiled } from '../analysis/inference';
-import { runExperiment } from '../experiment/run';
+import { interleaveClasses, memorySource, prepareReal, runExperiment } from '../experiment/run';
+import { setMetrics } from '../experiment/summary';
+import { tInterval } from '../experiment/stats';
+import { fineTuneSize, realItems, realSplit } from '../data/realSet';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
 import { sizeSchedule, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
@@ -19,7 +22,7 @@ import { lrSweep, suggestLr } from '../ml/schedule';
 import { findLr, splitIndices, Trainer, type SampleSource } from '../ml/trainer';
 import type { DatasetRecord } from '../data/db';
 import { datasetSource } from '../data/datasetSource';
-import type { EngineApi, EngineNote } from './api';
+import type { EngineApi, EngineNote, RealEvaluation } from './api';
 import { CancelledError, throwIfCancelled, transfer, type Handlers, type JobContext } from './rpc';
 
 export interface EngineDeps {
@@ -79,6 +82,33 @@ async function datasetOf(db: Db, record: ModelRecord): Promise<DatasetRecord> {
   return dataset;
 }
 
+/** The largest (last) input size a model trains at. */
+const lastSize = (record: ModelRecord) => record.config.phases[record.config.phases.length - 1].size;
+
+/**
+ * What a stored model trains and validates on: its synthetic dataset (validation a seeded share),
+ * or, for a fine-tune, the real tiles named in its record at its fine-tuning size.
+ */
+async function trainingData(db: Db, record: ModelRecord, ctx: JobContext<EngineNote>): Promise<{ source: SampleSource; split?: { train: number[]; val: number[] } }> {
+  if (!record.fineTune) return { source: datasetSource(db, await datasetOf(db, record)) };
+  const { items, missing } = await realItems(db, record.task, record.fineTune);
+  if (missing) ctx.progress({ kind: 'status', message: `${missing} of the real tiles chosen for this fine-tune were deleted since; it uses the other ${items.length}.` });
+  const samples = prepareReal(items, lastSize(record), 'resize');
+  const split = { train: [] as number[], val: [] as number[] };
+  samples.forEach((s, i) => s.set !== 'test' && s.set !== 'all' && split[s.set].push(i));
+  if (!split.train.length || !split.val.length) throw new Error('The real tiles this model fine-tunes on were deleted (it needs training and validation tiles). Fine-tune the original model again on the tiles there are now.');
+  return { source: memorySource(samples, lastSize(record)), split };
+}
+
+/** A new fine-tune starts from the weights of the model it fine-tunes. */
+async function initialWeights(deps: EngineDeps, db: Db, record: ModelRecord, ctx: JobContext<EngineNote>): Promise<tf.LayersModel> {
+  if (record.hasWeights) return deps.weights.load(record.id);
+  if (!record.fineTune) return freshModel(record.config.model, ctx);
+  const parent = await db.get('models', record.fineTune.parentId);
+  if (!parent?.hasWeights) throw new Error(`The model "${record.fineTune.parentName}" this one fine-tunes was deleted or has no weights; fine-tune a model that has.`);
+  return deps.weights.load(parent.id);
+}
+
 /** Runs `job` with the database open, closing it however the job ends. */
 async function withDb<T>(deps: EngineDeps, job: (db: Db) => Promise<T>): Promise<T> {
   const db = await deps.db();
@@ -115,8 +145,8 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       };
       let model: tf.LayersModel | undefined;
       try {
-        const source = datasetSource(db, await datasetOf(db, record));
-        model = record.hasWeights ? await deps.weights.load(modelId) : await freshModel(record.config.model, ctx);
+        const { source, split } = await trainingData(db, record, ctx);
+        model = await initialWeights(deps, db, record, ctx);
         const fitted = fitBatch(atModelSize(record.config, model), info);
         await save({ status: 'training', backend: info.name, note: fitted.note, config: fitted.config });
         if (record.config.budgetSeconds && record.state.history.length === 0) await save({ config: await budgeted(model, record.config, source, info, ctx) });
@@ -132,13 +162,13 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
           onEpoch: (r, state, predictions) => ctx.progress({ kind: 'epoch', record: r, state, predictions, numTensors: tf.memory().numTensors }),
         });
         const optimizer = record.hasWeights ? (await db.get('optimizerStates', modelId))?.weights : undefined;
-        const { stopped, ...state } = await trainer.run(record.state, undefined, optimizer);
+        const { stopped, ...state } = await trainer.run(record.state, split, optimizer);
         if (stopped) throw new CancelledError();
         let decision: Decision | undefined;
         if (record.task === 'segment') {
-          ctx.progress({ kind: 'status', message: 'Choosing the boundary threshold on the synthetic validation images…' });
-          const { val } = splitIndices(source.count, record.config.valFraction, record.config.seed);
-          decision = await trainer.pickThreshold(val, record.config.phases[record.config.phases.length - 1].size, ctx.signal);
+          ctx.progress({ kind: 'status', message: `Choosing the boundary threshold on the ${split ? 'real validation tiles' : 'synthetic validation images'}…` });
+          const val = split?.val ?? splitIndices(source.count, record.config.valFraction, record.config.seed).val;
+          decision = await trainer.pickThreshold(val, lastSize(record), ctx.signal);
         }
         await save({ state, status: 'complete', note: fitted.note, decision });
         return state;
@@ -172,13 +202,13 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
     evaluate: ({ modelId, backend }, ctx) => withDb(deps, async (db) => {
       await useBackend(backend, ctx);
       const record = await storedModel(db, modelId, 'That model has no weights to evaluate.');
-      const dataset = await datasetOf(db, record);
+      const { source, split } = await trainingData(db, record, ctx);
       const before = tf.memory().numTensors;
       const model = await deps.weights.load(modelId);
       const validated = await (async () => {
-        const trainer = new Trainer(model, record.config, datasetSource(db, dataset));
-        const { val } = splitIndices(dataset.recipe.count, record.config.valFraction, record.config.seed);
-        return trainer.validate(val, record.config.phases[record.config.phases.length - 1].size, ctx.signal);
+        const trainer = new Trainer(model, record.config, source);
+        const val = split?.val ?? splitIndices(source.count, record.config.valFraction, record.config.seed).val;
+        return trainer.validate(val, lastSize(record), ctx.signal);
       })().finally(() => model.dispose());
       const { metrics, valLoss, predictions } = validated;
       const outputs = predictions.map((p) => p.probability ?? (p.predicted as Uint8Array).reduce((a, v) => a + v, 0) / 255 / (p.size * p.size));
@@ -197,6 +227,41 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       throwIfCancelled(ctx.signal);
       return results;
     },
+
+    evaluateReal: ({ modelIds, backend }, ctx) => withDb(deps, async (db) => {
+      await useBackend(backend, ctx);
+      const rows: RealEvaluation[] = [];
+      for (const modelId of modelIds) {
+        throwIfCancelled(ctx.signal);
+        const record = await storedModel(db, modelId, 'That model has no trained weights yet.');
+        const { ids, tileSize } = await realSplit(db, record.task);
+        if (!ids.test.length) throw new Error(`No real test tiles for a ${record.task === 'segment' ? 'U-Net (images imported with a mask)' : 'classifier (labelled tiles)'}: label or import real tiles in the Real data tab, and give the split a test share.`);
+        const size = fineTuneSize(record.task, lastSize(record), tileSize);
+        const samples = prepareReal((await realItems(db, record.task, { test: ids.test })).items, size, 'resize');
+        const model = await deps.weights.load(modelId);
+        try {
+          const evaluator = new Trainer(model, record.config, memorySource(samples, size));
+          const all = interleaveClasses(samples.map((_, i) => i), samples);
+          const threshold = record.decision?.threshold;
+          const pooled = await evaluator.validate(all, size, ctx.signal, 0, threshold);
+          const byImage = new Map<string, number[]>();
+          samples.forEach((s, i) => byImage.set(s.group, [...(byImage.get(s.group) ?? []), i]));
+          let ci99: RealEvaluation['ci99'];
+          if (record.task === 'segment' && byImage.size >= 2) {
+            const perImage = [];
+            for (const indices of byImage.values()) perImage.push((await evaluator.validate(indices, size, ctx.signal, 0, threshold)).metrics as { miou: number; boundaryF1?: number });
+            ci99 = { miou: tInterval(perImage.map((m) => m.miou)), boundaryF1: tInterval(perImage.map((m) => m.boundaryF1 ?? 0)) };
+          }
+          const seenIds = new Set([...(record.fineTune?.train ?? []), ...(record.fineTune?.val ?? [])]);
+          rows.push({ modelId, name: record.name, task: record.task, metrics: setMetrics(pooled.metrics, samples.length), loss: pooled.valLoss,
+            images: byImage.size, ...(ci99 ? { ci99 } : {}), seen: ids.test.filter((id) => seenIds.has(id)).length, size });
+        } finally {
+          model.dispose();
+        }
+        ctx.progress({ kind: 'evaluated', done: rows.length, total: modelIds.length });
+      }
+      return rows;
+    }),
 
     analyse: (args, ctx) => withDb(deps, async (db) => {
       await useBackend(args.backend, ctx);

@@ -6,7 +6,7 @@
  */
 import type { BackendPreference } from '../ml/backend';
 import type { GreyImage } from '../data/tiling';
-import { DEFAULT_BATCH_SIZE, DEPTHS, FROZEN_RANDOM_ENCODER, SEGMENT_LOSSES, UNET_MULTIPLE, type Depth, type LossName, type Phase } from '../ml/config';
+import { DEFAULT_BATCH_SIZE, defaultFineTunePhases, DEPTHS, FROZEN_RANDOM_ENCODER, SEGMENT_LOSSES, UNET_MULTIPLE, type Depth, type LossName, type Phase } from '../ml/config';
 import { adaptiveConfigError, DEFAULT_MOVES, type AdaptiveConfig } from './adaptive';
 import { ParamError } from '../params/space';
 import { MAX_COUNT, MAX_DATASET_PIXELS } from '../synth/dataset';
@@ -163,7 +163,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const backend = (t.backend as BackendPreference | undefined) ?? 'auto';
   if (!['auto', 'webgpu', 'webgl', 'cpu'].includes(backend)) throw new ConfigError('train.backend', 'must be auto, webgpu, webgl or cpu.');
   const synthPhases = phases(t.synthetic, 'train.synthetic', size, [{ epochs: 3, maxLr: 2e-3, freezeEncoder: false, size }]);
-  const realPhases = phases(t.real, 'train.real', size, [{ epochs: 3, maxLr: 1e-3, freezeEncoder: false, size }]);
+  const realPhases = phases(t.real, 'train.real', size, defaultFineTunePhases(size));
   for (const [field, list] of [['train.synthetic', synthPhases], ['train.real', realPhases]] as const) {
     list.forEach((p, i) => {
       if (task === 'grains' && p.size % UNET_MULTIPLE !== 0) throw new ConfigError(`${field}[${i}].size`, `must be a multiple of ${UNET_MULTIPLE}.`);

@@ -110,7 +110,7 @@ export function realSplit(samples: readonly Prepared[], config: ExperimentConfig
   return out;
 }
 
-const memorySource = (samples: readonly RawSample[], size: number): SampleSource => ({
+export const memorySource = (samples: readonly RawSample[], size: number): SampleSource => ({
   count: samples.length, size, get: async (indices) => indices.map((i) => samples[i]),
 });
 

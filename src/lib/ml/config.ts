@@ -190,6 +190,15 @@ export function defaultPhases(task: Task, size: number, pretrained = false): Pha
   return sizes.map((s, i) => ({ epochs: i === sizes.length - 1 ? 2 : 1, maxLr: 2e-3, freezeEncoder: false, size: s }));
 }
 
+/**
+ * Fine-tuning a trained model on real data (the paper's mixed regime): every layer at a lower
+ * peak learning rate than training from scratch, a few epochs, at one size. The Train view's
+ * "fine-tune on real tiles" and experiment configs' `train.real` both start here.
+ */
+export function defaultFineTunePhases(size: number): Phase[] {
+  return [{ epochs: 3, maxLr: 1e-3, freezeEncoder: false, size }];
+}
+
 /** Starting point for the training form, by task (the paper's schedules, scaled to a browser). */
 export function defaultTrainConfig(task: Task, size: number, pretrained = false): TrainConfig {
   return {

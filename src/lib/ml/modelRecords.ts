@@ -4,7 +4,7 @@
  * apart (modelStore.ts), handled by the engine worker.
  */
 import type { DatasetRecord, Db, ModelRecord } from '../data/db';
-import { modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
+import { defaultFineTunePhases, modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
 
 /** Readable model records, newest first; damaged ones are left out (see `listDamagedModels`). */
 export async function listModels(db: Db): Promise<ModelRecord[]> {
@@ -53,7 +53,22 @@ export function modelRecordError(value: unknown): string | undefined {
   if (!Array.isArray(own(config, 'phases'))) return 'has no training phases';
   if (!(own(config, 'phases') as unknown[]).every(isObject)) return 'has a training phase that is not an object';
   const configProblem = trainConfigError(config as unknown as TrainConfig);
-  return configProblem ? `has a bad training config: ${configProblem}` : undefined;
+  if (configProblem) return `has a bad training config: ${configProblem}`;
+  return own(value, 'fineTune') === undefined ? undefined : fineTuneError(own(value, 'fineTune'));
+}
+
+/** Most tile ids a fine-tune record may name (far above any real set a tab holds). */
+const MAX_FINE_TUNE_TILES = 1_000_000;
+
+function fineTuneError(value: unknown): string | undefined {
+  if (!isObject(value)) return 'has a fine-tune source that is not an object';
+  for (const key of ['parentId', 'parentName']) if (typeof own(value, key) !== 'string') return `has no fine-tune ${key} (text)`;
+  const ids = (key: string) => own(value, key);
+  for (const key of ['train', 'val']) {
+    const list = ids(key);
+    if (!Array.isArray(list) || list.length > MAX_FINE_TUNE_TILES || !list.every((id) => typeof id === 'string')) return `has no list of real ${key} tile ids`;
+  }
+  return undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -68,6 +83,24 @@ export function newModelRecord(dataset: DatasetRecord, config: TrainConfig, name
     name: name?.trim() || `${task === 'segment' ? 'U-Net' : 'ResNet'}-${config.model.depth} on ${dataset.name}`,
     task, datasetId: dataset.id, datasetName: dataset.name, config, state: { phase: 0, epoch: 0, history: [] },
     status: 'stopped', createdAt: Date.now(), updatedAt: Date.now(), hasWeights: false,
+  };
+}
+
+/**
+ * A model that fine-tunes `parent` on the stored real tiles `split` names (training and validation
+ * only): the parent's network and training settings, the fine-tuning schedule at `size`, no time
+ * budget. Its first training starts from the parent's weights.
+ */
+export function newFineTuneRecord(parent: ModelRecord, split: { train: string[]; val: string[] }, size: number, name?: string): ModelRecord {
+  const { budgetSeconds: _, ...config } = parent.config;
+  return {
+    id: crypto.randomUUID(),
+    name: name?.trim() || `${parent.name} + real tiles`,
+    task: parent.task, datasetId: parent.datasetId, datasetName: parent.datasetName,
+    config: { ...config, phases: defaultFineTunePhases(size) },
+    state: { phase: 0, epoch: 0, history: [] },
+    status: 'stopped', createdAt: Date.now(), updatedAt: Date.now(), hasWeights: false,
+    fineTune: { parentId: parent.id, parentName: parent.name, train: [...split.train], val: [...split.val] },
   };
 }
 
