@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
+import { realCrackZip } from './realdata';
+import { generateSmall, trainTinyOneEpoch } from './steps';
 
 // Training on SwiftShader's WebGPU is a CPU emulation: tiny images, tiny models, few steps.
 test.setTimeout(420_000);
@@ -164,4 +166,33 @@ test('a pretrained encoder loads from a URL, is cached, and then works without t
   await expect(page.getByText(/from the offline cache/)).toBeVisible({ timeout: 60_000 });
   await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
   await expect(page.getByTestId('model-row').filter({ hasText: 'pretrained encoder' })).toHaveCount(2);
+});
+
+test('fine-tuning a model on the stored real tiles changes its real test metrics; both compare in one table', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Real data' }).click();
+  await page.getByLabel('Choose images or zip').setInputFiles({ name: 'cracks.zip', mimeType: 'application/zip', buffer: realCrackZip(2, 8) });
+  await expect(page.getByText(/Imported 18 images with 34 tiles/)).toBeVisible();
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await generateSmall(page, 'cracks', 16);
+  await page.getByRole('button', { name: 'Train', exact: true }).first().click();
+  await page.getByLabel('Model name').fill('synthetic only');
+  await trainTinyOneEpoch(page, 8);
+
+  await page.getByRole('row').filter({ hasText: 'synthetic only' }).getByRole('button', { name: 'Fine-tune on real tiles' }).click();
+  await expect(page.getByText(/Fine-tuning "synthetic only" on \d+ real training tiles \(\d+ for validation\) at 64 px; the \d+ test tiles stay unseen/)).toBeVisible();
+  await expect(page.getByText('Training finished.')).toBeVisible({ timeout: 200_000 });
+  const tuned = page.getByRole('row').filter({ hasText: 'synthetic only + real tiles' });
+  await expect(tuned).toContainText('real tiles (');
+  await expect(tuned).toContainText('complete · 3 epochs');
+
+  await page.getByLabel('Compare synthetic only on real test tiles').check();
+  await page.getByLabel('Compare synthetic only + real tiles on real test tiles').check();
+  await page.getByRole('button', { name: 'Evaluate ticked models on real test tiles' }).click();
+  const rows = page.getByTestId('real-row');
+  await expect(rows).toHaveCount(2, { timeout: 120_000 });
+  await expect(rows.first()).toContainText(/\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/); // error with its interval
+  const losses = await page.getByTestId('real-loss').allTextContents();
+  expect(losses[0]).not.toBe(losses[1]);
+  await expect(rows.nth(1)).not.toContainText('not a fair test');
 });
