@@ -1,25 +1,61 @@
 import { defineConfig } from 'vitest/config';
+import type { Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 
 /**
  * The app's Content-Security-Policy, sent with every response of `npm start` (vite preview); a
  * static host should send the same header. Scripts and workers only from the app's own files
- * (WebAssembly compilation allowed, for the WASM training backend); no inline script; fetches only
+ * (WebAssembly compilation allowed, for the WASM training backend; blob: for the WebAssembly
+ * thread workers, which TF.js starts from Blobs the app itself makes); no inline script; fetches only
  * to the app's origin and to the default pretrained encoder's host (storage.googleapis.com), the one
  * opt-in network use. A pretrained encoder elsewhere needs its origin added to connect-src here.
  * Styles allow inline attributes (Svelte sets style="…" for bars and charts).
  */
 export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "style-src 'self' 'unsafe-inline'",
+  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval' blob:", "worker-src 'self' blob:", "style-src 'self' 'unsafe-inline'",
   "img-src 'self' blob: data:", "connect-src 'self' https://storage.googleapis.com", "font-src 'self'", "object-src 'none'",
   "base-uri 'self'", "form-action 'none'", "frame-ancestors 'none'", "manifest-src 'self'",
 ].join('; ');
+
+/**
+ * Cross-origin isolation (SharedArrayBuffer), which WebAssembly threads need: sent by `npm start`
+ * and the dev server. Without it the app trains on one WebAssembly thread and says so.
+ */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** How TF.js' threaded WebAssembly runtime reads the core count (checked, so an upgrade that changes it fails the build). */
+const CORE_COUNT = 'function _emscripten_num_logical_cores(){if(ENVIRONMENT_IS_NODE)return require("os").cpus().length;return navigator["hardwareConcurrency"]}';
+
+/**
+ * Two fixes to TF.js' threaded WebAssembly build (4.22, no later release):
+ * - It starts each pthread worker from a Blob holding `factory.toString()`. Bundled, that function
+ *   refers to names outside itself (the bundler's and minifier's), so every pthread worker failed
+ *   ("e is not defined"). The factory gets a toString that returns the untouched Emscripten file,
+ *   self-contained, so the workers can run it.
+ * - Its C++ side halves the reported core count (assuming two hardware threads per core) and caps
+ *   the thread pool there, so a 2-core machine got 1 thread. The runtime reports twice the browser's
+ *   count, so the pool gets one thread per logical core (at most 8, the workers it starts).
+ */
+function wasmThreadsFromBundle(): Plugin {
+  return {
+    name: 'synthscope-wasm-threads',
+    enforce: 'pre',
+    transform(source, id) {
+      if (!/tfjs-backend-wasm-threaded-simd\.js$/.test(id.split('?')[0])) return null;
+      if (!source.includes(CORE_COUNT)) throw new Error('TF.js\' threaded WebAssembly runtime changed: review wasmThreadsFromBundle in vite.config.ts.');
+      const code = source.replace(CORE_COUNT, CORE_COUNT.replace('return navigator["hardwareConcurrency"]', 'return 2*navigator["hardwareConcurrency"]'));
+      const standalone = `(() => {\n${code}\nreturn WasmBackendModuleThreadedSimd;\n})()`;
+      return { code: `${code}\n;WasmBackendModuleThreadedSimd.toString = () => ${JSON.stringify(standalone)};\n`, map: null };
+    },
+  };
+}
 
 export default defineConfig({
   // Relative base: the built dist/ folder works from any URL path.
   base: './',
   plugins: [
+    wasmThreadsFromBundle(),
     svelte(),
     // Installable app whose service worker precaches everything the app needs (pages, workers,
     // model code, bundled texture exemplars), so after one visit it works with the network off.
@@ -47,9 +83,10 @@ export default defineConfig({
       },
     }),
   ],
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [wasmThreadsFromBundle()] },
   // File types are never guessed from content by the browser; the app sniffs what it reads itself.
-  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' } },
+  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff', ...ISOLATION_HEADERS } },
+  server: { headers: ISOLATION_HEADERS },
   build: { target: 'es2022', chunkSizeWarningLimit: 2500 },
   test: { include: ['tests/unit/**/*.test.ts'], environment: 'node' },
 });

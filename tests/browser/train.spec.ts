@@ -94,6 +94,10 @@ test('on a software-only WebGPU, automatic choice takes WebAssembly and says why
   await page.getByRole('button', { name: 'Find learning rate' }).click();
   await expect(page.getByTestId('backend')).toContainText('Backend: wasm');
   await expect(page.getByTestId('backend')).toContainText('gradient self-test passed');
+  // Cross-origin isolated (npm start's headers): WebAssembly computes on as many threads as there are cores.
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  await expect(page.getByTestId('backend')).toContainText(`${cores} thread${cores === 1 ? '' : 's'}`);
   await expect(page.getByText(/Not used: WebGPU: .*software/)).toBeVisible();
   await expect(page.getByTestId('lr-suggestion')).toContainText('Suggested max LR', { timeout: 120_000 });
 });

@@ -44,10 +44,6 @@ let wasmPathsSet = false;
 function useBundledWasm() {
   if (wasmPathsSet) return;
   wasmPathsSet = true;
-  // The threaded build starts its pthread workers from a string of its own bundled (minified) code,
-  // which no longer runs on its own ("e is not defined" in every pthread worker, seen in Chromium
-  // 156): until that is solved, WebAssembly runs single-threaded with SIMD.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   try {
     setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl });
   } catch {
@@ -179,7 +175,11 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
     if (name === 'webgpu') Object.assign(info, { adapter: gpu.adapter, maxBufferBytes: gpu.maxBufferBytes });
     if (name === 'wasm') {
       info.threads = getThreadsCount();
-      if (info.threads <= 1) info.note = 'WebAssembly runs on 1 thread (SIMD): its threaded build does not yet start inside the engine worker.';
+      if (info.threads <= 1) {
+        info.note = typeof crossOriginIsolated !== 'undefined' && !crossOriginIsolated
+          ? 'WebAssembly runs on 1 thread: this page is not cross-origin isolated (its server must send the COOP and COEP headers that npm start sends), so WebAssembly threads are off.'
+          : 'WebAssembly runs on 1 thread.';
+      }
     }
     return info;
   }
