@@ -28,6 +28,8 @@ const MIN_POPULATION_GRAINS = 5;
  * component onto one grain or onto equal sizes, where the likelihood has no maximum.
  */
 const MIN_LOG_SD = 0.05;
+/** The KS test's level: below it, the sizes are reported as departing from a lognormal. */
+export const KS_LEVEL = 0.05;
 /** Ashman's D above which two Gaussian components are separated by a dip (Ashman, Bird & Zepf 1994). */
 const MIN_ASHMAN_D = 2;
 
