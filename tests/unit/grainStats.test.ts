@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanBoundary, DEFAULT_GRAIN_MEASURE_OPTIONS, grainStatistics, labelGrains } from '../../src/lib/analysis/grainStats';
+import { cleanBoundary, DEFAULT_GRAIN_MEASURE_OPTIONS, grainAspectRatios, gFromGrainsPerMm2, grainStatistics, labelGrains } from '../../src/lib/analysis/grainStats';
 import { generateGrainSample } from '../../src/lib/synth/grains/index';
 import { recipe } from './helpers';
 
@@ -46,6 +46,43 @@ describe('grain statistics', () => {
     expect(Math.abs(big - sample.params.grainCount)).toBeLessThanOrEqual(Math.ceil(0.05 * sample.params.grainCount));
     const s = grainStatistics(sample.mask, 256, 256, 1);
     expect(s.warning).toContain('ASTM E112 asks for at least 50');
+  });
+});
+
+describe('grain aspect ratio from second moments', () => {
+  it('is a / b for an a × b rectangle, at any position, and the same rotated by 90°', () => {
+    const width = 60, height = 40, labels = new Int32Array(width * height);
+    for (let y = 5; y < 9; y++) for (let x = 10; x < 34; x++) labels[y * width + x] = 1; // 24 × 4
+    for (let y = 12; y < 36; y++) for (let x = 40; x < 52; x++) labels[y * width + x] = 2; // 12 × 24
+    for (let y = 20; y < 30; y++) for (let x = 2; x < 12; x++) labels[y * width + x] = 3; // square
+    const r = grainAspectRatios(labels, width, 3);
+    expect(r[1]).toBeCloseTo(6, 9);
+    expect(r[2]).toBeCloseTo(2, 9);
+    expect(r[3]).toBeCloseTo(1, 9);
+  });
+
+  it('is a / b for a rotated ellipse, within 5 %', () => {
+    const size = 120, labels = new Int32Array(size * size), angle = 0.6, a = 45, b = 15;
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+      const dx = x - 60, dy = y - 60, u = dx * Math.cos(angle) + dy * Math.sin(angle), v = -dx * Math.sin(angle) + dy * Math.cos(angle);
+      if ((u / a) ** 2 + (v / b) ** 2 <= 1) labels[y * size + x] = 1;
+    }
+    expect(Math.abs(grainAspectRatios(labels, size, 1)[1] - 3) / 3).toBeLessThan(0.05);
+  });
+
+  it('E930 numbers one grain of area A mm² as G of N_A = 1 / A: a 1 mm² grain is G −2.95, each halving of area +1', () => {
+    expect(gFromGrainsPerMm2(1)).toBeCloseTo(-2.954, 9);
+    expect(gFromGrainsPerMm2(2) - gFromGrainsPerMm2(1)).toBeCloseTo(1, 5);
+  });
+
+  it('follows the labelling of a grain map', () => {
+    // Two grains split by a vertical line: 10 × 20 each after the line is shared out.
+    const width = 21, height = 20, boundary = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) boundary[y * width + 10] = 1;
+    const g = labelGrains(boundary, width, height);
+    const r = grainAspectRatios(g.labels, width, g.count);
+    expect(g.count).toBe(2);
+    for (const k of [1, 2]) expect(r[k]).toBeGreaterThan(1.8);
   });
 });
 

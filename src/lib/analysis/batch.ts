@@ -4,6 +4,7 @@
  */
 import { mean, sd, tInterval } from '../experiment/stats';
 import type { GrainStatistics } from './grainStats';
+import type { SizeDistribution } from './sizeDistribution';
 
 export interface ImageRow {
   name: string;
@@ -15,6 +16,18 @@ export interface ImageRow {
   gPlanimetric: number;
   gIntercept: number;
   warning: string;
+  /** From the size distribution (sizeDistribution.ts); NaN, or undefined flags, when too few grains were measured. */
+  ecdLognormalMu: number;
+  ecdLognormalSigma: number;
+  medianEcdUm: number;
+  geometricSd: number;
+  ksD: number;
+  ksP: number;
+  aspectRatioMean: number;
+  aspectRatioMedian: number;
+  gAla: number;
+  ala?: boolean;
+  duplex?: boolean;
 }
 
 export interface OverImages {
@@ -24,9 +37,12 @@ export interface OverImages {
   gIntercept: { mean: number; sd: number; ci95: [number, number] };
 }
 
-export function imageRow(name: string, s: GrainStatistics): ImageRow {
+export function imageRow(name: string, s: GrainStatistics, d?: SizeDistribution): ImageRow {
   return { name, grains: s.grainsInside, grainsOnBorder: s.grainsOnBorder, meanAreaUm2: s.meanArea, meanDiameterUm: s.meanDiameter,
-    meanInterceptUm: s.meanIntercept, gPlanimetric: s.gPlanimetric, gIntercept: s.gIntercept, warning: s.warning ?? '' };
+    meanInterceptUm: s.meanIntercept, gPlanimetric: s.gPlanimetric, gIntercept: s.gIntercept, warning: s.warning ?? '',
+    ecdLognormalMu: d?.ecdFit.mu ?? NaN, ecdLognormalSigma: d?.ecdFit.sigma ?? NaN, medianEcdUm: d?.medianEcd ?? NaN, geometricSd: d?.geometricSd ?? NaN,
+    ksD: d?.ks.d ?? NaN, ksP: d?.ks.p ?? NaN, aspectRatioMean: d?.aspectRatio.mean ?? NaN, aspectRatioMedian: d?.aspectRatio.median ?? NaN,
+    gAla: d?.ala.gLargest ?? NaN, ala: d?.ala.flagged, duplex: d?.duplex.flagged };
 }
 
 export function overImages(rows: readonly ImageRow[]): OverImages {
@@ -35,11 +51,20 @@ export function overImages(rows: readonly ImageRow[]): OverImages {
 }
 
 const field = (v: string | number) => (typeof v === 'number' ? String(+v.toPrecision(6)) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+/** The distribution's columns are empty where too few grains gave none. */
+const optional = (v: number | boolean | undefined) => (v === undefined || Number.isNaN(v) ? '' : typeof v === 'boolean' ? String(v) : field(v));
 
-/** One line per image, then the summary lines. */
+/**
+ * One line per image, then the summary lines. Columns after `warning` came later (the size
+ * distribution): they were appended so that readers of the older columns keep working.
+ */
 export function imagesCsv(rows: readonly ImageRow[]): string {
-  const head = 'image,grains,grains_on_border,mean_area_um2,mean_ecd_um,mean_intercept_um,G_planimetric,G_intercept,warning';
-  const lines = rows.map((r) => [r.name, r.grains, r.grainsOnBorder, r.meanAreaUm2, r.meanDiameterUm, r.meanInterceptUm, r.gPlanimetric, r.gIntercept, r.warning].map(field).join(','));
+  const head = 'image,grains,grains_on_border,mean_area_um2,mean_ecd_um,mean_intercept_um,G_planimetric,G_intercept,warning,'
+    + 'ecd_lognormal_mu,ecd_lognormal_sigma,ecd_median_um,ecd_geometric_sd,ks_D,ks_p,aspect_ratio_mean,aspect_ratio_median,G_ALA,ALA,duplex';
+  const lines = rows.map((r) => [
+    ...[r.name, r.grains, r.grainsOnBorder, r.meanAreaUm2, r.meanDiameterUm, r.meanInterceptUm, r.gPlanimetric, r.gIntercept, r.warning].map(field),
+    ...[r.ecdLognormalMu, r.ecdLognormalSigma, r.medianEcdUm, r.geometricSd, r.ksD, r.ksP, r.aspectRatioMean, r.aspectRatioMedian, r.gAla, r.ala, r.duplex].map(optional),
+  ].join(','));
   const o = overImages(rows);
   const summary = (['gPlanimetric', 'gIntercept'] as const).map((k) => `summary,${k === 'gPlanimetric' ? 'G_planimetric' : 'G_intercept'} over ${o.images} images,mean ${field(o[k].mean)},sd ${field(o[k].sd)},95% CI ${field(o[k].ci95[0])} to ${field(o[k].ci95[1])}`);
   return [head, ...lines, ...summary].join('\n') + '\n';

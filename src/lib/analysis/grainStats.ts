@@ -164,6 +164,8 @@ export interface GrainStatistics {
   /** Areas (µm²) and equivalent circle diameters (µm) of the grains inside. */
   areas: number[];
   diameters: number[];
+  /** Aspect ratio (long over short axis, ≥ 1) of the grains inside, in the order of `areas`. */
+  aspectRatios: number[];
   meanArea: number;
   meanDiameter: number;
   /** Mean lineal intercept (µm) from test lines and circles: total test length / intersections. */
@@ -177,6 +179,38 @@ export interface GrainStatistics {
   gIntercept: number;
   /** Shown when fewer than 50 grains were measured (E112 asks for more). */
   warning?: string;
+}
+
+/**
+ * ASTM E112 G from the number of grains per mm² (metric form of N_AE = 2^(G − 1) per in² at 100×).
+ * A single grain of area A mm² is N_A = 1 / A: that is how E930 numbers its largest grain.
+ */
+export function gFromGrainsPerMm2(grainsPerMm2: number): number {
+  return 3.321928 * Math.log10(grainsPerMm2) - 2.954;
+}
+
+/**
+ * Aspect ratio of every grain (index = label, 0 unused): the square root of the ratio of the
+ * eigenvalues of its pixels' second central moments, each pixel taken as a unit square (+1/12 on
+ * the variances), so an a × b rectangle or ellipse gives a / b and a one-pixel line of length L gives L.
+ */
+export function grainAspectRatios(labels: Int32Array, width: number, count: number): number[] {
+  const n = new Float64Array(count + 1), sx = new Float64Array(count + 1), sy = new Float64Array(count + 1);
+  const sxx = new Float64Array(count + 1), syy = new Float64Array(count + 1), sxy = new Float64Array(count + 1);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (!l) continue;
+    const x = i % width, y = (i / width) | 0;
+    n[l]++; sx[l] += x; sy[l] += y; sxx[l] += x * x; syy[l] += y * y; sxy[l] += x * y;
+  }
+  const ratios = [NaN];
+  for (let l = 1; l <= count; l++) {
+    const mx = sx[l] / n[l], my = sy[l] / n[l];
+    const vxx = sxx[l] / n[l] - mx * mx + 1 / 12, vyy = syy[l] / n[l] - my * my + 1 / 12, cxy = sxy[l] / n[l] - mx * my;
+    const half = (vxx + vyy) / 2, root = Math.sqrt(((vxx - vyy) / 2) ** 2 + cxy * cxy);
+    ratios.push(Math.sqrt((half + root) / Math.max(half - root, 1e-12)));
+  }
+  return ratios;
 }
 
 /**
@@ -248,11 +282,12 @@ export function grainStatistics(boundary: ArrayLike<number>, width: number, heig
   const clean = cleanBoundary(boundary, width, height, o);
   const g = labelGrains(clean, width, height, o.minGrainArea, o.minGrainFraction);
   const px2 = micronsPerPixel * micronsPerPixel;
-  const areas: number[] = [];
+  const areas: number[] = [], aspectRatios: number[] = [];
+  const ratios = grainAspectRatios(g.labels, width, g.count);
   let onBorder = 0;
   for (let k = 1; k <= g.count; k++) {
     if (g.touchesBorder[k]) onBorder++;
-    else areas.push(g.area[k] * px2);
+    else { areas.push(g.area[k] * px2); aspectRatios.push(ratios[k]); }
   }
   const diameters = areas.map((a) => Math.sqrt((4 * a) / Math.PI));
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -265,7 +300,7 @@ export function grainStatistics(boundary: ArrayLike<number>, width: number, heig
   for (const c of corners.values()) equivalentGrains += Math.min(0.5, c / 4);
   const areaMm2 = width * height * px2 * 1e-6;
   const nA = equivalentGrains / areaMm2;
-  const gPlanimetric = 3.321928 * Math.log10(nA) - 2.954;
+  const gPlanimetric = gFromGrainsPerMm2(nA);
 
   const junctions = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
@@ -305,7 +340,7 @@ export function grainStatistics(boundary: ArrayLike<number>, width: number, heig
   const meanIntercept = intersections ? (length / intersections) * micronsPerPixel : NaN;
   const gIntercept = -6.643856 * Math.log10(meanIntercept / 1000) - 3.288;
   return {
-    grainsInside: areas.length, grainsOnBorder: onBorder, equivalentGrains, areas, diameters, meanArea: mean(areas), meanDiameter: mean(diameters),
+    grainsInside: areas.length, grainsOnBorder: onBorder, equivalentGrains, areas, diameters, aspectRatios, meanArea: mean(areas), meanDiameter: mean(diameters),
     meanIntercept, intersections, intercepts, gPlanimetric, gIntercept,
     warning: areas.length < 50 ? `Only ${areas.length} whole grains were measured; ASTM E112 asks for at least 50 — use a larger field or more images.` : undefined,
   };

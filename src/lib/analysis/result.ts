@@ -5,6 +5,7 @@
  */
 import type { GreyImage } from '../data/tiling';
 import { compareToTruth, grainStatistics, type GrainStatistics, type TruthComparison } from './grainStats';
+import { sizeDistribution, type SizeDistribution } from './sizeDistribution';
 
 export interface WindowResult {
   x: number;
@@ -16,7 +17,8 @@ export type AnalysisResult =
   | { kind: 'classify'; name: string; width: number; height: number; window: number; windows: WindowResult[];
       heat: Float32Array; flagged: number; verdict: 'crack' | 'no crack' }
   | { kind: 'segment'; name: string; width: number; height: number; boundary: Uint8Array; stats: GrainStatistics;
-      comparison?: TruthComparison };
+      /** Lognormal fit, aspect ratio, ALA and duplex checks of the whole grains; absent when too few were measured. */
+      distribution?: SizeDistribution; comparison?: TruthComparison };
 
 /** A window is flagged above this crack probability; an image with any flagged window is "crack". */
 export const CRACK_THRESHOLD = 0.5;
@@ -45,7 +47,7 @@ export function grainResult(name: string, image: GreyImage, probability: Float32
   const boundary = Uint8Array.from(probability, (p) => (p > threshold ? 1 : 0));
   const stats = grainStatistics(boundary, image.width, image.height, micronsPerPixel);
   const comparison = truth ? compareToTruth(boundary, Uint8Array.from(truth.pixels, (v) => (v > 127 ? 1 : 0)), image.width, image.height, micronsPerPixel) : undefined;
-  return { kind: 'segment', name, width: image.width, height: image.height, boundary, stats, comparison };
+  return { kind: 'segment', name, width: image.width, height: image.height, boundary, stats, distribution: sizeDistribution(stats), comparison };
 }
 
 /** The result's big buffers, to transfer rather than copy. */
