@@ -9,6 +9,7 @@ import {
   getDataset, putDataset, putSamples, StorageFullError,
   type DatasetRecord, type Db, type SampleRecord,
 } from '../lib/data/db';
+import { asOwner, heldLocks } from './ownerLock';
 import { CancelledError, type SynthPool } from './synthPool';
 
 export interface Progress {
@@ -48,28 +49,13 @@ export async function resumeDataset(db: Db, pool: SynthPool, id: string, options
 }
 
 /**
- * One owner per generation across tabs: a job holds a Web Lock named after its dataset for as long
- * as it runs. Another tab sees the lock held and shows the dataset as generating (no Resume), and a
- * resume there is refused while it is held. A BroadcastChannel tells other tabs to re-read the list.
+ * One owner per generation across tabs (ownerLock.ts): a job holds a Web Lock named after its
+ * dataset for as long as it runs. Another tab sees the lock held and shows the dataset as
+ * generating (no Resume), and a resume there is refused while it is held. A BroadcastChannel tells
+ * other tabs to re-read the list.
  */
 const lockName = (id: string) => `synthscope-dataset-${id}`;
 const changes = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('synthscope-datasets');
-
-/** Runs `job` as the dataset's only owner, or throws if another tab owns it. */
-async function asOwner<T>(id: string, job: () => Promise<T>): Promise<T> {
-  if (typeof navigator === 'undefined' || !navigator.locks) return job();
-  return navigator.locks.request(lockName(id), { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new Error('This dataset is being generated in another tab; it finishes there (or resume it here once that tab is closed).');
-    return job();
-  });
-}
-
-/** Datasets whose generation a job (in any tab) owns right now. */
-async function ownedDatasets(): Promise<Set<string>> {
-  if (typeof navigator === 'undefined' || !navigator.locks) return new Set();
-  const { held = [] } = await navigator.locks.query();
-  return new Set(held.map((l) => l.name ?? ''));
-}
 
 /** Calls `onChange` when another tab stores dataset changes; returns a function that stops listening. */
 export function onDatasetChanges(onChange: () => void): () => void {
@@ -87,7 +73,7 @@ async function store(db: Db, dataset: DatasetRecord): Promise<void> {
 
 /** On start-up: a dataset still marked as generating was cut off by a reload or a crash, unless a live job owns it. */
 export async function markInterrupted(db: Db, datasets: DatasetRecord[]): Promise<void> {
-  const owned = await ownedDatasets();
+  const owned = await heldLocks();
   for (const d of datasets.filter((d) => d.status === 'generating' && !owned.has(lockName(d.id)))) {
     d.status = 'incomplete';
     d.note = `Interrupted (page closed or reloaded) after ${d.stored} of ${d.recipe.count} samples; resume to finish it.`;
@@ -96,7 +82,8 @@ export async function markInterrupted(db: Db, datasets: DatasetRecord[]): Promis
 }
 
 function fill(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: number[], options: JobOptions): Promise<DatasetRecord> {
-  return asOwner(dataset.id, () => fillOwned(db, pool, dataset, indices, options));
+  return asOwner(lockName(dataset.id), 'This dataset is being generated in another tab; it finishes there (or resume it here once that tab is closed).',
+    () => fillOwned(db, pool, dataset, indices, options));
 }
 
 async function fillOwned(db: Db, pool: SynthPool, dataset: DatasetRecord, indices: number[], options: JobOptions): Promise<DatasetRecord> {

@@ -42,6 +42,47 @@ test('cancelling an experiment keeps the runs that finished', async ({ page }) =
   expect(kept).toBeGreaterThanOrEqual(3);
   expect(kept).toBeLessThan(36);
   await expect(page.getByTestId('summary-error')).toContainText('synthetic');
+  // A cancelled experiment resumes like an interrupted one.
+  await expect(page.getByRole('listitem').filter({ hasText: 'cancelled' }).getByRole('button', { name: /^Resume experiment/ })).toBeEnabled();
+});
+
+test('an experiment cut off by a reload resumes: only the missing runs run, the finished ones are kept', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { name: 'resumed', runs: 8 }));
+  await page.getByLabel('Real all folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles`);
+  await expect(page.getByTestId('real-all')).toHaveText('24 real images read');
+  await page.getByRole('button', { name: 'Run experiment' }).click();
+  const item = page.getByRole('listitem').filter({ hasText: 'resumed' }).filter({ hasText: 'run results' }); // not the engine's job list
+  await expect(item).toContainText('running');
+  // A second tab opened meanwhile sees a live run (its lock is held), not an interrupted one.
+  const other = await page.context().newPage();
+  await other.goto('./');
+  await other.getByRole('button', { name: 'Experiments' }).click();
+  const there = other.getByRole('listitem').filter({ hasText: 'resumed' }).filter({ hasText: 'run results' });
+  await expect(there).toContainText('running');
+  await expect(there.getByRole('button', { name: /^Resume/ })).toHaveCount(0);
+  await other.close();
+
+  await expect(item).toContainText(/running · [1-9]\d* run results/, { timeout: 120_000 });
+  // Rows shown come from the stored record: these are stored.
+  const before = await page.getByTestId('per-run').locator('tbody tr').allTextContents();
+  expect(before.length).toBeGreaterThan(0);
+
+  await page.reload();
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await expect(item).toContainText('interrupted');
+  const kept = Number((await item.textContent())!.match(/(\d+) run results/)![1]);
+  expect(kept).toBeGreaterThanOrEqual(before.length);
+  expect(kept).toBeLessThan(24);
+  await item.getByRole('button', { name: 'Resume experiment resumed' }).click();
+  await expect(page.getByTestId('experiment-progress')).toBeVisible();
+  await expect(item).toContainText('complete · 24 run results', { timeout: 240_000 });
+  await expect(item.getByRole('button', { name: /^Resume/ })).toHaveCount(0);
+  const after = await page.getByTestId('per-run').locator('tbody tr').allTextContents();
+  expect(after).toHaveLength(24);
+  expect(after.slice(0, before.length)).toEqual(before);
+  expect(new Set(after.map((row) => row.match(/^\d+\D+/)![0])).size).toBe(24); // every (seed, regime) once
 });
 
 test('a bad experiment config gets a message naming the field', async ({ page }) => {

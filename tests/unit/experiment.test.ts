@@ -147,6 +147,34 @@ describe('experiment runs', () => {
     }
   }, 120_000);
 
+  it('resume: skip the finished runs, keep them, and end with the results of an uninterrupted experiment', async () => {
+    const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
+    const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`)));
+    const recipe: Recipe = { kind: 'cracks', size: 64, count: 8, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL, exemplars, exemplarSource: 'bundled' };
+    const c = config({ synthetic: { count: 8, size: 64, seed: 1 } });
+    const fresh = await runExperiment(c, recipe, realTiles());
+    expect(fresh.runs.map((r) => `${r.seed}:${r.regime}`)).toEqual(['1:synthetic', '1:mixed', '1:real', '2:synthetic', '2:mixed', '2:real']);
+    // Interrupted after seed 1's synthetic run: mixed needs seed 1's synthetic model again, trained anew.
+    const kept = { ...fresh.runs[0], metrics: { ...fresh.runs[0].metrics } };
+    const trained: string[] = [];
+    const resumed = await runExperiment(c, recipe, realTiles(), { onRun: (r, sofar) => {
+      trained.push(`${r.seed}:${r.regime}`);
+      expect(sofar.runs[0]).toBe(kept);
+    } }, { runs: [kept, { ...kept, seed: 99 }], predictions: fresh.predictions!.slice(0, 1) });
+    expect(trained).toEqual(['1:mixed', '1:real', '2:synthetic', '2:mixed', '2:real']);
+    expect(resumed.runs[0]).toBe(kept); // kept as it was, not recomputed
+    expect(resumed.complete).toBe(true);
+    // Same seeds and splits (each set's n) and the same trained weights (each metric), run for run.
+    expect(resumed.runs).toEqual(fresh.runs);
+    expect(resumed.summary).toEqual(fresh.summary);
+    expect(resumed.tests).toEqual(fresh.tests);
+    expect(resumed.predictions!.map((p) => p.regime)).toEqual(['synthetic', 'mixed', 'real']);
+    // Nothing left to run: the finished runs are summarised as they are.
+    const noop = await runExperiment(c, recipe, realTiles(), { onRun: () => { throw new Error('ran a finished run'); } }, fresh);
+    expect(noop.runs).toEqual(fresh.runs);
+    expect(noop.complete).toBe(true);
+  }, 180_000);
+
   it('keep finished runs when cancelled', () => {
     const c = config();
     const one: RunResult = { seed: 1, regime: 'synthetic', metrics: { test: { n: 4, error: 0.25 }, all: { n: 16, error: 0.5 } } };

@@ -9,7 +9,7 @@ import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
-export const DB_VERSION = 5;
+export const DB_VERSION = 6;
 
 export interface DatasetRecord {
   id: string;
@@ -117,7 +117,6 @@ export interface FineTuneSource {
   val: string[];
 }
 
-/** An experiment and its results so far. */
 /** Adam's step count and moments at a model's last checkpoint, so a resume continues the same trajectory. */
 export interface OptimizerStateRecord {
   /** The model's id. */
@@ -125,6 +124,7 @@ export interface OptimizerStateRecord {
   weights: import('../ml/config').OptimizerWeights;
 }
 
+/** An experiment and its results so far. */
 export interface ExperimentRecord {
   id: string;
   name: string;
@@ -132,10 +132,37 @@ export interface ExperimentRecord {
   status: 'running' | 'complete' | 'cancelled' | 'failed' | 'interrupted';
   results: import('../experiment/summary').ExperimentResults;
   note?: string;
+  /** Its inputs are kept in `experimentInputs`, so an unfinished experiment can resume. */
+  resumable?: boolean;
+}
+
+/**
+ * What an unfinished experiment needs to resume after a reload, when the folders it read are gone:
+ * the recipe and the real images themselves. Apart from the record, so listing never loads pixels;
+ * deleted once the experiment completes or is deleted.
+ */
+export interface ExperimentInputsRecord {
+  /** The experiment's id. */
+  id: string;
+  recipe: Recipe;
+  real: import('../experiment/config').RealItem[];
+}
+
+/**
+ * Real data bigger than this is not kept (the experiment runs, but a reload ends it for good): a
+ * write of that size takes seconds and the space is the user's. The shared real sets decode to a
+ * few tens of MB.
+ */
+export const MAX_KEPT_INPUT_BYTES = 256 * 2 ** 20;
+
+/** Bytes of pixels an experiment's inputs hold. */
+export function inputBytes(real: readonly import('../experiment/config').RealItem[]): number {
+  return real.reduce((a, r) => a + r.image.pixels.byteLength + (r.mask?.pixels.byteLength ?? 0), 0);
 }
 
 interface Schema extends DBSchema {
   experiments: { key: string; value: ExperimentRecord };
+  experimentInputs: { key: string; value: ExperimentInputsRecord };
   models: { key: string; value: ModelRecord };
   optimizerStates: { key: string; value: OptimizerStateRecord };
   datasets: { key: string; value: DatasetRecord };
@@ -166,6 +193,7 @@ export function openDatasets(): Promise<Db> {
       if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'id' });
       if (oldVersion < 4) db.createObjectStore('experiments', { keyPath: 'id' });
       if (oldVersion < 5) db.createObjectStore('optimizerStates', { keyPath: 'id' });
+      if (oldVersion < 6) db.createObjectStore('experimentInputs', { keyPath: 'id' });
     },
   });
 }
@@ -231,4 +259,15 @@ export async function deleteDataset(db: Db, id: string): Promise<void> {
     tx.objectStore('datasets').delete(id),
     tx.done,
   ]);
+}
+
+/** An experiment record and the inputs kept for its resume, together. */
+export async function deleteExperiment(db: Db, id: string): Promise<void> {
+  const tx = db.transaction(['experiments', 'experimentInputs'], 'readwrite');
+  await Promise.all([tx.objectStore('experiments').delete(id), tx.objectStore('experimentInputs').delete(id), tx.done]);
+}
+
+/** Once an experiment completes, what it kept for a resume is no longer needed. */
+export async function deleteExperimentInputs(db: Db, id: string): Promise<void> {
+  await db.delete('experimentInputs', id);
 }

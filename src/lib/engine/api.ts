@@ -6,7 +6,7 @@ import type { ModelRecord } from '../data/db';
 import type { GreyImage } from '../data/tiling';
 import type { AnalysisResult } from '../analysis/result';
 import type { ExperimentConfig, RealItem } from '../experiment/config';
-import type { ExperimentProgress, ExperimentResults, RunResult, SetMetrics } from '../experiment/summary';
+import type { ExperimentProgress, ExperimentResults, FinishedRuns, RunResult, SetMetrics } from '../experiment/summary';
 import type { BackendInfo, BackendPreference } from '../ml/backend';
 import type { EpochRecord, Metrics, Prediction, StepProgress, TrainConfig, TrainState } from '../ml/config';
 import type { Recipe } from '../synth/recipe';
@@ -73,9 +73,12 @@ export type EngineApi = {
   findLr: Method<{ datasetId: string; config: TrainConfig; backend: BackendPreference }, EngineNote | { kind: 'point'; lr: number; loss: number }, LrResult>;
   /** Validation metrics of a stored model on its dataset, and its first outputs. */
   evaluate: Method<{ modelId: string; backend: BackendPreference }, EngineNote, Evaluation>;
-  /** Every seed and regime of an experiment, evaluated on the real data given. */
-  experiment: Method<{ config: ExperimentConfig; recipe: Recipe; real: RealItem[]; backend: BackendPreference },
-    EngineNote | { kind: 'progress'; progress: ExperimentProgress } | { kind: 'run'; run: RunResult }, ExperimentResults>;
+  /**
+   * Every seed and regime of an experiment, evaluated on the real data given; with `done` (a
+   * resume), only the runs it lacks. Each finished run comes with the results so far, to store.
+   */
+  experiment: Method<{ config: ExperimentConfig; recipe: Recipe; real: RealItem[]; backend: BackendPreference; done?: FinishedRuns },
+    EngineNote | { kind: 'progress'; progress: ExperimentProgress } | { kind: 'run'; run: RunResult; results: ExperimentResults }, ExperimentResults>;
   /** Stored models on the real test tiles (Real data tab), one row each, for one comparison table. */
   evaluateReal: Method<{ modelIds: string[]; backend: BackendPreference }, EngineNote | { kind: 'evaluated'; done: number; total: number }, RealEvaluation[]>;
   /** A stored model over the user's images: crack heatmaps, or grain boundaries and statistics. */

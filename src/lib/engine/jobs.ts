@@ -215,15 +215,15 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       return { metrics, valLoss, outputs, numTensors: { before, after: tf.memory().numTensors } };
     }),
 
-    experiment: async ({ config, recipe, real, backend }, ctx) => {
+    experiment: async ({ config, recipe, real, backend, done }, ctx) => {
       const info = await useBackend(backend, ctx);
       const { batchSize, note } = guardBatch(config.train.batchSize, config.input.size, config.model.width, info);
       if (note) ctx.progress({ kind: 'status', message: note });
       const results = await runExperiment({ ...config, train: { ...config.train, batchSize } }, recipe, real, {
         onProgress: (progress) => ctx.progress({ kind: 'progress', progress }),
-        onRun: (run) => ctx.progress({ kind: 'run', run }),
+        onRun: (run, results) => ctx.progress({ kind: 'run', run, results }),
         shouldStop: () => ctx.signal.aborted,
-      });
+      }, done);
       throwIfCancelled(ctx.signal);
       return results;
     },

@@ -2,7 +2,9 @@
  * Running an experiment: for every seed, train the regimes (synthetic only; real only; mixed =
  * the synthetic model fine-tuned on the real training set), evaluate each on the real test set and
  * on all real data, then summarise over runs (mean, sd, 99 % t-interval) and compare regimes with
- * paired t-tests. Each run's seed drives the real split, the initial weights and the data order.
+ * paired t-tests. Each run's seed drives the real split, the initial weights and the data order,
+ * so a resume that is given the finished runs trains only the missing (seed, regime) pairs and
+ * ends with the results an uninterrupted experiment would have given.
  * Runs in the training worker for the UI and, through the UI, for the headless runner.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -19,12 +21,24 @@ import type { ModelConfig, TrainConfig } from '../ml/config';
 import { buildModel } from '../ml/models';
 import { splitIndices, Trainer, type RawSample, type SampleSource } from '../ml/trainer';
 import type { ExperimentConfig, RealItem, RealSetName, Regime } from './config';
-import { setMetrics, summarise, type ExperimentProgress, type ExperimentResults, type HardSamples, type RegimePredictions, type RunResult } from './summary';
+import { setMetrics, summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns, type HardSamples, type RegimePredictions, type RunResult } from './summary';
 
 export interface ExperimentHooks {
   onProgress?: (p: ExperimentProgress) => void;
-  onRun?: (r: RunResult) => void;
+  /** A run finished: it, and the results so far (finished runs kept, with the first run's extras). */
+  onRun?: (r: RunResult, sofar: ExperimentResults) => void;
   shouldStop?: () => boolean;
+}
+
+/** The finished runs that belong to this config, once each (a run another config made is dropped). */
+export function keptRuns(config: ExperimentConfig, done: readonly RunResult[]): RunResult[] {
+  const seen = new Set<string>();
+  return done.filter((r) => {
+    const key = `${r.seed}:${r.regime}`;
+    if (!config.seeds.includes(r.seed) || !config.regimes.includes(r.regime) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Bilinear (image) or nearest (mask) resize of a w×h grey image to size². */
@@ -139,7 +153,8 @@ export function withTrainingTexture(recipe: CrackRecipe, items: readonly RealIte
   return { ...recipe, exemplars, exemplarSource: `${exemplars.length} crack-free real training images (run seed ${seed})` };
 }
 
-export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {}): Promise<ExperimentResults> {
+export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {},
+  done?: FinishedRuns): Promise<ExperimentResults> {
   const size = config.input.size;
   const task = config.task === 'grains' ? 'segment' : 'classify';
   const real = prepareReal(realItems, size, config.real.fit ?? 'resize');
@@ -157,9 +172,11 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
     synthetic = made.map(toRaw);
   };
   if (!perRunTexture) makeSynthetic(recipe);
-  let hardSamples: HardSamples | undefined;
-  const runs: RunResult[] = [];
-  const predictions: RegimePredictions[] = [];
+  // Finished runs come first: they are the prefix an interrupted attempt stored, in run order.
+  const runs: RunResult[] = keptRuns(config, done?.runs ?? []);
+  let hardSamples: HardSamples | undefined = done?.hardSamples;
+  const predictions: RegimePredictions[] = (done?.predictions ?? []).filter((p) => runs.some((r) => r.seed === p.seed && r.regime === p.regime));
+  const finished = (seed: number, regime: Regime) => runs.some((r) => r.seed === seed && r.regime === regime);
   const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
     model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed },
     loss: config.model.loss, batchSize: config.train.batchSize, phases, weightDecay: config.train.weightDecay,
@@ -170,9 +187,12 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const allIndices = real.map((_, i) => i);
 
   for (const [r, seed] of config.seeds.entries()) {
+    // Regimes of this seed still to run; the model a finished regime shares (the synthetic one) is trained again.
+    const wants = (g: Regime) => config.regimes.includes(g) && !finished(seed, g);
+    if (!config.regimes.some(wants)) continue;
     const split = realSplit(real, config, seed);
     const progress = (regime: Regime, phase: string) => hooks.onProgress?.({ run: r + 1, runs: config.runs, seed, regime, phase });
-    if (perRunTexture) {
+    if (perRunTexture && config.regimes.some((g) => g !== 'real' && wants(g))) {
       progress(config.regimes[0], `making ${recipe.count} synthetic tiles on the real training split's crack-free texture`);
       makeSynthetic(withTrainingTexture(recipe as CrackRecipe, realItems, new Set(split.train.map((i) => real[i].group)), seed));
     }
@@ -201,7 +221,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) },
         ...(threshold === undefined ? {} : { threshold }) };
       runs.push(result);
-      hooks.onRun?.(result);
+      hooks.onRun?.(result, summarise(config, runs, false, tf.getBackend(), hardSamples, predictions));
     };
     const train = async (model: tf.LayersModel, regime: Regime, source: SampleSource, phases: TrainConfig['phases'], what: string, fixed?: { train: number[]; val: number[] }) => {
       const trainer = new Trainer(model, trainConfig(seed, phases), source, {
@@ -246,7 +266,8 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
                   return toRaw(maker.make(r, variationIndex(sample.label)));
                 });
               });
-              if (!hardSamples && round === 0) {
+              // Always the first seed's, so a resume that starts later records the same ones.
+              if (r === 0 && round === 0) {
                 const names = Object.keys(a.parameters);
                 hardSamples = {
                   parameters: names, higherIsWorse,
@@ -265,7 +286,6 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       }
       return true;
     };
-    const wants = (g: Regime) => config.regimes.includes(g);
     const adaptive = wants('random-finetune') || wants('adaptive-finetune');
     if (wants('synthetic') || wants('mixed') || adaptive) {
       const model = buildModel(trainConfig(seed, config.train.synthetic).model as ModelConfig);

@@ -67,6 +67,12 @@ export interface RegimePredictions {
   items: Prediction[];
 }
 
+/**
+ * What an earlier attempt at the same experiment finished: its runs and the first run's extras.
+ * A resume passes it in; those runs are kept as they are and only the missing ones are trained.
+ */
+export type FinishedRuns = Pick<ExperimentResults, 'runs' | 'hardSamples' | 'predictions'>;
+
 export interface ExperimentProgress {
   run: number;
   runs: number;

@@ -1,0 +1,114 @@
+/**
+ * Running an experiment from the page and keeping it. The record is stored as each run finishes,
+ * so a cancel, a reload, a crash or a lost device keeps every finished run; Resume trains only the
+ * runs still missing (the runner skips the finished ones and keeps them as they are).
+ *
+ * Resume needs the same inputs, and after a reload the folders the real data came from are gone.
+ * Decision: keep the inputs themselves (the recipe and the decoded real images, `experimentInputs`)
+ * while the experiment is unfinished, rather than ask for the folders again: Resume is then one
+ * click, and the data cannot differ from the first attempt's (a re-picked folder could, silently).
+ * The cost is bounded: real data over MAX_KEPT_INPUT_BYTES is not kept (such an experiment cannot
+ * resume after a reload, and its record says so), and the copy is deleted when the experiment
+ * completes or is deleted.
+ *
+ * One owner per experiment across tabs (ownerLock.ts): the tab running it holds a Web Lock named
+ * after it, so another tab's start-up does not mistake a live run for an interrupted one, and two
+ * tabs cannot resume the same experiment at once.
+ */
+import { deleteExperimentInputs, inputBytes, MAX_KEPT_INPUT_BYTES, type Db, type ExperimentRecord } from '../lib/data/db';
+import { readRecords } from '../lib/data/records';
+import type { ExperimentConfig, RealItem } from '../lib/experiment/config';
+import { summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns } from '../lib/experiment/summary';
+import type { Recipe } from '../lib/synth/recipe';
+import { engine } from './engine.svelte';
+import { asOwner, heldLocks } from './ownerLock';
+
+const lockName = (id: string) => `synthscope-experiment-${id}`;
+const BUSY = 'This experiment is running in another tab; it finishes there (or resume it here once that tab is closed).';
+
+export interface ExperimentJobOptions {
+  signal: AbortSignal;
+  onProgress: (p: ExperimentProgress) => void;
+  /** Called with the record each time it is stored. */
+  onStored: (record: ExperimentRecord) => void;
+}
+
+const total = (config: ExperimentConfig) => config.runs * config.regimes.length;
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+/** Stores a new experiment (and its inputs, within the bound) and runs it. */
+export function startExperiment(db: Db, config: ExperimentConfig, recipe: Recipe, real: RealItem[], options: ExperimentJobOptions): Promise<ExperimentRecord> {
+  const id = crypto.randomUUID();
+  return asOwner(lockName(id), BUSY, async () => {
+    const bytes = inputBytes(real);
+    let note: string | undefined;
+    if (bytes > MAX_KEPT_INPUT_BYTES) note = `Its real data (${mb(bytes)}) are over the ${mb(MAX_KEPT_INPUT_BYTES)} kept for a resume: a reload ends it.`;
+    else {
+      // A full disk must not stop the experiment, only its resume after a reload.
+      note = await db.put('experimentInputs', { id, recipe, real }).then(() => undefined, (e: Error) => `Its inputs could not be kept for a resume (${e.message}): a reload ends it.`);
+    }
+    const record: ExperimentRecord = { id, name: config.name, createdAt: Date.now(), status: 'running', results: summarise(config, [], false), resumable: !note, note };
+    return runOwned(db, record, recipe, real, undefined, options);
+  });
+}
+
+/** Runs the runs an unfinished experiment lacks, on its kept inputs; its finished runs are kept. */
+export function resumeExperiment(db: Db, id: string, options: ExperimentJobOptions): Promise<ExperimentRecord> {
+  return asOwner(lockName(id), BUSY, async () => {
+    const record = await db.get('experiments', id);
+    if (!record) throw new Error('That experiment no longer exists.');
+    if (record.status === 'complete') return record;
+    const inputs = await db.get('experimentInputs', id);
+    if (!inputs) throw new Error('This experiment’s real data were not kept, so it cannot resume; run it again from its config.');
+    const { runs, hardSamples, predictions } = record.results;
+    return runOwned(db, { ...record, note: undefined }, inputs.recipe, inputs.real, { runs, hardSamples, predictions }, options);
+  });
+}
+
+/** Whether Resume applies: unfinished, with its inputs kept. */
+export const canResume = (r: ExperimentRecord) => !!r.resumable && r.status !== 'complete' && r.status !== 'running';
+
+async function runOwned(db: Db, record: ExperimentRecord, recipe: Recipe, real: RealItem[], done: FinishedRuns | undefined,
+  options: ExperimentJobOptions): Promise<ExperimentRecord> {
+  const config = record.results.config;
+  const save = async (changes: Partial<ExperimentRecord>) => {
+    record = { ...record, ...changes };
+    await db.put('experiments', record);
+    options.onStored(record);
+  };
+  await save({ status: 'running' });
+  let latest: ExperimentResults = record.results;
+  let stored = Promise.resolve();
+  const outcome = await engine.call('experiment', { config, recipe, real, backend: config.train.backend, done }, {
+    signal: options.signal, label: `Experiment “${config.name}”`,
+    onProgress: (m) => {
+      if (m.kind === 'progress') options.onProgress(m.progress);
+      else if (m.kind === 'run') {
+        latest = m.results;
+        stored = stored.then(() => save({ results: m.results }));
+      }
+    },
+  });
+  await stored;
+  const kept = `${latest.runs.length} of ${total(config)} run results are kept`;
+  if (outcome.status === 'done') {
+    await save({ status: 'complete', results: outcome.result, resumable: false, note: record.resumable ? undefined : record.note });
+    await deleteExperimentInputs(db, record.id);
+  } else if (outcome.status === 'cancelled') {
+    await save({ status: 'cancelled', results: latest, note: `Cancelled; ${kept}${record.resumable ? '; Resume runs the rest' : ''}.` });
+  } else {
+    await save({ status: 'failed', results: latest, note: `${outcome.message} (${kept}${record.resumable ? '; Resume runs the rest' : ''}.)` });
+  }
+  return record;
+}
+
+/** On start-up: an experiment still marked as running whose lock no tab holds was cut off. */
+export async function markInterruptedExperiments(db: Db): Promise<void> {
+  const live = await heldLocks();
+  for (const r of (await readRecords(db, 'experiments')).records) {
+    if (r.status !== 'running' || live.has(lockName(r.id))) continue;
+    const kept = `${r.results.runs.length} of ${total(r.results.config)} run results are kept`;
+    await db.put('experiments', { ...r, status: 'interrupted',
+      note: `Interrupted (the page was closed, reloaded or crashed); ${kept}${r.resumable ? '; Resume runs the rest' : ''}.` });
+  }
+}
