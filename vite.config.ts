@@ -24,27 +24,19 @@ export const CONTENT_SECURITY_POLICY = [
  */
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-/** How TF.js' threaded WebAssembly runtime reads the core count (checked, so an upgrade that changes it fails the build). */
-const CORE_COUNT = 'function _emscripten_num_logical_cores(){if(ENVIRONMENT_IS_NODE)return require("os").cpus().length;return navigator["hardwareConcurrency"]}';
-
 /**
- * Two fixes to TF.js' threaded WebAssembly build (4.22, no later release):
- * - It starts each pthread worker from a Blob holding `factory.toString()`. Bundled, that function
- *   refers to names outside itself (the bundler's and minifier's), so every pthread worker failed
- *   ("e is not defined"). The factory gets a toString that returns the untouched Emscripten file,
- *   self-contained, so the workers can run it.
- * - Its C++ side halves the reported core count (assuming two hardware threads per core) and caps
- *   the thread pool there, so a 2-core machine got 1 thread. The runtime reports twice the browser's
- *   count, so the pool gets one thread per logical core (at most 8, the workers it starts).
+ * TF.js' threaded WebAssembly build (4.22, no later release) starts each pthread worker from a Blob
+ * holding `factory.toString()`. Bundled, that function refers to names outside itself (the
+ * bundler's and minifier's), so every pthread worker failed ("e is not defined"). This gives the
+ * factory a toString that returns the untouched Emscripten file, self-contained, so the workers
+ * can run it.
  */
 function wasmThreadsFromBundle(): Plugin {
   return {
     name: 'synthscope-wasm-threads',
     enforce: 'pre',
-    transform(source, id) {
+    transform(code, id) {
       if (!/tfjs-backend-wasm-threaded-simd\.js$/.test(id.split('?')[0])) return null;
-      if (!source.includes(CORE_COUNT)) throw new Error('TF.js\' threaded WebAssembly runtime changed: review wasmThreadsFromBundle in vite.config.ts.');
-      const code = source.replace(CORE_COUNT, CORE_COUNT.replace('return navigator["hardwareConcurrency"]', 'return 2*navigator["hardwareConcurrency"]'));
       const standalone = `(() => {\n${code}\nreturn WasmBackendModuleThreadedSimd;\n})()`;
       return { code: `${code}\n;WasmBackendModuleThreadedSimd.toString = () => ${JSON.stringify(standalone)};\n`, map: null };
     },

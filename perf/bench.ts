@@ -3,7 +3,7 @@
  *   grains256.node, grains512.node — one thread in Node, per-image times after warm-up.
  *   grains512.workers — the browser's worker pool driven through the UI, storage included.
  *   cracks128.node, cracks128.workers — crack tiles, texture synthesis included, likewise.
- *   train.resnet18.128, train.unet18.256 — training through the Train view on each backend
+ *   train.resnet18.128, train.unet18.256 — training through the Train view on each backend (wasm-1thread: WebAssembly without cross-origin isolation, one thread)
  *     (wasm, webgpu, webgl): images/s and achieved GFLOP/s (forward + backward ≈ 3 × forward).
  *   train-native — the same networks, batch and size in PyTorch on this machine's CPU
  *     (../shared/bench/torch_same.py; Debian's python3-torch, for measuring only), and the ratio
@@ -131,9 +131,25 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update'],
   });
   const name = kind === 'cracks' ? `train.resnet18.${size}` : `train.unet18.${size}`;
-  const page = await browser.newPage();
+  // No service worker, so every response passes the route below.
+  const page = await (await browser.newContext({ serviceWorkers: 'block' })).newPage();
   page.setDefaultTimeout(300_000);
   const rates: Record<string, number> = {};
+  /**
+   * `wasm-1thread`: WebAssembly with the page not cross-origin isolated (the isolation headers
+   * stripped), so it runs on one thread: the threaded and single-threaded paths in one run.
+   */
+  const isolation = async (on: boolean) => {
+    await page.unrouteAll();
+    if (on) return;
+    await page.route('**/*', async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response, headers });
+    });
+  };
   try {
     // One dataset, then one training run per backend on it.
     await page.goto(url);
@@ -145,7 +161,9 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
     await page.getByLabel('Count').fill(String(batch * (steps + 2) * 2));
     await page.getByRole('button', { name: 'Generate dataset' }).click();
     await page.getByTestId('dataset-status').filter({ hasText: 'complete' }).waitFor({ timeout: 600_000 });
-    for (const backend of backends) {
+    for (const wanted of backends) {
+      const backend = wanted === 'wasm-1thread' ? 'wasm' : wanted;
+      await isolation(wanted !== 'wasm-1thread');
       await page.reload();
       await page.getByRole('button', { name: 'Train', exact: true }).first().click();
       await page.locator('select[name=depth]').selectOption('18');
@@ -171,14 +189,16 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
         }
         await page.waitForTimeout(100);
       }
-      const used = (await page.getByTestId('backend').textContent())?.match(/Backend: (\w+)/)?.[1] ?? backend;
+      const line = (await page.getByTestId('backend').textContent()) ?? '';
+      const threads = Number(line.match(/(\d+) threads?/)?.[1] ?? 1);
+      const used = (line.match(/Backend: (\w+)/)?.[1] ?? backend) + (wanted === 'wasm-1thread' ? '-1thread' : '');
       const isolated = await page.evaluate(() => crossOriginIsolated);
       await page.getByRole('button', { name: 'Stop' }).click();
       await page.getByRole('status').filter({ hasText: /^Stopped;|^Training finished/ }).waitFor({ timeout: 900_000 });
       const m = median(seconds.slice(1));
       rates[used] = batch / m;
       console.log(JSON.stringify({ name: `${name}.${used}`, images_per_s: +(batch / m).toFixed(2), gflops: +((flops * batch) / m / 1e9).toFixed(2),
-        median_step_s: +m.toFixed(3), first_step_s: +firstStep.toFixed(1), batch, width, steps: seconds.length - 1, cross_origin_isolated: isolated,
+        median_step_s: +m.toFixed(3), first_step_s: +firstStep.toFixed(1), batch, width, steps: seconds.length - 1, cross_origin_isolated: isolated, threads,
         note: `width ×${width} and batch ${batch} instead of ×1 / ${kind === 'cracks' ? 32 : 4}: full size is too slow to time without a GPU` }));
     }
   } finally {
@@ -253,7 +273,7 @@ if ('tryit'.includes(only)) await benchTryIt(Number(process.env.BENCH_TRYIT_REPE
 const trainWidth = Number(process.env.BENCH_TRAIN_WIDTH ?? 0.25);
 const clsBatch = Number(process.env.BENCH_TRAIN_BATCH ?? 8);
 const segBatch = Number(process.env.BENCH_UNET_BATCH ?? 2);
-const trainBackends = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu,webgl').split(',');
+const trainBackends = (process.env.BENCH_BACKENDS ?? 'wasm,wasm-1thread,webgpu,webgl').split(',');
 const ours: Record<string, Record<string, number>> = {};
 if ('train.resnet18.128'.includes(only)) ours['train.resnet18.128'] = await benchTraining('cracks', 128, trainWidth, clsBatch, trainBackends, 3);
 if ('train.unet18.256'.includes(only)) ours['train.unet18.256'] = await benchTraining('grains', 256, trainWidth, segBatch, trainBackends, 3);

@@ -40,10 +40,21 @@ export interface BackendInfo {
 const SELF_TEST_TOLERANCE = 1e-3;
 const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'CPU' };
 
+/** WebAssembly threads: half the logical cores, where the page is cross-origin isolated (SharedArrayBuffer). */
+export function wasmThreadsWanted(isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated,
+  logicalCores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency ?? 1 : 1): number {
+  return isolated ? Math.max(1, Math.floor(logicalCores / 2)) : 1;
+}
+
 let wasmPathsSet = false;
 function useBundledWasm() {
   if (wasmPathsSet) return;
   wasmPathsSet = true;
+  // TF.js gives XNNPACK one thread per physical core, which it takes to be half the logical ones.
+  // Below 4 logical cores that is one thread, and the threaded build would only add its 8 idle
+  // workers: the plain SIMD build runs instead. (Two threads on this project's 2-core machine
+  // measured 8–14 % slower than one.)
+  if (wasmThreadsWanted() === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   try {
     setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl });
   } catch {
@@ -178,7 +189,7 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
       if (info.threads <= 1) {
         info.note = typeof crossOriginIsolated !== 'undefined' && !crossOriginIsolated
           ? 'WebAssembly runs on 1 thread: this page is not cross-origin isolated (its server must send the COOP and COEP headers that npm start sends), so WebAssembly threads are off.'
-          : 'WebAssembly runs on 1 thread.';
+          : `WebAssembly runs on 1 thread: it takes one per physical core, counted as half the ${navigator.hardwareConcurrency} logical cores here.`;
       }
     }
     return info;
