@@ -15,7 +15,7 @@
  * after it, so another tab's start-up does not mistake a live run for an interrupted one, and two
  * tabs cannot resume the same experiment at once.
  */
-import { deleteExperimentInputs, inputBytes, MAX_KEPT_INPUT_BYTES, type Db, type ExperimentRecord } from '../lib/data/db';
+import { deleteExperimentInputs, inputBytes, MAX_KEPT_INPUT_BYTES, putExperiment, type Db, type ExperimentRecord } from '../lib/data/db';
 import { readRecords } from '../lib/data/records';
 import type { ExperimentConfig, RealItem } from '../lib/experiment/config';
 import { summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns } from '../lib/experiment/summary';
@@ -73,7 +73,7 @@ async function runOwned(db: Db, record: ExperimentRecord, recipe: Recipe, real: 
   const config = record.results.config;
   const save = async (changes: Partial<ExperimentRecord>) => {
     record = { ...record, ...changes };
-    await db.put('experiments', record);
+    await putExperiment(db, record);
     options.onStored(record);
   };
   await save({ status: 'running' });
@@ -108,7 +108,7 @@ export async function markInterruptedExperiments(db: Db): Promise<void> {
   for (const r of (await readRecords(db, 'experiments')).records) {
     if (r.status !== 'running' || live.has(lockName(r.id))) continue;
     const kept = `${r.results.runs.length} of ${total(r.results.config)} run results are kept`;
-    await db.put('experiments', { ...r, status: 'interrupted',
+    await putExperiment(db, { ...r, status: 'interrupted',
       note: `Interrupted (the page was closed, reloaded or crashed); ${kept}${r.resumable ? '; Resume runs the rest' : ''}.` });
   }
 }

@@ -4,13 +4,13 @@
  */
 import { zipSync } from 'fflate';
 import { REAL_DATA_ZIP, unzipBounded } from '../lib/data/zip';
-import type { Db } from '../lib/data/db';
+import { StorageFullError, type Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
 import { decodeImage, type FileEntry } from '../lib/data/decodeImage';
 import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
-import { gridPositions, labelFromMask, TILE, type GreyImage } from '../lib/data/tiling';
-
+import { yieldToEvents } from '../lib/engine/rpc';
+import { gridPositions, labelFromMask, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
 
 export interface ImportSummary {
   images: number;
@@ -18,6 +18,24 @@ export interface ImportSummary {
   labelled: number;
   skipped: string[];
   errors: string[];
+  /** Cancelled part-way: images imported before the cancel are kept. */
+  cancelled: boolean;
+  /** Images the import meant to bring in. */
+  total: number;
+}
+
+/** Problems listed in full before the rest are only counted: a zip of junk must not make a 300,000-character message. */
+const LISTED_ERRORS = 5;
+
+/** What an import did, in words: a status line, and a short list of problems (if any) for an alert. */
+export function importMessages(summary: ImportSummary): { message: string; error: string } {
+  const done = `${summary.images} images with ${summary.tiles} tiles (${summary.labelled} labelled)`;
+  const message = (summary.cancelled ? `Import cancelled after ${summary.images + summary.errors.length} of ${summary.total} images; kept ${done}.` : `Imported ${done}.`) +
+    (summary.skipped.length ? ` Skipped ${summary.skipped.length} files that are not PNG, JPEG or TIFF images.` : '');
+  const more = summary.errors.length - LISTED_ERRORS;
+  let error = summary.errors.slice(0, LISTED_ERRORS).join(' ') + (more > 0 ? ` … and ${more} more files that could not be read.` : '');
+  if (summary.images === 0 && !summary.errors.length && !summary.cancelled) error = 'No PNG, JPEG or TIFF images found in what was given.';
+  return { message, error };
 }
 
 /** Stride of the grid that image + mask pairs are cut on, as in the real tile set. */
@@ -61,37 +79,55 @@ export async function filesFromDrop(items: DataTransferItemList): Promise<File[]
 
 const baseName = (path: string) => path.split('/').pop()!;
 
+/** The import grid of an image, or an error saying to crop it when it would make too many tiles. */
+function importGrid(path: string, image: GreyImage, stride: number): [number, number][] {
+  try {
+    return gridPositions(image.width, image.height, TILE, stride);
+  } catch (e) {
+    if (!(e instanceof TooManyTilesError)) throw e;
+    throw new Error(`${path} is ${image.width}×${image.height}: cut on the ${stride}-px import grid it would make ${e.count.toLocaleString('en')} tiles, ` +
+      `more than the ${MAX_TILES_PER_IMAGE.toLocaleString('en')} allowed per image. Crop it into smaller images and import those.`);
+  }
+}
+
 /**
  * Imports entries: labelled tiles keep their label (a bigger labelled image is tiled on a grid with
  * that label); image + mask pairs are tiled on a 64-px grid and labelled from the mask; other images
- * are stored to be tiled and labelled by hand. A file that cannot be read is reported and skipped.
+ * are stored to be tiled and labelled by hand. A file that cannot be read is reported and skipped;
+ * a full disk or an aborted `signal` stops the import, keeping the images stored before it.
  */
-export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void): Promise<ImportSummary> {
+export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal): Promise<ImportSummary> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const { items, skipped } = planImport(entries.map((e) => e.path));
-  const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors: [] };
+  const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors: [], cancelled: false, total: items.length };
   let done = 0;
   for (const item of items) {
     onProgress?.(done++, items.length);
+    await yieldToEvents(); // decoding runs on this thread: let the progress paint and a Cancel click in
+    if (signal?.aborted) {
+      summary.cancelled = true;
+      return summary;
+    }
     try {
       const image = await decodeImage(byPath.get(item.path)!);
       if (image.width < TILE || image.height < TILE) throw new Error(`${item.path} is ${image.width}×${image.height}; images must be at least ${TILE}×${TILE} px.`);
       let mask: GreyImage | null = null;
       let tiles: { x: number; y: number; size: number; label: 'crack' | 'no_crack' | null }[] = [];
       if (item.kind === 'tile') {
-        tiles = gridPositions(image.width, image.height, TILE, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
+        tiles = importGrid(item.path, image, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
           .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
       } else if (item.kind === 'pair') {
         mask = await decodeImage(byPath.get(item.maskPath)!);
         if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
-        tiles = gridPositions(image.width, image.height, TILE, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
+        tiles = importGrid(item.path, image, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
       }
       await addRealImage(db, baseName(item.path), image, mask, tiles);
       summary.images++;
       summary.tiles += tiles.length;
       summary.labelled += tiles.filter((t) => t.label).length;
     } catch (e) {
-      if ((e as Error).name === 'StorageFullError') throw e;
+      if (e instanceof StorageFullError) throw e;
       summary.errors.push((e as Error).message);
     }
   }

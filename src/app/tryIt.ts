@@ -7,7 +7,7 @@ import { decodeGreyPng } from '../lib/data/png';
 import type { Db } from '../lib/data/db';
 import type { AnalysisResult } from '../lib/analysis/result';
 import { defaultTrainConfig, type TrainConfig } from '../lib/ml/config';
-import { newModelRecord } from '../lib/ml/modelRecords';
+import { newModelRecord, putModelRecord } from '../lib/ml/modelRecords';
 import type { Outcome } from '../lib/engine/rpc';
 import { DEFAULT_PRESET } from '../lib/synth/grains/space';
 import { createDataset } from './datasetJob';
@@ -37,7 +37,7 @@ export async function runTryIt(db: Db, pool: SynthPool, onStatus: (text: string)
     phases: [{ epochs: 10, maxLr: 3e-3, freezeEncoder: false, size: 128 }], budgetSeconds: TRAINING_SECONDS,
   };
   const record = newModelRecord(dataset, config, 'Try it: small U-Net');
-  await db.put('models', record);
+  await putModelRecord(db, record);
   const [image, truth] = await Promise.all(['samples/nist-steel.png', 'samples/nist-steel-mask.png'].map(async (path) => {
     const r = await fetch(new URL(path, document.baseURI));
     if (!r.ok) throw new Error(`The bundled micrograph could not be loaded (${r.status}).`);

@@ -136,6 +136,17 @@ test('generates a balanced crack-tile dataset with the same bytes as Node', asyn
   await expect(page.getByTestId('dataset-row').filter({ hasText: 'tiny cracks' }).getByTestId('fingerprint')).toHaveText(datasetFingerprint(hashes));
 });
 
+test('a grid at a tiny stride is refused at once, saying which stride fits', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Real data' }).click();
+  await page.getByLabel('Choose images or zip').setInputFiles(`${REALDATA}grains/nist-optical-steel/images/nist-steel.png`);
+  await page.getByRole('button', { name: 'nist-steel.png', exact: true }).click();
+  await page.getByLabel('Stride (px)').fill('1');
+  await page.getByRole('button', { name: 'Cut 128×128 grid' }).click();
+  await expect(page.getByRole('alert')).toHaveText(/^A stride of 1 px would cut [\d,]+ tiles from this \d+×\d+ image; at most 10,000 are allowed per image\. Raise the stride to \d+ px or more\.$/, { timeout: 5_000 });
+  await expect(page.getByTestId('tile-counts')).toHaveText('0 tiles · 0 crack · 0 no crack · 0 unlabelled');
+});
+
 test('imports a crack/ + no_crack/ folder, adds a tile by clicking, and synthesises texture from the user’s own tiles', async ({ page }) => {
   await page.goto('./');
   await page.getByRole('button', { name: 'Real data' }).click();

@@ -18,7 +18,8 @@ import { fineTuneSize, realSplit, realSplitProblem } from '../../src/lib/data/re
 import { gridPositions, labelFromMask } from '../../src/lib/data/tiling';
 import { NO_AUGMENT } from '../../src/lib/ml/augment';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { memoryWeights } from '../../src/lib/ml/modelStore';
+import { memoryWeights, type WeightStore } from '../../src/lib/ml/modelStore';
+import { StorageFullError } from '../../src/lib/data/db';
 import { SampleMaker, type Recipe } from '../../src/lib/synth/recipe';
 import { DEFAULT_PRESET } from '../../src/lib/synth/grains/space';
 
@@ -254,6 +255,27 @@ describe('engine jobs', () => {
     for (const m of await listModels(db)) expect(modelRecordError(m)).toBeUndefined();
     await jobs.deleteModel({ modelId: 'broken' }, context());
     expect(await listDamagedModels(db)).toEqual([]);
+  }, 120_000);
+
+  it('a full disk ends a training with a message saying so, and an import with nothing half-stored', async () => {
+    const weights = memoryWeights();
+    const full: WeightStore = { ...weights, save: async () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); } };
+    const onFullDisk = engineJobs({ db: openDatasets, weights: full });
+    const record = await storedModel(2);
+    const training = onFullDisk.train({ modelId: record.id, backend: 'cpu' }, context());
+    await expect(training).rejects.toBeInstanceOf(StorageFullError);
+    await expect(training).rejects.toThrow(/^No room left: .*Training stopped; no epoch had been saved yet\. Free space by deleting/);
+    const failed = (await db.get('models', record.id))!;
+    expect(failed.status).toBe('failed');
+    expect(failed.note).toMatch(/^No room left/);
+    expect(failed.hasWeights).toBe(false);
+
+    const trained = await storedModel(1);
+    await jobs.train({ modelId: trained.id, backend: 'cpu' }, context());
+    const bytes = await jobs.exportModel({ modelId: trained.id }, context());
+    const before = (await db.getAll('models')).length;
+    await expect(onFullDisk.importModel({ bytes, fileName: 'm.zip' }, context())).rejects.toThrow(/^No room left: .*m\.zip was not imported; nothing of it is kept/);
+    expect((await db.getAll('models')).length).toBe(before);
   }, 120_000);
 
   it('records left "training" by a reload become interrupted, unless a live job owns them', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planImport } from '../../src/lib/data/importLayout';
-import { assignSplits, gridPositions, labelFromMask, tileAt } from '../../src/lib/data/tiling';
+import { assignSplits, gridCount, gridPositions, labelFromMask, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
 import { Rng } from '../../src/lib/random';
 import { applyCrack, crackCoverage } from '../../src/lib/synth/cracks/crack';
 import { fitCrackModel, measureTrace } from '../../src/lib/synth/cracks/measure';
@@ -14,6 +14,27 @@ describe('tiling', () => {
     expect(new Set(grid.map(([x]) => x))).toEqual(new Set([0, 64, 128, 172]));
     expect(gridPositions(100, 100, 128, 64)).toEqual([]);
     expect(() => gridPositions(300, 300, 128, 0)).toThrow('Stride must be a whole number');
+  });
+
+  it('counts a grid without making it, and refuses one over the per-image cap with the smallest stride that fits', () => {
+    for (const [w, h, stride] of [[300, 200, 64], [256, 256, 64], [128, 128, 128], [1000, 700, 9], [129, 500, 1], [100, 300, 5]]) {
+      expect(gridCount(w, h, 128, stride)).toBe(gridPositions(w, h, 128, stride).length);
+    }
+    expect(MAX_TILES_PER_IMAGE).toBe(10_000);
+    let refused: unknown;
+    const started = performance.now();
+    try {
+      gridPositions(4000, 3000, 128, 1);
+    } catch (e) {
+      refused = e;
+    }
+    expect(performance.now() - started).toBeLessThan(100); // refused from the count, before any tile is made
+    expect(refused).toBeInstanceOf(TooManyTilesError);
+    const { count, minStride, message } = refused as TooManyTilesError;
+    expect(count).toBe(3873 * 2873);
+    expect(message).toBe(`A stride of 1 px would cut 11,127,129 tiles from this 4000×3000 image; at most 10,000 are allowed per image. Raise the stride to ${minStride} px or more.`);
+    expect(gridPositions(4000, 3000, 128, minStride).length).toBeLessThanOrEqual(MAX_TILES_PER_IMAGE);
+    expect(gridCount(4000, 3000, 128, minStride - 1)).toBeGreaterThan(MAX_TILES_PER_IMAGE);
   });
 
   it('places a clicked tile around the click, inside the image', () => {

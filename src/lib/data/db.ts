@@ -198,15 +198,100 @@ export function openDatasets(): Promise<Db> {
   });
 }
 
+/**
+ * The largest single value SynthScope writes. Chromium refuses one serialized value over 127 MiB
+ * (133,169,152 bytes; an 11,500² grey image) — older versions with an UnknownError that read as a
+ * full disk, newer ones by dropping the tab — so pixels and weights are measured before writing,
+ * with a few MiB left for the rest of the record.
+ */
+export const MAX_STORED_VALUE_BYTES = 120 * 2 ** 20;
+
+export const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en')} MB`;
+
+/** The site's storage is full. `kept` says what the interrupted work left behind. */
 export class StorageFullError extends Error {
-  constructor() {
-    super('The browser has no room left for this site. Samples stored so far are kept; delete a dataset or free disk space, then generate again.');
+  constructor(kept = '') {
+    super(`No room left: the browser's storage for this site is full.${kept ? ` ${kept}` : ''} Free space by deleting datasets, models or real images you no longer need (or free disk space), then try again.`);
     this.name = 'StorageFullError';
+  }
+}
+
+/** One value is bigger than the browser stores in one piece, however much room is left. */
+export class ValueTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValueTooLargeError';
   }
 }
 
 export function isQuotaError(e: unknown): boolean {
   return e instanceof DOMException && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED');
+}
+
+/** Refuses a value of `bytes` before it is written; `what` names it and `advice` says what to do instead. */
+export function checkValueSize(bytes: number, what: string, advice: string): void {
+  if (bytes > MAX_STORED_VALUE_BYTES) {
+    throw new ValueTooLargeError(`${what}: ${megabytes(bytes)}, too large to store (the browser keeps at most ${megabytes(MAX_STORED_VALUE_BYTES)} in one piece). ${advice}`);
+  }
+}
+
+export interface WriteContext {
+  /** The transaction written in: a request that failed because it aborted takes the transaction's reason. */
+  tx?: { readonly error: DOMException | null };
+  /** What is kept when the disk is full ("Samples stored so far are kept."). */
+  kept?: string;
+}
+
+/**
+ * What a failed IndexedDB write means, as an error the user can act on — the one classifier that
+ * every write path uses: a full disk (StorageFullError), one value too large for the browser
+ * (ValueTooLargeError), or any other error with its own message.
+ */
+export function storageError(e: unknown, context: WriteContext = {}): Error {
+  if (e instanceof StorageFullError || e instanceof ValueTooLargeError) return e;
+  const reason = e instanceof DOMException && e.name === 'AbortError' && context.tx?.error ? context.tx.error : e;
+  if (isQuotaError(reason)) return new StorageFullError(context.kept);
+  if (reason instanceof DOMException && /too large/i.test(reason.message)) {
+    return new ValueTooLargeError(`One value is too large for the browser to store (${reason.message}). Store smaller pieces: crop or downscale the image, or use a smaller model.`);
+  }
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/** Runs one write (its own transaction), turning a failure, thrown at once or later, into what `storageError` says it is. */
+export async function writing<T>(work: () => Promise<T>, kept?: string): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    throw storageError(e, { kept });
+  }
+}
+
+/**
+ * Issues a transaction's writes and waits for its commit: all or nothing. A write that throws at
+ * once aborts the transaction (the browser only aborts by itself on a failed request or commit),
+ * every request is waited for so none rejects unheard, and the failure is classified.
+ */
+export async function commit(tx: { readonly done: Promise<void>; readonly error: DOMException | null; abort(): void },
+  writes: readonly (() => Promise<unknown>)[], kept?: string): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  try {
+    for (const write of writes) pending.push(write());
+    pending.push(tx.done);
+    await Promise.all(pending);
+  } catch (e) {
+    try {
+      tx.abort();
+    } catch {
+      // already aborted or finished
+    }
+    await Promise.allSettled([...pending, tx.done]);
+    throw storageError(e, { tx, kept });
+  }
+}
+
+/** Stores an experiment record; a full disk keeps the results stored before (db.ts `storageError`). */
+export async function putExperiment(db: Db, record: ExperimentRecord): Promise<void> {
+  await writing(() => db.put('experiments', record), 'Results stored before are kept.');
 }
 
 /** Readable dataset records, newest first (damaged ones are listed apart: records.ts). */
@@ -215,28 +300,19 @@ export async function listDatasets(db: Db): Promise<DatasetRecord[]> {
 }
 
 export async function putDataset(db: Db, dataset: DatasetRecord): Promise<void> {
-  try {
-    await db.put('datasets', dataset);
-  } catch (e) {
-    throw isQuotaError(e) ? new StorageFullError() : e;
-  }
+  await writing(() => db.put('datasets', dataset));
 }
 
 export async function getDataset(db: Db, id: string): Promise<DatasetRecord | undefined> {
   return db.get('datasets', id);
 }
 
+const SAMPLES_KEPT = 'Samples stored so far are kept; resume the dataset once there is room.';
+
 /** Stores a batch in one transaction: on a full disk the batch is rolled back and nothing else is touched. */
 export async function putSamples(db: Db, samples: readonly SampleRecord[]): Promise<void> {
   const tx = db.transaction('samples', 'readwrite');
-  try {
-    await Promise.all([...samples.map((s) => tx.store.put(s)), tx.done]);
-  } catch (e) {
-    if (isQuotaError(e) || (e instanceof DOMException && e.name === 'AbortError' && isQuotaError(tx.error))) {
-      throw new StorageFullError();
-    }
-    throw e;
-  }
+  await commit(tx, samples.map((s) => () => tx.store.put(s)), SAMPLES_KEPT);
 }
 
 /** Samples [from, to) of a dataset, for one gallery page. */

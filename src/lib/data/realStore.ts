@@ -1,30 +1,26 @@
 /** Real images, their tiles and traced cracks in IndexedDB. */
 import type { CrackLabel } from '../synth/cracks/index';
-import { type Db, isQuotaError, StorageFullError, type RealImageRecord, type TileRecord, type TraceRecord } from './db';
+import { checkValueSize, commit, type Db, type RealImageRecord, type TileRecord, type TraceRecord, writing } from './db';
 import { cutTile, type GreyImage, type SplitSettings } from './tiling';
 
 export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x}:${y}`;
 
-async function guarded<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (e) {
-    throw isQuotaError(e) || (e instanceof DOMException && e.name === 'AbortError') ? new StorageFullError() : e;
-  }
-}
-
-/** Stores an image and its tiles in one transaction: all or nothing. */
+/**
+ * Stores an image and its tiles in one transaction: all or nothing. The pixels (and mask) are one
+ * stored value, so an image too large for the browser is refused before anything is written.
+ */
 export async function addRealImage(db: Db, name: string, image: GreyImage, mask: GreyImage | null,
   tiles: { x: number; y: number; size: number; label: CrackLabel | null }[]): Promise<RealImageRecord> {
+  checkValueSize(image.pixels.byteLength + (mask?.pixels.byteLength ?? 0), `${name} (${image.width}×${image.height}${mask ? ', with its mask' : ''})`,
+    'Crop or downscale it, or cut it into smaller images, and import those.');
   const record: RealImageRecord = { id: crypto.randomUUID(), name, width: image.width, height: image.height, hasMask: !!mask, createdAt: Date.now() };
   const tx = db.transaction(['realImages', 'realPixels', 'tiles'], 'readwrite');
   const now = Date.now();
-  await guarded(Promise.all([
-    tx.objectStore('realImages').put(record),
-    tx.objectStore('realPixels').put({ id: record.id, pixels: image.pixels, ...(mask ? { mask: mask.pixels } : {}) }),
-    ...tiles.map((t) => tx.objectStore('tiles').put({ id: tileId(record.id, t.x, t.y), imageId: record.id, ...t, pinnedTest: false, createdAt: now })),
-    tx.done,
-  ]));
+  await commit(tx, [
+    () => tx.objectStore('realImages').put(record),
+    () => tx.objectStore('realPixels').put({ id: record.id, pixels: image.pixels, ...(mask ? { mask: mask.pixels } : {}) }),
+    ...tiles.map((t) => () => tx.objectStore('tiles').put({ id: tileId(record.id, t.x, t.y), imageId: record.id, ...t, pinnedTest: false, createdAt: now })),
+  ], 'Images imported before this one are kept.');
   return record;
 }
 
@@ -55,7 +51,7 @@ export async function listTiles(db: Db, imageId?: string): Promise<TileRecord[]>
 
 export async function putTiles(db: Db, tiles: TileRecord[]): Promise<void> {
   const tx = db.transaction('tiles', 'readwrite');
-  await guarded(Promise.all([...tiles.map((t) => tx.store.put(t)), tx.done]));
+  await commit(tx, tiles.map((t) => () => tx.store.put(t)), 'The tiles were not changed.');
 }
 
 export async function deleteTiles(db: Db, ids: string[]): Promise<void> {
@@ -86,7 +82,7 @@ export async function listTraces(db: Db): Promise<TraceRecord[]> {
 }
 
 export async function putTrace(db: Db, trace: TraceRecord): Promise<void> {
-  await guarded(db.put('traces', trace));
+  await writing(() => db.put('traces', trace), 'The trace was not saved.');
 }
 
 export async function deleteTrace(db: Db, id: string): Promise<void> {
@@ -100,5 +96,5 @@ export async function getSplitSettings(db: Db): Promise<SplitSettings> {
 }
 
 export async function putSplitSettings(db: Db, settings: SplitSettings): Promise<void> {
-  await db.put('settings', { key: 'split', value: settings });
+  await writing(() => db.put('settings', { key: 'split', value: settings }), 'The split settings were not saved.');
 }

@@ -11,18 +11,51 @@ export interface GreyImage {
   pixels: Uint8Array;
 }
 
-/** Top-left corners of the tiles of a grid with this stride; the last row and column sit flush with the edge. */
+/**
+ * Most tiles one image may have. A grid at a tiny stride would otherwise make millions of tile
+ * records (a 4,000² image at stride 1 makes 15 million) and keep the tab busy for minutes; 10,000
+ * is a 6,500² image at the 64-px stride, and the tile editor still draws that many.
+ */
+export const MAX_TILES_PER_IMAGE = 10_000;
+
+/** A grid that would make more than MAX_TILES_PER_IMAGE tiles; says the smallest stride that fits. */
+export class TooManyTilesError extends RangeError {
+  constructor(readonly count: number, readonly stride: number, readonly minStride: number, width: number, height: number) {
+    super(`A stride of ${stride} px would cut ${count.toLocaleString('en')} tiles from this ${width}×${height} image; at most ` +
+      `${MAX_TILES_PER_IMAGE.toLocaleString('en')} are allowed per image. Raise the stride to ${minStride} px or more.`);
+    this.name = 'TooManyTilesError';
+  }
+}
+
+/** Tiles along one side: every stride step, plus one flush with the edge. */
+const along = (extent: number, size: number, stride: number) => (extent < size ? 0 : Math.ceil((extent - size) / stride) + 1);
+
+/** How many tiles a grid with this stride has, without making it. */
+export function gridCount(width: number, height: number, size: number, stride: number): number {
+  return along(width, size, stride) * along(height, size, stride);
+}
+
+/**
+ * Top-left corners of the tiles of a grid with this stride; the last row and column sit flush with
+ * the edge. A grid of more than MAX_TILES_PER_IMAGE tiles is refused before any is made.
+ */
 export function gridPositions(width: number, height: number, size: number, stride: number): [number, number][] {
   if (!(Number.isInteger(stride) && stride >= 1)) throw new RangeError(`Stride must be a whole number of pixels, at least 1; got ${stride}.`);
-  if (width < size || height < size) return [];
-  const along = (extent: number) => {
+  const count = gridCount(width, height, size, stride);
+  if (count > MAX_TILES_PER_IMAGE) {
+    let minStride = stride;
+    while (gridCount(width, height, size, minStride) > MAX_TILES_PER_IMAGE) minStride++;
+    throw new TooManyTilesError(count, stride, minStride, width, height);
+  }
+  if (count === 0) return [];
+  const steps = (extent: number) => {
     const out: number[] = [];
     for (let p = 0; p + size <= extent; p += stride) out.push(p);
     if (out[out.length - 1] !== extent - size) out.push(extent - size);
     return out;
   };
   const out: [number, number][] = [];
-  for (const y of along(height)) for (const x of along(width)) out.push([x, y]);
+  for (const y of steps(height)) for (const x of steps(width)) out.push([x, y]);
   return out;
 }
 

@@ -6,7 +6,7 @@
  * error whose message the user reads.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getDataset, type Db, type ModelRecord } from '../data/db';
+import { getDataset, StorageFullError, storageError, writing, type Db, type ModelRecord } from '../data/db';
 import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '../analysis/result';
 import { classifyWindows, segmentTiled } from '../analysis/inference';
 import { interleaveClasses, memorySource, prepareReal, runExperiment } from '../experiment/run';
@@ -16,6 +16,7 @@ import { fineTuneSize, realItems, realSplit } from '../data/realSet';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
 import { sizeSchedule, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
+import { putModelRecord } from '../ml/modelRecords';
 import { buildModel } from '../ml/models';
 import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '../ml/pretrained';
 import { lrSweep, suggestLr } from '../ml/schedule';
@@ -57,8 +58,9 @@ export function fitBatch(config: TrainConfig, backend: BackendInfo): { config: T
 
 async function freshModel(config: ModelConfig, ctx: JobContext<EngineNote>): Promise<tf.LayersModel> {
   if (!config.pretrained) return buildModel(config);
-  const { model: pretrained, fromCache } = await loadPretrained(config.pretrained);
-  ctx.progress({ kind: 'status', message: `Pretrained encoder ${fromCache ? 'from the offline cache' : 'downloaded and cached for offline use'}: ${config.pretrained}` });
+  const { model: pretrained, fromCache, notCached } = await loadPretrained(config.pretrained);
+  const where = fromCache ? 'from the offline cache' : notCached ? `downloaded but not kept for offline use (${notCached})` : 'downloaded and cached for offline use';
+  ctx.progress({ kind: 'status', message: `Pretrained encoder ${where}: ${config.pretrained}` });
   return buildPretrainedClassifier(pretrained, config);
 }
 
@@ -141,7 +143,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       let record = await storedModel(db, modelId, '');
       const save = async (changes: Partial<ModelRecord>) => {
         record = { ...record, ...changes, updatedAt: Date.now() };
-        await db.put('models', record);
+        await putModelRecord(db, record);
       };
       let model: tf.LayersModel | undefined;
       try {
@@ -155,7 +157,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
           shouldStop: () => ctx.signal.aborted,
           checkpoint: async (m, state, optimizer) => {
             await deps.weights.save(modelId, m);
-            if (optimizer) await db.put('optimizerStates', { id: modelId, weights: optimizer });
+            if (optimizer) await writing(() => db.put('optimizerStates', { id: modelId, weights: optimizer }));
             else await db.delete('optimizerStates', modelId);
             await save({ state, hasWeights: true });
           },
@@ -174,11 +176,17 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
         return state;
       } catch (e) {
         // The record keeps its last checkpoint's state either way; only its status and note change.
-        const ending = e instanceof CancelledError || ctx.signal.aborted
+        const cancelled = e instanceof CancelledError || ctx.signal.aborted;
+        const saved = record.state.history.length;
+        let error = cancelled ? e : storageError(e);
+        if (error instanceof StorageFullError) {
+          error = new StorageFullError(`Training stopped; ${saved ? `the model keeps its last checkpoint (${saved} epochs) and resumes from there` : 'no epoch had been saved yet'}.`);
+        }
+        const ending = cancelled
           ? { status: 'stopped' as const, note: 'Stopped; resume continues from the last finished epoch.' }
-          : { status: 'failed' as const, note: (e as Error).message };
-        await save(ending).catch(() => undefined);
-        throw e;
+          : { status: 'failed' as const, note: (error as Error).message };
+        await save(ending).catch(() => undefined); // a full disk may refuse even this: the error still reaches the caller
+        throw error;
       } finally {
         model?.dispose();
       }

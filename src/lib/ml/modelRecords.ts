@@ -3,8 +3,13 @@
  * interrupted after a reload, and what can be done with a record in each status. Weights live
  * apart (modelStore.ts), handled by the engine worker.
  */
-import type { DatasetRecord, Db, ModelRecord } from '../data/db';
+import { writing, type DatasetRecord, type Db, type ModelRecord } from '../data/db';
 import { defaultFineTunePhases, modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
+
+/** Stores a model record; a failure says whether the disk is full (db.ts `storageError`). */
+export async function putModelRecord(db: Db, record: ModelRecord): Promise<void> {
+  await writing(() => db.put('models', record));
+}
 
 /** Readable model records, newest first; damaged ones are left out (see `listDamagedModels`). */
 export async function listModels(db: Db): Promise<ModelRecord[]> {
@@ -114,6 +119,6 @@ export const canResume = (m: ModelRecord) => m.status === 'stopped' || m.status 
 export async function markInterruptedModels(db: Db, isLive: (id: string) => boolean = () => false): Promise<void> {
   for (const m of await listModels(db)) {
     if (m.status !== 'training' || isLive(m.id)) continue;
-    await db.put('models', { ...m, status: 'interrupted', note: `Interrupted after ${m.state.history.length} epochs; resume continues from the last checkpoint.`, updatedAt: Date.now() });
+    await putModelRecord(db, { ...m, status: 'interrupted', note: `Interrupted after ${m.state.history.length} epochs; resume continues from the last checkpoint.`, updatedAt: Date.now() });
   }
 }

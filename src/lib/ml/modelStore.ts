@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { strFromU8, strToU8, zipSync } from 'fflate';
 import { MODEL_ZIP, unzipBounded } from '../data/zip';
-import type { Db, ModelRecord } from '../data/db';
-import { getDataset } from '../data/db';
-import { modelRecordError } from './modelRecords';
+import { openDB, type IDBPDatabase } from 'idb';
+import { checkValueSize, commit, getDataset, StorageFullError, storageError, type Db, type ModelRecord } from '../data/db';
+import { modelRecordError, putModelRecord } from './modelRecords';
 
 /** Where weights live: TF.js' IndexedDB store in the browser, memory in Node tests. */
 export interface WeightStore {
@@ -18,12 +18,60 @@ export interface WeightStore {
   remove(id: string): Promise<void>;
 }
 
-/** TF.js' `indexeddb://` store under a versioned key. */
-export const weightsUrl = (id: string) => `indexeddb://synthscope-model-v1-${id}`;
+/**
+ * TF.js' `indexeddb://` store, written by us: TF.js' own save resolves once its put request
+ * succeeds, before the transaction commits, and stores info and weights in two transactions, so a
+ * full disk left an info entry without weights and a save reported as done. Here both entries go in
+ * one transaction that is awaited to its commit; the database, stores and record layout are TF.js'
+ * own, so models saved before still load, and `indexeddb://` URLs keep working.
+ */
+const TFJS_DB = { name: 'tensorflowjs', version: 1, models: 'models_store', info: 'model_info_store' } as const;
+const modelPath = (id: string) => `synthscope-model-v1-${id}`;
+/** A model's weights under a versioned key. */
+export const weightsUrl = (id: string) => `indexeddb://${modelPath(id)}`;
+
+const openTfjsDb = () => openDB(TFJS_DB.name, TFJS_DB.version, {
+  upgrade(db) {
+    db.createObjectStore(TFJS_DB.models, { keyPath: 'modelPath' });
+    db.createObjectStore(TFJS_DB.info, { keyPath: 'modelPath' });
+  },
+});
+
+async function withTfjsDb<T>(work: (db: IDBPDatabase) => Promise<T>): Promise<T> {
+  const db = await openTfjsDb();
+  try {
+    return await work(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Stores a model's artifacts under `path` in TF.js' database, all or nothing; a failure says what it is (db.ts `storageError`). */
+export async function saveArtifacts(path: string, model: tf.LayersModel, what: string): Promise<void> {
+  const artifacts = await modelArtifacts(model);
+  const weightData = tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  checkValueSize(weightData.byteLength, `${what}'s weights`, 'Use a smaller network (lower depth or width).');
+  const modelArtifactsInfo = tf.io.getModelArtifactsInfoForJSON({ ...artifacts, weightData });
+  await withTfjsDb(async (db) => {
+    const tx = db.transaction([TFJS_DB.models, TFJS_DB.info], 'readwrite');
+    await commit(tx, [
+      () => tx.objectStore(TFJS_DB.info).put({ modelPath: path, modelArtifactsInfo }),
+      () => tx.objectStore(TFJS_DB.models).put({ modelPath: path, modelArtifacts: { ...artifacts, weightData }, modelArtifactsInfo }),
+    ]);
+  });
+}
+
 export const indexedDbWeights: WeightStore = {
-  load: (id) => tf.loadLayersModel(weightsUrl(id)),
-  save: async (id, model) => void (await model.save(weightsUrl(id))),
-  remove: async (id) => void (await tf.io.removeModel(weightsUrl(id)).catch(() => undefined)),
+  load: async (id) => {
+    const stored = await withTfjsDb((db) => db.get(TFJS_DB.models, modelPath(id))) as { modelArtifacts?: tf.io.ModelArtifacts } | undefined;
+    if (!stored?.modelArtifacts) throw new Error('This model\'s weights are not stored (deleted, or never saved); train it again or import it.');
+    return tf.loadLayersModel(tf.io.fromMemory(stored.modelArtifacts));
+  },
+  save: (id, model) => saveArtifacts(modelPath(id), model, 'This model'),
+  remove: (id) => withTfjsDb(async (db) => {
+    const tx = db.transaction([TFJS_DB.models, TFJS_DB.info], 'readwrite');
+    await Promise.all([tx.objectStore(TFJS_DB.models).delete(modelPath(id)), tx.objectStore(TFJS_DB.info).delete(modelPath(id)), tx.done]);
+  }),
 };
 
 /** A model's artifacts in memory (topology, specs, one weight buffer). */
@@ -105,10 +153,12 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   // All or nothing: weights first, then the record; a failure on either leaves neither behind.
   try {
     await store.save(record.id, model);
-    await db.put('models', record);
+    await putModelRecord(db, record);
   } catch (e) {
     await store.remove(record.id).catch(() => undefined);
-    throw e;
+    const error = storageError(e);
+    throw error instanceof StorageFullError ? new StorageFullError(`${fileName} was not imported; nothing of it is kept.`)
+      : new Error(`${fileName} was not imported (nothing of it is kept): ${error.message}`);
   } finally {
     model.dispose();
   }

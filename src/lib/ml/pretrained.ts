@@ -10,13 +10,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { fnv1a } from '../synth/dataset';
 import type { ModelConfig } from './config';
+import { saveArtifacts } from './modelStore';
 
-export const pretrainedCacheKey = (url: string) =>
-  `indexeddb://synthscope-pretrained-v1-${fnv1a(new TextEncoder().encode(url)).toString(16)}`;
+const cachePath = (url: string) => `synthscope-pretrained-v1-${fnv1a(new TextEncoder().encode(url)).toString(16)}`;
 
-/** From the IndexedDB cache, else from the URL (then cached). */
-export async function loadPretrained(url: string): Promise<{ model: tf.LayersModel; fromCache: boolean }> {
-  const key = pretrainedCacheKey(url);
+/**
+ * From the IndexedDB cache, else from the URL (then cached). A cache that cannot be written (a
+ * full disk) does not stop the work: `notCached` says why it was not kept.
+ */
+export async function loadPretrained(url: string): Promise<{ model: tf.LayersModel; fromCache: boolean; notCached?: string }> {
+  const key = `indexeddb://${cachePath(url)}`;
   try {
     return { model: await tf.loadLayersModel(key), fromCache: true };
   } catch {
@@ -29,8 +32,8 @@ export async function loadPretrained(url: string): Promise<{ model: tf.LayersMod
     throw new Error(`The pretrained encoder could not be loaded from ${url} (${(e as Error).message}). ` +
       'Check the address and the connection, or train from scratch; once loaded it is kept for offline use.');
   }
-  await model.save(key);
-  return { model, fromCache: false };
+  const notCached = await saveArtifacts(cachePath(url), model, 'The pretrained encoder').then(() => undefined, (e: Error) => e.message);
+  return { model, fromCache: false, notCached };
 }
 
 /** The input side the pretrained classifier needs; training phases run at this size. */

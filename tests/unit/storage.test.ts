@@ -1,0 +1,183 @@
+/**
+ * Storage failures told apart on every write path (in-memory IndexedDB): a full disk, one value too
+ * large for the browser, and any other error; writes that span several records are all or nothing.
+ * A full disk is made by having one object store's `put` throw a QuotaExceededError DOMException.
+ */
+import 'fake-indexeddb/auto';
+import * as tf from '@tensorflow/tfjs';
+import { openDB } from 'idb';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkValueSize, MAX_STORED_VALUE_BYTES, openDatasets, putExperiment, putSamples, StorageFullError, storageError,
+  ValueTooLargeError, type Db, type ExperimentRecord, type SampleRecord,
+} from '../../src/lib/data/db';
+import { addRealImage, listRealImages, listTiles, putSplitSettings, putTiles } from '../../src/lib/data/realStore';
+import { importEntries, importMessages, type ImportSummary } from '../../src/app/realImport';
+import { encodeGreyPng } from '../../src/lib/data/png';
+import { defaultTrainConfig } from '../../src/lib/ml/config';
+import { indexedDbWeights, modelArtifacts } from '../../src/lib/ml/modelStore';
+import { buildModel } from '../../src/lib/ml/models';
+import { putModelRecord } from '../../src/lib/ml/modelRecords';
+
+const quota = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+
+let restore: (() => void) | undefined;
+/** Makes every `put` into the named object store throw `error`, as a browser with a full disk does. */
+function failPuts(storeName: string, error: () => unknown = quota) {
+  const proto = IDBObjectStore.prototype;
+  const put = proto.put;
+  proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+    if (this.name === storeName) throw error();
+    return put.apply(this, args);
+  };
+  restore = () => {
+    proto.put = put;
+  };
+}
+afterEach(() => {
+  restore?.();
+  restore = undefined;
+});
+
+let db: Db;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  db = await openDatasets();
+});
+
+const grey = (width: number, height: number) => ({ width, height, pixels: new Uint8Array(width * height) });
+
+describe('the storage error classifier', () => {
+  it('says a full disk is full, naming what is kept and what to delete', () => {
+    const full = storageError(quota(), { kept: 'Samples stored so far are kept.' });
+    expect(full).toBeInstanceOf(StorageFullError);
+    expect(full.message).toMatch(/^No room left: .*Samples stored so far are kept\. Free space by deleting datasets, models or real images/);
+    expect(storageError(new DOMException('', 'NS_ERROR_DOM_QUOTA_REACHED'))).toBeInstanceOf(StorageFullError);
+  });
+
+  it('reads an aborted request by its transaction’s reason', () => {
+    const aborted = new DOMException('The transaction was aborted.', 'AbortError');
+    expect(storageError(aborted, { tx: { error: quota() } })).toBeInstanceOf(StorageFullError);
+    // An abort for another reason is not a full disk.
+    const other = storageError(aborted, { tx: { error: new DOMException('Key already exists.', 'ConstraintError') } });
+    expect(other).not.toBeInstanceOf(StorageFullError);
+    expect(other.message).toBe('Key already exists.');
+    expect(storageError(aborted)).not.toBeInstanceOf(StorageFullError);
+  });
+
+  it('tells a value too large for the browser from a full disk', () => {
+    const chromium = new DOMException('The serialized keys and/or value are too large (size=144000000 bytes, max=133169152 bytes).', 'UnknownError');
+    const e = storageError(chromium);
+    expect(e).toBeInstanceOf(ValueTooLargeError);
+    expect(e.message).toMatch(/too large .* crop or downscale the image/);
+  });
+
+  it('passes any other error through with its message, and its own errors unchanged', () => {
+    const clone = new DOMException('Function object could not be cloned.', 'DataCloneError');
+    expect(storageError(clone)).toBe(clone);
+    expect(storageError('odd').message).toBe('odd');
+    const full = new StorageFullError();
+    expect(storageError(full)).toBe(full);
+  });
+
+  it('refuses a value over the stated limit before it is written', () => {
+    expect(MAX_STORED_VALUE_BYTES).toBe(120 * 2 ** 20);
+    expect(() => checkValueSize(MAX_STORED_VALUE_BYTES, 'x', '')).not.toThrow();
+    expect(() => checkValueSize(MAX_STORED_VALUE_BYTES + 1, 'big.png', 'Crop it.')).toThrow(/^big\.png: 120 MB, too large to store \(the browser keeps at most 120 MB in one piece\)\. Crop it\.$/);
+  });
+});
+
+describe('write paths', () => {
+  it('real images: too large is refused up front with what to do; a full disk stores nothing of the image', async () => {
+    // 11,300² is 122 MiB: over our limit though under Chromium's 127 MiB; an 8,000² pair is one 122 MiB value too.
+    await expect(addRealImage(db, 'huge.png', grey(11_300, 11_300), null, [])).rejects.toThrow(/huge\.png \(11300×11300\): 122 MB, too large to store.*Crop or downscale it/);
+    await expect(addRealImage(db, 'pair.png', grey(8_000, 8_000), grey(8_000, 8_000), [])).rejects.toBeInstanceOf(ValueTooLargeError);
+
+    failPuts('tiles');
+    const tiles = [{ x: 0, y: 0, size: 128, label: null }, { x: 128, y: 0, size: 128, label: 'crack' as const }];
+    const full = addRealImage(db, 'chip.png', grey(256, 128), null, tiles);
+    await expect(full).rejects.toBeInstanceOf(StorageFullError);
+    await expect(full).rejects.toThrow('Images imported before this one are kept.');
+    expect(await listRealImages(db)).toEqual([]); // the image and pixel records were rolled back with the tiles
+    await expect(putTiles(db, [])).resolves.toBeUndefined();
+  });
+
+  it('tiles, samples, settings, model and experiment records: a full disk reads as one', async () => {
+    failPuts('tiles');
+    await expect(putTiles(db, [{ id: 'a:0:0', imageId: 'a', x: 0, y: 0, size: 128, label: null, pinnedTest: false, createdAt: 0 }])).rejects.toThrow(/No room left.*The tiles were not changed/);
+    expect(await listTiles(db)).toEqual([]);
+    restore!();
+    failPuts('samples');
+    const sample = { datasetId: 'd', index: 0, name: 's', seed: 1, params: {}, image: new Uint8Array(4), mask: new Uint8Array(4), hash: 1 } as unknown as SampleRecord;
+    await expect(putSamples(db, [sample, { ...sample, index: 1 }])).rejects.toThrow(/No room left.*Samples stored so far are kept/);
+    expect(await db.count('samples')).toBe(0);
+    restore!();
+    failPuts('settings');
+    await expect(putSplitSettings(db, { seed: 1, val: 0.2, test: 0.1 })).rejects.toBeInstanceOf(StorageFullError);
+    restore!();
+    failPuts('models');
+    await expect(putModelRecord(db, { id: 'm' } as never)).rejects.toBeInstanceOf(StorageFullError);
+    restore!();
+    failPuts('experiments');
+    await expect(putExperiment(db, { id: 'e' } as ExperimentRecord)).rejects.toThrow('Results stored before are kept.');
+  });
+
+  it('any other failure keeps its own message', async () => {
+    failPuts('settings', () => new DOMException('Something else went wrong.', 'UnknownError'));
+    await expect(putSplitSettings(db, { seed: 1, val: 0.2, test: 0.1 })).rejects.toThrow('Something else went wrong.');
+  });
+
+  it('model weights: stored in TF.js’ layout and loaded back; a full disk leaves no entry without weights', async () => {
+    const model = buildModel({ ...defaultTrainConfig('segment', 32).model, depth: 10, width: 0.125, seed: 1 });
+    try {
+      await indexedDbWeights.save('w1', model);
+      const loaded = await indexedDbWeights.load('w1');
+      const [a, b] = [await modelArtifacts(model), await modelArtifacts(loaded)];
+      loaded.dispose();
+      expect(new Uint8Array(b.weightData as ArrayBuffer)).toEqual(new Uint8Array(a.weightData as ArrayBuffer));
+
+      const tfjs = await openDB('tensorflowjs', 1);
+      const paths = async () => [...await tfjs.getAllKeys('model_info_store'), ...await tfjs.getAllKeys('models_store')].map(String).sort();
+      expect(await paths()).toEqual(['synthscope-model-v1-w1', 'synthscope-model-v1-w1']);
+      failPuts('models_store');
+      await expect(indexedDbWeights.save('w2', model)).rejects.toBeInstanceOf(StorageFullError);
+      expect(await paths()).toEqual(['synthscope-model-v1-w1', 'synthscope-model-v1-w1']); // no info entry for w2
+      restore!();
+      await indexedDbWeights.remove('w1');
+      expect(await paths()).toEqual([]);
+      tfjs.close();
+      await expect(indexedDbWeights.load('w1')).rejects.toThrow('weights are not stored');
+    } finally {
+      model.dispose();
+    }
+  }, 60_000);
+});
+
+describe('real-data import', () => {
+  const entries = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `chips/c${i}.png`, bytes: encodeGreyPng(new Uint8Array(128 * 128), 128, 128) }));
+
+  it('a cancel stops between images, keeps what was stored, and is no error', async () => {
+    const controller = new AbortController();
+    const summary = await importEntries(db, entries(5), (done) => done === 2 && controller.abort(), controller.signal);
+    expect(summary).toMatchObject({ cancelled: true, images: 2, total: 5 });
+    const { message, error } = importMessages(summary);
+    expect(message).toBe('Import cancelled after 2 of 5 images; kept 2 images with 0 tiles (0 labelled).');
+    expect(error).toBe('');
+  });
+
+  it('a full disk stops the import and says so', async () => {
+    failPuts('realPixels');
+    await expect(importEntries(db, entries(3))).rejects.toThrow(/^No room left: .*Images imported before this one are kept/);
+  });
+
+  it('a zip of 5,000 junk files gives a short message: the first few problems and a count', () => {
+    const summary: ImportSummary = {
+      images: 0, tiles: 0, labelled: 0, skipped: Array.from({ length: 300 }, (_, i) => `x${i}.txt`), cancelled: false, total: 5000,
+      errors: Array.from({ length: 5000 }, (_, i) => `junk/file-${i}.png is not a PNG, JPEG or TIFF image (it starts with "MZ").`),
+    };
+    const { message, error } = importMessages(summary);
+    expect(message).toBe('Imported 0 images with 0 tiles (0 labelled). Skipped 300 files that are not PNG, JPEG or TIFF images.');
+    expect(error.length).toBeLessThan(600);
+    expect(error).toMatch(/file-0\.png .* … and 4995 more files that could not be read\.$/);
+  });
+});
