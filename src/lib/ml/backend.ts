@@ -41,10 +41,12 @@ const SELF_TEST_TOLERANCE = 1e-3;
 const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'CPU' };
 
 /** WebAssembly threads: half the logical cores, where the page is cross-origin isolated (SharedArrayBuffer). */
-export function wasmThreadsWanted(isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated,
-  logicalCores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency ?? 1 : 1): number {
-  return isolated ? Math.max(1, Math.floor(logicalCores / 2)) : 1;
+export function wasmThreadsWanted(isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated, cores = logicalCores()): number {
+  return isolated ? Math.max(1, Math.floor(cores / 2)) : 1;
 }
+
+/** Logical cores as the browser reports them (Node 20 has no navigator). */
+const logicalCores = () => (typeof navigator !== 'undefined' ? navigator.hardwareConcurrency ?? 1 : 1);
 
 let wasmPathsSet = false;
 function useBundledWasm() {
@@ -189,7 +191,7 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
       if (info.threads <= 1) {
         info.note = typeof crossOriginIsolated !== 'undefined' && !crossOriginIsolated
           ? 'WebAssembly runs on 1 thread: this page is not cross-origin isolated (its server must send the COOP and COEP headers that npm start sends), so WebAssembly threads are off.'
-          : `WebAssembly runs on 1 thread: it takes one per physical core, counted as half the ${navigator.hardwareConcurrency} logical cores here.`;
+          : `WebAssembly runs on 1 thread: it takes one per physical core, counted as half the ${logicalCores()} logical cores here.`;
       }
     }
     return info;
