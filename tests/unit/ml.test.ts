@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/lib/random';
-import { augmentInto, DEFAULT_AUGMENT, NO_AUGMENT } from '../../src/lib/ml/augment';
-import { lossFn } from '../../src/lib/ml/losses';
+import { augmentInto, DEFAULT_AUGMENT, greyStats, NO_AUGMENT, normaliseInput } from '../../src/lib/ml/augment';
+import { lastClass, lossFn } from '../../src/lib/ml/losses';
+import { segmentTiled } from '../../src/lib/analysis/inference';
 import { classifyMetrics, confusionMatrix, segmentMetrics } from '../../src/lib/ml/metrics';
 import { buildModel, setEncoderTrainable } from '../../src/lib/ml/models';
 import { lrSweep, oneCycle, suggestLr } from '../../src/lib/ml/schedule';
@@ -165,5 +166,26 @@ describe('pretrained encoder', () => {
     expect(maxBatchForBuffer(undefined, 512, 64, 32)).toBe(32);
     expect(maxBatchForBuffer(128 * 2 ** 20, 512, 64, 32)).toBe(2); // (512/2)² × 64 filters × 4 B × 4 = 64 MiB a sample
     expect(maxBatchForBuffer(1, 512, 64, 32)).toBe(1);
+  });
+});
+
+describe('inference on a whole micrograph', () => {
+  it('with flips, a tile’s probability is the mean of the predictions on it and its mirror images, mirrored back', async () => {
+    const model = buildModel({ task: 'segment', depth: 10, width: 0.125, classes: 2, seed: 3 });
+    const rng = new Rng(5);
+    const image = { width: 32, height: 32, pixels: Uint8Array.from({ length: 32 * 32 }, () => rng.int(0, 255)) };
+    const flipped = await segmentTiled(model, image, 32, undefined, 'standardise', true);
+    const plain = await segmentTiled(model, image, 32, undefined, 'standardise', false);
+    // The same by hand: predict on each mirror image of the (already normalised) tile, mirror back, average.
+    const input = Float32Array.from(image.pixels);
+    normaliseInput(input, 0, input.length, 'standardise', greyStats(image.pixels));
+    const expected = tf.tidy(() => {
+      const x = tf.tensor4d(input, [1, 32, 32, 1]);
+      const p = (t: tf.Tensor4D) => lastClass(model.predict(t) as tf.Tensor).expandDims(-1) as tf.Tensor4D;
+      return tf.addN([p(x), p(x.reverse(2)).reverse(2), p(x.reverse(1)).reverse(1), p(x.reverse([1, 2])).reverse([1, 2])]).div(4).dataSync();
+    });
+    flipped.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    expect(plain.some((v, i) => Math.abs(v - flipped[i]) > 1e-4)).toBe(true); // a random network is not symmetric
+    model.dispose();
   });
 });
