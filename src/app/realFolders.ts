@@ -2,7 +2,7 @@
 import type { RealSetName } from '../lib/experiment/config';
 import type { RealItem } from '../lib/experiment/config';
 import { planImport } from '../lib/data/importLayout';
-import { decodeImage } from '../lib/data/decodeImage';
+import { decodeFile } from './files';
 import { readEntries } from './realImport';
 
 export async function readRealFolder(files: File[], set: RealSetName, task: 'grains' | 'cracks'): Promise<RealItem[]> {
@@ -13,9 +13,9 @@ export async function readRealFolder(files: File[], set: RealSetName, task: 'gra
   const name = (path: string) => path.split('/').pop()!;
   for (const item of items) {
     if (task === 'grains' && item.kind === 'pair') {
-      out.push({ name: name(item.path), set, image: await decodeImage(byPath.get(item.path)!), mask: await decodeImage(byPath.get(item.maskPath)!) });
+      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!), mask: await decodeFile(byPath.get(item.maskPath)!) });
     } else if (task === 'cracks' && item.kind === 'tile') {
-      out.push({ name: name(item.path), set, image: await decodeImage(byPath.get(item.path)!), label: item.label === 'crack' ? 1 : 0 });
+      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!), label: item.label === 'crack' ? 1 : 0 });
     }
   }
   if (out.length === 0) {

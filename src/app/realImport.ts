@@ -1,15 +1,16 @@
 /**
  * Bringing real images in and labelled tiles out: files, folders and zips in the layouts of
- * shared/realdata; PNGs decoded with the same code as Node, JPEGs by the browser.
+ * shared/realdata; zips opened and images decoded in a worker (app/files.ts), PNGs and TIFFs with the
+ * same code as Node, JPEGs by the browser.
  */
 import { zipSync } from 'fflate';
-import { REAL_DATA_ZIP, unzipBounded } from '../lib/data/zip';
 import { StorageFullError, type Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
-import { decodeImage, type FileEntry } from '../lib/data/decodeImage';
+import type { FileEntry } from '../lib/data/decodeImage';
+import { decodeFile, unzipFile } from './files';
 import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
-import { yieldToEvents } from '../lib/engine/rpc';
+import { CancelledError, yieldToEvents } from '../lib/engine/rpc';
 import { gridPositions, labelFromMask, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
 
 export interface ImportSummary {
@@ -47,10 +48,8 @@ export async function readEntries(files: Iterable<File>): Promise<FileEntry[]> {
   for (const file of files) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const path = (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
-    if (/\.zip$/i.test(file.name)) {
-      const entries = unzipBounded(bytes, file.name, REAL_DATA_ZIP);
-      for (const [name, data] of Object.entries(entries)) out.push({ path: name, bytes: data });
-    } else out.push({ path, bytes });
+    if (/\.zip$/i.test(file.name)) out.push(...(await unzipFile(bytes, file.name)));
+    else out.push({ path, bytes });
   }
   return out;
 }
@@ -104,13 +103,13 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
   let done = 0;
   for (const item of items) {
     onProgress?.(done++, items.length);
-    await yieldToEvents(); // decoding runs on this thread: let the progress paint and a Cancel click in
+    await yieldToEvents(); // let the progress paint and a Cancel click in between images
     if (signal?.aborted) {
       summary.cancelled = true;
       return summary;
     }
     try {
-      const image = await decodeImage(byPath.get(item.path)!);
+      const image = await decodeFile(byPath.get(item.path)!, signal);
       if (image.width < TILE || image.height < TILE) throw new Error(`${item.path} is ${image.width}×${image.height}; images must be at least ${TILE}×${TILE} px.`);
       let mask: GreyImage | null = null;
       let tiles: { x: number; y: number; size: number; label: 'crack' | 'no_crack' | null }[] = [];
@@ -118,7 +117,7 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
         tiles = importGrid(item.path, image, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
           .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
       } else if (item.kind === 'pair') {
-        mask = await decodeImage(byPath.get(item.maskPath)!);
+        mask = await decodeFile(byPath.get(item.maskPath)!, signal);
         if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
         tiles = importGrid(item.path, image, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
       }
@@ -128,6 +127,7 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
       summary.labelled += tiles.filter((t) => t.label).length;
     } catch (e) {
       if (e instanceof StorageFullError) throw e;
+      if (e instanceof CancelledError) return { ...summary, cancelled: true };
       summary.errors.push((e as Error).message);
     }
   }
