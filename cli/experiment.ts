@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { preview } from 'vite';
-import { ConfigError, parseExperimentConfig, realFolders } from '../src/lib/experiment/config';
+import { ConfigError, parseExperimentConfig, realFolders, storedInputs } from '../src/lib/experiment/config';
 
 const usage = 'Usage: npm run experiment -- CONFIG.json --out DIR';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +42,12 @@ async function main() {
     config = parseExperimentConfig(raw);
   } catch (e) {
     fail(e instanceof ConfigError ? `${configPath}: ${e.message}` : (e as Error).message);
+  }
+  // The runner starts a fresh browser profile: nothing stored in the app exists there.
+  const pageOnly = storedInputs(config);
+  if (pageOnly.length) {
+    fail(`${configPath}: ${pageOnly.join(' and ')} ${pageOnly.length > 1 ? 'name data' : 'names data'} stored in the app's browser storage, which the headless runner does not have. `
+      + 'Run this config in the Experiments tab, or name real folders (real.all with a split, or real.train / val / test) and the recipe itself (synthetic count, size, seed, params).');
   }
   const base = dirname(resolve(configPath));
   const folders = realFolders(config).map((f) => ({ ...f, dir: resolve(base, f.path) }));

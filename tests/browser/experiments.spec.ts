@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures';
-import { REALDATA } from './realdata';
+import { realCrackZip, REALDATA } from './realdata';
+import { generateSmall } from './steps';
 
 test.setTimeout(300_000);
 
@@ -111,4 +112,55 @@ test('exported results import back into the list with their tables, and a file t
   await page.reload();
   await page.getByRole('button', { name: 'Experiments' }).click();
   await expect(page.getByText('Imported from results.json')).toBeVisible();
+});
+
+test('an experiment built in the form runs on the stored real tiles and a stored dataset’s recipe; JSON edits refill the form', async ({ page }) => {
+  await page.goto('./');
+  // Real data: 2 wall images (9 tiles each, labelled from their masks) + 6 labelled tiles; a test share that gives a test set.
+  await page.getByRole('button', { name: 'Real data' }).click();
+  await page.getByLabel('Choose images or zip').setInputFiles({ name: 'cracks.zip', mimeType: 'application/zip', buffer: realCrackZip(2, 3) });
+  await expect(page.getByText(/Imported 8 images with 24 tiles/)).toBeVisible();
+  await page.locator('.split').getByLabel('test').fill('0.3');
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await generateSmall(page, 'cracks', 16);
+
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  const form = page.getByTestId('experiment-form');
+  const json = page.getByLabel('Experiment config (JSON)');
+  await form.getByLabel('Name', { exact: true }).fill('from the form');
+  await form.getByLabel('Recipe').selectOption({ index: 1 });
+  await form.getByLabel('stored in the Real data tab').check();
+  await expect(form.getByTestId('stored-real')).toContainText('23 tiles (12 crack · 11 no crack)'); // the labelled ones
+  await expect(form.getByTestId('stored-real')).toContainText('from 8 images · 0 pinned to test · split by each run\'s seed: validation 0.2, test 0.3');
+  await form.getByLabel('real', { exact: true }).uncheck();
+  await form.getByLabel('Runs').fill('2');
+  await form.getByLabel('Input size (px)').fill('32');
+  await form.getByLabel('Time budget (minutes)').fill('0.05');
+  await form.getByLabel('Time budget (minutes)').press('Enter'); // number fields apply when committed, as a change event
+  const config = JSON.parse(await json.inputValue());
+  expect(config).toMatchObject({ name: 'from the form', task: 'cracks', real: { stored: true }, regimes: ['synthetic', 'mixed'], runs: 2,
+    input: { size: 32 }, synthetic: { count: 16, size: 64, dataset: expect.any(String) }, train: { budgetMinutes: 0.05 } });
+  expect(config.synthetic.crack).toBeTruthy(); // the dataset's crack model came with its recipe
+
+  // JSON → form; JSON that does not parse leaves the form as it was.
+  await json.fill(JSON.stringify({ ...config, runs: 3, model: { depth: 18, width: 0.125 } }, null, 2));
+  await expect(form.getByLabel('Runs')).toHaveValue('3');
+  await expect(form.getByLabel('Model depth')).toHaveValue('18');
+  await json.fill('{ "runs": ');
+  await expect(page.getByRole('alert').filter({ hasText: 'The config is not valid JSON' })).toBeVisible();
+  await expect(form.getByLabel('Runs')).toHaveValue('3');
+  await json.fill(JSON.stringify(config, null, 2));
+  await expect(form.getByLabel('Runs')).toHaveValue('2');
+  await expect(form.getByLabel('Model depth')).toHaveValue('10');
+
+  await page.getByRole('button', { name: 'Run experiment' }).click();
+  await expect(page.getByTestId('summary-error')).toContainText('mixed', { timeout: 240_000 });
+  await expect(page.getByRole('listitem').filter({ hasText: 'from the form' }).filter({ hasText: 'complete · 4 run results' })).toBeVisible({ timeout: 240_000 });
+  // The recorded config says how the stored data were split and how the budget sized the schedule.
+  const download = page.waitForEvent('download');
+  await page.getByTestId('experiment-result').getByRole('button', { name: 'Export JSON' }).click();
+  const results = JSON.parse(readFileSync(await (await download).path(), 'utf8'));
+  expect(results.config.real).toMatchObject({ stored: true, split: { val: 0.2, test: 0.3 }, pinTest: [] });
+  expect(results.config.train.sized.imagesPerSecond['32']).toBeGreaterThan(0);
+  expect(results.runs.every((r: { metrics: { test: { n: number } } }) => r.metrics.test.n > 0)).toBe(true);
 });

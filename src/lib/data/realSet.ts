@@ -86,3 +86,48 @@ export async function realItems(db: Db, task: Task, ids: Partial<Record<Split, r
   }
   return { items, missing: wanted.size - items.length };
 }
+
+/** What an experiment's stored real set holds, to show before it runs. */
+export interface StoredRealSummary {
+  tiles: number;
+  images: number;
+  /** Tiles per class (cracks), or 0 / 0 for grains. */
+  crack: number;
+  noCrack: number;
+  /** Images pinned to test (through any of their tiles). */
+  pinnedImages: number;
+  /** The Real data tab's shares (its seed is not used: each run splits by its own seed). */
+  split: { val: number; test: number };
+}
+
+/**
+ * An experiment's real set from the Real data tab: the tiles a task can use as one set ('all'),
+ * named by their image so run.ts splits whole images together, by each run's seed. Pins are per
+ * tile in the tab but a split keeps images whole, so a pinned tile pins its whole image to test
+ * (splitting an image across train and test would leak it).
+ */
+export async function storedRealSet(db: Db, task: Task): Promise<{ items: RealItem[]; pinTest: string[]; summary: StoredRealSummary }> {
+  const tiles = await usableTiles(db, task);
+  const { items } = await realItems(db, task, { train: tiles.map((t) => t.id) });
+  const summary = await summariseStored(db, tiles);
+  return { items: items.map((item) => ({ ...item, set: 'all' as const })), pinTest: pinnedImages(tiles), summary };
+}
+
+/** The stored real set's counts and shares, without reading pixels. */
+export async function storedRealSummary(db: Db, task: Task): Promise<StoredRealSummary> {
+  return summariseStored(db, await usableTiles(db, task));
+}
+
+/** The images a pinned tile pins to test, in a fixed order. */
+export function pinnedImages(tiles: readonly Pick<TileRecord, 'imageId' | 'pinnedTest'>[]): string[] {
+  return [...new Set(tiles.filter((t) => t.pinnedTest).map((t) => t.imageId))].sort();
+}
+
+async function summariseStored(db: Db, tiles: TileRecord[]): Promise<StoredRealSummary> {
+  const { val, test } = await getSplitSettings(db);
+  return {
+    tiles: tiles.length, images: new Set(tiles.map((t) => t.imageId)).size,
+    crack: tiles.filter((t) => t.label === 'crack').length, noCrack: tiles.filter((t) => t.label === 'no_crack').length,
+    pinnedImages: pinnedImages(tiles).length, split: { val, test },
+  };
+}

@@ -13,6 +13,7 @@ import { MAX_COUNT, MAX_DATASET_PIXELS } from '../synth/dataset';
 import { GRAIN_PARAMS } from '../synth/grains/space';
 import type { Exemplar } from '../synth/cracks/texture';
 import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../synth/recipe';
+import type { SizedSchedule } from './budget';
 
 export type Regime = 'synthetic' | 'real' | 'mixed' | 'random-finetune' | 'adaptive-finetune';
 export const REGIMES: Regime[] = ['synthetic', 'real', 'mixed', 'random-finetune', 'adaptive-finetune'];
@@ -55,8 +56,23 @@ export interface ExperimentConfig {
      * look sets the recipe's ranges ("match my images"); ranges named in `params` still win.
      */
     match?: string;
+    /**
+     * The page only: the id (or unique name) of a complete stored dataset of this task. Its texture
+     * exemplars (the bundled ones, the user's own tiles') come with it, since pixels cannot be
+     * written in JSON; count, size, seed, preset, params and crack stay in this config (the form
+     * copies them from the dataset's recipe), so the config says what was generated.
+     */
+    dataset?: string;
   };
   real: {
+    /**
+     * The page only: the tiles stored in the Real data tab instead of folders — every labelled
+     * tile for cracks, the tiles of images imported with a mask for grains — as one set split anew
+     * by each run's seed with whole images kept together. `split` defaults to the tab's shares and
+     * `pinTest` gains the images of the tab's pinned tiles (a pinned tile pins its whole image);
+     * both are written into the recorded config when the experiment starts.
+     */
+    stored?: boolean;
     /** Folders (relative to the config file): train / val / test, or all + split. */
     train?: string;
     val?: string;
@@ -64,7 +80,7 @@ export interface ExperimentConfig {
     all?: string;
     /** With `all`: shares for validation and test, split anew by each run's seed. */
     split?: { val: number; test: number };
-    /** File names always in the test set (the paper hand-picked its test set). */
+    /** File names (stored data: image ids) always in the test set (the paper hand-picked its test set). */
     pinTest?: string[];
     /** Real images not of the input size: resized whole, or cut into input-size tiles. */
     fit?: 'resize' | 'tile';
@@ -73,7 +89,13 @@ export interface ExperimentConfig {
   runs: number;
   seeds: number[];
   model: { depth: Depth; width: number; loss: LossName };
-  train: { batchSize: number; synthetic: Phase[]; real: Phase[]; augment: boolean; weightDecay: number; backend: BackendPreference };
+  train: {
+    batchSize: number; synthetic: Phase[]; real: Phase[]; augment: boolean; weightDecay: number; backend: BackendPreference;
+    /** Minutes of training for the whole experiment: every phase's epochs are sized to fit (budget.ts). */
+    budgetMinutes?: number;
+    /** How the budget sized the schedule, recorded once so a resume keeps the same epochs. */
+    sized?: SizedSchedule;
+  };
   /** Network input size (a multiple of 32 for grains). */
   input: { size: number };
   /** Adaptive sampling (regimes random-finetune and adaptive-finetune). */
@@ -94,7 +116,7 @@ const whole = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => typeof
  * Bounds on what a config may ask for: far above the paper's experiments (99,140 tiles, 5 runs,
  * 35 epochs), far below what would stall a tab before its first progress report.
  */
-const MOST = { runs: 1000, epochs: 10_000, batchSize: 1024, size: 1024 } as const;
+const MOST = { runs: 1000, epochs: 10_000, batchSize: 1024, size: 1024, budgetMinutes: 7 * 24 * 60 } as const;
 
 function phases(raw: unknown, field: string, size: number, fallback: Phase[]): Phase[] {
   if (raw === undefined) return fallback;
@@ -126,23 +148,33 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (s.texture === 'real-train' && task !== 'cracks') throw new ConfigError('synthetic.texture', 'applies to crack tiles only.');
   if (s.match !== undefined && (typeof s.match !== 'string' || !s.match.trim())) throw new ConfigError('synthetic.match', 'must be a folder of your micrographs, relative to the config.');
   if (s.match !== undefined && task !== 'grains') throw new ConfigError('synthetic.match', 'matching measures grain micrographs; it applies to grains only.');
+  if (s.dataset !== undefined && (typeof s.dataset !== 'string' || !s.dataset.trim())) throw new ConfigError('synthetic.dataset', 'must be the id or name of a complete stored dataset (Datasets tab).');
   const r = raw.real;
-  if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, or all with a split.');
-  for (const k of ['train', 'val', 'test', 'all'] as const) if (r[k] !== undefined && typeof r[k] !== 'string') throw new ConfigError(`real.${k}`, 'must be a folder path.');
-  if (!r.all && !r.test) throw new ConfigError('real', 'name a test folder (with train and val folders when a regime trains on real data), or one folder as all with a split.');
-  const split = r.split ?? { val: 0.2, test: 0.2 };
-  if (!isObject(split) || !(typeof split.val === 'number' && typeof split.test === 'number' && split.val >= 0 && split.test > 0 && split.val + split.test < 1)) {
-    throw new ConfigError('real.split', 'must be {val, test} shares, test above 0, adding up to less than 1.');
+  if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, all with a split, or stored: true.');
+  if (r.stored !== undefined && typeof r.stored !== 'boolean') throw new ConfigError('real.stored', 'must be true (the Real data tab\'s tiles) or left out (folders).');
+  const stored = r.stored === true;
+  for (const k of ['train', 'val', 'test', 'all'] as const) {
+    if (r[k] !== undefined && typeof r[k] !== 'string') throw new ConfigError(`real.${k}`, 'must be a folder path.');
+    if (stored && r[k] !== undefined) throw new ConfigError(`real.${k}`, 'cannot be named with real.stored: stored data replaces folders. Remove one of them.');
+  }
+  if (!stored && !r.all && !r.test) throw new ConfigError('real', 'name a test folder (with train and val folders when a regime trains on real data), one folder as all with a split, or stored: true for the Real data tab\'s tiles.');
+  if (r.pinTest !== undefined && !(Array.isArray(r.pinTest) && r.pinTest.every((n) => typeof n === 'string'))) throw new ConfigError('real.pinTest', 'must be a list of file names.');
+  const pinTest = (r.pinTest as string[] | undefined) ?? [];
+  // Stored data without a split takes the Real data tab's shares when the experiment starts.
+  const split = r.split ?? (stored ? undefined : { val: 0.2, test: 0.2 });
+  // Pinned images alone may make the test set (the paper hand-picked its own).
+  if (split !== undefined && (!isObject(split) || !(typeof split.val === 'number' && typeof split.test === 'number' && split.val >= 0 && split.test >= 0
+    && (split.test > 0 || pinTest.length > 0) && split.val + split.test < 1))) {
+    throw new ConfigError('real.split', 'must be {val, test} shares adding up to less than 1, test above 0 (or 0 when real.pinTest names test images).');
   }
   if (r.fit !== undefined && r.fit !== 'resize' && r.fit !== 'tile') throw new ConfigError('real.fit', 'must be "resize" or "tile".');
-  if (r.pinTest !== undefined && !(Array.isArray(r.pinTest) && r.pinTest.every((n) => typeof n === 'string'))) throw new ConfigError('real.pinTest', 'must be a list of file names.');
   const regimes = raw.regimes ?? DEFAULT_REGIMES;
   if (!Array.isArray(regimes) || regimes.length === 0 || regimes.some((g) => !REGIMES.includes(g as Regime))) {
     throw new ConfigError('regimes', `must list some of ${REGIMES.join(', ')}.`);
   }
   // Evaluate-only experiments (no regime trains on real data) may name just the test folder.
   const trainsOnReal = (regimes as Regime[]).some((g) => g === 'real' || g === 'mixed');
-  if (trainsOnReal && !r.all && !r.train) throw new ConfigError('real.train', 'is needed: the real and mixed regimes train on real data. Name a train folder, or use all with a split.');
+  if (trainsOnReal && !stored && !r.all && !r.train) throw new ConfigError('real.train', 'is needed: the real and mixed regimes train on real data. Name a train folder, or use all with a split.');
   if (!whole(raw.runs, 1, MOST.runs)) throw new ConfigError('runs', `must be a whole number from 1 to ${MOST.runs}.`);
   const runs = raw.runs as number;
   const seeds = raw.seeds ?? Array.from({ length: runs }, (_, i) => i + 1);
@@ -161,6 +193,10 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const batchSize = (t.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE[task === 'grains' ? 'segment' : 'classify'];
   if (!whole(batchSize, 1, MOST.batchSize)) throw new ConfigError('train.batchSize', `must be a whole number from 1 to ${MOST.batchSize}.`);
   const backend = (t.backend as BackendPreference | undefined) ?? 'auto';
+  if (t.budgetMinutes !== undefined && !(typeof t.budgetMinutes === 'number' && t.budgetMinutes > 0 && t.budgetMinutes <= MOST.budgetMinutes)) {
+    throw new ConfigError('train.budgetMinutes', `must be a number of minutes above 0 and at most ${MOST.budgetMinutes} (a week), or left out to train the phases' epochs as written.`);
+  }
+  if (t.sized !== undefined && !(isObject(t.sized) && isObject(t.sized.imagesPerSecond))) throw new ConfigError('train.sized', 'is written by the app when a budget sizes the schedule; remove it to size the schedule again.');
   if (!['auto', 'webgpu', 'webgl', 'cpu'].includes(backend)) throw new ConfigError('train.backend', 'must be auto, webgpu, webgl or cpu.');
   const synthPhases = phases(t.synthetic, 'train.synthetic', size, [{ epochs: 3, maxLr: 2e-3, freezeEncoder: false, size }]);
   const realPhases = phases(t.real, 'train.real', size, defaultFineTunePhases(size));
@@ -189,16 +225,38 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     task,
     synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,
       params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined,
-      ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string } : {}) },
-    real: { train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
-      split: { val: split.val as number, test: split.test as number }, pinTest: (r.pinTest as string[] | undefined) ?? [], fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize' },
+      ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string } : {}),
+      ...(s.dataset ? { dataset: s.dataset as string } : {}) },
+    real: { ...(stored ? { stored } : {}), train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
+      ...(split ? { split: { val: split.val as number, test: split.test as number } } : {}), pinTest, fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize' },
     regimes: [...new Set(regimes as Regime[])],
     runs,
     seeds: seeds as number[],
     model: { depth, width, loss },
-    train: { batchSize, synthetic: synthPhases, real: realPhases, augment: t.augment !== false, weightDecay: (t.weightDecay as number | undefined) ?? 0.01, backend },
+    train: { batchSize, synthetic: synthPhases, real: realPhases, augment: t.augment !== false, weightDecay: (t.weightDecay as number | undefined) ?? 0.01, backend,
+      ...(t.budgetMinutes !== undefined ? { budgetMinutes: t.budgetMinutes as number } : {}), ...(t.sized ? { sized: t.sized as unknown as SizedSchedule } : {}) },
     input: { size },
   };
+}
+
+/** What only the page has (IndexedDB): a config naming it cannot run headless from folders. */
+export function storedInputs(c: ExperimentConfig): string[] {
+  return [...(c.real.stored ? ['real.stored (the Real data tab\'s tiles)'] : []), ...(c.synthetic.dataset ? [`synthetic.dataset ("${c.synthetic.dataset}")`] : [])];
+}
+
+/**
+ * A `real.stored` config made concrete when it starts: the Real data tab's shares (unless the
+ * config names its own split) and its pinned images added to `pinTest`, so the recorded config says
+ * exactly how each run split the data.
+ */
+export function withStoredReal(c: ExperimentConfig, tab: { split: { val: number; test: number }; pinTest: readonly string[] }): ExperimentConfig {
+  if (!c.real.stored) return c;
+  const split = c.real.split ?? { ...tab.split };
+  const pinTest = [...new Set([...(c.real.pinTest ?? []), ...tab.pinTest])];
+  if (split.test === 0 && pinTest.length === 0) {
+    throw new ConfigError('real.split', 'the Real data tab\'s test share is 0 and no tile is pinned to test, so there would be no test set. Give the split a test share or pin test tiles there.');
+  }
+  return { ...c, real: { ...c.real, split, pinTest } };
 }
 
 /** The real folders a config names, in a fixed order. */

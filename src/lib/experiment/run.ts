@@ -16,6 +16,7 @@ import { SampleMaker, type Sample } from '../synth/recipe';
 import type { CrackRecipe } from '../synth/cracks/index';
 import { SEED_TILE } from '../synth/cracks/texture';
 import { movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
+import { adaptiveSetSize, phaseSizes, sizeToBudget } from './budget';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
 import type { ModelConfig, TrainConfig } from '../ml/config';
 import { buildModel } from '../ml/models';
@@ -153,12 +154,39 @@ export function withTrainingTexture(recipe: CrackRecipe, items: readonly RealIte
   return { ...recipe, exemplars, exemplarSource: `${exemplars.length} crack-free real training images (run seed ${seed})` };
 }
 
+/**
+ * The config sized to its time budget (budget.ts): training speed timed at every phase size on a
+ * fresh model of the experiment's own shape, on the real images (the model's weights are thrown away).
+ */
+async function budgeted(config: ExperimentConfig, syntheticCount: number, real: Prepared[], onProgress: (p: ExperimentProgress) => void,
+  probeConfig: TrainConfig): Promise<ExperimentConfig> {
+  const sizes = phaseSizes(config);
+  onProgress({ run: 0, runs: config.runs, seed: config.seeds[0], regime: config.regimes[0],
+    phase: `timing a few training steps at ${sizes.join(', ')} px to fit the schedule to ${config.train.budgetMinutes} min` });
+  const model = buildModel(probeConfig.model as ModelConfig);
+  const speeds: Record<number, number> = {};
+  try {
+    const probe = new Trainer(model, probeConfig, memorySource(real, config.input.size));
+    for (const s of sizes) speeds[s] = await probe.imagesPerSecond(s);
+  } finally {
+    model.dispose();
+  }
+  const synthetic = splitIndices(syntheticCount, 0.2, config.seeds[0]);
+  const realSets = realSplit(real, config, config.seeds[0]);
+  return sizeToBudget(config, {
+    synthetic: { train: synthetic.train.length, val: synthetic.val.length },
+    real: { train: realSets.train.length, val: realSets.val.length },
+    adaptive: adaptiveSetSize(config, synthetic.val.length),
+  }, speeds);
+}
+
 export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {},
   done?: FinishedRuns): Promise<ExperimentResults> {
   const size = config.input.size;
   const task = config.task === 'grains' ? 'segment' : 'classify';
   const real = prepareReal(realItems, size, config.real.fit ?? 'resize');
   if (real.length === 0) throw new Error('No real images were given: an experiment is evaluated on real data.');
+  if (config.real.stored && !config.real.split) throw new Error('real.stored: the stored split\'s shares were not filled in (the Experiments view does it on start).');
   // Synthetic samples are made on the fly from the recipe and kept as bytes: once, or per run when
   // their texture comes from the run's own real training split.
   const maker = new SampleMaker();
@@ -185,12 +213,19 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const stopped = () => hooks.shouldStop?.() ?? false;
   const realSource = memorySource(real, size);
   const allIndices = real.map((_, i) => i);
+  if (config.train.budgetMinutes && !config.train.sized) {
+    config = await budgeted(config, recipe.count, real, (progress) => hooks.onProgress?.(progress), trainConfig(config.seeds[0], config.train.synthetic));
+    if (stopped()) return summarise(config, runs, false, tf.getBackend(), hardSamples, predictions);
+  }
 
   for (const [r, seed] of config.seeds.entries()) {
     // Regimes of this seed still to run; the model a finished regime shares (the synthetic one) is trained again.
     const wants = (g: Regime) => config.regimes.includes(g) && !finished(seed, g);
     if (!config.regimes.some(wants)) continue;
     const split = realSplit(real, config, seed);
+    if (split.test.length === 0) {
+      throw new Error(`Run seed ${seed}: the real test set is empty (${new Set(real.map((p) => p.group)).size} real images; whole images stay together). Add real images, raise the test share or pin test images.`);
+    }
     const progress = (regime: Regime, phase: string) => hooks.onProgress?.({ run: r + 1, runs: config.runs, seed, regime, phase });
     if (perRunTexture && config.regimes.some((g) => g !== 'real' && wants(g))) {
       progress(config.regimes[0], `making ${recipe.count} synthetic tiles on the real training split's crack-free texture`);
