@@ -1,9 +1,11 @@
 /**
- * npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N] [--match FOLDER]
+ * npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N] [--match FOLDER] [--microns-per-pixel P]
  * grains: DIR/images/NAME.png, DIR/masks/NAME.png (boundary = 255), DIR/params.jsonl
  * cracks: DIR/crack/NAME.png, DIR/no_crack/NAME.png, DIR/params.jsonl
  * --match FOLDER (grains): measures the look of the PNG micrographs in FOLDER and generates with the
  * preset's ranges replaced by the matched ones; ranges given in --params still win.
+ * --microns-per-pixel P (grains): the pixel size the samples stand for, kept in the recipe and on
+ * every params.jsonl line; it labels the samples and changes none of their bytes.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,9 +20,10 @@ import { generateGrainSample } from '../src/lib/synth/grains/index';
 import { matchGrainLook, type GrainMatch } from '../src/lib/synth/grains/match';
 import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../src/lib/synth/recipe';
 
-const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N] [--match FOLDER]\n'
+const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size S --seed K --out DIR [--params FILE.json] [--shard I/N] [--match FOLDER] [--microns-per-pixel P]\n'
   + '  --match FOLDER (grains only): measure the PNG micrographs in FOLDER and generate with the preset\'s ranges replaced by\n'
-  + '  the matched ones; ranges given in --params still win over matched ones.';
+  + '  the matched ones; ranges given in --params still win over matched ones.\n'
+  + '  --microns-per-pixel P (grains only): the pixel size (µm per pixel) the samples stand for; grain diameters stay in px.';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message: string): never {
@@ -114,6 +117,7 @@ function main() {
       options: {
         kind: { type: 'string' }, count: { type: 'string' }, size: { type: 'string' }, seed: { type: 'string' },
         out: { type: 'string' }, params: { type: 'string' }, shard: { type: 'string' }, match: { type: 'string' },
+        'microns-per-pixel': { type: 'string' },
       },
     }).values;
   } catch (e) {
@@ -133,6 +137,12 @@ function main() {
     // are not an object are left as they are, for the recipe to reject with its own message.
     if (raw.params === undefined || isPlainObject(raw.params)) raw.params = { ...matched.settings, ...(raw.params ?? {}) };
   }
+  const umPerPx = args['microns-per-pixel'];
+  if (umPerPx !== undefined) {
+    if (kind !== 'grains') fail('--microns-per-pixel labels grain micrographs and is for --kind grains only.');
+    if (umPerPx.trim() === '' || !Number.isFinite(Number(umPerPx))) fail(`--microns-per-pixel must be a number of µm per pixel (e.g. 0.5); got "${umPerPx}".`);
+    raw.micronsPerPixel = Number(umPerPx);
+  }
   let make: (index: number) => Made;
   let range: [number, number];
   let shard: Shard | undefined;
@@ -142,7 +152,8 @@ function main() {
     if (r.kind === 'grains') {
       make = (index) => {
         const s = generateGrainSample(r, index);
-        return { name: s.name, folder: 'images', seed: s.seed, record: s.params, image: s.image, mask: s.mask, hash: sampleHash(s.image, s.mask) };
+        const record = r.micronsPerPixel === undefined ? s.params : { ...s.params, micronsPerPixel: r.micronsPerPixel };
+        return { name: s.name, folder: 'images', seed: s.seed, record, image: s.image, mask: s.mask, hash: sampleHash(s.image, s.mask) };
       };
     } else {
       const generator = new CrackGenerator(r);

@@ -3,8 +3,11 @@ import { EngineClient, type Method, type WorkerLike } from '../lib/engine/rpc';
 import type { GrainMatch } from '../lib/synth/grains/match';
 
 export type MatchApi = {
-  /** The match, and each image's width (px) for scaling lengths to another resolution. */
-  matchGrains: Method<{ files: { name: string; bytes: Uint8Array }[]; size: number }, never, GrainMatch & { widths: number[] }>;
+  /**
+   * The match, each image's width (px) for scaling lengths to another resolution, and each image's
+   * pixel size where its file states one (TIFF tags), else null.
+   */
+  matchGrains: Method<{ files: { name: string; bytes: Uint8Array }[]; size: number }, never, GrainMatch & { widths: number[]; micronsPerPixel: (number | null)[] }>;
 };
 
 export const matcher = new EngineClient<MatchApi>({

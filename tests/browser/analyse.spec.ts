@@ -6,9 +6,10 @@ import { generateSmall, trainTinyOneEpoch } from './steps';
 
 test.setTimeout(300_000);
 
-/** A tiny model, trained briefly with the automatic backend (WebGL on SwiftShader: quicker). */
-async function trainTiny(page: Page, kind: 'cracks' | 'grains') {
+/** A tiny model, trained briefly with the automatic backend (WebGL on SwiftShader: quicker); grains optionally at a pixel size. */
+async function trainTiny(page: Page, kind: 'cracks' | 'grains', micronsPerPixel?: number) {
   await page.goto('./');
+  if (micronsPerPixel) await page.getByLabel('Pixel size, µm per px').fill(String(micronsPerPixel));
   await generateSmall(page, kind);
   await trainTinyOneEpoch(page, 4);
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
@@ -27,17 +28,26 @@ test('scans a chip photo with the classifier: heatmap, verdict, CSV', async ({ p
   expect(rows).toHaveLength(1 + 16); // 256² image: windows of the training tiles' 64 px on a 64-px stride
 });
 
-test('segments a real micrograph, measures its grains, and compares with the traced mask', async ({ page }) => {
-  await trainTiny(page, 'grains');
+test('segments a real micrograph, measures its grains, and compares with the traced mask; warns of a far scale and rescales', async ({ page }) => {
+  await trainTiny(page, 'grains', 1);
+  await expect(page.getByTestId('model-scale')).toHaveText('model trained at 1 µm per px');
   await page.getByLabel('Micrograph', { exact: true }).setInputFiles(`${REALDATA}grains/mlographypp-tbm/images/10-0-768.png`);
   await page.getByLabel('Ground-truth mask').setInputFiles(`${REALDATA}grains/mlographypp-tbm/masks/10-0-768.png`);
+  await expect(page.getByTestId('scale-warning')).toHaveCount(0);
   await page.getByLabel('Pixel size (µm per px)').fill('0.5');
+  await expect(page.getByTestId('scale-warning')).toContainText('This micrograph is at 0.5 µm/px; the model was trained at 1 µm/px');
   await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
   await expect(page.getByTestId('grain-stats')).toContainText('ASTM E112 G, planimetric', { timeout: 120_000 });
   await expect(page.getByTestId('comparison')).toContainText('boundary F1');
   await expect(page.getByTestId('g-planimetric')).toHaveText(/^-?\d+\.\d\d$/);
   // A briefly trained model may find too few whole grains for a distribution; the “Try it” test checks its figures.
   await expect(page.getByTestId('lognormal')).toHaveText(/median \d+\.\d\d µm, geometric sd ×\/÷ \d+\.\d\d|fewer than 20 whole grains/);
+  await expect(page.getByTestId('rescaled')).toHaveCount(0);
+  // Segmented at the model's 1 µm/px (128² px), reported on the 256² micrograph in its µm.
+  await page.getByLabel(/Rescale to the model's scale \(1 µm per px\)/).check();
+  await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
+  await expect(page.getByTestId('rescaled')).toContainText('resampled from 0.5 to 1 µm per px (128×128 px)', { timeout: 120_000 });
+  await expect(page.getByTestId('comparison')).toContainText('boundary F1');
 });
 
 test('“Try it” generates, trains and segments the bundled NIST micrograph with grain statistics', async ({ page }) => {

@@ -1,6 +1,7 @@
 import { generateGrainSample, type GrainRecipe } from '../../src/lib/synth/grains/index';
 import { datasetFingerprint, sampleHash } from '../../src/lib/synth/dataset';
 import { GRAIN_PRESETS } from '../../src/lib/synth/grains/space';
+import { gFromDiameter } from '../../src/lib/analysis/scale';
 import { expect, test } from './fixtures';
 
 async function fillRecipe(page: import('@playwright/test').Page, size: number, count: number, seed: number) {
@@ -49,6 +50,24 @@ test('a bad parameter shows a message naming the field and its range, and blocks
   await expect(page.getByRole('button', { name: 'Generate dataset' })).toBeDisabled();
   await page.getByLabel('Size (px)').fill('2000');
   await expect(page.getByText('Image size must be a whole number from 64 to 1024 px.')).toBeVisible();
+});
+
+test('a pixel size shows the grain design in µm with its E112 G, and sets the grain diameter in µm', async ({ page }) => {
+  await page.goto('./');
+  await expect(page.getByTestId('scale')).toContainText('unknown');
+  await page.getByLabel('Pixel size, µm per px').fill('0.5');
+  const lo = page.getByLabel('Grain diameter (µm)', { exact: true });
+  await expect(lo).toHaveValue('15'); // the preset's 30 px
+  await expect(page.getByLabel('Grain diameter (µm) upper end')).toHaveValue('50');
+  const g = (px: number) => gFromDiameter(px, 0.5).toFixed(1);
+  await expect(page.getByTestId('grain-size-um')).toContainText(`= 30–100 px; ASTM E112 G ${g(100)} to ${g(30)}`);
+  await lo.fill('20');
+  await lo.blur();
+  await expect(page.locator('tr', { hasText: 'Mean grain diameter' }).locator('input').first()).toHaveValue('40');
+  await expect(page.getByTestId('grain-size-um')).toContainText(`= 40–100 px; ASTM E112 G ${g(100)} to ${g(40)}`);
+  await page.getByLabel('Pixel size, µm per px').fill('0');
+  await expect(page.getByRole('alert').filter({ hasText: 'Pixel size (micronsPerPixel) is 0 µm per pixel, outside the allowed' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Generate dataset' })).toBeDisabled();
 });
 
 test('a share link reproduces the same dataset on another machine', async ({ page, browser }) => {

@@ -126,6 +126,12 @@ describe('engine jobs', () => {
     const cancelled = context<EngineApi['analyse']['progress']>((p) => p.kind === 'analysed');
     await expect(jobs.analyse(args, cancelled)).rejects.toBeInstanceOf(CancelledError);
     expect(cancelled.events.filter((e) => e.kind === 'analysed')).toHaveLength(1);
+    // Rescaling needs the training scale: refused while the dataset has no pixel size, done once it has one.
+    await expect(jobs.analyse({ ...args, rescale: true }, context())).rejects.toThrow(/has no known training scale/);
+    await putDataset(db, { ...dataset, recipe: { ...recipe, micronsPerPixel: 0.25 } }); // trained at its own 32 px: 0.25 µm/px
+    const rescaled = await jobs.analyse({ ...args, images: [image(0)], rescale: true }, context());
+    await putDataset(db, dataset);
+    expect(rescaled[0]).toMatchObject({ width: 32, height: 32, rescaled: { from: 0.5, to: 0.25, width: 64, height: 64 } });
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 

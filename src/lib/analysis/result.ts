@@ -5,6 +5,7 @@
  */
 import type { GreyImage } from '../data/tiling';
 import { compareToTruth, grainStatistics, type GrainStatistics, type TruthComparison } from './grainStats';
+import type { Rescale } from './scale';
 import { sizeDistribution, type SizeDistribution } from './sizeDistribution';
 
 export interface WindowResult {
@@ -18,7 +19,9 @@ export type AnalysisResult =
       heat: Float32Array; flagged: number; verdict: 'crack' | 'no crack' }
   | { kind: 'segment'; name: string; width: number; height: number; boundary: Uint8Array; stats: GrainStatistics;
       /** Lognormal fit, aspect ratio, ALA and duplex checks of the whole grains; absent when too few were measured. */
-      distribution?: SizeDistribution; comparison?: TruthComparison };
+      distribution?: SizeDistribution; comparison?: TruthComparison;
+      /** Present when the micrograph was segmented at its model's scale; statistics are still of the original pixels. */
+      rescaled?: Rescale };
 
 /** A window is flagged above this crack probability; an image with any flagged window is "crack". */
 export const CRACK_THRESHOLD = 0.5;
@@ -43,11 +46,11 @@ export function crackResult(name: string, image: GreyImage, window: number, wind
 }
 
 export function grainResult(name: string, image: GreyImage, probability: Float32Array, micronsPerPixel: number, truth?: GreyImage,
-  threshold = BOUNDARY_THRESHOLD): AnalysisResult {
+  threshold = BOUNDARY_THRESHOLD, rescaled?: Rescale): AnalysisResult {
   const boundary = Uint8Array.from(probability, (p) => (p > threshold ? 1 : 0));
   const stats = grainStatistics(boundary, image.width, image.height, micronsPerPixel);
   const comparison = truth ? compareToTruth(boundary, Uint8Array.from(truth.pixels, (v) => (v > 127 ? 1 : 0)), image.width, image.height, micronsPerPixel) : undefined;
-  return { kind: 'segment', name, width: image.width, height: image.height, boundary, stats, distribution: sizeDistribution(stats), comparison };
+  return { kind: 'segment', name, width: image.width, height: image.height, boundary, stats, distribution: sizeDistribution(stats), comparison, ...(rescaled ? { rescaled } : {}) };
 }
 
 /** The result's big buffers, to transfer rather than copy. */

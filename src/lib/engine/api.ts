@@ -40,6 +40,11 @@ export interface AnalyseArgs {
   /** Crack windows: step between windows, px. */
   stride: number;
   micronsPerPixel: number;
+  /**
+   * Grain U-Nets: resample each micrograph to the model's training scale before segmenting
+   * (analysis/scale.ts); results stay in µm of the original. Refused when that scale is unknown.
+   */
+  rescale?: boolean;
   backend: BackendPreference;
 }
 

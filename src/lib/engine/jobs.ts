@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getDataset, StorageFullError, storageError, writing, type Db, type ModelRecord } from '../data/db';
 import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '../analysis/result';
 import { classifyWindows, segmentTiled } from '../analysis/inference';
+import { MIN_SEGMENT_SIDE, segmentAtScale, trainingScale } from '../analysis/scale';
 import { interleaveClasses, memorySource, prepareReal, runExperiment } from '../experiment/run';
 import { setMetrics } from '../experiment/summary';
 import { tInterval } from '../experiment/stats';
@@ -22,6 +23,7 @@ import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '
 import { lrSweep, suggestLr } from '../ml/schedule';
 import { findLr, splitIndices, Trainer, type SampleSource } from '../ml/trainer';
 import type { DatasetRecord } from '../data/db';
+import type { GreyImage } from '../data/tiling';
 import { datasetSource } from '../data/datasetSource';
 import type { EngineApi, EngineNote, RealEvaluation } from './api';
 import { CancelledError, throwIfCancelled, transfer, type Handlers, type JobContext } from './rpc';
@@ -285,8 +287,11 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
             const window = Math.min(dataset?.recipe.size ?? inputSize, image.width, image.height);
             results.push(crackResult(name, image, window, await classifyWindows(model, image, window, args.stride, inputSize, 16, ctx.signal, record.config.norm)));
           } else {
-            const tile = Math.min(inputSize, Math.floor(Math.min(image.width, image.height) / 32) * 32);
-            results.push(grainResult(name, image, await segmentTiled(model, image, tile, ctx.signal, record.config.norm), args.micronsPerPixel, truth, record.decision?.threshold));
+            const segment = (im: GreyImage) => segmentTiled(model, im, Math.min(inputSize, Math.floor(Math.min(im.width, im.height) / MIN_SEGMENT_SIDE) * MIN_SEGMENT_SIDE), ctx.signal, record.config.norm);
+            const at = args.rescale ? trainingScale(record, dataset) : undefined;
+            if (args.rescale && at === undefined) throw new Error(`The model "${record.name}" has no known training scale (its dataset has no pixel size), so micrographs cannot be rescaled to it; analyse without rescaling.`);
+            const { probability, rescaled } = await segmentAtScale(image, args.micronsPerPixel, at, segment);
+            results.push(grainResult(name, image, probability, args.micronsPerPixel, truth, record.decision?.threshold, rescaled));
           }
           ctx.progress({ kind: 'analysed', done: results.length, total: args.images.length });
         }

@@ -31,6 +31,8 @@ export interface RecipeSpec {
   params?: unknown;
   /** Cracks: distributions over the default crack model. */
   crack?: Partial<CrackModel>;
+  /** Grains: µm per pixel the samples stand for (absent = unknown scale). */
+  micronsPerPixel?: number;
 }
 
 /** A full recipe from a spec (not yet validated); crack tiles take their texture exemplars here. */
@@ -38,7 +40,9 @@ export function recipeFromSpec(kind: Recipe['kind'], spec: RecipeSpec, size: num
   exemplars: Exemplar[] = [], exemplarSource = ''): Recipe {
   if (kind === 'grains') {
     const preset = presetById(spec.preset ?? DEFAULT_PRESET.id);
-    return { kind, preset: preset.id, settings: { ...preset.settings, ...parseSettings(spec.params) }, size, count, seed };
+    // Appended only when given, so recipes without a scale keep their bytes.
+    return { kind, preset: preset.id, settings: { ...preset.settings, ...parseSettings(spec.params) }, size, count, seed,
+      ...(spec.micronsPerPixel !== undefined ? { micronsPerPixel: spec.micronsPerPixel } : {}) };
   }
   return { kind, size, count, seed, settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(spec.params) },
     crack: { ...DEFAULT_CRACK_MODEL, ...(spec.crack ?? {}) }, exemplars, exemplarSource };

@@ -2,6 +2,7 @@
 import { hashSeed, Rng } from '../../random';
 import { ParamError, sampleParams, validateSettings, type SampledParams, type Settings } from '../../params/space';
 import { validateSizeCountSeed } from '../dataset';
+import { validateMicronsPerPixel } from '../scale';
 import { renderGrains } from './render';
 import { GRAIN_PARAMS, GRAIN_PRESETS } from './space';
 
@@ -15,6 +16,11 @@ export interface GrainRecipe {
   size: number;
   count: number;
   seed: number;
+  /**
+   * µm per pixel the samples stand for (scale.ts); absent = unknown. Generation never reads it, and
+   * it is left out rather than set to undefined so older recipes keep their JSON bytes.
+   */
+  micronsPerPixel?: number;
 }
 
 export interface GrainSample {
@@ -34,6 +40,7 @@ export function validateRecipe(recipe: GrainRecipe): void {
     throw new ParamError('preset', `Unknown preset "${String(recipe.preset)}". Choose one of: ${GRAIN_PRESETS.map((p) => p.id).join(', ')}.`);
   }
   validateSettings(GRAIN_PARAMS, recipe.settings);
+  validateMicronsPerPixel(recipe.micronsPerPixel);
 }
 
 /** Sample names sort in index order: grain_00042. */
