@@ -11,7 +11,7 @@ import { countRegions, recipe } from './helpers';
 const plain = {
   meanIntensity: 0.8, grainContrast: 0, minNeighbourContrast: 0, textureStrength: 0, illumination: 0,
   noiseSigma: 0, blurSigma: 0, lineDarkness: 1, lineWidth: 3, maskWidth: 3,
-  faintBoundaries: 0, pitDensity: 0, scratches: 0, stains: 0, doubledLines: 0, twins: 0, defocus: 0,
+  faintBoundaries: 0, pitDensity: 0, scratches: 0, stains: 0, doubledLines: 0, twins: 0, defocus: 0, brightEdges: 0,
 };
 
 describe('grain generator', () => {
@@ -131,6 +131,7 @@ describe('grain distractors', () => {
     'doubled lines': { doubledLines: 0.8 },
     'unlabelled twins': { twins: 0.5, twinsLabelled: 0 },
     'out-of-focus regions': { defocus: 0.4 },
+    'bright edges': { brightEdges: 0.6 },
   };
   it.each(Object.entries(distractors))('%s change the image and never the label', (_name, on) => {
     const base = recipe({ size: 192 }, plain);
@@ -152,6 +153,15 @@ describe('grain distractors', () => {
       if (on.mask[i] && !off.mask[i]) added++;
     }
     expect(added).toBeGreaterThan(50);
+  });
+
+  it('bright edges (SEM) make labelled boundaries brighter than the grains beside them', () => {
+    const s = generateGrainSample(recipe({ size: 192 }, { ...plain, meanIntensity: 0.4, lineDarkness: 0, brightEdges: 0.7 }), 1);
+    let edge = 0, edges = 0, inside = 0, insides = 0;
+    for (let i = 0; i < s.mask.length; i++) {
+      if (s.mask[i]) { edge += s.image[i]; edges++; } else { inside += s.image[i]; insides++; }
+    }
+    expect(edge / edges).toBeGreaterThan(inside / insides + 40);
   });
 
   it('faint boundaries are lighter than full ones, and still labelled', () => {
@@ -182,7 +192,7 @@ describe('grain distractors', () => {
 describe('golden samples', () => {
   // An intended change to a generator's bytes updates these; an unintended one fails here instead of
   // silently changing what every share link and stored recipe reproduces.
-  const golden: Record<string, string[]> = {"etched-lines":["8de0ac30d11564bb","816ea9dfa50c72b3","e48934f4e267c9bf"],"tint-etched":["e4db79cd45bd401a","e58bd7ff9e573e5e","103366f36dd79c61"]};
+  const golden: Record<string, string[]> = {"etched-lines":["8de0ac30d11564bb","816ea9dfa50c72b3","e48934f4e267c9bf"],"tint-etched":["e4db79cd45bd401a","e58bd7ff9e573e5e","103366f36dd79c61"],"sem":["d7d4e6f4f705d573","9ac0c5b92cccd541","08f063560f4d3cef"]};
   it.each(GRAIN_PRESETS.map((p) => [p.id]))('preset %s at 128 px, seed 7, samples 0–2', (id) => {
     const preset = GRAIN_PRESETS.find((p) => p.id === id)!;
     const hashes = [0, 1, 2].map((i) => {

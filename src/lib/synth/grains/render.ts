@@ -55,6 +55,7 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const halfLine = p.lineWidth / 2;
   const thinFade = Math.min(1, p.lineWidth); // lines thinner than a pixel darken proportionally less
   const darkness = p.lineDarkness;
+  const bright = p.brightEdges; // SEM: boundaries light up (edge effect) instead of etching dark
   const halfMask = p.maskWidth / 2;
   const noiseSigma = p.noiseSigma;
   const angle = rng.next() * 2 * Math.PI;
@@ -72,7 +73,9 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
         const coverage = doubled && doubled[nearest![i]]
           ? Math.min(1, Math.max(0, grooveHalf + 0.5 - Math.abs(d - groove))) * Math.min(1, 2 * grooveHalf)
           : Math.min(1, Math.max(0, halfLine + 0.5 - d)) * thinFade;
-        v *= 1 - (faint ? darkness * faint[nearest![i]] : darkness) * coverage;
+        const strength = faint ? faint[nearest![i]] : 1;
+        v *= 1 - darkness * strength * coverage;
+        if (bright > 0) v += bright * strength * coverage * (1 - v);
         if (d <= halfMask) mask[i] = 255;
       }
       // Approximately normal noise: four uniform bytes of one xorshift32 draw (Irwin–Hall), inlined

@@ -55,6 +55,8 @@ export const GRAIN_PARAMS: readonly ParamSpec[] = [
     help: 'Whether twin edges count as boundaries in the label. ASTM E112 leaves twin boundaries out of grain counts, hence 0.' },
   { name: 'defocus', label: 'Out-of-focus share', unit: '', distribution: 'uniform', min: 0, max: 0.6, step: 0.01, off: 0,
     help: 'About this share of the image is out of focus (blurred 2–4 px more); the label stays.' },
+  { name: 'brightEdges', label: 'Bright boundary edges', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01, off: 0,
+    help: 'How far boundary lines are lifted towards white, as the edge effect shows them in secondary-electron (SEM) images.' },
 ];
 
 export interface Preset {
@@ -91,6 +93,19 @@ export const GRAIN_PRESETS: readonly Preset[] = [
       textureStrength: r(0.04, 0.12), textureWavelength: r(0.2, 0.667),
       lineDarkness: r(0, 0.15), lineWidth: r(0.5, 1.5), maskWidth: r(3),
       illumination: r(0, 0.3), noiseSigma: r(0.01, 0.04), blurSigma: r(1, 2.5),
+    },
+  },
+  {
+    id: 'sem',
+    label: 'SEM (secondary electrons)',
+    description: 'Darker grains of slightly different tone (channelling contrast) with bright boundary edges, grainy noise and uneven charging (e.g. etched steel in an SEM).',
+    settings: {
+      grainDiameter: r(30, 100), lloydIterations: r(1, 3), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.12),
+      meanIntensity: r(0.3, 0.5), grainContrast: r(0.05, 0.25), minNeighbourContrast: r(0, 0.05),
+      textureStrength: r(0.01, 0.06), textureWavelength: r(0.2, 0.667),
+      lineDarkness: r(0), lineWidth: r(1, 3), maskWidth: r(3),
+      illumination: r(0, 0.3), noiseSigma: r(0.05, 0.15), blurSigma: r(0.5, 1.5),
+      faintBoundaries: r(0, 0.3), pitDensity: r(0, 1), pitSize: r(2, 5), stains: r(0, 0.15), brightEdges: r(0.3, 0.8),
     },
   },
 ];
