@@ -54,6 +54,8 @@ async function main() {
   for (const f of folders) if (!existsSync(f.dir)) fail(`real.${f.set}: folder ${f.dir} does not exist.`);
   const matchDir = config.synthetic.match ? resolve(base, config.synthetic.match) : undefined;
   if (matchDir && !existsSync(matchDir)) fail(`synthetic.match: folder ${matchDir} does not exist.`);
+  const exemplarDir = config.synthetic.exemplars ? resolve(base, config.synthetic.exemplars) : undefined;
+  if (exemplarDir && !existsSync(exemplarDir)) fail(`synthetic.exemplars: folder ${exemplarDir} does not exist.`);
   if (!existsSync(join(root, 'dist', 'index.html'))) fail('the app is not built; run "npm run build" (npm run experiment does it).');
   const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromiumPath)) fail(`Chromium not found at ${chromiumPath}; install it (apt-get install chromium) or set CHROMIUM_PATH.`);
@@ -81,6 +83,10 @@ async function main() {
     if (matchDir) {
       await page.getByLabel('Match folder').setInputFiles(matchDir);
       console.log(`match: ${await page.getByTestId('match-images').textContent()} from ${matchDir}`);
+    }
+    if (exemplarDir) {
+      await page.getByLabel('Exemplar folder').setInputFiles(exemplarDir);
+      console.log(`exemplars: ${await page.getByTestId('exemplar-images').textContent()} from ${exemplarDir}`);
     }
     const alert = page.getByRole('alert');
     if (await alert.count()) fail(await alert.first().textContent() ?? 'the app refused the config');

@@ -86,6 +86,22 @@ test('an experiment cut off by a reload resumes: only the missing runs run, the 
   expect(new Set(after.map((row) => row.match(/^\d+\D+/)![0])).size).toBe(24); // every (seed, regime) once
 });
 
+test('synthetic.exemplars: crack tiles are synthesised on the texture of a folder of the user’s crack-free images', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', {
+    name: 'own texture', runs: 1, regimes: ['synthetic'], synthetic: { count: 24, size: 64, seed: 1, exemplars: 'my-floor' } }));
+  await expect(page.getByRole('button', { name: 'Run experiment' })).toBeDisabled(); // the exemplar folder is not picked yet
+  await page.getByLabel('Real all folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles`);
+  await page.getByLabel('Exemplar folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles/no_crack`);
+  await expect(page.getByTestId('exemplar-images')).toHaveText('12 crack-free images for texture');
+  await page.getByRole('button', { name: 'Run experiment' }).click();
+  await expect(page.getByRole('listitem').filter({ hasText: 'own texture' }).filter({ hasText: 'complete · 1 run results' })).toBeVisible({ timeout: 120_000 });
+  // Not with another texture source at once.
+  await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { synthetic: { count: 24, size: 64, seed: 1, exemplars: 'x', texture: 'real-train' } }));
+  await expect(page.getByRole('alert').filter({ hasText: 'synthetic.exemplars: names the texture' })).toBeVisible();
+});
+
 test('a bad experiment config gets a message naming the field', async ({ page }) => {
   await page.goto('./');
   await page.getByRole('button', { name: 'Experiments' }).click();

@@ -57,6 +57,11 @@ export interface ExperimentConfig {
      */
     match?: string;
     /**
+     * Cracks: a folder of the user's crack-free images (relative to the config) the tiles'
+     * texture is synthesised from, instead of the bundled chip-package exemplars.
+     */
+    exemplars?: string;
+    /**
      * The page only: the id (or unique name) of a complete stored dataset of this task. Its texture
      * exemplars (the bundled ones, the user's own tiles') come with it, since pixels cannot be
      * written in JSON; count, size, seed, preset, params and crack stay in this config (the form
@@ -148,6 +153,11 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (s.texture === 'real-train' && task !== 'cracks') throw new ConfigError('synthetic.texture', 'applies to crack tiles only.');
   if (s.match !== undefined && (typeof s.match !== 'string' || !s.match.trim())) throw new ConfigError('synthetic.match', 'must be a folder of your micrographs, relative to the config.');
   if (s.match !== undefined && task !== 'grains') throw new ConfigError('synthetic.match', 'matching measures grain micrographs; it applies to grains only.');
+  if (s.exemplars !== undefined && (typeof s.exemplars !== 'string' || !s.exemplars.trim())) throw new ConfigError('synthetic.exemplars', 'must be a folder of crack-free images, relative to the config.');
+  if (s.exemplars !== undefined && task !== 'cracks') throw new ConfigError('synthetic.exemplars', 'is texture for crack tiles; it applies to cracks only.');
+  if (s.exemplars !== undefined && (s.texture === 'real-train' || s.dataset !== undefined)) {
+    throw new ConfigError('synthetic.exemplars', 'names the texture, so it cannot be combined with texture "real-train" or a stored dataset\'s recipe (which brings its own texture).');
+  }
   if (s.dataset !== undefined && (typeof s.dataset !== 'string' || !s.dataset.trim())) throw new ConfigError('synthetic.dataset', 'must be the id or name of a complete stored dataset (Datasets tab).');
   const r = raw.real;
   if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, all with a split, or stored: true.');
@@ -226,7 +236,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,
       params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined,
       ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string } : {}),
-      ...(s.dataset ? { dataset: s.dataset as string } : {}) },
+      ...(s.dataset ? { dataset: s.dataset as string } : {}), ...(s.exemplars ? { exemplars: s.exemplars as string } : {}) },
     real: { ...(stored ? { stored } : {}), train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
       ...(split ? { split: { val: split.val as number, test: split.test as number } } : {}), pinTest, fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize' },
     regimes: [...new Set(regimes as Regime[])],

@@ -14,7 +14,7 @@ import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
 import { SampleMaker, type Sample } from '../synth/recipe';
 import type { CrackRecipe } from '../synth/cracks/index';
-import { SEED_TILE } from '../synth/cracks/texture';
+import { minExemplarSide } from '../synth/cracks/texture';
 import { movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
 import { adaptiveSetSize, phaseSizes, sizeToBudget } from './budget';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
@@ -144,7 +144,7 @@ export function interleaveClasses(indices: readonly number[], samples: readonly 
  * their own resolution). Only training images: texture from test images would leak them.
  */
 export function withTrainingTexture(recipe: CrackRecipe, items: readonly RealItem[], trainNames: ReadonlySet<string>, seed: number): CrackRecipe {
-  const minSide = Math.max(recipe.settings.patchSize?.hi ?? 32, SEED_TILE + 8);
+  const minSide = minExemplarSide(recipe.settings);
   const exemplars = items
     .filter((item) => trainNames.has(item.name) && item.label === 0 && item.image.width >= minSide && item.image.height >= minSide)
     .map((item) => ({ width: item.image.width, height: item.image.height, pixels: item.image.pixels }));

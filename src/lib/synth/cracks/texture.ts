@@ -27,6 +27,11 @@ export interface TextureParams {
 
 export const SEED_TILE = 32;
 
+/** The smallest side an exemplar image may have: its patches and the seed tile must fit inside it. */
+export function minExemplarSide(settings: { patchSize?: { hi: number } }): number {
+  return Math.max(settings.patchSize?.hi ?? 32, SEED_TILE + 8);
+}
+
 export interface PatchDictionary {
   size: number;
   /** Grid step at which patches were cut; a seed tile off this grid is not in the dictionary. */
