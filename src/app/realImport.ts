@@ -94,9 +94,10 @@ function importGrid(path: string, image: GreyImage, stride: number): [number, nu
  * that label); image + mask pairs are tiled on a 64-px grid and labelled from the mask; other images
  * are stored to be tiled and labelled by hand. A file that cannot be read is reported and skipped;
  * a full disk or an aborted `signal` stops the import, keeping the images stored before it.
+ * `decode` reads one file (default: in the files worker; Node tests decode in place).
  */
 export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void,
-  signal?: AbortSignal): Promise<ImportSummary> {
+  signal?: AbortSignal, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<GreyImage> = decodeFile): Promise<ImportSummary> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const { items, skipped } = planImport(entries.map((e) => e.path));
   const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors: [], cancelled: false, total: items.length };
@@ -109,7 +110,7 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
       return summary;
     }
     try {
-      const image = await decodeFile(byPath.get(item.path)!, signal);
+      const image = await decode(byPath.get(item.path)!, signal);
       if (image.width < TILE || image.height < TILE) throw new Error(`${item.path} is ${image.width}×${image.height}; images must be at least ${TILE}×${TILE} px.`);
       let mask: GreyImage | null = null;
       let tiles: { x: number; y: number; size: number; label: 'crack' | 'no_crack' | null }[] = [];
@@ -117,7 +118,7 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
         tiles = importGrid(item.path, image, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
           .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
       } else if (item.kind === 'pair') {
-        mask = await decodeFile(byPath.get(item.maskPath)!, signal);
+        mask = await decode(byPath.get(item.maskPath)!, signal);
         if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
         tiles = importGrid(item.path, image, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
       }

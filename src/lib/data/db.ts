@@ -54,11 +54,17 @@ export interface RealImageRecord {
   createdAt: number;
 }
 
+/**
+ * The pixels of a real image, or of one band of its rows: a big image is kept in parts (ids
+ * `ID`, `ID#1`, `ID#2`, …) so that no stored value nears the browser's per-value limit. The first
+ * part says how many there are; a record without `parts` is a whole image.
+ */
 export interface RealPixelsRecord {
   id: string;
   /** Grey, one byte per pixel. */
   pixels: Uint8Array;
   mask?: Uint8Array;
+  parts?: number;
 }
 
 /** A tile cut from a real image; its id is image:x:y, so one position is one tile. */

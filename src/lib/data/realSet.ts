@@ -6,7 +6,7 @@
 import type { RealItem } from '../experiment/config';
 import { UNET_MULTIPLE, type Task } from '../ml/config';
 import type { Db, TileRecord } from './db';
-import { getRealImage, getSplitSettings, listRealImages, listTiles } from './realStore';
+import { getRealPixels, getSplitSettings, listRealImages, listTiles } from './realStore';
 import { assignSplits, cutTile, type GreyImage, type Split } from './tiling';
 
 /**
@@ -71,8 +71,8 @@ export async function realItems(db: Db, task: Task, ids: Partial<Record<Split, r
   const items: RealItem[] = [];
   for (const tile of tiles) {
     if (!images.has(tile.imageId)) {
-      const [image, pixels] = await Promise.all([getRealImage(db, tile.imageId), db.get('realPixels', tile.imageId)]);
-      images.set(tile.imageId, image && { ...image, mask: pixels?.mask });
+      const [meta, data] = await Promise.all([db.get('realImages', tile.imageId), getRealPixels(db, tile.imageId)]);
+      images.set(tile.imageId, meta && data && { width: meta.width, height: meta.height, pixels: data.pixels, mask: data.mask });
     }
     const image = images.get(tile.imageId);
     if (!image || (task === 'segment' && !image.mask)) continue;

@@ -1,6 +1,6 @@
 /** Real images, their tiles and traced cracks in IndexedDB. */
 import type { CrackLabel } from '../synth/cracks/index';
-import { checkValueSize, commit, type Db, type RealImageRecord, type TileRecord, type TraceRecord, writing } from './db';
+import { commit, type Db, type RealImageRecord, type RealPixelsRecord, type TileRecord, type TraceRecord, writing } from './db';
 import { cutTile, type GreyImage, type SplitSettings } from './tiling';
 
 export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x}:${y}`;
@@ -11,14 +11,12 @@ export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x
  */
 export async function addRealImage(db: Db, name: string, image: GreyImage, mask: GreyImage | null,
   tiles: { x: number; y: number; size: number; label: CrackLabel | null }[]): Promise<RealImageRecord> {
-  checkValueSize(image.pixels.byteLength + (mask?.pixels.byteLength ?? 0), `${name} (${image.width}×${image.height}${mask ? ', with its mask' : ''})`,
-    'Crop or downscale it, or cut it into smaller images, and import those.');
   const record: RealImageRecord = { id: crypto.randomUUID(), name, width: image.width, height: image.height, hasMask: !!mask, createdAt: Date.now() };
   const tx = db.transaction(['realImages', 'realPixels', 'tiles'], 'readwrite');
   const now = Date.now();
   await commit(tx, [
     () => tx.objectStore('realImages').put(record),
-    () => tx.objectStore('realPixels').put({ id: record.id, pixels: image.pixels, ...(mask ? { mask: mask.pixels } : {}) }),
+    ...pixelParts(record.id, image, mask).map((part) => () => tx.objectStore('realPixels').put(part)),
     ...tiles.map((t) => () => tx.objectStore('tiles').put({ id: tileId(record.id, t.x, t.y), imageId: record.id, ...t, pinnedTest: false, createdAt: now })),
   ], 'Images imported before this one are kept.');
   return record;
@@ -28,8 +26,44 @@ export async function listRealImages(db: Db): Promise<RealImageRecord[]> {
   return (await db.getAll('realImages')).sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1));
 }
 
+/** Most bytes (image and mask rows together) in one stored part of a real image. */
+const PART_BYTES = 32 * 2 ** 20;
+const partId = (id: string, k: number) => (k === 0 ? id : `${id}#${k}`);
+
+/** An image (and its mask) as stored parts: bands of whole rows, each at most PART_BYTES. */
+function pixelParts(id: string, image: GreyImage, mask: GreyImage | null): RealPixelsRecord[] {
+  const rowBytes = image.width * (mask ? 2 : 1);
+  const rows = Math.max(1, Math.floor(PART_BYTES / rowBytes));
+  const parts = Math.ceil(image.height / rows);
+  const band = (g: GreyImage, k: number) => (parts === 1 ? g.pixels : g.pixels.slice(k * rows * g.width, Math.min(image.height, (k + 1) * rows) * g.width));
+  return Array.from({ length: parts }, (_, k) => ({
+    id: partId(id, k), pixels: band(image, k), ...(mask ? { mask: band(mask, k) } : {}), ...(k === 0 && parts > 1 ? { parts } : {}),
+  }));
+}
+
+function joined(bands: Uint8Array[]): Uint8Array {
+  if (bands.length === 1) return bands[0];
+  const out = new Uint8Array(bands.reduce((a, b) => a + b.length, 0));
+  let at = 0;
+  for (const b of bands) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}
+
+/** The pixels (and mask, if imported with one) of a stored real image, its parts joined. */
+export async function getRealPixels(db: Db, id: string): Promise<{ pixels: Uint8Array; mask?: Uint8Array } | undefined> {
+  const first = await db.get('realPixels', id);
+  if (!first) return undefined;
+  const rest = await Promise.all(Array.from({ length: (first.parts ?? 1) - 1 }, (_, k) => db.get('realPixels', partId(id, k + 1))));
+  if (rest.some((r) => !r)) return undefined;
+  const parts = [first, ...(rest as RealPixelsRecord[])];
+  return { pixels: joined(parts.map((p) => p.pixels)), ...(first.mask ? { mask: joined(parts.map((p) => p.mask!)) } : {}) };
+}
+
 export async function getRealImage(db: Db, id: string): Promise<GreyImage | undefined> {
-  const [meta, data] = await Promise.all([db.get('realImages', id), db.get('realPixels', id)]);
+  const [meta, data] = await Promise.all([db.get('realImages', id), getRealPixels(db, id)]);
   return meta && data ? { width: meta.width, height: meta.height, pixels: data.pixels } : undefined;
 }
 
@@ -40,6 +74,7 @@ export async function deleteRealImage(db: Db, id: string): Promise<void> {
   const traceKeys = (await Promise.all(tiles.map((t) => traces.getAllKeys(t)))).flat();
   await Promise.all([
     tx.objectStore('realImages').delete(id), tx.objectStore('realPixels').delete(id),
+    tx.objectStore('realPixels').delete(IDBKeyRange.bound(`${id}#`, `${id}#\uffff`)),
     ...tiles.map((t) => tx.objectStore('tiles').delete(t)), ...traceKeys.map((k) => tx.objectStore('traces').delete(k)), tx.done,
   ]);
 }
