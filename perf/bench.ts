@@ -9,15 +9,20 @@
  *     (../shared/bench/torch_same.py; Debian's python3-torch, for measuring only), and the ratio
  *     of each backend's speed to it. Runs with either training figure, or alone.
  *   tryit — Try it end to end through the UI: seconds and its figures on NIST (BENCH_TRYIT_REPEATS runs).
+ *   experiment.paper.memory — a paper-sized experiment (BENCH_MEMORY_CONFIG, default
+ *     experiments/grains-paper.json) started through the Experiments view and cancelled after its
+ *     first training steps or BENCH_MEMORY_SECONDS: the peak memory of the tab and of all Chromium.
  * `npm run bench -- FILTER` runs only the figures whose name contains FILTER.
  */
 import { chromium } from '@playwright/test';
 import { preview } from 'vite';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../src/lib/ml/models';
+import { parseExperimentConfig, realFolders } from '../src/lib/experiment/config';
 import { decodeGreyPng } from '../src/lib/data/png';
 import { CrackGenerator } from '../src/lib/synth/cracks/index';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../src/lib/synth/cracks/space';
@@ -261,6 +266,92 @@ async function benchTryIt(repeats: number) {
   }
 }
 
+/**
+ * Memory of the Chromium this process started, in MiB: proportional set size (Pss, so shared pages
+ * are counted once across processes) from /proc (Linux). `tab`: the largest renderer, which is the
+ * page with its workers (the others are Chromium's own small ones); `gpu`: the GPU process, where
+ * WebGPU's buffers live (video memory on a real GPU, CPU memory under SwiftShader); `all`: every process.
+ */
+function chromiumMemory(): { tab: number; gpu: number; all: number } {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* the process ended meanwhile */ }
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = parent.get(pid); p; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  let tab = 0, gpu = 0, all = 0;
+  for (const pid of parent.keys()) {
+    if (!ours(pid)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!/chrom/i.test(cmdline)) continue;
+      const kib = Number(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+)/m)?.[1] ?? 0);
+      all += kib / 1024;
+      if (cmdline.includes('--type=renderer')) tab = Math.max(tab, kib / 1024);
+      if (cmdline.includes('--type=gpu-process')) gpu += kib / 1024;
+    } catch { /* the process ended meanwhile */ }
+  }
+  return { tab, gpu, all };
+}
+
+/**
+ * A paper-sized experiment started as a user would (config pasted, real folder chosen, Run), its
+ * memory sampled twice a second until its third training step or `seconds`, then cancelled. Before
+ * streaming, the runner made the whole synthetic set first (grains-paper: 4,000 × 512² image and
+ * mask, 2 GiB), so the peak came before the first step.
+ */
+async function benchExperimentMemory(configPath: string, seconds: number) {
+  const raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  const config = parseExperimentConfig(raw);
+  const server = await preview({ preview: { port: 4394, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(120_000);
+    await page.goto(server.resolvedUrls!.local[0]);
+    await page.getByRole('button', { name: 'Experiments' }).click();
+    await page.getByLabel('Experiment config (JSON)').fill(JSON.stringify(raw));
+    for (const f of realFolders(config)) {
+      await page.getByLabel(`Real ${f.set} folder`).setInputFiles(resolve(dirname(configPath), f.path));
+      await page.getByTestId(`real-${f.set}`).waitFor();
+    }
+    const idle = chromiumMemory();
+    const peak = { ...idle };
+    await page.getByRole('button', { name: 'Run experiment' }).click();
+    const started = performance.now();
+    let steps = 0, phase = '';
+    while ((performance.now() - started) / 1000 < seconds) {
+      const now = chromiumMemory();
+      for (const k of ['tab', 'gpu', 'all'] as const) peak[k] = Math.max(peak[k], now[k]);
+      phase = (await page.getByTestId('experiment-progress').textContent({ timeout: 200 }).catch(() => null)) ?? phase;
+      steps = Number(phase.match(/step (\d+)\//)?.[1] ?? 0);
+      if (steps >= 3) break;
+      await page.waitForTimeout(500);
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    // A cancel lands between training steps, and a first step on SwiftShader takes minutes: the
+    // browser is closed after a short wait either way.
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('experiment-status').filter({ hasText: /cancelled|failed/ }).waitFor({ timeout: 30_000 }).catch(() => undefined);
+    const mib = (x: number) => Math.round(x);
+    console.log(JSON.stringify({ name: 'experiment.paper.memory', config: configPath, tab_peak_mib: mib(peak.tab), gpu_process_peak_mib: mib(peak.gpu),
+      chromium_peak_mib: mib(peak.all), tab_idle_mib: mib(idle.tab), chromium_idle_mib: mib(idle.all), seconds: +elapsed.toFixed(1), training_steps: steps, last_progress: phase,
+      note: 'Pss from /proc, sampled every 0.5 s from Run until the third training step or the time limit; then cancelled' }));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 // `npm run bench -- node` runs only the figures whose name contains "node".
 const only = process.argv[2] ?? '';
 if ('grains256.node'.includes(only)) benchNode(256, 60);
@@ -269,6 +360,9 @@ if ('grains512.workers'.includes(only)) await benchWorkers('grains', 512, 60, 3)
 if ('cracks128.node'.includes(only)) benchCracksNode(400);
 if ('cracks128.workers'.includes(only)) await benchWorkers('cracks', 128, 400, 3);
 if ('tryit'.includes(only)) await benchTryIt(Number(process.env.BENCH_TRYIT_REPEATS ?? 1));
+if ('experiment.paper.memory'.includes(only)) {
+  await benchExperimentMemory(process.env.BENCH_MEMORY_CONFIG ?? 'experiments/grains-paper.json', Number(process.env.BENCH_MEMORY_SECONDS ?? 180));
+}
 // Scaled down so that SwiftShader (no GPU) finishes; with a GPU, raise width and batch.
 const trainWidth = Number(process.env.BENCH_TRAIN_WIDTH ?? 0.25);
 const clsBatch = Number(process.env.BENCH_TRAIN_BATCH ?? 8);

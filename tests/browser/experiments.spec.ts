@@ -36,7 +36,8 @@ test('cancelling an experiment keeps the runs that finished', async ({ page }) =
   await page.getByLabel('Experiment config (JSON)').fill(config('cracks-tiny', { runs: 12 }));
   await page.getByLabel('Real all folder').setInputFiles(`${REALDATA}cracks/ceramic-tile-tiles`);
   await page.getByRole('button', { name: 'Run experiment' }).click();
-  await expect(page.getByTestId('experiment-progress')).toContainText('Run 2 of 12', { timeout: 120_000 });
+  // Any run from the second on: a tiny run can pass between two polls.
+  await expect(page.getByTestId('experiment-progress')).toContainText(/Run ([2-9]|10) of 12/, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByRole('listitem').filter({ hasText: 'cancelled' })).toBeVisible({ timeout: 120_000 });
   const kept = Number((await page.getByRole('listitem').filter({ hasText: 'cancelled' }).textContent())!.match(/(\d+) run results/)![1]);

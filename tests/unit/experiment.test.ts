@@ -245,6 +245,31 @@ describe('adaptive sampling', () => {
   }, 120_000);
 });
 
+describe('streamed synthetic data', () => {
+  it('gives the results of a held synthetic set, asking for at most one batch of samples at a time', async () => {
+    const { heldSource, madeSource } = await import('../../src/lib/experiment/synthetic');
+    const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
+    const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`)));
+    const recipe: Recipe = { kind: 'cracks', size: 64, count: 20, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL, exemplars, exemplarSource: 'bundled' };
+    const c = config({ regimes: ['synthetic', 'random-finetune', 'adaptive-finetune'], runs: 1, synthetic: { count: 20, size: 64, seed: 1 },
+      adaptive: { fraction: 0.25, variations: 3, phases: [{ epochs: 1, maxLr: 0.0005 }] } });
+    let largest = 0, asked = 0;
+    const counting: typeof madeSource = (count, size, make) => {
+      const source = madeSource(count, size, make);
+      return { ...source, get: (indices) => {
+        largest = Math.max(largest, indices.length);
+        asked += indices.length;
+        return source.get(indices);
+      } };
+    };
+    const streamed = await runExperiment(c, recipe, realTiles(), { syntheticSource: counting });
+    const held = await runExperiment(c, recipe, realTiles(), { syntheticSource: heldSource });
+    expect(streamed).toEqual(held);
+    expect(largest).toBeLessThanOrEqual(c.train.batchSize);
+    expect(asked).toBeGreaterThan(recipe.count); // every epoch and validation pass made its samples anew
+  }, 120_000);
+});
+
 describe('results files', () => {
   it('read back what was exported, recomputing summary and tests from the runs; refuse what is not results', async () => {
     const { resultsFromJson, resultsJson } = await import('../../src/lib/experiment/export');

@@ -12,7 +12,7 @@ import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
-import { SampleMaker, type Sample } from '../synth/recipe';
+import { SampleMaker } from '../synth/recipe';
 import type { CrackRecipe } from '../synth/cracks/index';
 import { minExemplarSide } from '../synth/cracks/texture';
 import { movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
@@ -21,6 +21,7 @@ import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
 import type { ModelConfig, TrainConfig } from '../ml/config';
 import { buildModel } from '../ml/models';
 import { splitIndices, Trainer, type RawSample, type SampleSource } from '../ml/trainer';
+import { madeSource, toRaw, type SampleOrigin, type SourceFactory } from './synthetic';
 import type { ExperimentConfig, RealItem, RealSetName, Regime } from './config';
 import { setMetrics, summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns, type HardSamples, type RegimePredictions, type RunResult } from './summary';
 
@@ -29,6 +30,8 @@ export interface ExperimentHooks {
   /** A run finished: it, and the results so far (finished runs kept, with the first run's extras). */
   onRun?: (r: RunResult, sofar: ExperimentResults) => void;
   shouldStop?: () => boolean;
+  /** How synthetic samples are served: made on demand (default); tests count the asks or hold the set. */
+  syntheticSource?: SourceFactory;
 }
 
 /** The finished runs that belong to this config, once each (a run another config made is dropped). */
@@ -187,19 +190,19 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const real = prepareReal(realItems, size, config.real.fit ?? 'resize');
   if (real.length === 0) throw new Error('No real images were given: an experiment is evaluated on real data.');
   if (config.real.stored && !config.real.split) throw new Error('real.stored: the stored split\'s shares were not filled in (the Experiments view does it on start).');
-  // Synthetic samples are made on the fly from the recipe and kept as bytes: once, or per run when
-  // their texture comes from the run's own real training split.
+  // Synthetic samples are made from the recipe when a batch asks for them, never held as a set
+  // (synthetic.ts); the recipe changes per run when texture comes from the run's real training split.
   const maker = new SampleMaker();
-  const toRaw = (s: Sample): RawSample => ({ image: s.image, mask: s.mask, label: s.label === 'crack' ? 1 : 0 });
+  const serve = hooks.syntheticSource ?? madeSource;
   const perRunTexture = recipe.kind === 'cracks' && config.synthetic.texture === 'real-train';
-  let made: Sample[] = [];
-  let synthetic: RawSample[] = [];
-  const makeSynthetic = (r: Recipe) => {
-    recipe = r;
-    made = Array.from({ length: recipe.count }, (_, i) => maker.make(recipe, i));
-    synthetic = made.map(toRaw);
-  };
-  if (!perRunTexture) makeSynthetic(recipe);
+  // While set, the records of the recipe's samples as they are made: adaptive sampling scores the
+  // validation samples and then needs the params of the hard ones (and, once, of all of them).
+  let records: Map<number, SampleOrigin> | null = null;
+  const synthetic = () => serve(recipe.count, recipe.size, (i) => {
+    const s = maker.make(recipe, i);
+    records?.set(i, { seed: s.seed, label: s.label, params: s.params });
+    return toRaw(s);
+  });
   // Finished runs come first: they are the prefix an interrupted attempt stored, in run order.
   const runs: RunResult[] = keptRuns(config, done?.runs ?? []);
   let hardSamples: HardSamples | undefined = done?.hardSamples;
@@ -228,8 +231,8 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
     }
     const progress = (regime: Regime, phase: string) => hooks.onProgress?.({ run: r + 1, runs: config.runs, seed, regime, phase });
     if (perRunTexture && config.regimes.some((g) => g !== 'real' && wants(g))) {
-      progress(config.regimes[0], `making ${recipe.count} synthetic tiles on the real training split's crack-free texture`);
-      makeSynthetic(withTrainingTexture(recipe as CrackRecipe, realItems, new Set(split.train.map((i) => real[i].group)), seed));
+      progress(config.regimes[0], 'taking synthetic tile texture from the real training split\'s crack-free images');
+      recipe = withTrainingTexture(recipe as CrackRecipe, realItems, new Set(split.train.map((i) => real[i].group)), seed);
     }
     /**
      * Segmentation decides boundary above a threshold picked by boundary F1 on validation data that
@@ -240,7 +243,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       if (task !== 'segment') return undefined;
       progress(regime, 'choosing the boundary threshold on validation data');
       const onReal = regime === 'real' || regime === 'mixed';
-      const source = onReal ? realSource : memorySource(synthetic, recipe.size);
+      const source = onReal ? realSource : synthetic();
       const indices = onReal ? split.val : splitIndices(recipe.count, 0.2, seed).val;
       const at = onReal ? size : config.train.synthetic.at(-1)!.size;
       return (await new Trainer(model, trainConfig(seed, config.train.real), source).pickThreshold(indices, at)).threshold;
@@ -278,41 +281,38 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
         return m;
       };
       const higherIsWorse = task === 'classify';
-      for (const [regime, makeSet] of [
-        ['random-finetune', (round: number, n: number) => Array.from({ length: n }, (_, j) => toRaw(maker.make(recipe, recipe.count + (round * n) + j)))],
-        ['adaptive-finetune', null],
-      ] as const) {
+      for (const regime of ['random-finetune', 'adaptive-finetune'] as const) {
         if (!wants(regime)) continue;
         const model = copy();
         try {
           for (let round = 0; round < a.rounds; round++) {
             progress(regime, `round ${round + 1}: scoring ${val.length} synthetic validation samples`);
-            const scorer = new Trainer(regime === 'adaptive-finetune' ? model : synthModel, trainConfig(seed, a.phases), memorySource(synthetic, recipe.size));
-            const { scores, predictions } = await scorer.scoreSamples(val, config.input.size);
+            const scored = (records = new Map<number, SampleOrigin>());
+            const scorer = new Trainer(regime === 'adaptive-finetune' ? model : synthModel, trainConfig(seed, a.phases), synthetic());
+            const { scores, predictions } = await scorer.scoreSamples(val, config.input.size).finally(() => (records = null));
             const hard = selectWorst(scores, a.fraction, higherIsWorse);
             const n = hard.length * a.variations;
-            let set: RawSample[];
-            if (makeSet) set = makeSet(round, n);
-            else {
-              set = hard.flatMap((h) => {
-                const sample = made[val[h]];
-                return Array.from({ length: a.variations }, (_, v) => {
-                  const r = variationRecipe(recipe, sample.params, sample.seed, a.parameters, round, v);
-                  return toRaw(maker.make(r, variationIndex(sample.label)));
-                });
+            const random = regime === 'random-finetune';
+            // Fine-tuning samples, made on demand too: fresh ones past the recipe's count, or
+            // variation v of hard sample k at k × variations + v.
+            const set = random ? serve(n, recipe.size, (j) => toRaw(maker.make(recipe, recipe.count + round * n + j)))
+              : serve(n, recipe.size, (j) => {
+                const sample = scored.get(val[hard[Math.floor(j / a.variations)]])!;
+                const r = variationRecipe(recipe, sample.params, sample.seed, a.parameters, round, j % a.variations);
+                return toRaw(maker.make(r, variationIndex(sample.label)));
               });
-              // Always the first seed's, so a resume that starts later records the same ones.
-              if (r === 0 && round === 0) {
-                const names = Object.keys(a.parameters);
-                hardSamples = {
-                  parameters: names, higherIsWorse,
-                  hard: hard.map((h) => ({ index: val[h], score: scores[h], params: made[val[h]].params, prediction: predictions[h] })),
-                  prior: Object.fromEntries(names.map((name) => [name, val.map((i) => movableValue(made[i].params, name)).filter((v): v is number => v !== undefined)])),
-                };
-              }
+            // Always the first seed's, so a resume that starts later records the same ones.
+            if (!random && r === 0 && round === 0) {
+              const names = Object.keys(a.parameters);
+              hardSamples = {
+                parameters: names, higherIsWorse,
+                hard: hard.map((h) => ({ index: val[h], score: scores[h], params: scored.get(val[h])!.params, prediction: predictions[h] })),
+                prior: Object.fromEntries(names.map((name) => [name, val.map((i) => movableValue(scored.get(i)!.params, name)).filter((v): v is number => v !== undefined)])),
+              };
             }
-            progress(regime, `round ${round + 1}: fine-tuning on ${set.length} ${makeSet ? 'random' : 'adapted'} samples`);
-            if (!(await train(model, regime, memorySource(set, recipe.size), a.phases, 'fine-tuning', { train: set.map((_, i) => i), val: set.map((_, i) => i).slice(0, Math.max(1, Math.floor(set.length / 5))) }))) return false;
+            progress(regime, `round ${round + 1}: fine-tuning on ${n} ${random ? 'random' : 'adapted'} samples`);
+            const all = Array.from({ length: n }, (_, i) => i);
+            if (!(await train(model, regime, set, a.phases, 'fine-tuning', { train: all, val: all.slice(0, Math.max(1, Math.floor(n / 5))) }))) return false;
           }
           await evaluate(model, regime);
         } finally {
@@ -326,7 +326,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       const model = buildModel(trainConfig(seed, config.train.synthetic).model as ModelConfig);
       const first = config.regimes.find((g) => g !== 'real')!;
       try {
-        if (!(await train(model, first, memorySource(synthetic, recipe.size), config.train.synthetic, 'synthetic training'))) break;
+        if (!(await train(model, first, synthetic(), config.train.synthetic, 'synthetic training'))) break;
         if (wants('synthetic')) await evaluate(model, 'synthetic');
         if (adaptive && !(await adaptiveRounds(model))) break;
         if (wants('mixed')) {
