@@ -60,8 +60,8 @@ export function resumeExperiment(db: Db, id: string, options: ExperimentJobOptio
     if (record.status === 'complete') return record;
     const inputs = await db.get('experimentInputs', id);
     if (!inputs) throw new Error('This experiment’s real data were not kept, so it cannot resume; run it again from its config.');
-    const { runs, hardSamples, predictions } = record.results;
-    return runOwned(db, { ...record, note: undefined }, inputs.recipe, inputs.real, { runs, hardSamples, predictions }, options);
+    const { runs, hardSamples, hardRounds, predictions } = record.results;
+    return runOwned(db, { ...record, note: undefined }, inputs.recipe, inputs.real, { runs, hardSamples, hardRounds, predictions }, options);
   });
 }
 

@@ -21,6 +21,10 @@ test('an adaptive experiment in the UI shows the tables, p-values, and the hard 
   await expect(page.getByTestId('experiment-progress')).toHaveCount(0, { timeout: 240_000 });
   await expect(page.getByTestId('p-values')).toContainText('random-finetune');
   await expect(page.getByTestId('hard-samples').getByRole('img', { name: /crackWidth: hard samples against the prior/ })).toBeVisible();
+  await expect(page.getByTestId('hard-samples').getByText('crackWidth (moved)')).toBeVisible();
+  await page.getByLabel('Hard samples of run and round').selectOption({ index: 1 }); // the second run's round
+  await expect(page.getByTestId('hard-samples').getByLabel(/^hard sample tile_/).first()).toBeVisible();
+  await page.getByLabel('Hard samples of run and round').selectOption({ index: 0 });
   await expect(page.getByTestId('hard-samples').getByLabel(/^hard sample tile_/).first()).toBeVisible();
 
   // Results persist across a reload.

@@ -64,6 +64,7 @@ test('an adaptive round through npm run experiment records random and adaptive f
   expect(results.summary['adaptive-finetune'].test.error.ci99).toHaveLength(2);
   expect(results.tests.some((t: { a: string; b: string }) => t.a === 'random-finetune' && t.b === 'adaptive-finetune')).toBe(true);
   expect(results.hardSamples.hard.length).toBeGreaterThan(0);
+  expect(results.hardRounds.map((h: { seed: number }) => h.seed)).toEqual(results.config.seeds); // every run's round, in results.json
 });
 
 test('npm run experiment refuses a bad config with a message naming the field', () => {

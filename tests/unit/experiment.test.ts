@@ -241,7 +241,13 @@ describe('adaptive sampling', () => {
     expect(results.runs.map((r) => `${r.seed}:${r.regime}`).sort()).toEqual(['1:adaptive-finetune', '1:random-finetune', '2:adaptive-finetune', '2:random-finetune']);
     expect(results.tests.some((t) => t.a === 'random-finetune' && t.b === 'adaptive-finetune' && t.metric === 'error')).toBe(true);
     expect(results.hardSamples!.hard).toHaveLength(1); // 25 % of 4 validation samples
-    expect(results.hardSamples!.parameters).toEqual(['crackWidth', 'crackIntensity']);
+    expect(results.hardSamples!.moved).toEqual(['crackWidth', 'crackIntensity']);
+    // Histograms for every parameter the samples were drawn with, moved or not (texture ones too).
+    expect(results.hardSamples!.parameters).toEqual(expect.arrayContaining(['crackWidth', 'crackIntensity', 'patchSize']));
+    // Every run and round is recorded; only the first keeps predictions.
+    expect(results.hardRounds!.map((h) => `${h.seed}:${h.round}`)).toEqual(['1:0', '2:0']);
+    expect(results.hardRounds!.every((h) => h.hard.every((x) => x.prediction === undefined))).toBe(true);
+    expect(results.hardSamples!.hard[0].prediction).toBeDefined();
   }, 120_000);
 });
 

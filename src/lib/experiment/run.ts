@@ -15,7 +15,7 @@ import type { Recipe } from '../synth/recipe';
 import { SampleMaker } from '../synth/recipe';
 import type { CrackRecipe } from '../synth/cracks/index';
 import { minExemplarSide } from '../synth/cracks/texture';
-import { movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
+import { movableParameters, movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
 import { adaptiveSetSize, phaseSizes, sizeToBudget } from './budget';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
 import type { ModelConfig, TrainConfig } from '../ml/config';
@@ -206,6 +206,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   // Finished runs come first: they are the prefix an interrupted attempt stored, in run order.
   const runs: RunResult[] = keptRuns(config, done?.runs ?? []);
   let hardSamples: HardSamples | undefined = done?.hardSamples;
+  const hardRounds: HardSamples[] = [...(done?.hardRounds ?? [])];
   const predictions: RegimePredictions[] = (done?.predictions ?? []).filter((p) => runs.some((r) => r.seed === p.seed && r.regime === p.regime));
   const finished = (seed: number, regime: Regime) => runs.some((r) => r.seed === seed && r.regime === regime);
   const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
@@ -218,7 +219,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const allIndices = real.map((_, i) => i);
   if (config.train.budgetMinutes && !config.train.sized) {
     config = await budgeted(config, recipe.count, real, (progress) => hooks.onProgress?.(progress), trainConfig(config.seeds[0], config.train.synthetic));
-    if (stopped()) return summarise(config, runs, false, tf.getBackend(), hardSamples, predictions);
+    if (stopped()) return summarise(config, runs, false, tf.getBackend(), { hardSamples, hardRounds, predictions });
   }
 
   for (const [r, seed] of config.seeds.entries()) {
@@ -259,7 +260,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) },
         ...(threshold === undefined ? {} : { threshold }) };
       runs.push(result);
-      hooks.onRun?.(result, summarise(config, runs, false, tf.getBackend(), hardSamples, predictions));
+      hooks.onRun?.(result, summarise(config, runs, false, tf.getBackend(), { hardSamples, hardRounds, predictions }));
     };
     const train = async (model: tf.LayersModel, regime: Regime, source: SampleSource, phases: TrainConfig['phases'], what: string, fixed?: { train: number[]; val: number[] }) => {
       const trainer = new Trainer(model, trainConfig(seed, phases), source, {
@@ -301,14 +302,18 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
                 const r = variationRecipe(recipe, sample.params, sample.seed, a.parameters, round, j % a.variations);
                 return toRaw(maker.make(r, variationIndex(sample.label)));
               });
-            // Always the first seed's, so a resume that starts later records the same ones.
-            if (!random && r === 0 && round === 0) {
-              const names = Object.keys(a.parameters);
-              hardSamples = {
-                parameters: names, higherIsWorse,
-                hard: hard.map((h) => ({ index: val[h], score: scores[h], params: scored.get(val[h])!.params, prediction: predictions[h] })),
-                prior: Object.fromEntries(names.map((name) => [name, val.map((i) => movableValue(scored.get(i)!.params, name)).filter((v): v is number => v !== undefined)])),
-              };
+            if (!random) {
+              // Every recorded parameter that varies among the scored samples, not only the moved
+              // ones: a parameter the model finds hard shows up even when the config does not move it.
+              const prior = Object.fromEntries(movableParameters(recipe.kind).map(({ name }) =>
+                [name, val.map((i) => movableValue(scored.get(i)!.params, name)).filter((v): v is number => v !== undefined)] as const)
+                .filter(([, values]) => values.length > 1 && Math.min(...values) < Math.max(...values)));
+              const found: HardSamples = { seed, round, parameters: Object.keys(prior), moved: Object.keys(a.parameters), higherIsWorse, prior,
+                hard: hard.map((h) => ({ index: val[h], score: scores[h], params: scored.get(val[h])!.params })) };
+              // A resumed run that is done again finds the same samples: recorded once.
+              if (!hardRounds.some((h) => h.seed === seed && h.round === round)) hardRounds.push(found);
+              // The first seed's first round keeps the predictions too (for the gallery), so a resume that starts later records the same.
+              if (r === 0 && round === 0) hardSamples = { ...found, hard: found.hard.map((h, k) => ({ ...h, prediction: predictions[hard[k]] })) };
             }
             progress(regime, `round ${round + 1}: fine-tuning on ${n} ${random ? 'random' : 'adapted'} samples`);
             const all = Array.from({ length: n }, (_, i) => i);
@@ -348,5 +353,5 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
     }
     if (stopped()) break;
   }
-  return summarise(config, runs, runs.length === config.runs * config.regimes.length, tf.getBackend(), hardSamples, predictions);
+  return summarise(config, runs, runs.length === config.runs * config.regimes.length, tf.getBackend(), { hardSamples, hardRounds, predictions });
 }

@@ -38,7 +38,13 @@ export interface MetricSummary {
 
 /** What adaptive sampling found hard (first run, first round): for the gallery and histograms. */
 export interface HardSamples {
+  /** Every recorded parameter that varies among the scored samples: a histogram for each. */
   parameters: string[];
+  /** Those adaptive sampling moves (the config's adaptive.parameters). */
+  moved?: string[];
+  /** The run's seed and the adaptive round (from 0) these samples were found in. */
+  seed?: number;
+  round?: number;
   /** Index in the synthetic recipe, score, the sample's values, and the model's prediction. */
   hard: { index: number; score: number; params: Record<string, number | number[]>; prediction?: number | Uint8Array }[];
   /** Each movable parameter's values over all scored validation samples (the prior as drawn). */
@@ -56,7 +62,10 @@ export interface ExperimentResults {
   /** False when cancelled: the finished runs are kept. */
   complete: boolean;
   backend?: string;
+  /** The first run's first round, with the model's predictions (for the gallery). */
   hardSamples?: HardSamples;
+  /** Every run's every adaptive round, without predictions: which samples were hard, and what they were. */
+  hardRounds?: HardSamples[];
   /** The first run's predictions on (up to 8 of) the real test images, per regime: to look at, not in results.json. */
   predictions?: RegimePredictions[];
 }
@@ -71,7 +80,7 @@ export interface RegimePredictions {
  * What an earlier attempt at the same experiment finished: its runs and the first run's extras.
  * A resume passes it in; those runs are kept as they are and only the missing ones are trained.
  */
-export type FinishedRuns = Pick<ExperimentResults, 'runs' | 'hardSamples' | 'predictions'>;
+export type FinishedRuns = Pick<ExperimentResults, 'runs' | 'hardSamples' | 'hardRounds' | 'predictions'>;
 
 export interface ExperimentProgress {
   run: number;
@@ -92,8 +101,8 @@ export function setMetrics(m: Metrics, n: number): SetMetrics {
 /** The scalar metrics summarised and compared across runs. */
 export const SUMMARY_METRICS = ['error', 'auc', 'pixelError', 'miou', 'boundaryF1'] as const;
 
-export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string, hardSamples?: HardSamples,
-  predictions?: RegimePredictions[]): ExperimentResults {
+export function summarise(config: ExperimentConfig, runs: readonly RunResult[], complete: boolean, backend?: string,
+  { hardSamples, hardRounds, predictions }: Omit<FinishedRuns, 'runs'> = {}): ExperimentResults {
   const summary: ExperimentResults['summary'] = {};
   const tests: ExperimentResults['tests'] = [];
   for (const regime of config.regimes) {
@@ -119,6 +128,7 @@ export function summarise(config: ExperimentConfig, runs: readonly RunResult[], 
       tests.push({ a, b, metric, set, p, t });
     }
   }
-  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend, hardSamples, predictions };
+  return { name: config.name, task: config.task, config, runs: [...runs], summary, tests, complete, backend, hardSamples,
+    ...(hardRounds?.length ? { hardRounds: [...hardRounds] } : {}), predictions };
 }
 
