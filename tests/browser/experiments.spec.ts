@@ -185,3 +185,19 @@ test('an experiment built in the form runs on the stored real tiles and a stored
   expect(results.config.train.sized.imagesPerSecond['32']).toBeGreaterThan(0);
   expect(results.runs.every((r: { metrics: { test: { n: number } } }) => r.metrics.test.n > 0)).toBe(true);
 });
+
+test('a p-value of 1e-44 survives results.json into the UI (not printed as 0)', async ({ page }) => {
+  // 100 paired runs whose errors differ by 0.1 ± 0.04: t ≈ 25 with 99 degrees of freedom, p ≈ 1.5e-44.
+  const seeds = Array.from({ length: 100 }, (_, i) => i + 1);
+  const runs = seeds.flatMap((seed) => [
+    { seed, regime: 'synthetic', metrics: { test: { n: 100, error: 0.4 }, all: { n: 300, error: 0.4 } } },
+    { seed, regime: 'mixed', metrics: { test: { n: 100, error: 0.3 + (seed % 2 ? 0.04 : -0.04) }, all: { n: 300, error: 0.3 } } },
+  ]);
+  const results = { name: 'paper-sized', task: 'cracks', complete: true, runs,
+    config: { name: 'paper-sized', task: 'cracks', synthetic: { count: 8, size: 64 }, real: { all: 'x' }, regimes: ['synthetic', 'mixed'], runs: 100, seeds } };
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Import results (results.json)').setInputFiles({ name: 'results.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(results)) });
+  const row = page.getByTestId('p-values').getByRole('row').filter({ hasText: 'error' }).filter({ hasText: 'test' });
+  await expect(row).toContainText(/[1-9]\.\d\de-44/);
+});

@@ -56,6 +56,14 @@ describe('the experiment form and the JSON', () => {
     expect(applyForm(sized, { budgetMinutes: 4 }, []).train).not.toHaveProperty('sized');
   });
 
+  it('an experiment defined field by field in the form is the experiment written as JSON', () => {
+    let raw: Record<string, unknown> = BASE;
+    for (const change of [{ name: 'made in the form' }, { runs: 2 }, { depth: 18 as const }, { width: 0.25 }, { inputSize: 96 },
+      { regimes: ['synthetic' as const, 'mixed' as const] }]) raw = applyForm(raw, change, []);
+    const written = { ...BASE, name: 'made in the form', runs: 2, regimes: ['synthetic', 'mixed'], input: { size: 96 }, model: { depth: 18, width: 0.25 } };
+    expect(parseExperimentConfig(raw)).toEqual(parseExperimentConfig(written));
+  });
+
   it('drops seeds that no longer fit the runs, and what belongs to the other task when the task changes', () => {
     expect(applyForm({ ...BASE, seeds: [4, 5, 6] }, { runs: 2 }, [])).not.toHaveProperty('seeds');
     expect(applyForm({ ...BASE, seeds: [4, 5, 6] }, { runs: 3 }, []).seeds).toEqual([4, 5, 6]);
