@@ -9,6 +9,7 @@ import {
   getDataset, putDataset, putSamples, StorageFullError,
   type DatasetRecord, type Db, type SampleRecord,
 } from '../lib/data/db';
+import { changeChannel } from './changes';
 import { asOwner, heldLocks } from './ownerLock';
 import { CancelledError, type SynthPool } from './synthPool';
 
@@ -52,23 +53,17 @@ export async function resumeDataset(db: Db, pool: SynthPool, id: string, options
  * One owner per generation across tabs (ownerLock.ts): a job holds a Web Lock named after its
  * dataset for as long as it runs. Another tab sees the lock held and shows the dataset as
  * generating (no Resume), and a resume there is refused while it is held. A BroadcastChannel tells
- * other tabs to re-read the list.
+ * other tabs to re-read the list (changes.ts).
  */
 const lockName = (id: string) => `synthscope-dataset-${id}`;
-const changes = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('synthscope-datasets');
+const changes = changeChannel('datasets');
 
 /** Calls `onChange` when another tab stores dataset changes; returns a function that stops listening. */
-export function onDatasetChanges(onChange: () => void): () => void {
-  if (!changes) return () => undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const listener = () => { timer ??= setTimeout(() => { timer = undefined; onChange(); }, 300); };
-  changes.addEventListener('message', listener);
-  return () => changes.removeEventListener('message', listener);
-}
+export const onDatasetChanges = (onChange: () => void): (() => void) => changes.listen(onChange);
 
 async function store(db: Db, dataset: DatasetRecord): Promise<void> {
   await putDataset(db, dataset);
-  changes?.postMessage(dataset.id);
+  changes.announce(dataset.id);
 }
 
 /** On start-up: a dataset still marked as generating was cut off by a reload or a crash, unless a live job owns it. */

@@ -13,7 +13,8 @@
  *
  * One owner per experiment across tabs (ownerLock.ts): the tab running it holds a Web Lock named
  * after it, so another tab's start-up does not mistake a live run for an interrupted one, and two
- * tabs cannot resume the same experiment at once.
+ * tabs cannot resume the same experiment at once. Every stored change is announced (changes.ts), so
+ * other tabs' lists follow a run, its end, a cancel or a resume live.
  */
 import { deleteExperimentInputs, inputBytes, MAX_KEPT_INPUT_BYTES, putExperiment, type Db, type ExperimentRecord } from '../lib/data/db';
 import { readRecords } from '../lib/data/records';
@@ -21,9 +22,17 @@ import type { ExperimentConfig, RealItem } from '../lib/experiment/config';
 import { summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns } from '../lib/experiment/summary';
 import type { Recipe } from '../lib/synth/recipe';
 import { engine } from './engine.svelte';
+import { changeChannel } from './changes';
 import { asOwner, heldLocks } from './ownerLock';
 
 const lockName = (id: string) => `synthscope-experiment-${id}`;
+const broadcast = changeChannel('experiments');
+
+/** Calls `onChange` when another tab stores, imports or deletes an experiment; returns a function that stops listening. */
+export const onExperimentChanges = (onChange: () => void): (() => void) => broadcast.listen(onChange);
+/** Tells other tabs that this tab changed the experiment `id` outside a run (an import, a delete). */
+export const announceExperiment = (id: string): void => broadcast.announce(id);
+
 const BUSY = 'This experiment is running in another tab; it finishes there (or resume it here once that tab is closed).';
 
 export interface ExperimentJobOptions {
@@ -74,6 +83,7 @@ async function runOwned(db: Db, record: ExperimentRecord, recipe: Recipe, real: 
   const save = async (changes: Partial<ExperimentRecord>) => {
     record = { ...record, ...changes };
     await putExperiment(db, record);
+    broadcast.announce(record.id);
     options.onStored(record);
   };
   await save({ status: 'running' });
@@ -110,5 +120,6 @@ export async function markInterruptedExperiments(db: Db): Promise<void> {
     const kept = `${r.results.runs.length} of ${total(r.results.config)} run results are kept`;
     await putExperiment(db, { ...r, status: 'interrupted',
       note: `Interrupted (the page was closed, reloaded or crashed); ${kept}${r.resumable ? '; Resume runs the rest' : ''}.` });
+    broadcast.announce(r.id);
   }
 }

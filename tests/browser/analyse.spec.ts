@@ -15,17 +15,53 @@ async function trainTiny(page: Page, kind: 'cracks' | 'grains', micronsPerPixel?
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
 }
 
-test('scans a chip photo with the classifier: heatmap, verdict, CSV', async ({ page }) => {
+test('scans chip photos with the classifier: heatmap, verdicts under the user’s rule, a row per image, CSVs', async ({ page }) => {
+  // Counts the model's analyse calls, to show that a new rule re-decides verdicts without it.
+  await page.addInitScript(() => {
+    const post = Worker.prototype.postMessage;
+    const counter = window as unknown as { analyseCalls: number };
+    counter.analyseCalls = 0;
+    Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+      if ((message as { method?: string } | null)?.method === 'analyse') counter.analyseCalls++;
+      return (post as (...a: unknown[]) => void).apply(this, [message, ...rest]);
+    };
+  });
+  const analyseCalls = () => page.evaluate(() => (window as unknown as { analyseCalls: number }).analyseCalls);
   await trainTiny(page, 'cracks');
-  await page.getByLabel('Chip images').setInputFiles(`${REALDATA}cracks/ceramic-tile-arthurflor23/image/001.png`);
+  const dir = `${REALDATA}cracks/ceramic-tile-arthurflor23/image`;
+  await page.getByLabel('Chip images').setInputFiles([`${dir}/001.png`, `${dir}/002.png`]);
   await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
-  await expect(page.getByTestId('verdict')).toHaveText(/^(crack|no crack)$/, { timeout: 60_000 });
+  const verdicts = page.getByTestId('verdict');
+  await expect(verdicts).toHaveCount(2, { timeout: 60_000 });
+  for (const v of await verdicts.all()) await expect(v).toHaveText(/^(crack|no crack)$/);
   await expect(page.getByLabel('analysis of 001.png')).toBeVisible();
+  const table = page.getByTestId('chips-table');
+  await expect(table.locator('tbody tr')).toHaveCount(2);
+  await expect(table.locator('tbody tr').first()).toContainText(/^001\.png256×25616\d+[01]\.\d{3}(crack|no crack)$/);
+  await expect(page.getByTestId('chips-summary')).toHaveText(/^[0-2] of 2 images called crack \(window crack probability above 0\.5, at least 1 flagged window\)$/);
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
   const rows = readFileSync(await (await download).path(), 'utf8').trim().split('\n');
   expect(rows[0]).toBe('image,x,y,window,crack_probability,flagged');
-  expect(rows).toHaveLength(1 + 16); // 256² image: windows of the training tiles' 64 px on a 64-px stride
+  expect(rows).toHaveLength(1 + 2 * 16); // 256² images: windows of the training tiles' 64 px on a 64-px stride
+  expect(await analyseCalls()).toBe(1);
+
+  // A window probability is never above 1, and no image has more than its 16 windows flagged: no crack anywhere.
+  const rule = page.getByTestId('verdict-rule');
+  await rule.getByLabel('Verdict threshold').fill('1');
+  await expect(verdicts).toHaveText(['no crack', 'no crack']);
+  await expect(page.getByTestId('chips-summary')).toContainText('0 of 2 images called crack (window crack probability above 1,');
+  await rule.getByRole('button', { name: 'defaults' }).click();
+  await rule.getByLabel('Minimum flagged windows').fill('17');
+  await expect(verdicts).toHaveText(['no crack', 'no crack']);
+  await expect(table.locator('tbody tr').first()).toContainText(/^001\.png256×25616\d+[01]\.\d{3}no crack$/);
+  const perImage = page.waitForEvent('download');
+  await table.getByRole('button', { name: 'Export per-image CSV' }).click();
+  const lines = readFileSync(await (await perImage).path(), 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(1 + 2 + 1);
+  expect(lines[0]).toBe('image,width,height,windows,flagged_windows,max_crack_probability,verdict');
+  expect(lines[3]).toBe('summary,0 of 2 images called crack,"window crack probability above 0.5, at least 17 flagged windows"');
+  expect(await analyseCalls()).toBe(1);
 });
 
 test('segments a real micrograph, measures its grains, and compares with the traced mask; warns of a far scale and rescales', async ({ page }) => {

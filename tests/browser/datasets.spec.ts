@@ -2,7 +2,7 @@ import { expect, test } from './fixtures';
 import type { Page } from '@playwright/test';
 
 async function design(page: Page, size: number, count: number, name: string) {
-  await page.getByLabel('Size (px)').fill(String(size));
+  await page.getByLabel('Size (px)', { exact: true }).fill(String(size));
   await page.getByLabel('Count').fill(String(count));
   await page.getByLabel('Dataset name').fill(name);
 }

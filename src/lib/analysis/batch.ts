@@ -1,9 +1,11 @@
 /**
- * Many micrographs at once: one row per image (what a report lists) and the summary over images
- * that people quote — mean, standard deviation and 95 % t-interval of ASTM E112 G.
+ * Many images at once: one row per image (what a report lists) and a summary over images. For
+ * micrographs, the summary people quote — mean, standard deviation and 95 % t-interval of ASTM
+ * E112 G; for chip images, how many were called crack under the user's verdict rule.
  */
 import { mean, sd, tInterval } from '../experiment/stats';
 import type { GrainStatistics } from './grainStats';
+import { chipVerdict, isFlagged, type ClassifyResult, type Verdict, type VerdictRule } from './result';
 import type { SizeDistribution } from './sizeDistribution';
 
 export interface ImageRow {
@@ -68,4 +70,43 @@ export function imagesCsv(rows: readonly ImageRow[]): string {
   const o = overImages(rows);
   const summary = (['gPlanimetric', 'gIntercept'] as const).map((k) => `summary,${k === 'gPlanimetric' ? 'G_planimetric' : 'G_intercept'} over ${o.images} images,mean ${field(o[k].mean)},sd ${field(o[k].sd)},95% CI ${field(o[k].ci95[0])} to ${field(o[k].ci95[1])}`);
   return [head, ...lines, ...summary].join('\n') + '\n';
+}
+
+export interface ChipRow {
+  name: string;
+  width: number;
+  height: number;
+  windows: number;
+  flagged: number;
+  /** NaN when the image had no window. */
+  maxProbability: number;
+  verdict: Verdict;
+}
+
+/** One chip image under a verdict rule; re-deciding from the kept window probabilities needs no model. */
+export function chipRow(r: ClassifyResult, rule: VerdictRule): ChipRow {
+  return { name: r.name, width: r.width, height: r.height, windows: r.windows.length, ...chipVerdict(r.windows, rule),
+    maxProbability: r.windows.reduce((m, w) => Math.max(m, w.probability), r.windows.length ? -Infinity : NaN) };
+}
+
+export function overChips(rows: readonly ChipRow[]): { images: number; crack: number } {
+  return { images: rows.length, crack: rows.filter((r) => r.verdict === 'crack').length };
+}
+
+/** The rule in words, for the summary line and the CSV: a table of verdicts means little without it. */
+export const ruleText = (rule: VerdictRule) =>
+  `window crack probability above ${rule.threshold}, at least ${rule.minFlagged} flagged window${rule.minFlagged === 1 ? '' : 's'}`;
+
+/** One line per chip image, then a summary line with the rule that decided the verdicts. */
+export function chipsCsv(rows: readonly ChipRow[], rule: VerdictRule): string {
+  const head = 'image,width,height,windows,flagged_windows,max_crack_probability,verdict';
+  const lines = rows.map((r) => [...[r.name, r.width, r.height, r.windows, r.flagged].map(field), optional(r.maxProbability), r.verdict].join(','));
+  const o = overChips(rows);
+  return [head, ...lines, `summary,${o.crack} of ${o.images} images called crack,${field(ruleText(rule))}`].join('\n') + '\n';
+}
+
+/** Every window of every chip image, flagged at the rule's threshold. */
+export function windowsCsv(results: readonly ClassifyResult[], rule: VerdictRule): string {
+  return ['image,x,y,window,crack_probability,flagged', ...results.flatMap((r) =>
+    r.windows.map((w) => [field(r.name), w.x, w.y, r.window, w.probability, isFlagged(w, rule)].join(',')))].join('\n') + '\n';
 }

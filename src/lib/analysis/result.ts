@@ -15,16 +15,42 @@ export interface WindowResult {
 }
 
 export type AnalysisResult =
-  | { kind: 'classify'; name: string; width: number; height: number; window: number; windows: WindowResult[];
-      heat: Float32Array; flagged: number; verdict: 'crack' | 'no crack' }
+  /** The windows' probabilities are kept, not a verdict: the user's rule (VerdictRule) decides it and may change. */
+  | { kind: 'classify'; name: string; width: number; height: number; window: number; windows: WindowResult[]; heat: Float32Array }
   | { kind: 'segment'; name: string; width: number; height: number; boundary: Uint8Array; stats: GrainStatistics;
       /** Lognormal fit, aspect ratio, ALA and duplex checks of the whole grains; absent when too few were measured. */
       distribution?: SizeDistribution; comparison?: TruthComparison;
       /** Present when the micrograph was segmented at its model's scale; statistics are still of the original pixels. */
       rescaled?: Rescale };
 
-/** A window is flagged above this crack probability; an image with any flagged window is "crack". */
-export const CRACK_THRESHOLD = 0.5;
+export type ClassifyResult = Extract<AnalysisResult, { kind: 'classify' }>;
+export type Verdict = 'crack' | 'no crack';
+
+/** How a chip image's window probabilities become its verdict; the user sets both in Analyse. */
+export interface VerdictRule {
+  /** A window is flagged when its crack probability is above this. */
+  threshold: number;
+  /** An image with at least this many flagged windows is "crack". */
+  minFlagged: number;
+}
+
+/** Any window more likely crack than not makes the image "crack". */
+export const DEFAULT_VERDICT: Readonly<VerdictRule> = Object.freeze({ threshold: 0.5, minFlagged: 1 });
+
+/** What is wrong with a rule, naming the setting and its allowed values; '' when it can be used. */
+export function verdictRuleProblem(rule: VerdictRule): string {
+  const { threshold, minFlagged } = rule as { threshold: unknown; minFlagged: unknown };
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) return 'Verdict threshold: must be a window probability from 0 to 1.';
+  if (typeof minFlagged !== 'number' || !Number.isInteger(minFlagged) || minFlagged < 1) return 'Minimum flagged windows: must be a whole number from 1 up.';
+  return '';
+}
+
+export const isFlagged = (w: WindowResult, rule: VerdictRule): boolean => w.probability > rule.threshold;
+
+export function chipVerdict(windows: readonly WindowResult[], rule: VerdictRule): { flagged: number; verdict: Verdict } {
+  const flagged = windows.filter((w) => isFlagged(w, rule)).length;
+  return { flagged, verdict: flagged >= rule.minFlagged ? 'crack' : 'no crack' };
+}
 /** A pixel is boundary above this probability, for models without a decision rule of their own. */
 export const BOUNDARY_THRESHOLD = 0.5;
 
@@ -39,10 +65,8 @@ export function heatmap(results: readonly WindowResult[], width: number, height:
   return sum;
 }
 
-export function crackResult(name: string, image: GreyImage, window: number, windows: WindowResult[]): AnalysisResult {
-  const flagged = windows.filter((w) => w.probability > CRACK_THRESHOLD).length;
-  return { kind: 'classify', name, width: image.width, height: image.height, window, windows,
-    heat: heatmap(windows, image.width, image.height, window), flagged, verdict: flagged > 0 ? 'crack' : 'no crack' };
+export function crackResult(name: string, image: GreyImage, window: number, windows: WindowResult[]): ClassifyResult {
+  return { kind: 'classify', name, width: image.width, height: image.height, window, windows, heat: heatmap(windows, image.width, image.height, window) };
 }
 
 export function grainResult(name: string, image: GreyImage, probability: Float32Array, micronsPerPixel: number, truth?: GreyImage,
