@@ -259,7 +259,7 @@ async function benchTryIt(repeats: number) {
     }
     const m = (k: keyof (typeof runs)[number]) => +median(runs.map((x) => x[k])).toFixed(3);
     console.log(JSON.stringify({ name: 'tryit', seconds: m('seconds'), boundary_f1: m('f1'), grain_count_error_pct: m('count'), mean_size_error_pct: m('size'),
-      miou: m('miou'), repeats, note: 'NIST optical steel against its traced mask; synthetic-only training to the 90 s budget' }));
+      miou: m('miou'), repeats, note: 'NIST optical steel against its traced mask; synthetic-only training to the 120 s budget' }));
   } finally {
     await browser.close();
     await server.close();

@@ -18,7 +18,7 @@ import { CancelledError, type SynthPool } from './synthPool';
 export const NIST_MICRONS_PER_PIXEL = 50 / 222;
 /** Synthetic images the demo trains on, and the seconds of training it allows itself. */
 const COUNT = 96;
-const TRAINING_SECONDS = 90;
+const TRAINING_SECONDS = 120;
 
 export async function runTryIt(db: Db, pool: SynthPool, onStatus: (text: string) => void, signal: AbortSignal): Promise<Outcome<AnalysisResult>> {
   onStatus(`1/3 Generating ${COUNT} synthetic grain micrographs with exact boundary labels…`);
