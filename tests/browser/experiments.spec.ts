@@ -163,7 +163,7 @@ test('an experiment built in the form runs on the stored real tiles and a stored
   await expect(form.getByTestId('stored-real')).toContainText('from 8 images · 0 pinned to test · split by each run\'s seed: validation 0.2, test 0.3');
   await form.getByLabel('real', { exact: true }).uncheck();
   await form.getByLabel('Runs').fill('2');
-  await form.getByLabel('Input size (px)').fill('32');
+  await form.getByLabel('Network input (px)').fill('32');
   await form.getByLabel('Time budget (minutes)').fill('0.05');
   await form.getByLabel('Time budget (minutes)').press('Enter'); // number fields apply when committed, as a change event
   const config = JSON.parse(await json.inputValue());
