@@ -16,7 +16,7 @@
  * tabs cannot resume the same experiment at once. Every stored change is announced (changes.ts), so
  * other tabs' lists follow a run, its end, a cancel or a resume live.
  */
-import { deleteExperimentInputs, inputBytes, MAX_KEPT_INPUT_BYTES, putExperiment, type Db, type ExperimentRecord } from '../lib/data/db';
+import { deleteExperimentInputs, inputBytes, MAX_KEPT_INPUT_BYTES, putExperiment, writing, type Db, type ExperimentRecord } from '../lib/data/db';
 import { readRecords } from '../lib/data/records';
 import type { ExperimentConfig, RealItem } from '../lib/experiment/config';
 import { summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns } from '../lib/experiment/summary';
@@ -49,12 +49,12 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 export function startExperiment(db: Db, config: ExperimentConfig, recipe: Recipe, real: RealItem[], options: ExperimentJobOptions): Promise<ExperimentRecord> {
   const id = crypto.randomUUID();
   return asOwner(lockName(id), BUSY, async () => {
-    const bytes = inputBytes(real);
+    const bytes = inputBytes(real, recipe);
     let note: string | undefined;
     if (bytes > MAX_KEPT_INPUT_BYTES) note = `Its real data (${mb(bytes)}) are over the ${mb(MAX_KEPT_INPUT_BYTES)} kept for a resume: a reload ends it.`;
     else {
       // A full disk must not stop the experiment, only its resume after a reload.
-      note = await db.put('experimentInputs', { id, recipe, real }).then(() => undefined, (e: Error) => `Its inputs could not be kept for a resume (${e.message}): a reload ends it.`);
+      note = await writing(() => db.put('experimentInputs', { id, recipe, real })).then(() => undefined, (e: Error) => `Its inputs could not be kept for a resume (${e.message}): a reload ends it.`);
     }
     const record: ExperimentRecord = { id, name: config.name, createdAt: Date.now(), status: 'running', results: summarise(config, [], false), resumable: !note, note };
     return runOwned(db, record, recipe, real, undefined, options);
@@ -89,17 +89,28 @@ async function runOwned(db: Db, record: ExperimentRecord, recipe: Recipe, real: 
   await save({ status: 'running' });
   let latest: ExperimentResults = record.results;
   let stored = Promise.resolve();
+  // A run that cannot be stored (a full disk) stops the experiment: its training would be lost to a reload.
+  let storeError: Error | undefined;
+  const stop = new AbortController();
+  const signal = AbortSignal.any([options.signal, stop.signal]);
   const outcome = await engine.call('experiment', { config, recipe, real, backend: config.train.backend, done }, {
-    signal: options.signal, label: `Experiment “${config.name}”`,
+    signal, label: `Experiment “${config.name}”`,
     onProgress: (m) => {
       if (m.kind === 'progress') options.onProgress(m.progress);
       else if (m.kind === 'run') {
         latest = m.results;
-        stored = stored.then(() => save({ results: m.results }));
+        stored = stored.then(() => (storeError ? undefined : save({ results: m.results }))).catch((e: Error) => {
+          storeError ??= e;
+          stop.abort();
+        });
       }
     },
   });
   await stored;
+  if (storeError) {
+    await save({ status: 'failed', note: `${storeError.message} (the runs stored before are kept.)` }).catch(() => undefined);
+    throw storeError;
+  }
   const kept = `${latest.runs.length} of ${total(config)} run results are kept`;
   if (outcome.status === 'done') {
     await save({ status: 'complete', results: outcome.result, resumable: false, note: record.resumable ? undefined : record.note });

@@ -154,16 +154,10 @@ export interface ExperimentInputsRecord {
   real: import('../experiment/config').RealItem[];
 }
 
-/**
- * Real data bigger than this is not kept (the experiment runs, but a reload ends it for good): a
- * write of that size takes seconds and the space is the user's. The shared real sets decode to a
- * few tens of MB.
- */
-export const MAX_KEPT_INPUT_BYTES = 256 * 2 ** 20;
-
-/** Bytes of pixels an experiment's inputs hold. */
-export function inputBytes(real: readonly import('../experiment/config').RealItem[]): number {
-  return real.reduce((a, r) => a + r.image.pixels.byteLength + (r.mask?.pixels.byteLength ?? 0), 0);
+/** Bytes of pixels an experiment's inputs hold: its real images and masks, and the recipe's texture images. */
+export function inputBytes(real: readonly import('../experiment/config').RealItem[], recipe?: Recipe): number {
+  const texture = recipe?.kind === 'cracks' ? recipe.exemplars.reduce((a, e) => a + e.pixels.byteLength, 0) : 0;
+  return texture + real.reduce((a, r) => a + r.image.pixels.byteLength + (r.mask?.pixels.byteLength ?? 0), 0);
 }
 
 interface Schema extends DBSchema {
@@ -211,6 +205,13 @@ export function openDatasets(): Promise<Db> {
  * with a few MiB left for the rest of the record.
  */
 export const MAX_STORED_VALUE_BYTES = 120 * 2 ** 20;
+
+/**
+ * Inputs bigger than this are not kept (the experiment runs, but a reload ends it for good): they
+ * are stored as one value, which the browser keeps only up to MAX_STORED_VALUE_BYTES. The shared
+ * real sets decode to a few tens of MB.
+ */
+export const MAX_KEPT_INPUT_BYTES = MAX_STORED_VALUE_BYTES;
 
 export const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en')} MB`;
 

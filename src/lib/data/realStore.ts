@@ -6,8 +6,8 @@ import { cutTile, type GreyImage, type SplitSettings } from './tiling';
 export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x}:${y}`;
 
 /**
- * Stores an image and its tiles in one transaction: all or nothing. The pixels (and mask) are one
- * stored value, so an image too large for the browser is refused before anything is written.
+ * Stores an image and its tiles in one transaction: all or nothing. The pixels (and mask) go in
+ * row bands of at most PART_BYTES, so no stored value nears the browser's per-value limit.
  */
 export async function addRealImage(db: Db, name: string, image: GreyImage, mask: GreyImage | null,
   tiles: { x: number; y: number; size: number; label: CrackLabel | null }[]): Promise<RealImageRecord> {

@@ -25,6 +25,9 @@ import { madeSource, toRaw, type SampleOrigin, type SourceFactory } from './synt
 import type { ExperimentConfig, RealItem, RealSetName, Regime } from './config';
 import { setMetrics, summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns, type HardSamples, type RegimePredictions, type RunResult } from './summary';
 
+/** Share of the synthetic set held out for validation (epoch metrics, the threshold, adaptive scoring). */
+const SYNTHETIC_VAL = 0.2;
+
 export interface ExperimentHooks {
   onProgress?: (p: ExperimentProgress) => void;
   /** A run finished: it, and the results so far (finished runs kept, with the first run's extras). */
@@ -174,7 +177,7 @@ async function budgeted(config: ExperimentConfig, syntheticCount: number, real: 
   } finally {
     model.dispose();
   }
-  const synthetic = splitIndices(syntheticCount, 0.2, config.seeds[0]);
+  const synthetic = splitIndices(syntheticCount, SYNTHETIC_VAL, config.seeds[0]);
   const realSets = realSplit(real, config, config.seeds[0]);
   return sizeToBudget(config, {
     synthetic: { train: synthetic.train.length, val: synthetic.val.length },
@@ -212,7 +215,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
     model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed },
     loss: config.model.loss, batchSize: config.train.batchSize, phases, weightDecay: config.train.weightDecay,
-    augment: config.train.augment ? DEFAULT_AUGMENT : NO_AUGMENT, seed, valFraction: 0.2, norm: 'standardise',
+    augment: config.train.augment ? DEFAULT_AUGMENT : NO_AUGMENT, seed, valFraction: SYNTHETIC_VAL, norm: 'standardise',
   });
   const stopped = () => hooks.shouldStop?.() ?? false;
   const realSource = memorySource(real, size);
@@ -245,7 +248,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       progress(regime, 'choosing the boundary threshold on validation data');
       const onReal = regime === 'real' || regime === 'mixed';
       const source = onReal ? realSource : synthetic();
-      const indices = onReal ? split.val : splitIndices(recipe.count, 0.2, seed).val;
+      const indices = onReal ? split.val : splitIndices(recipe.count, SYNTHETIC_VAL, seed).val;
       const at = onReal ? size : config.train.synthetic.at(-1)!.size;
       return (await new Trainer(model, trainConfig(seed, config.train.real), source).pickThreshold(indices, at)).threshold;
     };
@@ -275,7 +278,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
      */
     const adaptiveRounds = async (synthModel: tf.LayersModel): Promise<boolean> => {
       const a = config.adaptive;
-      const { val } = splitIndices(recipe.count, 0.2, seed);
+      const { val } = splitIndices(recipe.count, SYNTHETIC_VAL, seed);
       const copy = () => {
         const m = buildModel(trainConfig(seed, a.phases).model as ModelConfig);
         m.setWeights(synthModel.getWeights());
