@@ -7,7 +7,7 @@ import { zipSync } from 'fflate';
 import { StorageFullError, type Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
 import type { FileEntry } from '../lib/data/decodeImage';
-import { decodeFile, unzipFile } from './files';
+import { decodeFile, unzipFile, type DecodedImage } from './files';
 import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { CancelledError, yieldToEvents } from '../lib/engine/rpc';
@@ -97,7 +97,7 @@ function importGrid(path: string, image: GreyImage, stride: number): [number, nu
  * `decode` reads one file (default: in the files worker; Node tests decode in place).
  */
 export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void,
-  signal?: AbortSignal, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<GreyImage> = decodeFile): Promise<ImportSummary> {
+  signal?: AbortSignal, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<DecodedImage> = decodeFile): Promise<ImportSummary> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const { items, skipped } = planImport(entries.map((e) => e.path));
   const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors: [], cancelled: false, total: items.length };

@@ -32,12 +32,18 @@ test('imports real crack data, labels tiles with keys, undoes, and keeps it all 
   await expect(page.getByTestId('tile-counts')).toHaveText('35 tiles · 1 crack · 1 no crack · 33 unlabelled');
   await page.keyboard.press('p');
   await expect(page.getByTestId('current-label')).toContainText('pinned to test');
+  // No file stated its pixel size: asked once for the set.
+  await expect(page.getByText('9 images without a pixel size:')).toBeVisible();
+  await page.getByLabel('Pixel size of the set, µm per px').fill('0.2252');
+  await page.getByRole('button', { name: 'Give it to them' }).click();
+  await expect(page.getByText('Pixel size 0.2252 µm per px given to 9 images.')).toBeVisible();
 
   await page.reload();
   await page.getByRole('button', { name: 'Real data' }).click();
   await page.getByRole('button', { name: 'nist-steel.png', exact: true }).click();
   await expect(page.getByTestId('tile-counts')).toHaveText('35 tiles · 1 crack · 1 no crack · 33 unlabelled');
   await expect(page.getByTestId('split-counts')).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: 'nist-steel.png' })).toContainText('800×600 · 0.2252 µm/px');
 });
 
 test('exports labelled tiles as crack/ + no_crack/ and imports the export again', async ({ page }) => {

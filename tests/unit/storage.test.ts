@@ -11,7 +11,8 @@ import {
   checkValueSize, MAX_STORED_VALUE_BYTES, openDatasets, putExperiment, putSamples, StorageFullError, storageError,
   ValueTooLargeError, type Db, type ExperimentRecord, type SampleRecord,
 } from '../../src/lib/data/db';
-import { addRealImage, deleteRealImage, getRealPixels, listRealImages, listTiles, putSplitSettings, putTiles } from '../../src/lib/data/realStore';
+import { addRealImage, deleteRealImage, getRealPixels, listRealImages, listTiles, putSplitSettings, putTiles, setMissingPixelSize } from '../../src/lib/data/realStore';
+import { tiff } from '../tiffWriter';
 import { importEntries, importMessages, type ImportSummary } from '../../src/app/realImport';
 import { encodeGreyPng } from '../../src/lib/data/png';
 import { decodeImage } from '../../src/lib/data/decodeImage';
@@ -176,6 +177,20 @@ describe('real-data import', () => {
   it('a full disk stops the import and says so', async () => {
     failPuts('realPixels');
     await expect(importEntries(db, entries(3), undefined, undefined, decodeImage)).rejects.toThrow(/^No room left: .*Images imported before this one are kept/);
+  });
+
+  it('keeps a pixel size a TIFF states with its image; asked once, the set’s pixel size goes to the others only', async () => {
+    const tif = { path: 'scaled/m.tif', bytes: tiff(128, 128, new Array(128 * 128).fill(90), { resolution: 4, description: 'ImageJ=1.54f\nunit=micron\n' }) };
+    await importEntries(db, [tif, ...entries(2)], undefined, undefined, decodeImage);
+    const scaleOf = async () => new Map((await listRealImages(db)).map((r) => [r.name, r.micronsPerPixel]));
+    expect((await scaleOf()).get('m.tif')).toBeCloseTo(0.25, 9);
+    expect((await scaleOf()).get('c0.png')).toBeUndefined();
+    await expect(setMissingPixelSize(db, 0)).rejects.toThrow(/Pixel size .* outside the allowed/);
+    const missing = (await listRealImages(db)).filter((r) => r.micronsPerPixel === undefined).length;
+    expect(await setMissingPixelSize(db, 0.5)).toBe(missing);
+    const after = await scaleOf();
+    expect(after.get('c0.png')).toBe(0.5);
+    expect(after.get('m.tif')).toBeCloseTo(0.25, 9); // its own, from the file
   });
 
   it('a zip of 5,000 junk files gives a short message: the first few problems and a count', () => {

@@ -51,6 +51,8 @@ export interface RealImageRecord {
   height: number;
   /** It came with a crack mask (image + mask import). */
   hasMask: boolean;
+  /** µm per pixel: from the file's TIFF or ImageJ tags, or given by the user for the set; absent = unknown. */
+  micronsPerPixel?: number;
   createdAt: number;
 }
 

@@ -2,6 +2,7 @@
 import type { CrackLabel } from '../synth/cracks/index';
 import { commit, type Db, type RealImageRecord, type RealPixelsRecord, type TileRecord, type TraceRecord, writing } from './db';
 import { cutTile, type GreyImage, type SplitSettings } from './tiling';
+import { micronsPerPixelError } from '../synth/scale';
 
 export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x}:${y}`;
 
@@ -9,9 +10,10 @@ export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x
  * Stores an image and its tiles in one transaction: all or nothing. The pixels (and mask) go in
  * row bands of at most PART_BYTES, so no stored value nears the browser's per-value limit.
  */
-export async function addRealImage(db: Db, name: string, image: GreyImage, mask: GreyImage | null,
+export async function addRealImage(db: Db, name: string, image: GreyImage & { micronsPerPixel?: number }, mask: GreyImage | null,
   tiles: { x: number; y: number; size: number; label: CrackLabel | null }[]): Promise<RealImageRecord> {
-  const record: RealImageRecord = { id: crypto.randomUUID(), name, width: image.width, height: image.height, hasMask: !!mask, createdAt: Date.now() };
+  const record: RealImageRecord = { id: crypto.randomUUID(), name, width: image.width, height: image.height, hasMask: !!mask, createdAt: Date.now(),
+    ...(image.micronsPerPixel === undefined ? {} : { micronsPerPixel: image.micronsPerPixel }) };
   const tx = db.transaction(['realImages', 'realPixels', 'tiles'], 'readwrite');
   const now = Date.now();
   await commit(tx, [
@@ -20,6 +22,19 @@ export async function addRealImage(db: Db, name: string, image: GreyImage, mask:
     ...tiles.map((t) => () => tx.objectStore('tiles').put({ id: tileId(record.id, t.x, t.y), imageId: record.id, ...t, pinnedTest: false, createdAt: now })),
   ], 'Images imported before this one are kept.');
   return record;
+}
+
+/**
+ * Gives every stored image without a pixel size this one ("ask once per set"); images whose files
+ * stated their own keep it. Returns how many were set.
+ */
+export async function setMissingPixelSize(db: Db, micronsPerPixel: number): Promise<number> {
+  const message = micronsPerPixelError(micronsPerPixel);
+  if (message) throw new RangeError(message);
+  const missing = (await db.getAll('realImages')).filter((r) => r.micronsPerPixel === undefined);
+  const tx = db.transaction('realImages', 'readwrite');
+  await commit(tx, missing.map((r) => () => tx.store.put({ ...r, micronsPerPixel })), 'No pixel size was changed.');
+  return missing.length;
 }
 
 export async function listRealImages(db: Db): Promise<RealImageRecord[]> {
