@@ -8,6 +8,7 @@
 import type { DatasetRecord, ModelRecord } from '../data/db';
 import type { GreyImage } from '../data/tiling';
 import { gFromGrainsPerMm2 } from './grainStats';
+import { UNET_MULTIPLE } from '../ml/config';
 
 /**
  * Scales further apart than this (either way) are warned about. Training augments zoom by up to
@@ -17,8 +18,6 @@ import { gFromGrainsPerMm2 } from './grainStats';
  */
 export const SCALE_MISMATCH_FACTOR = 1.5;
 
-/** The U-Net halves its input five times: tiles are multiples of this many px, and no side may be shorter. */
-export const MIN_SEGMENT_SIDE = 32;
 
 /**
  * Most pixels a micrograph is resampled to (4096²): segmenting keeps two float maps of this size
@@ -143,7 +142,7 @@ export async function segmentAtScale(image: GreyImage, from: number, to: number 
   if (to === undefined || to === from) return { probability: await segment(image) };
   const { width, height } = rescaledSize(image.width, image.height, from, to);
   const what = `At the model's scale (${um(to)}) this ${image.width}×${image.height} px micrograph at ${um(from)} would be ${width}×${height} px`;
-  if (Math.min(width, height) < MIN_SEGMENT_SIDE) throw new Error(`${what}, smaller than the ${MIN_SEGMENT_SIDE} px the U-Net needs: analyse it without rescaling, or check its pixel size.`);
+  if (Math.min(width, height) < UNET_MULTIPLE) throw new Error(`${what}, smaller than the ${UNET_MULTIPLE} px the U-Net needs: analyse it without rescaling, or check its pixel size.`);
   if (width * height > MAX_RESCALED_PIXELS) throw new Error(`${what}, more than the ${MAX_RESCALED_PIXELS / 1e6} megapixels this page can segment: crop it, analyse it without rescaling, or check its pixel size.`);
   const pixels = Uint8Array.from(resample(image.pixels, image.width, image.height, width, height), (v) => Math.round(v));
   const small = await segment({ width, height, pixels });

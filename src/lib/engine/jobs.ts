@@ -9,13 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import { getDataset, StorageFullError, storageError, writing, type Db, type ModelRecord } from '../data/db';
 import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '../analysis/result';
 import { classifyWindows, segmentTiled } from '../analysis/inference';
-import { MIN_SEGMENT_SIDE, segmentAtScale, trainingScale } from '../analysis/scale';
+import { segmentAtScale, trainingScale } from '../analysis/scale';
 import { interleaveClasses, memorySource, prepareReal, runExperiment } from '../experiment/run';
 import { setMetrics } from '../experiment/summary';
 import { tInterval } from '../experiment/stats';
 import { fineTuneSize, realItems, realSplit } from '../data/realSet';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
-import { sizeSchedule, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
+import { sizeSchedule, UNET_MULTIPLE, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
 import { putModelRecord } from '../ml/modelRecords';
 import { buildModel } from '../ml/models';
@@ -287,7 +287,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
             const window = Math.min(dataset?.recipe.size ?? inputSize, image.width, image.height);
             results.push(crackResult(name, image, window, await classifyWindows(model, image, window, args.stride, inputSize, 16, ctx.signal, record.config.norm)));
           } else {
-            const segment = (im: GreyImage) => segmentTiled(model, im, Math.min(inputSize, Math.floor(Math.min(im.width, im.height) / MIN_SEGMENT_SIDE) * MIN_SEGMENT_SIDE), ctx.signal, record.config.norm);
+            const segment = (im: GreyImage) => segmentTiled(model, im, Math.min(inputSize, Math.floor(Math.min(im.width, im.height) / UNET_MULTIPLE) * UNET_MULTIPLE), ctx.signal, record.config.norm);
             const at = args.rescale ? trainingScale(record, dataset) : undefined;
             if (args.rescale && at === undefined) throw new Error(`The model "${record.name}" has no known training scale (its dataset has no pixel size), so micrographs cannot be rescaled to it; analyse without rescaling.`);
             const { probability, rescaled } = await segmentAtScale(image, args.micronsPerPixel, at, segment);
