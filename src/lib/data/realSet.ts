@@ -66,7 +66,12 @@ export function realSplitProblem({ ids: split }: RealSplit, task: Task): string 
 export async function realItems(db: Db, task: Task, ids: Partial<Record<Split, readonly string[]>>): Promise<{ items: RealItem[]; missing: number }> {
   const wanted = new Map<string, Split>();
   for (const split of ['train', 'val', 'test'] as const) for (const id of ids[split] ?? []) wanted.set(id, split);
-  const tiles = (await listTiles(db)).filter((t) => wanted.has(t.id));
+  const items = await tileItems(db, task, (await listTiles(db)).filter((t) => wanted.has(t.id)), (t) => wanted.get(t.id)!);
+  return { items, missing: wanted.size - items.length };
+}
+
+/** Tiles cut from their images (each image read once) as real items in the set `setOf` gives. */
+async function tileItems(db: Db, task: Task, tiles: readonly TileRecord[], setOf: (t: TileRecord) => RealItem['set']): Promise<RealItem[]> {
   const images = new Map<string, GreyImage & { mask?: Uint8Array } | undefined>();
   const items: RealItem[] = [];
   for (const tile of tiles) {
@@ -78,13 +83,13 @@ export async function realItems(db: Db, task: Task, ids: Partial<Record<Split, r
     if (!image || (task === 'segment' && !image.mask)) continue;
     const square = (pixels: Uint8Array) => ({ width: tile.size, height: tile.size, pixels });
     items.push({
-      name: tile.imageId, set: wanted.get(tile.id)!, image: square(cutTile(image, tile.x, tile.y, tile.size)),
+      name: tile.imageId, set: setOf(tile), image: square(cutTile(image, tile.x, tile.y, tile.size)),
       ...(task === 'segment'
         ? { mask: square(cutTile({ ...image, pixels: image.mask! }, tile.x, tile.y, tile.size)) }
         : { label: tile.label === 'crack' ? 1 : 0 }),
     });
   }
-  return { items, missing: wanted.size - items.length };
+  return items;
 }
 
 /** What an experiment's stored real set holds, to show before it runs. */
@@ -108,9 +113,8 @@ export interface StoredRealSummary {
  */
 export async function storedRealSet(db: Db, task: Task): Promise<{ items: RealItem[]; pinTest: string[]; summary: StoredRealSummary }> {
   const tiles = await usableTiles(db, task);
-  const { items } = await realItems(db, task, { train: tiles.map((t) => t.id) });
-  const summary = await summariseStored(db, tiles);
-  return { items: items.map((item) => ({ ...item, set: 'all' as const })), pinTest: pinnedImages(tiles), summary };
+  const items = await tileItems(db, task, tiles, () => 'all');
+  return { items, pinTest: pinnedImages(tiles), summary: await summariseStored(db, tiles) };
 }
 
 /** The stored real set's counts and shares, without reading pixels. */
