@@ -24,6 +24,7 @@ import { lrSweep, suggestLr } from '../ml/schedule';
 import { findLr, splitIndices, Trainer, type SampleSource } from '../ml/trainer';
 import type { DatasetRecord } from '../data/db';
 import type { GreyImage } from '../data/tiling';
+import type { RealItem } from '../experiment/config';
 import { datasetSource } from '../data/datasetSource';
 import type { EngineApi, EngineNote, RealEvaluation } from './api';
 import { CancelledError, throwIfCancelled, transfer, type Handlers, type JobContext } from './rpc';
@@ -240,14 +241,20 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
 
     evaluateReal: ({ modelIds, backend }, ctx) => withDb(deps, async (db) => {
       await useBackend(backend, ctx);
+      // Models of one task share the test tiles: read them once per call.
+      const testSets = new Map<ModelRecord['task'], Promise<{ ids: string[]; tileSize: number; items: RealItem[] }>>();
+      const testSet = (task: ModelRecord['task']) => {
+        if (!testSets.has(task)) testSets.set(task, realSplit(db, task).then(async ({ ids, tileSize }) => ({ ids: ids.test, tileSize, items: (await realItems(db, task, { test: ids.test })).items })));
+        return testSets.get(task)!;
+      };
       const rows: RealEvaluation[] = [];
       for (const modelId of modelIds) {
         throwIfCancelled(ctx.signal);
         const record = await storedModel(db, modelId, 'That model has no trained weights yet.');
-        const { ids, tileSize } = await realSplit(db, record.task);
-        if (!ids.test.length) throw new Error(`No real test tiles for a ${record.task === 'segment' ? 'U-Net (images imported with a mask)' : 'classifier (labelled tiles)'}: label or import real tiles in the Real data tab, and give the split a test share.`);
+        const { ids, tileSize, items } = await testSet(record.task);
+        if (!ids.length) throw new Error(`No real test tiles for a ${record.task === 'segment' ? 'U-Net (images imported with a mask)' : 'classifier (labelled tiles)'}: label or import real tiles in the Real data tab, and give the split a test share.`);
         const size = fineTuneSize(record.task, lastSize(record), tileSize);
-        const samples = prepareReal((await realItems(db, record.task, { test: ids.test })).items, size, 'resize');
+        const samples = prepareReal(items, size, 'resize');
         const model = await deps.weights.load(modelId);
         try {
           const evaluator = new Trainer(model, record.config, memorySource(samples, size));
@@ -264,7 +271,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
           }
           const seenIds = new Set([...(record.fineTune?.train ?? []), ...(record.fineTune?.val ?? [])]);
           rows.push({ modelId, name: record.name, task: record.task, metrics: setMetrics(pooled.metrics, samples.length), loss: pooled.valLoss,
-            images: byImage.size, ...(ci99 ? { ci99 } : {}), seen: ids.test.filter((id) => seenIds.has(id)).length, size });
+            images: byImage.size, ...(ci99 ? { ci99 } : {}), seen: ids.filter((id) => seenIds.has(id)).length, size });
         } finally {
           model.dispose();
         }
