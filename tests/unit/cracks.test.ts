@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
 import { Rng } from '../../src/lib/random';
 import { fit, sample, type Distribution } from '../../src/lib/stats/distributions';
-import { CRACK_VARIETY, crackCoverage, sampleCrack, type CrackModel } from '../../src/lib/synth/cracks/crack';
+import { CRACK_VARIETY, crackCoverage, MAX_EXTRA_CRACKS, sampleCrack, type CrackModel } from '../../src/lib/synth/cracks/crack';
 import { CrackGenerator, MIN_CRACK_PIXELS, validateCrackRecipe, type CrackRecipe } from '../../src/lib/synth/cracks/index';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import { buildDictionary, synthesizeTexture } from '../../src/lib/synth/cracks/texture';
@@ -191,6 +191,28 @@ describe('crack variety', () => {
     const bad = crackRecipe();
     bad.crack.halo = 2;
     expect(() => validateCrackRecipe(bad)).toThrow('crack.halo is a probability from 0 to 1');
+    bad.crack.halo = 0;
+    bad.crack.moreCracks = -0.5;
+    expect(() => validateCrackRecipe(bad)).toThrow('crack.moreCracks is a probability from 0 to 1');
+  });
+
+  it('more cracks add crack pixels to the label, at most two more, and leave tiles without them as they were', () => {
+    const one = new CrackGenerator(crackRecipe({ count: 20, crack: { ...DEFAULT_CRACK_MODEL, moreCracks: 0 } }));
+    const many = new CrackGenerator(crackRecipe({ count: 20, crack: { ...DEFAULT_CRACK_MODEL, moreCracks: 1 } }));
+    const count = (m: Uint8Array) => m.reduce((n, v) => n + (v === 255 ? 1 : 0), 0);
+    for (let i = 0; i < 20; i++) {
+      const a = one.sample(i), b = many.sample(i);
+      if (a.label === 'no_crack') {
+        expect(Buffer.from(b.image).equals(Buffer.from(a.image))).toBe(true);
+        continue;
+      }
+      expect(b.params.moreCracks).toBe(MAX_EXTRA_CRACKS);
+      expect(a.params.moreCracks).toBeUndefined();
+      // The first crack is the same draw: every pixel of its label stays crack.
+      for (let k = 0; k < a.mask.length; k++) if (a.mask[k]) expect(b.mask[k]).toBe(255);
+      expect(count(b.mask)).toBeGreaterThanOrEqual(count(a.mask));
+      expect(b.params.crackPixels).toBe(count(b.mask));
+    }
   });
 });
 

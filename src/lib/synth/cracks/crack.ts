@@ -27,10 +27,18 @@ export interface CrackModel {
   taper?: number;
   /** Chance of a halo: a soft band two to four widths wide, lighter (chipped edges) or darker. Absent: 0. */
   halo?: number;
+  /**
+   * Chance of a further crack in the same tile, asked again after each (at most MAX_EXTRA_CRACKS
+   * more): crazed glaze and cracked packages often show several. Absent: 0.
+   */
+  moreCracks?: number;
 }
 
 /** The optional variety fields, each a probability; recipes made before them leave them out. */
-export const CRACK_VARIETY = ['edgeStart', 'taper', 'halo'] as const;
+export const CRACK_VARIETY = ['edgeStart', 'taper', 'halo', 'moreCracks'] as const;
+
+/** Further cracks a tile may get beyond its first. */
+export const MAX_EXTRA_CRACKS = 2;
 
 export interface CrackPath {
   /** Bend points x0, y0, x1, y1, … */

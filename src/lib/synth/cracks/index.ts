@@ -3,7 +3,7 @@ import { isPlainObject, sampleParams, validateSettings, type Settings } from '..
 import { hashSeed, Rng } from '../../random';
 import { distributionError } from '../../stats/distributions';
 import { validateSizeCountSeed } from '../dataset';
-import { applyCrack, applyHalo, CRACK_VARIETY, crackCoverage, sampleCrack, type CrackModel } from './crack';
+import { applyCrack, applyHalo, CRACK_VARIETY, crackCoverage, MAX_EXTRA_CRACKS, sampleCrack, type CrackModel } from './crack';
 import { paintMarks } from './marks';
 import { TEXTURE_PARAMS } from './space';
 import { buildDictionary, synthesizeTexture, type Exemplar, type PatchDictionary, SEED_TILE } from './texture';
@@ -111,14 +111,23 @@ export class CrackGenerator {
         for (let i = 0; i < coverage.length; i++) if (coverage[i] >= 0.5) pixels++;
         // A crack that leaves the tile at once is redrawn: the label must be true.
         if (pixels >= MIN_CRACK_PIXELS || ++attempt >= 20) {
-          for (let i = 0; i < coverage.length; i++) if (coverage[i] >= 0.5) mask[i] = 255;
+          // Further cracks come after the first is accepted, so tiles without them keep their bytes.
+          let extra = 0;
+          while (extra < MAX_EXTRA_CRACKS && recipe.crack.moreCracks && rng.next() < recipe.crack.moreCracks) {
+            const more = sampleCrack(recipe.crack, size, rng);
+            const c = crackCoverage([more.main, ...more.branches], size, recipe.crack.roughness, rng);
+            for (let i = 0; i < c.length; i++) if (c[i] > coverage[i]) coverage[i] = c[i];
+            extra++;
+          }
+          pixels = 0;
+          for (let i = 0; i < coverage.length; i++) if (coverage[i] >= 0.5) { mask[i] = 255; pixels++; }
           if (crack.halo) applyHalo(texture, coverage, size, crack.halo);
           applyCrack(texture, coverage, crack.intensity);
           Object.assign(params, {
             segments: crack.lengths.length, segmentLengths: crack.lengths, bendAngles: crack.angles,
             widths: crack.main.widths, intensity: crack.intensity, branches: crack.branches.length, crackPixels: pixels,
             ...(crack.halo ? { haloWidth: crack.halo.width, haloIntensity: crack.halo.intensity } : {}),
-            ...(crack.fromEdge ? { fromEdge: 1 } : {}), ...(crack.tapered ? { tapered: 1 } : {}),
+            ...(crack.fromEdge ? { fromEdge: 1 } : {}), ...(crack.tapered ? { tapered: 1 } : {}), ...(extra ? { moreCracks: extra } : {}),
           });
           break;
         }
