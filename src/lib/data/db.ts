@@ -9,7 +9,7 @@ import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
-export const DB_VERSION = 6;
+export const DB_VERSION = 7;
 
 export interface DatasetRecord {
   id: string;
@@ -163,6 +163,7 @@ export function inputBytes(real: readonly import('../experiment/config').RealIte
 }
 
 interface Schema extends DBSchema {
+  analyses: { key: string; value: import('../analysis/stored').AnalysisRecord };
   experiments: { key: string; value: ExperimentRecord };
   experimentInputs: { key: string; value: ExperimentInputsRecord };
   models: { key: string; value: ModelRecord };
@@ -196,6 +197,8 @@ export function openDatasets(): Promise<Db> {
       if (oldVersion < 4) db.createObjectStore('experiments', { keyPath: 'id' });
       if (oldVersion < 5) db.createObjectStore('optimizerStates', { keyPath: 'id' });
       if (oldVersion < 6) db.createObjectStore('experimentInputs', { keyPath: 'id' });
+      // Finished analyses (analysis/stored.ts): a new store, the others are kept as they are.
+      if (oldVersion < 7) db.createObjectStore('analyses', { keyPath: 'id' });
     },
   });
 }
