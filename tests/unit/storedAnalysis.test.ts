@@ -44,7 +44,7 @@ describe('the record of a finished analysis', () => {
     const r = analysisRecord(input(results));
     expect(r.kind).toBe('segment');
     expect(r.version).toBe(ANALYSIS_RECORD_VERSION);
-    expect(r.name).toBe('2 micrographs · tiny U-Net');
+    expect(r.name).toBe('2 micrographs (a.png, …)');
     expect(r.options).toEqual({ micronsPerPixel: 0.5, rescale: false, boundaryThreshold: 0.4, measure: DEFAULT_GRAIN_MEASURE_OPTIONS });
     for (const image of r.images) expect(Object.keys(image)).not.toContain('boundary');
     // Plain data: it survives the structured clone IndexedDB makes.
@@ -77,7 +77,7 @@ describe('the record of a finished analysis', () => {
     expect(storedChipRows(r, DEFAULT_VERDICT)).toEqual(results.map((x) => chipRow(x as Extract<AnalysisResult, { kind: 'classify' }>, DEFAULT_VERDICT)));
     expect(windowsCsv(r.images, r.options.rule)).toBe(windowsCsv(results as Extract<AnalysisResult, { kind: 'classify' }>[], r.options.rule));
     expect(analysisSummaryText(r)).toBe('1 of 2 images called crack (window crack probability above 0.6, at least 1 flagged window)');
-    expect(analysisRecord(input(results.slice(1))).name).toBe('1 chip photo · tiny U-Net');
+    expect(analysisRecord(input(results.slice(1))).name).toBe('1 chip photo (b.png)');
   });
 
   it('refuses what is not one finished analysis: no images, mixed kinds, an unusable rule, an empty name', () => {

@@ -61,7 +61,7 @@ export type ChipAnalysisRecord = Extract<AnalysisRecord, { kind: 'classify' }>;
 export interface AnalysisRecordInput {
   id: string;
   createdAt: number;
-  /** Absent: a name from the images and the model (defaultAnalysisName). */
+  /** Absent: a name from the images (defaultAnalysisName). */
   name?: string;
   model: { id: string; name: string };
   /** Only the options of the results' kind are kept. */
@@ -71,9 +71,9 @@ export interface AnalysisRecordInput {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** "3 micrographs · model name" / "2 chip photos · model name". */
-export function defaultAnalysisName(kind: AnalysisRecord['kind'], images: number, modelName: string): string {
-  return `${plural(images, kind === 'segment' ? 'micrograph' : 'chip photo')} · ${modelName}`;
+/** "3 micrographs (a.png, …)" / "1 chip photo (b.png)": the list shows the model and the date beside it. */
+export function defaultAnalysisName(kind: AnalysisRecord['kind'], names: readonly string[]): string {
+  return `${plural(names.length, kind === 'segment' ? 'micrograph' : 'chip photo')} (${names[0]}${names.length > 1 ? ', …' : ''})`;
 }
 
 /** The name a user typed, trimmed; an empty one is refused with a message. */
@@ -95,7 +95,7 @@ export function analysisRecord(input: AnalysisRecordInput): AnalysisRecord {
   if (results.some((r) => r.kind !== kind)) throw new Error('An analysis holds the results of one model: all micrographs or all chip images.');
   const common: Common = {
     id: input.id, version: ANALYSIS_RECORD_VERSION, createdAt: input.createdAt,
-    name: input.name === undefined ? defaultAnalysisName(kind, results.length, input.model.name) : analysisName(input.name),
+    name: input.name === undefined ? defaultAnalysisName(kind, results.map((r) => r.name)) : analysisName(input.name),
     model: { id: input.model.id, name: input.model.name },
   };
   if (kind === 'segment') {
