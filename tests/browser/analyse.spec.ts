@@ -144,7 +144,7 @@ test('several micrographs at once: a row per image, G over images with its inter
   expect(rows).toHaveLength(1 + 2 + 2);
 });
 
-test('a finished analysis is stored and listed: after a reload it opens with its table and CSVs, is renamed and deleted', async ({ page }) => {
+test('a finished analysis is stored and listed, in other tabs too; a full disk keeps what was stored; after a reload it opens with its table and CSVs, is renamed and deleted', async ({ page }) => {
   // `fullDisk` makes the page's writes of analyses fail as a full disk does.
   await page.addInitScript(() => {
     const put = IDBObjectStore.prototype.put;
@@ -155,6 +155,11 @@ test('a finished analysis is stored and listed: after a reload it opens with its
   });
   const fullDisk = (full: boolean) => page.evaluate((f) => ((window as unknown as { fullDisk?: boolean }).fullDisk = f), full);
   await trainTiny(page, 'grains');
+  // Another tab's list follows.
+  const other = await page.context().newPage();
+  await other.goto('./');
+  await other.getByRole('button', { name: 'Analyse', exact: true }).click();
+  await expect(other.getByTestId('stored-analyses')).toContainText('No stored analyses yet');
   const dir = `${REALDATA}grains/mlographypp-tbm/images`;
   await page.getByLabel('Micrograph', { exact: true }).setInputFiles([`${dir}/10-0-768.png`, `${dir}/10-256-1024.png`]);
   await page.getByLabel('Pixel size (µm per px)').fill('0.5');
@@ -167,6 +172,8 @@ test('a finished analysis is stored and listed: after a reload it opens with its
   const item = list.getByTestId('stored-analysis-item');
   await expect(item).toHaveCount(1);
   await expect(item).toContainText(/^2 micrographs \(10-0-768\.png, …\) .+ · U-Net.+ · G planimetric (-?\d+\.\d\d|—) ± (\d+\.\d\d|—), G intercept (-?\d+\.\d\d|—) ± (\d+\.\d\d|—) over 2 images/);
+  await expect(other.getByTestId('stored-analysis-item')).toHaveCount(1);
+  await other.close();
 
   // On a full disk the next analysis is shown, not stored, and the one stored before stays; once there is room it can be stored.
   await fullDisk(true);
@@ -180,9 +187,13 @@ test('a finished analysis is stored and listed: after a reload it opens with its
   await expect(page.getByTestId('store-message')).toHaveCount(0);
   await expect(item).toHaveCount(2);
   await expect(item.first()).toContainText(/^1 micrograph \(10-0-768\.png\) .+ · G planimetric/);
+  await item.first().getByRole('button', { name: /^Open stored analysis/ }).click();
+  await expect(page.getByTestId('stored-analysis').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('stored-analysis').getByTestId('images-summary')).toHaveCount(0);
   page.once('dialog', (d) => d.accept());
   await item.first().getByRole('button', { name: 'Delete' }).click();
   await expect(item).toHaveCount(1);
+  await expect(page.getByTestId('stored-analysis')).toHaveCount(0);
 
   await page.reload();
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
