@@ -127,8 +127,14 @@ describe('the store of analyses', () => {
       },
     });
     await old.put('experiments', { id: 'e1', name: 'kept' });
-    old.close();
-    const db = await openDatasets();
+    // A tab of the older version still open keeps the upgrade waiting, and says so, until it closes.
+    let blocked = 0;
+    const opening = openDatasets(() => {
+      blocked++;
+      old.close();
+    });
+    const db = await opening;
+    expect(blocked).toBe(1);
     expect([...db.objectStoreNames]).toContain('analyses');
     expect(await db.get('experiments', 'e1')).toEqual({ id: 'e1', name: 'kept' });
     db.close();

@@ -179,8 +179,14 @@ interface Schema extends DBSchema {
 
 export type Db = IDBPDatabase<Schema>;
 
-export function openDatasets(): Promise<Db> {
+/**
+ * Opens the database, upgrading it when this version's schema is newer. An upgrade waits while
+ * another tab still holds a connection of the older version (a tab opened before an update):
+ * `onBlocked` is told, so the page can say why it waits instead of waiting silently.
+ */
+export function openDatasets(onBlocked?: () => void): Promise<Db> {
   return openDB<Schema>(DB_NAME, DB_VERSION, {
+    blocked: () => onBlocked?.(),
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         db.createObjectStore('datasets', { keyPath: 'id' });
