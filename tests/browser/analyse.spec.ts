@@ -62,6 +62,20 @@ test('scans chip photos with the classifier: heatmap, verdicts under the user’
   expect(lines[0]).toBe('image,width,height,windows,flagged_windows,max_crack_probability,verdict');
   expect(lines[3]).toBe('summary,0 of 2 images called crack,"window crack probability above 0.5, at least 17 flagged windows"');
   expect(await analyseCalls()).toBe(1);
+
+  // Stored as it finished (under the default rule), with its window probabilities: opened, another rule re-decides it.
+  const item = page.getByTestId('stored-analysis-item');
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText(/^2 chip photos \(001\.png, …\) .+ · \d of 2 images called crack \(window crack probability above 0\.5, at least 1 flagged window\)/);
+  await item.getByRole('button', { name: /^Open stored analysis/ }).click();
+  const opened = page.getByTestId('stored-analysis');
+  await expect(opened.locator('tbody tr')).toHaveCount(2);
+  await opened.getByLabel('Re-decide: window threshold').fill('1');
+  await expect(opened.getByTestId('chips-summary')).toHaveText('0 of 2 images called crack (window crack probability above 1, at least 1 flagged window)');
+  const windows = page.waitForEvent('download');
+  await opened.getByRole('button', { name: 'Export every window CSV' }).click();
+  expect(readFileSync(await (await windows).path(), 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 16);
+  expect(await analyseCalls()).toBe(1);
 });
 
 test('segments a real micrograph, measures its grains, and compares with the traced mask; warns of a far scale and rescales', async ({ page }) => {
@@ -128,4 +142,85 @@ test('several micrographs at once: a row per image, G over images with its inter
   expect(rows[0]).toBe('image,grains,grains_on_border,mean_area_um2,mean_ecd_um,mean_intercept_um,G_planimetric,G_intercept,warning,'
     + 'ecd_lognormal_mu,ecd_lognormal_sigma,ecd_median_um,ecd_geometric_sd,ks_D,ks_p,aspect_ratio_mean,aspect_ratio_median,G_ALA,ALA,duplex');
   expect(rows).toHaveLength(1 + 2 + 2);
+});
+
+test('a finished analysis is stored and listed, in other tabs too; a full disk keeps what was stored; after a reload it opens with its table and CSVs, is renamed and deleted', async ({ page }) => {
+  // `fullDisk` makes the page's writes of analyses fail as a full disk does.
+  await page.addInitScript(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'analyses' && (window as unknown as { fullDisk?: boolean }).fullDisk) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  const fullDisk = (full: boolean) => page.evaluate((f) => ((window as unknown as { fullDisk?: boolean }).fullDisk = f), full);
+  await trainTiny(page, 'grains');
+  // Another tab's list follows.
+  const other = await page.context().newPage();
+  await other.goto('./');
+  await other.getByRole('button', { name: 'Analyse', exact: true }).click();
+  await expect(other.getByTestId('stored-analyses')).toContainText('No stored analyses yet');
+  const dir = `${REALDATA}grains/mlographypp-tbm/images`;
+  await page.getByLabel('Micrograph', { exact: true }).setInputFiles([`${dir}/10-0-768.png`, `${dir}/10-256-1024.png`]);
+  await page.getByLabel('Pixel size (µm per px)').fill('0.5');
+  await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
+  const live = page.getByTestId('images-table');
+  await expect(live.locator('tbody tr')).toHaveCount(2, { timeout: 120_000 });
+  const rows = await live.locator('tbody tr').allInnerTexts();
+  const summary = await live.getByTestId('images-summary').innerText();
+  const list = page.getByTestId('stored-analyses');
+  const item = list.getByTestId('stored-analysis-item');
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText(/^2 micrographs \(10-0-768\.png, …\) .+ · U-Net.+ · G planimetric (-?\d+\.\d\d|—) ± (\d+\.\d\d|—), G intercept (-?\d+\.\d\d|—) ± (\d+\.\d\d|—) over 2 images/);
+  await expect(other.getByTestId('stored-analysis-item')).toHaveCount(1);
+  await other.close();
+
+  // On a full disk the next analysis is shown, not stored, and the one stored before stays; once there is room it can be stored.
+  await fullDisk(true);
+  await page.getByLabel('Micrograph', { exact: true }).setInputFiles(`${dir}/10-0-768.png`);
+  await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
+  await expect(page.getByTestId('store-message')).toContainText('This analysis is shown but was not stored: No room left: the browser\'s storage for this site is full. Analyses stored before are kept.', { timeout: 120_000 });
+  await expect(page.getByTestId('grain-stats')).toBeVisible();
+  await expect(item).toHaveCount(1);
+  await fullDisk(false);
+  await page.getByRole('button', { name: 'Try storing again' }).click();
+  await expect(page.getByTestId('store-message')).toHaveCount(0);
+  await expect(item).toHaveCount(2);
+  await expect(item.first()).toContainText(/^1 micrograph \(10-0-768\.png\) .+ · G planimetric/);
+  await item.first().getByRole('button', { name: /^Open stored analysis/ }).click();
+  await expect(page.getByTestId('stored-analysis').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('stored-analysis').getByTestId('images-summary')).toHaveCount(0);
+  page.once('dialog', (d) => d.accept());
+  await item.first().getByRole('button', { name: 'Delete' }).click();
+  await expect(item).toHaveCount(1);
+  await expect(page.getByTestId('stored-analysis')).toHaveCount(0);
+
+  await page.reload();
+  await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+  await expect(item).toHaveCount(1);
+  page.once('dialog', (d) => d.accept('  steel batch 1 '));
+  await item.getByRole('button', { name: 'Rename' }).click();
+  await list.getByRole('button', { name: 'Open stored analysis steel batch 1', exact: true }).click();
+  const opened = page.getByTestId('stored-analysis');
+  await expect(opened.getByRole('heading')).toHaveText('steel batch 1');
+  await expect(opened.getByTestId('stored-analysis-about')).toContainText('0.5 µm per px; boundary above');
+  await expect(opened.locator('tbody tr')).toHaveCount(2);
+  expect(await opened.locator('tbody tr').allInnerTexts()).toEqual(rows);
+  await expect(opened.getByTestId('images-summary')).toHaveText(summary);
+  const perImage = page.waitForEvent('download');
+  await opened.getByRole('button', { name: 'Export per-image CSV' }).click();
+  const lines = readFileSync(await (await perImage).path(), 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(1 + 2 + 2);
+  expect(lines[1]).toMatch(/^10-0-768\.png,/);
+  const perGrain = page.waitForEvent('download');
+  await opened.getByRole('button', { name: 'Export per-grain CSV' }).click();
+  expect(readFileSync(await (await perGrain).path(), 'utf8').split('\n')[0]).toBe('image,grain,area_um2,ecd_um,aspect_ratio');
+
+  page.once('dialog', (d) => d.accept());
+  await item.getByRole('button', { name: 'Delete' }).click();
+  await expect(item).toHaveCount(0);
+  await expect(opened).toHaveCount(0);
+  await page.reload();
+  await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+  await expect(list).toContainText('No stored analyses yet');
 });

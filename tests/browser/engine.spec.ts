@@ -106,7 +106,7 @@ test('two tabs queue: a job waits for the other tab’s training, and can be can
   await other.close();
 });
 
-test('Try it cancels as cancelled while generating and while training; a cancelled analysis shows no results', async ({ page }) => {
+test('Try it cancels as cancelled while generating and while training; a cancelled analysis shows no results and stores nothing', async ({ page }) => {
   await page.goto('./');
   await page.getByRole('button', { name: 'Try it', exact: true }).click();
   await expect(page.getByTestId('try-status')).toContainText('1/3');
@@ -137,6 +137,8 @@ test('Try it cancels as cancelled while generating and while training; a cancell
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   await expect(page.getByText('Analysis cancelled; nothing was measured.')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('analysis')).toHaveCount(0);
+  // A cancel is never a result: nothing is stored.
+  await expect(page.getByTestId('stored-analyses')).toHaveText('No stored analyses yet: each finished analysis is kept here.');
 });
 
 test('a model file with a damaged record imports nothing; a damaged stored record is listed apart with Delete and the Train tab keeps working', async ({ page }) => {

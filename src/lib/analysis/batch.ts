@@ -72,6 +72,12 @@ export function imagesCsv(rows: readonly ImageRow[]): string {
   return [head, ...lines, ...summary].join('\n') + '\n';
 }
 
+/** Every whole grain of every micrograph: its area, equivalent circle diameter and aspect ratio. */
+export function grainsCsv(results: readonly { name: string; stats: Pick<GrainStatistics, 'areas' | 'diameters' | 'aspectRatios'> }[]): string {
+  return ['image,grain,area_um2,ecd_um,aspect_ratio', ...results.flatMap((r) =>
+    r.stats.areas.map((a, k) => `${field(r.name)},${k + 1},${a},${r.stats.diameters[k]},${r.stats.aspectRatios[k]}`))].join('\n') + '\n';
+}
+
 export interface ChipRow {
   name: string;
   width: number;
@@ -84,7 +90,7 @@ export interface ChipRow {
 }
 
 /** One chip image under a verdict rule; re-deciding from the kept window probabilities needs no model. */
-export function chipRow(r: ClassifyResult, rule: VerdictRule): ChipRow {
+export function chipRow(r: Pick<ClassifyResult, 'name' | 'width' | 'height' | 'windows'>, rule: VerdictRule): ChipRow {
   return { name: r.name, width: r.width, height: r.height, windows: r.windows.length, ...chipVerdict(r.windows, rule),
     maxProbability: r.windows.reduce((m, w) => Math.max(m, w.probability), r.windows.length ? -Infinity : NaN) };
 }
@@ -106,7 +112,7 @@ export function chipsCsv(rows: readonly ChipRow[], rule: VerdictRule): string {
 }
 
 /** Every window of every chip image, flagged at the rule's threshold. */
-export function windowsCsv(results: readonly ClassifyResult[], rule: VerdictRule): string {
+export function windowsCsv(results: readonly Pick<ClassifyResult, 'name' | 'window' | 'windows'>[], rule: VerdictRule): string {
   return ['image,x,y,window,crack_probability,flagged', ...results.flatMap((r) =>
     r.windows.map((w) => [field(r.name), w.x, w.y, r.window, w.probability, isFlagged(w, rule)].join(',')))].join('\n') + '\n';
 }

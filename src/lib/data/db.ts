@@ -9,7 +9,7 @@ import type { CrackLabel } from '../synth/cracks/index';
 import type { Recipe, SampleParams } from '../synth/recipe';
 
 export const DB_NAME = 'synthscope';
-export const DB_VERSION = 6;
+export const DB_VERSION = 7;
 
 export interface DatasetRecord {
   id: string;
@@ -163,6 +163,7 @@ export function inputBytes(real: readonly import('../experiment/config').RealIte
 }
 
 interface Schema extends DBSchema {
+  analyses: { key: string; value: import('../analysis/stored').AnalysisRecord };
   experiments: { key: string; value: ExperimentRecord };
   experimentInputs: { key: string; value: ExperimentInputsRecord };
   models: { key: string; value: ModelRecord };
@@ -178,8 +179,14 @@ interface Schema extends DBSchema {
 
 export type Db = IDBPDatabase<Schema>;
 
-export function openDatasets(): Promise<Db> {
+/**
+ * Opens the database, upgrading it when this version's schema is newer. An upgrade waits while
+ * another tab still holds a connection of the older version (a tab opened before an update):
+ * `onBlocked` is told, so the page can say why it waits instead of waiting silently.
+ */
+export function openDatasets(onBlocked?: () => void): Promise<Db> {
   return openDB<Schema>(DB_NAME, DB_VERSION, {
+    blocked: () => onBlocked?.(),
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         db.createObjectStore('datasets', { keyPath: 'id' });
@@ -196,6 +203,8 @@ export function openDatasets(): Promise<Db> {
       if (oldVersion < 4) db.createObjectStore('experiments', { keyPath: 'id' });
       if (oldVersion < 5) db.createObjectStore('optimizerStates', { keyPath: 'id' });
       if (oldVersion < 6) db.createObjectStore('experimentInputs', { keyPath: 'id' });
+      // Finished analyses (analysis/stored.ts): a new store, the others are kept as they are.
+      if (oldVersion < 7) db.createObjectStore('analyses', { keyPath: 'id' });
     },
   });
 }
