@@ -103,6 +103,13 @@ describe('the record of a finished analysis', () => {
     expect(broken({ images: [{ name: 'a.png', width: 96, height: 96, stats: {} }] })).toBe('has no grain statistics for a.png');
     expect(broken({ options: { stride: 32, rule: { threshold: 0.5, minFlagged: 0 } } }, chip)).toMatch(/^has an unusable verdict rule: Minimum flagged windows/);
     expect(broken({ images: [{ name: 'b.png', width: 64, height: 64, window: 64 }] }, chip)).toBe('has no window probabilities for b.png');
+    // Parts the list and the tables read: a record missing one is listed as damaged, never shown half.
+    expect(broken({ options: { ...good.options, boundaryThreshold: undefined } })).toBe('has no boundary threshold');
+    expect(broken({ options: { ...good.options, measure: { gapLength: 5 } } })).toBe('has no grain measuring options');
+    const stats = (good.images[0] as { stats: Record<string, unknown> }).stats;
+    expect(broken({ images: [{ ...good.images[0], stats: { ...stats, meanArea: undefined } }] })).toBe('has no grain statistics for a.png');
+    expect(broken({ images: [{ ...good.images[0], distribution: {} }] })).toBe('has an incomplete size distribution for a.png');
+    expect(broken({ images: [{ ...chip.images[0], windows: [null] }] }, chip)).toMatch(/^has no window probabilities for /);
     expect(analysisRecordError(chip)).toBeUndefined();
   });
 });

@@ -127,8 +127,13 @@ function imageError(image: unknown, kind: AnalysisRecord['kind']): string | unde
   if (kind === 'segment') {
     const s = image.stats;
     if (!isPlainObject(s) || !Array.isArray(s.areas) || !Array.isArray(s.diameters) || !Array.isArray(s.aspectRatios)
-      || typeof s.gPlanimetric !== 'number' || typeof s.gIntercept !== 'number' || !isCount(s.grainsInside)) return `has no grain statistics for ${image.name}`;
-  } else if (!Number.isInteger(image.window) || (image.window as number) < 1 || !Array.isArray(image.windows)) return `has no window probabilities for ${image.name}`;
+      || !['gPlanimetric', 'gIntercept', 'meanArea', 'meanDiameter', 'meanIntercept'].every((k) => typeof s[k] === 'number')
+      || !isCount(s.grainsInside) || !isCount(s.grainsOnBorder)) return `has no grain statistics for ${image.name}`;
+    // The size distribution is absent below 20 grains; present, every part the tables read must be there.
+    const d = image.distribution;
+    if (d !== undefined && !(isPlainObject(d) && ['ecdFit', 'ks', 'aspectRatio', 'ala', 'duplex'].every((k) => isPlainObject(d[k])))) return `has an incomplete size distribution for ${image.name}`;
+  } else if (!Number.isInteger(image.window) || (image.window as number) < 1 || !Array.isArray(image.windows)
+    || !image.windows.every((w) => isPlainObject(w) && [w.x, w.y, w.probability].every((v) => typeof v === 'number'))) return `has no window probabilities for ${image.name}`;
   return undefined;
 }
 
@@ -144,7 +149,9 @@ export function analysisRecordError(value: unknown): string | undefined {
   if (!isPlainObject(o)) return 'has no options';
   if (value.kind === 'segment') {
     if (!(typeof o.micronsPerPixel === 'number' && o.micronsPerPixel > 0)) return 'has no pixel size';
-    if (!isPlainObject(o.measure)) return 'has no grain measuring options';
+    if (typeof o.boundaryThreshold !== 'number' || typeof o.rescale !== 'boolean') return 'has no boundary threshold';
+    const m = o.measure;
+    if (!isPlainObject(m) || !['gapLength', 'spurLength', 'minGrainArea', 'minGrainFraction'].every((k) => typeof m[k] === 'number')) return 'has no grain measuring options';
   } else {
     if (!(typeof o.stride === 'number' && o.stride >= 1)) return 'has no window stride';
     const problem = isPlainObject(o.rule) ? verdictRuleProblem(o.rule as unknown as VerdictRule) : 'no verdict rule';
