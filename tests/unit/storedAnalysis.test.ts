@@ -106,7 +106,7 @@ describe('the record of a finished analysis', () => {
     // Parts the list and the tables read: a record missing one is listed as damaged, never shown half.
     expect(broken({ options: { ...good.options, boundaryThreshold: undefined } })).toBe('has no boundary threshold');
     expect(broken({ options: { ...good.options, measure: { gapLength: 5 } } })).toBe('has no grain measuring options');
-    const stats = (good.images[0] as { stats: Record<string, unknown> }).stats;
+    const stats = (good.images[0] as unknown as { stats: Record<string, unknown> }).stats;
     expect(broken({ images: [{ ...good.images[0], stats: { ...stats, meanArea: undefined } }] })).toBe('has no grain statistics for a.png');
     expect(broken({ images: [{ ...good.images[0], distribution: {} }] })).toBe('has an incomplete size distribution for a.png');
     expect(broken({ images: [{ ...chip.images[0], windows: [null] }] }, chip)).toMatch(/^has no window probabilities for /);
