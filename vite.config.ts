@@ -20,7 +20,9 @@ export const CONTENT_SECURITY_POLICY = [
 
 /**
  * Cross-origin isolation (SharedArrayBuffer), which WebAssembly threads need: sent by `npm start`
- * and the dev server. Without it the app trains on one WebAssembly thread and says so.
+ * and the dev server; on a static host without them the service worker adds them (one reload on the
+ * first visit). Without isolation the app trains on one WebAssembly thread and says so. The service
+ * worker's copy is in src/workers/isolation.ts (a unit test keeps the two equal).
  */
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
@@ -50,8 +52,14 @@ export default defineConfig({
     wasmThreadsFromBundle(),
     svelte(),
     // Installable app whose service worker precaches everything the app needs (pages, workers,
-    // model code, bundled texture exemplars), so after one visit it works with the network off.
+    // model code and its .wasm binaries, bundled texture exemplars), so after one visit it works
+    // with the network off. Our own worker source (src/workers/sw.ts, injectManifest) rather than a
+    // generated one, because it also adds the cross-origin isolation headers for static hosts; the
+    // README (Offline and sharing) says why.
     VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src/workers',
+      filename: 'sw.ts',
       registerType: 'autoUpdate',
       injectRegister: false,
       manifest: {
@@ -64,14 +72,12 @@ export default defineConfig({
         start_url: './',
         icons: [{ src: 'favicon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
       },
-      workbox: {
+      injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,png,json,webmanifest,wasm}'],
-        // The training worker bundles TF.js (about 2 MB).
+        // The training worker bundles TF.js (about 3 MB).
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
-        navigateFallback: 'index.html',
-        // Take control of the page that installed it, so the first visit already counts.
-        clientsClaim: true,
-        skipWaiting: true,
+        // One classic script: registered without { type: 'module' }, as before.
+        rollupFormat: 'iife',
       },
     }),
   ],

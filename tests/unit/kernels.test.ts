@@ -217,3 +217,57 @@ describe('backend choice', () => {
     await tf.setBackend('cpu');
   }, 20_000);
 });
+
+describe('Sum and Mean over leading axes on wasm (batch norm\'s reductions)', () => {
+  const cases: [number[], number[], boolean][] = [
+    [[2, 5, 6, 3], [0, 1, 2], false], [[2, 5, 6, 3], [2, 0, 1], true], [[4, 7], [0], false], [[3, 4, 5], [0, 1], true],
+    [[2, 3, 4], [0], false], [[0, 3], [0], false], [[1, 5], [0], true], [[8, 16, 16, 4], [0, 1, 2], false],
+    // Not leading: TF.js' own kernel.
+    [[2, 5, 6, 3], [3], false], [[2, 5, 6, 3], [1, 2], true], [[2, 3], [0, 1], false],
+  ];
+  it('equal the CPU backend, values and shapes, and leave no tensors behind', async () => {
+    for (const [shape, axes, keepDims] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const results: { shape: number[]; data: Float32Array }[] = [];
+      for (const backend of ['cpu', 'wasm']) {
+        await tf.setBackend(backend);
+        const x = tf.tensor(values(n, 21), shape);
+        const before = tf.memory().numTensors;
+        for (const op of [tf.sum, tf.mean]) {
+          const y = op(x, axes, keepDims);
+          results.push({ shape: y.shape, data: y.dataSync() as Float32Array });
+          y.dispose();
+        }
+        expect(tf.memory().numTensors).toBe(before);
+        x.dispose();
+      }
+      for (const i of [0, 1]) {
+        expect(results[i + 2].shape).toEqual(results[i].shape);
+        if (n === 0) {
+          expect(Array.from(results[i + 2].data)).toEqual(Array.from(results[i].data));
+          continue;
+        }
+        const [error] = relativeErrors([results[i + 2].data], [results[i].data]);
+        expect(error, `${shape} over ${axes}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('gradients through batch-norm moments agree with the CPU\'s', async () => {
+    const grads: Float32Array[][] = [];
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      grads.push(tf.tidy(() => {
+        const x = tf.tensor4d(values(2 * 5 * 6 * 3, 22), [2, 5, 6, 3]);
+        const g = tf.tensor4d(values(2 * 5 * 6 * 3, 23), [2, 5, 6, 3]);
+        const gamma = tf.tensor1d([0.5, 1.5, -1]);
+        const f = (a: tf.Tensor, b: tf.Tensor) => {
+          const { mean, variance } = tf.moments(a, [0, 1, 2]);
+          return tf.sum(tf.mul(tf.batchNorm(a as tf.Tensor4D, mean, variance, tf.tensor1d([0.1, -0.2, 0.3]), b as tf.Tensor1D, 1e-3), g));
+        };
+        return tf.grads(f)([x, gamma]).map((t) => t.dataSync() as Float32Array);
+      }));
+    }
+    for (const e of relativeErrors(grads[1], grads[0])) expect(e).toBeLessThan(1e-4);
+  });
+});

@@ -190,7 +190,8 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
       info.threads = getThreadsCount();
       if (info.threads <= 1) {
         info.note = typeof crossOriginIsolated !== 'undefined' && !crossOriginIsolated
-          ? 'WebAssembly runs on 1 thread: this page is not cross-origin isolated (its server must send the COOP and COEP headers that npm start sends), so WebAssembly threads are off.'
+          ? 'WebAssembly runs on 1 thread: this page is not cross-origin isolated, so WebAssembly threads are off. '
+            + 'Its server sends no COOP and COEP headers (npm start does), and the app\'s service worker, which adds them, did not serve this page (service workers blocked here, or a forced reload: a normal reload may help).'
           : `WebAssembly runs on 1 thread: it takes one per physical core, counted as half the ${logicalCores()} logical cores here.`;
       }
     }
