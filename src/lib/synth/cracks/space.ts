@@ -32,9 +32,9 @@ export const DEFAULT_TEXTURE_SETTINGS: Settings = {
 
 /**
  * Defaults read off the real crack tiles in shared/realdata (thin dark cracks that meander
- * across a tile): a few segments of 15–40 px, bends of ±25°, 1.5–3.5 px wide, 40 % darker give or
- * take 20 % (faint to strong: under the real masks the median crack is only 11 % darker than its
- * tile); some thin at their tips, some have a lighter chipped halo. Most enter from the tile's
+ * across a tile): a few segments of 15–40 px, bends of ±25°, 1.5–3.5 px wide, 10–75 % darker
+ * (faint to strong: under the real masks the median crack is only 11 % darker than its tile;
+ * uniform, so a default crack is never brighter than its tile or invisible); some thin at their tips, some have a lighter chipped halo. Most enter from the tile's
  * edge: a tile is a window of a larger picture (Real data cuts them, Analyse scans them), and
  * 69 of the 100 real 256² crack masks already touch their image's border.
  */
@@ -43,7 +43,7 @@ export const DEFAULT_CRACK_MODEL: CrackModel = {
   segmentLength: { family: 'lognormal', mu: Math.log(24), sigma: 0.4 },
   bendAngle: { family: 'normal', mean: 0, sd: 25 },
   width: { family: 'lognormal', mu: Math.log(2.2), sigma: 0.3 },
-  intensity: { family: 'normal', mean: -0.4, sd: 0.2 },
+  intensity: { family: 'uniform', lo: -0.75, hi: -0.1 },
   branchProbability: 0.15,
   roughness: 0.6,
   // Variety seen in real crack photos: cracks running in from the edge, thinning tips, chipped halos.
