@@ -69,6 +69,10 @@ describe('matched ranges in experiments', () => {
     // Whole 800-px images resized to the input: synthetic px per user px is 256 / 800.
     expect(withMatchedRanges(grains('resize'), matched, 800).synthetic.params!.grainDiameter).toEqual({ lo: 12.8, hi: 19.2 });
     expect(withMatchedRanges(grains('tile', { grainDiameter: [20, 30] }), matched, 800).synthetic.params!.grainDiameter).toEqual([20, 30]);
+    // Pits: their diameter is a length; their count per 100² px falls as the pixels get smaller (lengths double: a quarter).
+    const pits = withMatchedRanges(grains('tile'), { pitDensity: { lo: 0, hi: 2 }, pitSize: { lo: 2, hi: 4 } }, 800).synthetic.params!;
+    expect(pits.pitDensity).toEqual({ lo: 0, hi: 0.5 });
+    expect(pits.pitSize).toEqual({ lo: 4, hi: 8 });
   });
 });
 

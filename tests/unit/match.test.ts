@@ -77,10 +77,21 @@ describe('matchGrainLook on generated etched-lines images with known parameters'
       it('texture strength within 30 %', () => expect(Math.abs(value(m, 'textureStrength') / truth.textureStrength - 1)).toBeLessThan(0.3));
       it('returns valid ranges that hold the truth, and names what it left alone', () => {
         expectValidRanges(m, truth, measuredLook);
-        for (const name of ['textureWavelength', 'faintBoundaries', 'pitDensity', 'scratches', 'maskWidth']) expect(m.unmeasured).toContain(name);
+        for (const name of ['textureWavelength', 'faintBoundaries', 'pitSize', 'scratches', 'maskWidth']) expect(m.unmeasured).toContain(name);
+        // No pits drawn: none seen, and the range starts at none.
+        expect(value(m, 'pitDensity')).toBeLessThan(0.1);
+        expect(m.settings.pitDensity!.lo).toBe(0);
       });
     });
   }
+
+  it('counts pits and inclusions apart from the lines: density within 25 %, diameter within 1 px', () => {
+    const truth = { ...etchedA, grainDiameter: 60, lineWidth: 2.5, blurSigma: 1, pitDensity: 2, pitSize: 4 };
+    const m = matchGrainLook(images('etched-lines', truth, 512, 4, 3), { size: 512 });
+    expect(Math.abs(value(m, 'pitDensity') / truth.pitDensity - 1)).toBeLessThan(0.25);
+    expect(Math.abs(value(m, 'pitSize') - truth.pitSize)).toBeLessThan(1);
+    expectValidRanges(m, truth, ['pitDensity', 'pitSize']);
+  });
 
   it('grey-level percentiles and the 32-bin histogram describe all pixels', () => {
     const imgs = images('etched-lines', etchedA, 256, 2);

@@ -284,16 +284,20 @@ export function withMatchedRanges(c: ExperimentConfig, matched: Record<string, {
   // the input: so synthetic px per user px is size / input, or size / the user's image width.
   const factor = c.real.fit === 'tile' ? c.synthetic.size / c.input.size : c.synthetic.size / matchWidth;
   const scaled = Object.fromEntries(Object.entries(matched).map(([name, r]) => {
-    if (!MATCHED_LENGTHS.includes(name)) return [name, r];
+    // Lengths scale with the factor; a count per 100² px with its inverse square.
+    const by = MATCHED_LENGTHS.includes(name) ? factor : MATCHED_DENSITIES.includes(name) ? 1 / (factor * factor) : 1;
+    if (by === 1) return [name, r];
     const spec = GRAIN_PARAMS.find((p) => p.name === name)!;
     const clamp = (v: number) => Math.min(spec.max, Math.max(spec.min, v));
-    return [name, { lo: clamp(r.lo * factor), hi: clamp(r.hi * factor) }];
+    return [name, { lo: clamp(r.lo * by), hi: clamp(r.hi * by) }];
   }));
   return { ...c, synthetic: { ...c.synthetic, params: { ...scaled, ...(c.synthetic.params ?? {}) } } };
 }
 
 /** Matched parameters measured in pixels, which scale with resolution. */
-const MATCHED_LENGTHS = ['grainDiameter', 'lineWidth', 'blurSigma'];
+const MATCHED_LENGTHS = ['grainDiameter', 'lineWidth', 'blurSigma', 'pitSize'];
+/** Matched parameters counted per area of pixels. */
+const MATCHED_DENSITIES = ['pitDensity'];
 
 /** The synthetic recipe an experiment generates (crack tiles need texture exemplars passed in). */
 export function recipeFromConfig(c: ExperimentConfig, exemplars: Exemplar[], exemplarSource: string): Recipe {

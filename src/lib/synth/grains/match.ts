@@ -90,6 +90,9 @@ export interface GrainLookEstimates {
   blurSigma: Estimate | null;
   noiseSigma: Estimate | null;
   textureStrength: Estimate | null;
+  /** Pits and inclusions per 100² px and their diameter (px): small round dark spots apart from the lines. */
+  pitDensity: Estimate | null;
+  pitSize: Estimate | null;
 }
 
 export interface GrainMatch {
@@ -185,6 +188,12 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   const textureSd = inside.length >= 6 && noise ? Math.sqrt(Math.max(0, median(inside) - noise.observed ** 2 - QUANT)) : NaN;
   const noiseSigma = noise ? whiteNoise(noise, fit?.blur) : null;
 
+  // Pits: only beside dark lines (in tone-edge images a dark spot is as likely a small grain).
+  const pitAreas = lines ? measured.flatMap((m) => m.lines.pits) : [];
+  const clearPixels = measured.reduce((a, m) => a + m.lines.pitArea, 0);
+  const pitDensity = clearPixels > 0 ? (pitAreas.length * 10_000) / clearPixels : 0;
+  const perImagePits = measured.map((m) => (m.lines.pitArea > 0 ? (m.lines.pits.length * 10_000) / m.lines.pitArea : 0));
+
   const est: GrainLookEstimates = {
     percentiles,
     histogram,
@@ -230,6 +239,14 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
       value: noiseSigma.sigma,
       note: `Second differences (taps ${noise.taps.join(' and ')} px apart) on grain interiors, robust spread: the image noise is ${fmt(noise.observed)} (0–1 scale), blurred by about ${fmt(noise.blur)} px; as white noise before a blur of ${fmt(noiseSigma.blur)} px that is ${fmt(noiseSigma.sigma)}${noise.coarse ? '. The noise is weak, and taps this far apart also see the grains\' texture: an upper bound (the range starts at 0)' : ''}.`,
     } : null,
+    pitDensity: lines ? {
+      value: pitDensity,
+      note: `${pitAreas.length} small round dark spots (at least ${MIN_PIT_PIXELS} px, under ${2 * CLOSING_RADIUS} px across) in the ${fmt(clearPixels / 10_000)} × 100² px more than ${PIT_CLEARANCE} px from a line (a pit on a line merges with it; the density there is taken to be the same).`,
+    } : null,
+    pitSize: pitAreas.length >= 3 ? {
+      value: Math.max(1, median(pitAreas.map((a) => 2 * Math.sqrt(a / Math.PI))) - PIT_BLUR_WIDENING * (fit?.blur ?? 0)),
+      note: `Median equivalent-circle diameter of the ${pitAreas.length} spots, less ${PIT_BLUR_WIDENING} × the blur (${fmt(fit?.blur ?? 0)} px), by which blur widens a spot as the matcher outlines it (measured on the generator's own pits of 2.5–4 px).`,
+    } : null,
   };
 
   // Ranges, widened to hold every image's own value where there is one per image.
@@ -246,6 +263,8 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   put('blurSigma', est.blurSigma);
   put('noiseSigma', est.noiseSigma, [], noise?.coarse);
   put('textureStrength', est.textureStrength);
+  put('pitDensity', est.pitDensity, perImagePits, true);
+  put('pitSize', est.pitSize);
   const unmeasured = GRAIN_PARAMS.map((p) => p.name).filter((name) => !(name in settings));
   return { boundaries, estimates: est, settings, unmeasured, notes };
 }
@@ -264,6 +283,8 @@ const SPREAD: Record<string, { rel: number; abs: number }> = {
   blurSigma: { rel: 0.3, abs: 0.2 },
   illumination: { rel: 0.3, abs: 0.03 },
   textureStrength: { rel: 0.3, abs: 0.01 },
+  pitDensity: { rel: 0.4, abs: 0.1 },
+  pitSize: { rel: 0.3, abs: 1 },
 };
 
 function rangeAround(name: string, value: number, perImage: number[]): Range {
@@ -310,6 +331,10 @@ interface LinePart extends BoundaryPart {
   profiles: number;
   /** How far each cross-section reached (its baseline sits in the last 2 px). */
   reach: number;
+  /** Areas (px) of the small round dark pieces apart from the lines: pits and inclusions. */
+  pits: number[];
+  /** Pixels more than PIT_CLEARANCE from a line, where a pit is seen apart from it. */
+  pitArea: number;
 }
 
 interface Measured {
@@ -434,7 +459,11 @@ function measureLines(f: Float64Array, W: number, H: number): LinePart {
   const hat = new Float64Array(f.length);
   for (let i = 0; i < f.length; i++) hat[i] = closed[i] > 0 ? Math.max(0, 1 - smooth[i] / closed[i]) : 0;
   const boundary = hysteresis(hat, W, H, 0.03);
-  dropSmallPieces(boundary, W, H, 2 * CLOSING_RADIUS);
+  const pits = dropSmallPieces(boundary, W, H, 2 * CLOSING_RADIUS);
+  // A pit that touches a line merges with it and is not seen: pits are counted on the area clear of the lines.
+  const nearLines = maxFilterBinary(boundary, W, H, PIT_CLEARANCE);
+  let pitArea = 0;
+  for (let i = 0; i < nearLines.length; i++) if (!nearLines[i]) pitArea++;
   const { runPixels, crossings: runs } = intercepts(boundary, W, H);
   const { scanLength, crossings } = intercepts(zhangSuen(boundary, W, H), W, H);
   // Typical line thickness along rows and columns, to size the cross-sections and the margins.
@@ -442,7 +471,7 @@ function measureLines(f: Float64Array, W: number, H: number): LinePart {
   const L = crossings > 0 ? scanLength / crossings : Math.max(W, H);
   const reach = Math.round(Math.min(PROFILE_REACH, Math.max(5, thickness + 4), Math.max(5, 0.45 * L)));
   const part = crossSections(f, smooth, boundary, W, H, reach);
-  return { scanLength, crossings, runPixels, runs, boundary, ...part, reach };
+  return { scanLength, crossings, runPixels, runs, boundary, ...part, reach, pits, pitArea };
 }
 
 /**
@@ -504,8 +533,13 @@ function grow8(start: number, W: number, H: number, claim: (k: number) => boolea
   return piece;
 }
 
-/** Removes 8-connected pieces whose bounding box is under `extent` px both ways (pits, specks). */
-function dropSmallPieces(mask: Uint8Array, W: number, H: number, extent: number): void {
+/**
+ * Removes 8-connected pieces whose bounding box is under `extent` px both ways (pits, specks), and
+ * returns the areas of those that look like pits: at least MIN_PIT_PIXELS, roundish (box sides
+ * within 2:1) and filling half their box or more (a disc fills π/4 of it; a stray bit of line, far less).
+ */
+function dropSmallPieces(mask: Uint8Array, W: number, H: number, extent: number): number[] {
+  const pits: number[] = [];
   const seen = new Uint8Array(mask.length);
   const claim = (k: number) => mask[k] !== 0 && !seen[k] && (seen[k] = 1) === 1;
   for (let start = 0; start < mask.length; start++) {
@@ -520,9 +554,20 @@ function dropSmallPieces(mask: Uint8Array, W: number, H: number, extent: number)
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
     }
-    if (x1 - x0 + 1 < extent && y1 - y0 + 1 < extent) for (const j of piece) mask[j] = 0;
+    const w = x1 - x0 + 1, h = y1 - y0 + 1;
+    if (w >= extent || h >= extent) continue;
+    for (const j of piece) mask[j] = 0;
+    if (piece.length >= MIN_PIT_PIXELS && Math.max(w, h) <= 2 * Math.min(w, h) && piece.length >= 0.5 * w * h) pits.push(piece.length);
   }
+  return pits;
 }
+
+/** Smaller dark pieces are taken for noise, not pits. */
+const MIN_PIT_PIXELS = 4;
+/** A blurred pit's outline is wider than the pit by about this many blur sigmas. */
+const PIT_BLUR_WIDENING = 2.5;
+/** A pit's centre must be this far (px) from a line for the pit to be seen apart from it. */
+const PIT_CLEARANCE = 4;
 
 /**
  * Boundary runs crossed along every row and every column; a run at either end of a line counts ½
