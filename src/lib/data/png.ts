@@ -5,8 +5,9 @@
 import { decode, encode } from 'fast-png';
 import type { Exemplar } from '../synth/cracks/texture';
 
-/** Integer luma (BT.601 weights), so every engine gives the same bytes. */
-export const luma = (r: number, g: number, b: number) => (77 * r + 150 * g + 29 * b + 128) >> 8;
+/** Integer luma (BT.601 weights), so every engine gives the same bytes; one definition with the generator's. */
+import { luma } from '../synth/grains/colour';
+export { luma };
 
 /** Decodes a PNG of any colour type and depth to 8-bit grey; alpha is ignored. */
 export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
@@ -38,4 +39,11 @@ export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
 
 export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
   return encode({ width, height, data: pixels, channels: 1, depth: 8 });
+}
+
+/** A grey (1 byte per pixel) or RGB (3, interleaved) image as PNG; the channels follow from its length. */
+export function encodePng(pixels: Uint8Array, width: number, height: number): Uint8Array {
+  const channels = pixels.length / (width * height);
+  if (channels !== 1 && channels !== 3) throw new RangeError(`${pixels.length} bytes are neither a grey nor an RGB ${width}×${height} image.`);
+  return encode({ width, height, data: pixels, channels, depth: 8 });
 }
