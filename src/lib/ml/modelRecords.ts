@@ -4,6 +4,7 @@
  * apart (modelStore.ts), handled by the engine worker.
  */
 import { writing, type DatasetRecord, type Db, type ModelRecord } from '../data/db';
+import { recipeChannels } from '../synth/recipe';
 import { defaultFineTunePhases, modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
 
 /** Stores a model record; a failure says whether the disk is full (db.ts `storageError`). */
@@ -83,6 +84,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** A new record, stored before its first epoch so that a reload mid-way leaves a resumable model. */
 export function newModelRecord(dataset: DatasetRecord, config: TrainConfig, name?: string): ModelRecord {
   const task = config.model.task;
+  // The network's input channels follow the dataset: a colour dataset trains an RGB model.
+  const channels = recipeChannels(dataset.recipe);
+  if (channels === 3) config = { ...config, model: { ...config.model, channels } };
   return {
     id: crypto.randomUUID(),
     name: name?.trim() || `${task === 'segment' ? 'U-Net' : 'ResNet'}-${config.model.depth} on ${dataset.name}`,
