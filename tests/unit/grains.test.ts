@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateGrainSample, grainChannels, validateRecipe } from '../../src/lib/synth/grains/index';
 import { lumaOf } from '../../src/lib/synth/grains/colour';
+import { decodeGreyPng, decodeRgbPng, encodePng } from '../../src/lib/data/png';
 import { renderGrains } from '../../src/lib/synth/grains/render';
 import { GRAIN_PARAMS, GRAIN_PRESETS } from '../../src/lib/synth/grains/space';
 import { sampleParams } from '../../src/lib/params/space';
@@ -248,6 +249,15 @@ describe('colour etching', () => {
       before += s.image[3 * i + 2] - s.image[3 * i]; after += blue.image[3 * i + 2] - blue.image[3 * i]; k++;
     }
     expect(after / k).toBeGreaterThan(before / k + 40);
+  });
+
+  it('round-trips through RGB PNG, and reads grey from it with the uploads\' luma', () => {
+    const s = generateGrainSample(colourRecipe(), 2);
+    const png = encodePng(s.image, 128, 128);
+    expect(Buffer.from(decodeRgbPng(png).pixels).equals(Buffer.from(s.image))).toBe(true);
+    expect(Buffer.from(decodeGreyPng(png).pixels).equals(Buffer.from(lumaOf(s.image)))).toBe(true);
+    const grey = generateGrainSample(recipe(), 0);
+    expect(decodeRgbPng(encodePng(grey.image, 128, 128)).pixels.filter((_, i) => i % 3 === 1)).toEqual(grey.image);
   });
 
   it('refuses a colour range that would mix grey and colour images', () => {

@@ -37,6 +37,32 @@ export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
   return { width, height, pixels };
 }
 
+/**
+ * Decodes a PNG of any colour type and depth to 8-bit RGB, 3 bytes per pixel, interleaved; grey
+ * PNGs repeat their grey in all three; alpha is ignored.
+ */
+export function decodeRgbPng(bytes: Uint8Array, name = 'image'): Exemplar {
+  let png;
+  try {
+    png = decode(bytes);
+  } catch (e) {
+    throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
+  }
+  const { width, height, channels } = png;
+  const data = png.data;
+  const scale = png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / ((1 << png.depth) - 1) : 1;
+  const pixels = new Uint8Array(3 * width * height);
+  for (let i = 0; i < width * height; i++) {
+    if (png.palette) {
+      pixels.set(png.palette[data[i]].slice(0, 3), 3 * i);
+      continue;
+    }
+    const o = i * channels;
+    for (let c = 0; c < 3; c++) pixels[3 * i + c] = Math.min(255, Math.max(0, Math.round(data[channels >= 3 ? o + c : o] * scale)));
+  }
+  return { width, height, pixels };
+}
+
 export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
   return encode({ width, height, data: pixels, channels: 1, depth: 8 });
 }
