@@ -8,6 +8,9 @@ import { classifyMetrics, confusionMatrix, segmentMetrics } from '../../src/lib/
 import { buildModel, setEncoderTrainable } from '../../src/lib/ml/models';
 import { lrSweep, oneCycle, suggestLr } from '../../src/lib/ml/schedule';
 import type { TrainConfig } from '../../src/lib/ml/config';
+import type { DatasetRecord } from '../../src/lib/data/db';
+import { withDatasetChannels } from '../../src/lib/ml/modelRecords';
+import { presetById } from '../../src/lib/synth/grains/space';
 import { adamW, makeBatch, Trainer, type RawSample, type SampleSource } from '../../src/lib/ml/trainer';
 
 beforeAll(async () => {
@@ -252,6 +255,12 @@ describe('colour (3-channel) models', () => {
     expect(result.history).toHaveLength(1);
     model.dispose();
   }, 240_000);
+
+  it('a model made on a dataset takes the dataset\'s channels', () => {
+    const dataset = (preset: string) => ({ recipe: { kind: 'grains', preset, settings: presetById(preset).settings, size: 64, count: 4, seed: 1 } }) as unknown as DatasetRecord;
+    expect(withDatasetChannels(config(1), dataset('colour-etched')).model.channels).toBe(3);
+    expect(withDatasetChannels(config(3), dataset('tint-etched')).model).not.toHaveProperty('channels');
+  });
 
   it('refuses a model whose channels do not match its data, saying which is which', () => {
     const model = buildModel(config(1).model);

@@ -17,7 +17,7 @@ import { fineTuneSize, realItems, realSplit } from '../data/realSet';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
 import { sizeSchedule, UNET_MULTIPLE, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
-import { putModelRecord } from '../ml/modelRecords';
+import { putModelRecord, withDatasetChannels } from '../ml/modelRecords';
 import { buildModel } from '../ml/models';
 import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '../ml/pretrained';
 import { lrSweep, suggestLr } from '../ml/schedule';
@@ -199,6 +199,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       const info = await useBackend(backend, ctx);
       const dataset = await getDataset(db, datasetId);
       if (!dataset) throw new Error('That dataset no longer exists.');
+      config = withDatasetChannels(config, dataset);
       const model = await freshModel(config.model, ctx);
       try {
         const fitted = fitBatch(atModelSize(config, model), info);

@@ -81,12 +81,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The network's input channels follow the dataset: a colour dataset trains an RGB model (grey configs keep their shape). */
+export function withDatasetChannels(config: TrainConfig, dataset: DatasetRecord): TrainConfig {
+  const channels = recipeChannels(dataset.recipe);
+  const { channels: _, ...model } = config.model;
+  return { ...config, model: channels === 3 ? { ...model, channels } : model };
+}
+
 /** A new record, stored before its first epoch so that a reload mid-way leaves a resumable model. */
 export function newModelRecord(dataset: DatasetRecord, config: TrainConfig, name?: string): ModelRecord {
   const task = config.model.task;
-  // The network's input channels follow the dataset: a colour dataset trains an RGB model.
-  const channels = recipeChannels(dataset.recipe);
-  if (channels === 3) config = { ...config, model: { ...config.model, channels } };
+  config = withDatasetChannels(config, dataset);
   return {
     id: crypto.randomUUID(),
     name: name?.trim() || `${task === 'segment' ? 'U-Net' : 'ResNet'}-${config.model.depth} on ${dataset.name}`,
