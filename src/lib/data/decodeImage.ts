@@ -16,9 +16,23 @@ export interface FileEntry {
 /** Which pixels a decode returns: 1 grey (BT.601 luma), 3 RGB interleaved (for colour models). */
 export type Channels = 1 | 3;
 
-/** Grey (or, asked for 3 channels, RGB) pixels; TIFFs also say how they were read (`note`) and, when the file has it, the pixel size. */
-export async function decodeImage(entry: FileEntry & { channels?: Channels }): Promise<GreyImage & { note?: string; micronsPerPixel?: number }> {
+/** Whether interleaved RGB pixels differ between channels anywhere (a grey image saved as RGB does not). */
+export function hasColour(rgb: Uint8Array): boolean {
+  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i + 1] !== rgb[i + 2]) return true;
+  return false;
+}
+
+/** Grey (or, asked for 3 channels, RGB; with `keepColour`, grey plus the RGB of a colour file) pixels; TIFFs also say how they were read (`note`) and, when the file has it, the pixel size. */
+export async function decodeImage(entry: FileEntry & { channels?: Channels; keepColour?: boolean }): Promise<GreyImage & { note?: string; micronsPerPixel?: number; colour?: Uint8Array }> {
   const channels = entry.channels ?? 1;
+  if (entry.keepColour && channels === 1) {
+    // Grey exactly as before, and the RGB beside it when the file has colour (PNG, JPEG).
+    const { type } = checkImage(entry.bytes, entry.path);
+    if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path);
+    const grey = await decodeImage({ path: entry.path, bytes: entry.bytes });
+    const rgb = await decodeImage({ path: entry.path, bytes: entry.bytes, channels: 3 });
+    return hasColour(rgb.pixels) ? { ...grey, colour: rgb.pixels } : grey;
+  }
   // The content decides, not the name; oversized images are refused from their header.
   const { type } = checkImage(entry.bytes, entry.path);
   if (type === 'png') return channels === 3 ? decodeRgbPng(entry.bytes, entry.path) : decodeGreyPng(entry.bytes, entry.path);

@@ -195,7 +195,6 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const channels = input.channels ?? 1;
   if (channels !== 1 && channels !== 3) throw new ConfigError('input.channels', 'must be 1 (grey) or 3 (RGB).');
   if (channels === 3 && task !== 'grains') throw new ConfigError('input.channels', 'is 3 (RGB), but crack tiles are grey; colour is for grain experiments.');
-  if (channels === 3 && stored) throw new ConfigError('input.channels', 'is 3 (RGB), but real.stored holds the Real data tab\'s grey images; name real folders instead.');
   const m = isObject(raw.model) ? raw.model : {};
   const depth = (m.depth as Depth | undefined) ?? 10;
   if (!(depth in DEPTHS)) throw new ConfigError('model.depth', `must be one of ${Object.keys(DEPTHS).join(', ')}.`);
