@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } f
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeGreyPng, encodeGreyPng } from '../src/lib/data/png';
+import { decodeGreyPng, encodeGreyPng, encodePng } from '../src/lib/data/png';
 import { isPlainObject } from '../src/lib/params/space';
 import { CrackGenerator } from '../src/lib/synth/cracks/index';
 import { EXEMPLAR_INDEX, type ExemplarIndex } from '../src/lib/synth/cracks/exemplars';
@@ -177,7 +177,7 @@ function main() {
   const started = performance.now();
   for (let index = range[0]; index < range[1]; index++) {
     const m = make(index);
-    writeFileSync(join(out, m.folder, `${m.name}.png`), encodeGreyPng(m.image, size, size));
+    writeFileSync(join(out, m.folder, `${m.name}.png`), encodePng(m.image, size, size)); // RGB for colour recipes
     if (m.mask) writeFileSync(join(out, 'masks', `${m.name}.png`), encodeGreyPng(m.mask, size, size));
     appendFileSync(paramsFile, JSON.stringify({ name: m.name, seed: m.seed, ...m.record }) + '\n');
     hashes.push(m.hash);

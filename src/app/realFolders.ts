@@ -5,7 +5,8 @@ import { planImport } from '../lib/data/importLayout';
 import { decodeFile } from './files';
 import { readEntries } from './realImport';
 
-export async function readRealFolder(files: File[], set: RealSetName, task: 'grains' | 'cracks'): Promise<RealItem[]> {
+/** Images in `channels` (3: RGB, for a colour model); masks are always grey. */
+export async function readRealFolder(files: File[], set: RealSetName, task: 'grains' | 'cracks', channels: 1 | 3 = 1): Promise<RealItem[]> {
   const entries = await readEntries(files);
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const { items } = planImport(entries.map((e) => e.path));
@@ -13,7 +14,7 @@ export async function readRealFolder(files: File[], set: RealSetName, task: 'gra
   const name = (path: string) => path.split('/').pop()!;
   for (const item of items) {
     if (task === 'grains' && item.kind === 'pair') {
-      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!), mask: await decodeFile(byPath.get(item.maskPath)!) });
+      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!, undefined, channels), mask: await decodeFile(byPath.get(item.maskPath)!) });
     } else if (task === 'cracks' && item.kind === 'tile') {
       out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!), label: item.label === 'crack' ? 1 : 0 });
     }

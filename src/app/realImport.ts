@@ -110,7 +110,8 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
       return summary;
     }
     try {
-      const image = await decode(byPath.get(item.path)!, signal);
+      // Colour uploads keep their RGB beside the grey (for colour models); masks are read grey.
+      const image = await decode({ ...byPath.get(item.path)!, keepColour: true } as FileEntry, signal);
       if (image.width < TILE || image.height < TILE) throw new Error(`${item.path} is ${image.width}×${image.height}; images must be at least ${TILE}×${TILE} px.`);
       let mask: GreyImage | null = null;
       let tiles: { x: number; y: number; size: number; label: 'crack' | 'no_crack' | null }[] = [];

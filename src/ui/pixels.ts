@@ -1,22 +1,30 @@
-/** Turns grey uint8 samples into canvas pixels, with the label optionally tinted on top. */
+/**
+ * Turns uint8 samples — grey (1 byte per pixel) or RGB (3, interleaved; the length tells) — into
+ * canvas pixels, with the label optionally tinted on top.
+ */
 export function toImageData(image: Uint8Array, width: number, height: number, mask?: Uint8Array): ImageData {
   const rgba = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < image.length; i++) {
-    const v = image[i];
+  const rgb = image.length === 3 * width * height;
+  for (let i = 0; i < width * height; i++) {
     const o = 4 * i;
+    if (rgb) {
+      rgba[o] = image[3 * i];
+      rgba[o + 1] = image[3 * i + 1];
+      rgba[o + 2] = image[3 * i + 2];
+    } else {
+      rgba[o] = rgba[o + 1] = rgba[o + 2] = image[i];
+    }
     if (mask && mask[i] > 127) {
       rgba[o] = 255;
-      rgba[o + 1] = v >> 2;
-      rgba[o + 2] = v >> 2;
-    } else {
-      rgba[o] = rgba[o + 1] = rgba[o + 2] = v;
+      rgba[o + 1] >>= 2;
+      rgba[o + 2] >>= 2;
     }
     rgba[o + 3] = 255;
   }
   return new ImageData(rgba, width, height);
 }
 
-/** Draws a grey image into `canvas`, scaled to the canvas' own size. */
+/** Draws a grey or RGB image into `canvas`, scaled to the canvas' own size. */
 export function drawSample(canvas: HTMLCanvasElement, image: Uint8Array, width: number, height: number, mask?: Uint8Array): void {
   const full = new OffscreenCanvas(width, height);
   full.getContext('2d')!.putImageData(toImageData(image, width, height, mask), 0, 0);

@@ -8,7 +8,7 @@ import type { FilesApi } from '../app/files';
 serve<FilesApi>(self as unknown as Endpoint, {
   decode: async (entry) => {
     const image = await decodeImage(entry);
-    return transfer(image, [image.pixels.buffer as ArrayBuffer]);
+    return transfer(image, [image.pixels.buffer as ArrayBuffer, ...(image.colour ? [image.colour.buffer as ArrayBuffer] : [])]);
   },
   unzip: async ({ bytes, name }) => {
     const entries = Object.entries(unzipBounded(bytes, name, REAL_DATA_ZIP)).map(([path, data]) => ({ path, bytes: data }));

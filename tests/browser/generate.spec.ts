@@ -43,6 +43,37 @@ test('generates a dataset through the UI, which survives a reload, with the same
   await expect(row.getByTestId('fingerprint')).toHaveText(datasetFingerprint(hashes));
 });
 
+test('a colour-etched dataset is stored and shown in colour, with the same bytes as Node', async ({ page }) => {
+  await page.goto('./');
+  await page.getByLabel('Preset').selectOption('colour-etched');
+  await fillRecipe(page, 64, 4, 11);
+  await page.getByLabel('Dataset name').fill('tiny colour');
+  await page.getByRole('button', { name: 'Generate dataset' }).click();
+  await expect(page.getByTestId('dataset-status')).toContainText('4 of 4 stored, complete', { timeout: 60_000 });
+  // The thumbnail is drawn in colour: its pixels differ between red, green and blue.
+  const thumb = page.getByLabel('thumbnail grain_00001');
+  await expect(thumb).toBeVisible();
+  const chroma = await thumb.evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let most = 0;
+    for (let i = 0; i < d.length; i += 4) most = Math.max(most, Math.abs(d[i] - d[i + 2]), Math.abs(d[i + 1] - d[i + 2]));
+    return most;
+  });
+  expect(chroma).toBeGreaterThan(20);
+
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  const row = page.getByTestId('dataset-row').filter({ hasText: 'tiny colour' });
+  await expect(row.getByTestId('channels')).toHaveText('RGB');
+  const preset = GRAIN_PRESETS.find((p) => p.id === 'colour-etched')!;
+  const recipe: GrainRecipe = { kind: 'grains', preset: preset.id, settings: preset.settings, size: 64, count: 4, seed: 11 };
+  const hashes = Array.from({ length: 4 }, (_, i) => {
+    const s = generateGrainSample(recipe, i);
+    expect(s.image.length).toBe(3 * 64 * 64);
+    return sampleHash(s.image, s.mask);
+  });
+  await expect(row.getByTestId('fingerprint')).toHaveText(datasetFingerprint(hashes));
+});
+
 test('a bad parameter shows a message naming the field and its range, and blocks generating', async ({ page }) => {
   await page.goto('./');
   await page.getByLabel('Blur sigma', { exact: true }).fill('9');

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeGreyPng } from '../../src/lib/data/png';
-import { ConfigError, parseExperimentConfig, withMatchedRanges } from '../../src/lib/experiment/config';
+import { ConfigError, parseExperimentConfig, recipeFromConfig, withMatchedRanges } from '../../src/lib/experiment/config';
+import { lumaOf } from '../../src/lib/synth/grains/colour';
+import { generateGrainSample, type GrainRecipe } from '../../src/lib/synth/grains/index';
 import type { RealItem } from '../../src/lib/experiment/config';
 import { interleaveClasses, realSplit, prepareReal, runExperiment, withTrainingTexture } from '../../src/lib/experiment/run';
 import { summarise, type RunResult } from '../../src/lib/experiment/summary';
@@ -302,4 +304,45 @@ describe('results files', () => {
     expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [{ seed: 1, regime: 'magic', metrics: {} }] }), 'x.json')).toThrow('runs[0] needs');
     expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [{ seed: 1, regime: 'real', metrics: { test: { n: 3, error: 'low' }, all: { n: 1 } } }] }), 'x.json')).toThrow('runs[0].metrics.test.error must be a number');
   });
+});
+
+describe('colour experiments', () => {
+  const colourConfig = (overrides: Record<string, unknown> = {}) => parseExperimentConfig({
+    name: 'colour', task: 'grains', synthetic: { count: 8, size: 64, seed: 1, preset: 'colour-etched' }, real: { test: 'x' },
+    regimes: ['synthetic'], runs: 1, input: { size: 64, channels: 3 }, model: { depth: 10, width: 0.125 },
+    train: { batchSize: 4, synthetic: [{ epochs: 1, maxLr: 0.002 }], augment: false }, ...overrides,
+  });
+
+  it('input.channels is 1 or 3, for grains, and must match what the recipe renders', () => {
+    expect(colourConfig().input).toEqual({ size: 64, channels: 3 });
+    expect(colourConfig({ input: { size: 64 } }).input).toEqual({ size: 64 }); // grey configs keep their shape
+    expect(() => colourConfig({ input: { size: 64, channels: 2 } })).toThrow(/input\.channels/);
+    expect(() => colourConfig({ task: 'cracks', input: { size: 64, channels: 3 } })).toThrow(/crack tiles are grey/);
+    expect(() => recipeFromConfig(colourConfig({ synthetic: { count: 8, size: 64, preset: 'tint-etched' } }), [], '')).toThrow(/renders grey/);
+    expect(() => recipeFromConfig(colourConfig({ input: { size: 64 } }), [], '')).toThrow(/renders colour/);
+    expect(recipeFromConfig(colourConfig({ synthetic: { count: 8, size: 64, preset: 'tint-etched', params: { colour: 1 } } }), [], '').kind).toBe('grains');
+  });
+
+  it('real images come in the model\'s channels: RGB resized per channel, grey repeated, RGB to luma for grey models', () => {
+    const rgb = { width: 4, height: 4, pixels: Uint8Array.from({ length: 48 }, (_, i) => [200, 100, 50][i % 3]) };
+    const [colour] = prepareReal([{ name: 'a', set: 'test', image: rgb }], 2, 'resize', 3);
+    expect(Array.from(colour.image)).toEqual([200, 100, 50, 200, 100, 50, 200, 100, 50, 200, 100, 50]);
+    const [grey] = prepareReal([{ name: 'a', set: 'test', image: rgb }], 4, 'resize', 1);
+    expect(grey.image).toEqual(lumaOf(rgb.pixels));
+    const [repeated] = prepareReal([{ name: 'g', set: 'test', image: { width: 2, height: 2, pixels: Uint8Array.of(1, 2, 3, 4) } }], 2, 'tile', 3);
+    expect(Array.from(repeated.image)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
+  });
+
+  it('a colour grain experiment trains an RGB U-Net and its results record the channels', async () => {
+    const c = colourConfig();
+    const recipe = recipeFromConfig(c, [], '');
+    const real: RealItem[] = [0, 1].map((i) => {
+      const s = generateGrainSample({ ...(recipe as GrainRecipe), seed: 99 }, i);
+      return { name: `r${i}`, set: 'test', image: { width: 64, height: 64, pixels: s.image }, mask: { width: 64, height: 64, pixels: s.mask } };
+    });
+    const results = await runExperiment(c, recipe, real);
+    expect(results.config.input.channels).toBe(3);
+    expect(results.runs).toHaveLength(1);
+    expect(results.runs[0].metrics.test.miou).toBeGreaterThan(0);
+  }, 240_000);
 });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateGrainSample, validateRecipe } from '../../src/lib/synth/grains/index';
+import { generateGrainSample, grainChannels, validateRecipe } from '../../src/lib/synth/grains/index';
+import { lumaOf } from '../../src/lib/synth/grains/colour';
+import { decodeGreyPng, decodeRgbPng, encodePng } from '../../src/lib/data/png';
 import { renderGrains } from '../../src/lib/synth/grains/render';
 import { GRAIN_PARAMS, GRAIN_PRESETS } from '../../src/lib/synth/grains/space';
 import { sampleParams } from '../../src/lib/params/space';
@@ -105,7 +107,7 @@ describe('grain generator', () => {
       const r = { kind: 'grains' as const, preset: 'etched-lines', settings, size, count: 1, seed: 9 };
       validateRecipe(r);
       const s = generateGrainSample(r, 0);
-      expect(s.image.length).toBe(size * size);
+      expect(s.image.length).toBe((end === 'hi' ? 3 : 1) * size * size); // colour's max is 1: RGB
       expect(s.mask.length).toBe(size * size);
     }
   });
@@ -192,7 +194,7 @@ describe('grain distractors', () => {
 describe('golden samples', () => {
   // An intended change to a generator's bytes updates these; an unintended one fails here instead of
   // silently changing what every share link and stored recipe reproduces.
-  const golden: Record<string, string[]> = {"etched-lines":["8de0ac30d11564bb","816ea9dfa50c72b3","e48934f4e267c9bf"],"tint-etched":["e4db79cd45bd401a","e58bd7ff9e573e5e","103366f36dd79c61"],"sem":["d7d4e6f4f705d573","9ac0c5b92cccd541","08f063560f4d3cef"]};
+  const golden: Record<string, string[]> = {"etched-lines":["8de0ac30d11564bb","816ea9dfa50c72b3","e48934f4e267c9bf"],"tint-etched":["e4db79cd45bd401a","e58bd7ff9e573e5e","103366f36dd79c61"],"sem":["d7d4e6f4f705d573","9ac0c5b92cccd541","08f063560f4d3cef"],"colour-etched":["90abcf15c86c83fb","22b0527019471860","5070af0cc957477a"]};
   it.each(GRAIN_PRESETS.map((p) => [p.id]))('preset %s at 128 px, seed 7, samples 0–2', (id) => {
     const preset = GRAIN_PRESETS.find((p) => p.id === id)!;
     const hashes = [0, 1, 2].map((i) => {
@@ -200,5 +202,65 @@ describe('golden samples', () => {
       return createHash('sha256').update(s.image).update(s.mask).digest('hex').slice(0, 16);
     });
     expect(hashes).toEqual(golden[id]);
+  });
+});
+
+describe('colour etching', () => {
+  const colourPreset = GRAIN_PRESETS.find((p) => p.id === 'colour-etched')!;
+  const colourRecipe = (settings = colourPreset.settings) =>
+    ({ kind: 'grains' as const, preset: 'colour-etched', settings, size: 128, count: 3, seed: 7 });
+
+  it('renders RGB, deterministically, with the same mask and structure as grey', () => {
+    const a = generateGrainSample(colourRecipe(), 1), b = generateGrainSample(colourRecipe(), 1);
+    expect(a.image.length).toBe(3 * 128 * 128);
+    expect(Buffer.from(a.image).equals(Buffer.from(b.image))).toBe(true);
+    expect(grainChannels(colourRecipe())).toBe(3);
+    expect(grainChannels(recipe())).toBe(1);
+    // Colour off: the same recipe's grey render, and the same label.
+    const grey = generateGrainSample(colourRecipe({ ...colourPreset.settings, colour: { lo: 0, hi: 0 } }), 1);
+    expect(grey.image.length).toBe(128 * 128);
+    expect(Buffer.from(grey.mask).equals(Buffer.from(a.mask))).toBe(true);
+    // Tints have luma 1: where no channel clips, the colour image's luma is the grey image (± rounding).
+    const l = lumaOf(a.image);
+    let compared = 0;
+    for (let i = 0; i < l.length; i++) {
+      if (Math.max(a.image[3 * i], a.image[3 * i + 1], a.image[3 * i + 2]) === 255 || Math.min(a.image[3 * i], a.image[3 * i + 1], a.image[3 * i + 2]) === 0) continue;
+      expect(Math.abs(l[i] - grey.image[i])).toBeLessThanOrEqual(2);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(0.9 * l.length);
+  });
+
+  it('gives grains tints of their own, and boundaries the boundary hue', () => {
+    const flat = { ...colourPreset.settings, blurSigma: { lo: 0, hi: 0 }, noiseSigma: { lo: 0, hi: 0 }, textureStrength: { lo: 0, hi: 0 },
+      lineDarkness: { lo: 0, hi: 0 }, grainContrast: { lo: 0, hi: 0 }, minNeighbourContrast: { lo: 0, hi: 0 }, illumination: { lo: 0, hi: 0 },
+      tintSaturation: { lo: 0.8, hi: 0.8 }, hueSpread: { lo: 1, hi: 1 }, boundaryTint: { lo: 0, hi: 0 } };
+    const s = generateGrainSample(colourRecipe(flat), 0);
+    // Mean red − blue per grain: grains differ in hue.
+    const count = s.params.grainCount, sum = new Float64Array(count), n = new Float64Array(count);
+    for (let i = 0; i < s.grainIds.length; i++) { sum[s.grainIds[i]] += s.image[3 * i] - s.image[3 * i + 2]; n[s.grainIds[i]]++; }
+    const means = Array.from(sum, (v, g) => v / n[g]);
+    expect(Math.max(...means) - Math.min(...means)).toBeGreaterThan(60);
+    // Boundary stained blue (hue 220): boundary pixels turn bluer than with no boundary colour.
+    const blue = generateGrainSample(colourRecipe({ ...flat, boundaryHue: { lo: 220, hi: 220 }, boundaryTint: { lo: 1, hi: 1 } }), 0);
+    let before = 0, after = 0, k = 0;
+    for (let i = 0; i < s.mask.length; i++) {
+      if (s.mask[i] !== 255) continue;
+      before += s.image[3 * i + 2] - s.image[3 * i]; after += blue.image[3 * i + 2] - blue.image[3 * i]; k++;
+    }
+    expect(after / k).toBeGreaterThan(before / k + 40);
+  });
+
+  it('round-trips through RGB PNG, and reads grey from it with the uploads\' luma', () => {
+    const s = generateGrainSample(colourRecipe(), 2);
+    const png = encodePng(s.image, 128, 128);
+    expect(Buffer.from(decodeRgbPng(png).pixels).equals(Buffer.from(s.image))).toBe(true);
+    expect(Buffer.from(decodeGreyPng(png).pixels).equals(Buffer.from(lumaOf(s.image)))).toBe(true);
+    const grey = generateGrainSample(recipe(), 0);
+    expect(decodeRgbPng(encodePng(grey.image, 128, 128)).pixels.filter((_, i) => i % 3 === 1)).toEqual(grey.image);
+  });
+
+  it('refuses a colour range that would mix grey and colour images', () => {
+    expect(() => validateRecipe(colourRecipe({ ...colourPreset.settings, colour: { lo: 0, hi: 1 } }))).toThrow(/fixed at 0 \(grey\) or 1 \(RGB\)/);
   });
 });

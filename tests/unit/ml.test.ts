@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/lib/random';
-import { augmentInto, DEFAULT_AUGMENT, greyStats, NO_AUGMENT, normaliseInput } from '../../src/lib/ml/augment';
+import { augmentInto, augmentRgbInto, DEFAULT_AUGMENT, greyStats, NO_AUGMENT, normaliseInput } from '../../src/lib/ml/augment';
 import { lastClass, lossFn } from '../../src/lib/ml/losses';
 import { segmentTiled } from '../../src/lib/analysis/inference';
 import { classifyMetrics, confusionMatrix, segmentMetrics } from '../../src/lib/ml/metrics';
 import { buildModel, setEncoderTrainable } from '../../src/lib/ml/models';
 import { lrSweep, oneCycle, suggestLr } from '../../src/lib/ml/schedule';
 import type { TrainConfig } from '../../src/lib/ml/config';
-import { Trainer, type RawSample, type SampleSource } from '../../src/lib/ml/trainer';
+import type { DatasetRecord } from '../../src/lib/data/db';
+import { withDatasetChannels } from '../../src/lib/ml/modelRecords';
+import { presetById } from '../../src/lib/synth/grains/space';
+import { adamW, makeBatch, Trainer, type RawSample, type SampleSource } from '../../src/lib/ml/trainer';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -187,5 +190,82 @@ describe('inference on a whole micrograph', () => {
     flipped.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
     expect(plain.some((v, i) => Math.abs(v - flipped[i]) > 1e-4)).toBe(true); // a random network is not symmetric
     model.dispose();
+  });
+});
+
+/**
+ * Two classes told apart only by colour: a bar tinted red (1) or blue (0) on grey noise, both with
+ * the same luma as the grey bar would have, so a grey model sees no difference.
+ */
+function colourBarSource(count: number, size: number): SampleSource {
+  const samples: RawSample[] = Array.from({ length: count }, (_, i) => {
+    const rng = new Rng(i + 1);
+    const image = new Uint8Array(3 * size * size);
+    for (let p = 0; p < size * size; p++) image[3 * p] = image[3 * p + 1] = image[3 * p + 2] = 100 + rng.int(0, 30);
+    const label = i % 2, at = rng.int(size / 4, (3 * size) / 4), vertical = rng.next() < 0.5;
+    for (let k = 0; k < size; k++) for (let w = -2; w <= 2; w++) {
+      const p = vertical ? k * size + at + w : (at + w) * size + k;
+      const v = image[3 * p];
+      // Red: R +60, G −30.6 (luma kept); blue: B +120, G −23.3.
+      if (label) { image[3 * p] = v + 60; image[3 * p + 1] = v - 31; } else { image[3 * p + 2] = v + 120; image[3 * p + 1] = v - 23; }
+    }
+    return { image, label };
+  });
+  return { count, size, channels: 3, get: async (idx) => idx.map((i) => samples[i]) };
+}
+
+describe('colour (3-channel) models', () => {
+  const config = (channels: 1 | 3): TrainConfig => ({
+    model: { task: 'classify', depth: 10, width: 0.125, classes: 2, seed: 1, channels }, loss: 'ce', batchSize: 16, weightDecay: 0.01,
+    phases: [{ epochs: 4, maxLr: 0.01, freezeEncoder: false, size: 32 }],
+    augment: { ...NO_AUGMENT, flips: true }, seed: 1, valFraction: 0.25, norm: 'standardise',
+  });
+
+  it('augment every channel with the same warp: a grey image in three channels stays grey', () => {
+    const size = 32, grey = Uint8Array.from({ length: size * size }, (_, i) => (i * 37) % 256);
+    const rgb = new Uint8Array(3 * size * size).map((_, i) => grey[Math.floor(i / 3)]);
+    const image = new Float32Array(3 * 24 * 24), mask = new Uint8Array(24 * 24);
+    augmentRgbInto(rgb, grey, size, 24, DEFAULT_AUGMENT, new Rng(3), image, 0, mask, 0, 'standardise');
+    for (let i = 0; i < 24 * 24; i++) {
+      expect(image[3 * i + 1]).toBeCloseTo(image[3 * i], 5);
+      expect(image[3 * i + 2]).toBeCloseTo(image[3 * i], 5);
+    }
+    expect(mask.some((v) => v === 1)).toBe(true);
+  });
+
+  it('a 3-channel classifier fits classes that differ only in colour, from NHWC batches of 3 channels', async () => {
+    const source = colourBarSource(16, 32), cfg = config(3);
+    const model = buildModel(cfg.model);
+    expect(model.inputs[0].shape).toEqual([null, null, null, 3]);
+    const { x, y } = makeBatch(await source.get(Array.from({ length: 8 }, (_, i) => i)), 32, 32, cfg, NO_AUGMENT, new Rng(1));
+    expect(x.shape).toEqual([8, 32, 32, 3]);
+    // Grey sees one picture in both classes; the RGB model fits the colour-only labels of a fixed batch.
+    const optimizer = adamW(model.trainableWeights.map((w) => w.read() as tf.Variable), 0.01, 0);
+    const losses: number[] = [];
+    for (let step = 0; step < 12; step++) {
+      const cost = optimizer.minimize(() => lossFn('ce', y, model.apply(x, { training: true }) as tf.Tensor));
+      losses.push((await cost.data())[0]);
+      cost.dispose();
+    }
+    expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]);
+    optimizer.dispose();
+    tf.dispose([x, y]);
+    // The trainer runs it end to end (one step, validation and its preview images).
+    const result = await new Trainer(model, { ...cfg, phases: [{ ...cfg.phases[0], epochs: 1 }] }, source).run();
+    expect(result.history).toHaveLength(1);
+    model.dispose();
+  }, 240_000);
+
+  it('a model made on a dataset takes the dataset\'s channels', () => {
+    const dataset = (preset: string) => ({ recipe: { kind: 'grains', preset, settings: presetById(preset).settings, size: 64, count: 4, seed: 1 } }) as unknown as DatasetRecord;
+    expect(withDatasetChannels(config(1), dataset('colour-etched')).model.channels).toBe(3);
+    expect(withDatasetChannels(config(3), dataset('tint-etched')).model).not.toHaveProperty('channels');
+  });
+
+  it('refuses a model whose channels do not match its data, saying which is which', () => {
+    const model = buildModel(config(1).model);
+    expect(() => new Trainer(model, config(1), colourBarSource(8, 32))).toThrow('This model takes grey (1 channel) images, but its data is colour (RGB, 3 channels).');
+    model.dispose();
+    expect(() => buildModel({ ...config(3).model, channels: 2 as 3 })).toThrow('Channels must be 1 (grey) or 3 (RGB); got 2.');
   });
 });

@@ -14,7 +14,7 @@ import {
 import { addRealImage, deleteRealImage, getRealPixels, listRealImages, listTiles, putSplitSettings, putTiles, setMissingPixelSize } from '../../src/lib/data/realStore';
 import { tiff } from '../tiffWriter';
 import { importEntries, importMessages, type ImportSummary } from '../../src/app/realImport';
-import { encodeGreyPng } from '../../src/lib/data/png';
+import { decodeGreyPng, encodeGreyPng, encodePng } from '../../src/lib/data/png';
 import { decodeImage } from '../../src/lib/data/decodeImage';
 import { defaultTrainConfig } from '../../src/lib/ml/config';
 import { indexedDbWeights, modelArtifacts } from '../../src/lib/ml/modelStore';
@@ -191,6 +191,35 @@ describe('real-data import', () => {
     const after = await scaleOf();
     expect(after.get('c0.png')).toBe(0.5);
     expect(after.get('m.tif')).toBeCloseTo(0.25, 9); // its own, from the file
+  });
+
+  it('keeps a colour upload\'s RGB beside its grey; grey uploads and images stored before stay grey only', async () => {
+    const { generateGrainSample } = await import('../../src/lib/synth/grains/index');
+    const { presetById } = await import('../../src/lib/synth/grains/space');
+    const { realItems } = await import('../../src/lib/data/realSet');
+    const preset = presetById('colour-etched');
+    const s = generateGrainSample({ kind: 'grains', preset: preset.id, settings: preset.settings, size: 128, count: 1, seed: 5 }, 0);
+    const files = [
+      { path: 'tint/images/colour.png', bytes: encodePng(s.image, 128, 128) }, { path: 'tint/masks/colour.png', bytes: encodeGreyPng(s.mask, 128, 128) },
+      { path: 'tint/images/plain.png', bytes: encodeGreyPng(s.mask, 128, 128) }, { path: 'tint/masks/plain.png', bytes: encodeGreyPng(s.mask, 128, 128) },
+    ];
+    await importEntries(db, files, undefined, undefined, decodeImage);
+    const records = (await listRealImages(db)).filter((r) => r.name === 'colour.png' || r.name === 'plain.png');
+    const colour = records.find((r) => r.name === 'colour.png')!, plain = records.find((r) => r.name === 'plain.png')!;
+    expect(colour.channels).toBe(3);
+    expect(plain).not.toHaveProperty('channels');
+    const stored = (await getRealPixels(db, colour.id))!;
+    expect(Buffer.from(stored.colour!).equals(Buffer.from(s.image))).toBe(true);
+    expect(Buffer.from(stored.pixels).equals(Buffer.from(decodeGreyPng(files[0].bytes).pixels))).toBe(true); // grey as before
+    expect((await getRealPixels(db, plain.id))!.colour).toBeUndefined();
+    // Tiles for a colour model come in RGB (grey images repeat their grey); for a grey model, grey.
+    const tiles = (await listTiles(db)).filter((t) => t.imageId === colour.id || t.imageId === plain.id).map((t) => t.id);
+    const rgb = (await realItems(db, 'segment', { test: tiles }, 3)).items;
+    expect(rgb.length).toBe(tiles.length);
+    for (const item of rgb) expect(item.image.pixels.length).toBe(3 * item.image.width * item.image.height);
+    const greyItems = (await realItems(db, 'segment', { test: tiles })).items;
+    for (const item of greyItems) expect(item.image.pixels.length).toBe(item.image.width * item.image.height);
+    for (const r of records) await deleteRealImage(db, r.id);
   });
 
   it('a zip of 5,000 junk files gives a short message: the first few problems and a count', () => {

@@ -23,12 +23,21 @@ function windowInput(img: GreyImage, x: number, y: number, w: number, size: numb
   }
 }
 
+/** Real images are read grey here, so a colour (3-channel) model is refused with words, not a shape error. */
+function requireGreyModel(model: tf.LayersModel): void {
+  const channels = model.inputs[0].shape[3];
+  if (channels !== 1) {
+    throw new Error(`This model takes colour (RGB, ${channels}-channel) images; Analyse reads images grey. Use a model trained on a grey dataset here.`);
+  }
+}
+
 /**
  * Crack probability of every `window`² window on a grid of `stride` (fed to the model at
  * `inputSize`²), in batches; an aborted signal ends it with a CancelledError.
  */
 export async function classifyWindows(model: tf.LayersModel, img: GreyImage, window: number, stride: number, inputSize: number,
   batch = 16, signal?: AbortSignal, norm: InputNorm = 'fixed'): Promise<WindowResult[]> {
+  requireGreyModel(model);
   const positions = gridPositions(img.width, img.height, window, stride);
   const out: WindowResult[] = [];
   for (let start = 0; start < positions.length; start += batch) {
@@ -60,6 +69,7 @@ export async function classifyWindows(model: tf.LayersModel, img: GreyImage, win
  * boundary F1 from 0.962 to 0.963.
  */
 export async function segmentTiled(model: tf.LayersModel, img: GreyImage, tile: number, signal?: AbortSignal, norm: InputNorm = 'fixed', flips = true): Promise<Float32Array> {
+  requireGreyModel(model);
   if (img.width < tile || img.height < tile) throw new Error(`The image is ${img.width}×${img.height}; the model needs at least ${tile}×${tile} px.`);
   const stride = Math.max(1, Math.round((tile * 3) / 4));
   const weight = new Float32Array(tile * tile);

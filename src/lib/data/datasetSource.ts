@@ -1,6 +1,7 @@
 /** A training sample source that reads a synthetic dataset's samples from IndexedDB on demand. */
 import type { DatasetRecord, Db } from './db';
 import type { RawSample, SampleSource } from '../ml/trainer';
+import { recipeChannels } from '../synth/recipe';
 
 /** Crack tiles are classes (no crack 0, crack 1); grain samples bring their boundary mask. */
 export function datasetSource(db: Db, dataset: DatasetRecord): SampleSource {
@@ -8,6 +9,7 @@ export function datasetSource(db: Db, dataset: DatasetRecord): SampleSource {
   return {
     count: dataset.recipe.count,
     size: dataset.recipe.size,
+    channels: recipeChannels(dataset.recipe),
     async get(indices): Promise<RawSample[]> {
       const tx = db.transaction('samples');
       const records = await Promise.all(indices.map((i) => tx.store.get([dataset.id, i])));

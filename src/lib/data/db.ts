@@ -53,6 +53,8 @@ export interface RealImageRecord {
   hasMask: boolean;
   /** µm per pixel: from the file's TIFF or ImageJ tags, or given by the user for the set; absent = unknown. */
   micronsPerPixel?: number;
+  /** 3: the upload was in colour and its RGB is kept beside the grey; absent = grey only (every image stored before colour). */
+  channels?: 3;
   createdAt: number;
 }
 
@@ -63,8 +65,10 @@ export interface RealImageRecord {
  */
 export interface RealPixelsRecord {
   id: string;
-  /** Grey, one byte per pixel. */
+  /** Grey, one byte per pixel (luma of the upload): what grey models, tiling and Analyse read. */
   pixels: Uint8Array;
+  /** Colour uploads: RGB, three bytes per pixel, interleaved, for colour models. */
+  colour?: Uint8Array;
   mask?: Uint8Array;
   parts?: number;
 }

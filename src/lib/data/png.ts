@@ -5,8 +5,9 @@
 import { decode, encode } from 'fast-png';
 import type { Exemplar } from '../synth/cracks/texture';
 
-/** Integer luma (BT.601 weights), so every engine gives the same bytes. */
-export const luma = (r: number, g: number, b: number) => (77 * r + 150 * g + 29 * b + 128) >> 8;
+/** Integer luma (BT.601 weights), so every engine gives the same bytes; one definition with the generator's. */
+import { luma } from '../synth/grains/colour';
+export { luma };
 
 /** Decodes a PNG of any colour type and depth to 8-bit grey; alpha is ignored. */
 export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
@@ -36,6 +37,39 @@ export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
   return { width, height, pixels };
 }
 
+/**
+ * Decodes a PNG of any colour type and depth to 8-bit RGB, 3 bytes per pixel, interleaved; grey
+ * PNGs repeat their grey in all three; alpha is ignored.
+ */
+export function decodeRgbPng(bytes: Uint8Array, name = 'image'): Exemplar {
+  let png;
+  try {
+    png = decode(bytes);
+  } catch (e) {
+    throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
+  }
+  const { width, height, channels } = png;
+  const data = png.data;
+  const scale = png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / ((1 << png.depth) - 1) : 1;
+  const pixels = new Uint8Array(3 * width * height);
+  for (let i = 0; i < width * height; i++) {
+    if (png.palette) {
+      pixels.set(png.palette[data[i]].slice(0, 3), 3 * i);
+      continue;
+    }
+    const o = i * channels;
+    for (let c = 0; c < 3; c++) pixels[3 * i + c] = Math.min(255, Math.max(0, Math.round(data[channels >= 3 ? o + c : o] * scale)));
+  }
+  return { width, height, pixels };
+}
+
 export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
   return encode({ width, height, data: pixels, channels: 1, depth: 8 });
+}
+
+/** A grey (1 byte per pixel) or RGB (3, interleaved) image as PNG; the channels follow from its length. */
+export function encodePng(pixels: Uint8Array, width: number, height: number): Uint8Array {
+  const channels = pixels.length / (width * height);
+  if (channels !== 1 && channels !== 3) throw new RangeError(`${pixels.length} bytes are neither a grey nor an RGB ${width}×${height} image.`);
+  return encode({ width, height, data: pixels, channels, depth: 8 });
 }

@@ -63,33 +63,45 @@ export function realSplitProblem({ ids: split }: RealSplit, task: Task): string 
  * The pixels of the given tiles as real items (image, mask or label) with the split each belongs
  * to; tiles deleted since are left out and counted.
  */
-export async function realItems(db: Db, task: Task, ids: Partial<Record<Split, readonly string[]>>): Promise<{ items: RealItem[]; missing: number }> {
+export async function realItems(db: Db, task: Task, ids: Partial<Record<Split, readonly string[]>>, channels: 1 | 3 = 1): Promise<{ items: RealItem[]; missing: number }> {
   const wanted = new Map<string, Split>();
   for (const split of ['train', 'val', 'test'] as const) for (const id of ids[split] ?? []) wanted.set(id, split);
-  const items = await tileItems(db, task, (await listTiles(db)).filter((t) => wanted.has(t.id)), (t) => wanted.get(t.id)!);
+  const items = await tileItems(db, task, (await listTiles(db)).filter((t) => wanted.has(t.id)), (t) => wanted.get(t.id)!, channels);
   return { items, missing: wanted.size - items.length };
 }
 
-/** Tiles cut from their images (each image read once) as real items in the set `setOf` gives. */
-async function tileItems(db: Db, task: Task, tiles: readonly TileRecord[], setOf: (t: TileRecord) => RealItem['set']): Promise<RealItem[]> {
-  const images = new Map<string, GreyImage & { mask?: Uint8Array } | undefined>();
+/**
+ * Tiles cut from their images (each image read once) as real items in the set `setOf` gives; with
+ * `channels` 3, RGB tiles from colour uploads (grey images repeat their grey in all three).
+ */
+async function tileItems(db: Db, task: Task, tiles: readonly TileRecord[], setOf: (t: TileRecord) => RealItem['set'], channels: 1 | 3 = 1): Promise<RealItem[]> {
+  const images = new Map<string, GreyImage & { mask?: Uint8Array; colour?: Uint8Array } | undefined>();
   const items: RealItem[] = [];
   for (const tile of tiles) {
     if (!images.has(tile.imageId)) {
       const [meta, data] = await Promise.all([db.get('realImages', tile.imageId), getRealPixels(db, tile.imageId)]);
-      images.set(tile.imageId, meta && data && { width: meta.width, height: meta.height, pixels: data.pixels, mask: data.mask });
+      images.set(tile.imageId, meta && data && { width: meta.width, height: meta.height, pixels: data.pixels, mask: data.mask, colour: data.colour });
     }
     const image = images.get(tile.imageId);
     if (!image || (task === 'segment' && !image.mask)) continue;
     const square = (pixels: Uint8Array) => ({ width: tile.size, height: tile.size, pixels });
+    const pixels = channels === 3 && image.colour ? cutTile({ ...image, pixels: image.colour }, tile.x, tile.y, tile.size, 3)
+      : channels === 3 ? repeatGrey(cutTile(image, tile.x, tile.y, tile.size)) : cutTile(image, tile.x, tile.y, tile.size);
     items.push({
-      name: tile.imageId, set: setOf(tile), image: square(cutTile(image, tile.x, tile.y, tile.size)),
+      name: tile.imageId, set: setOf(tile), image: square(pixels),
       ...(task === 'segment'
         ? { mask: square(cutTile({ ...image, pixels: image.mask! }, tile.x, tile.y, tile.size)) }
         : { label: tile.label === 'crack' ? 1 : 0 }),
     });
   }
   return items;
+}
+
+/** A grey tile as RGB: an image stored grey is a colour image without colour. */
+function repeatGrey(grey: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array(3 * grey.length);
+  for (let i = 0; i < grey.length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
+  return rgb;
 }
 
 /** What an experiment's stored real set holds, to show before it runs. */
@@ -111,9 +123,9 @@ export interface StoredRealSummary {
  * tile in the tab but a split keeps images whole, so a pinned tile pins its whole image to test
  * (splitting an image across train and test would leak it).
  */
-export async function storedRealSet(db: Db, task: Task): Promise<{ items: RealItem[]; pinTest: string[]; summary: StoredRealSummary }> {
+export async function storedRealSet(db: Db, task: Task, channels: 1 | 3 = 1): Promise<{ items: RealItem[]; pinTest: string[]; summary: StoredRealSummary }> {
   const tiles = await usableTiles(db, task);
-  const items = await tileItems(db, task, tiles, () => 'all');
+  const items = await tileItems(db, task, tiles, () => 'all', channels);
   return { items, pinTest: pinnedImages(tiles), summary: await summariseStored(db, tiles) };
 }
 

@@ -10,10 +10,10 @@ export const tileId = (imageId: string, x: number, y: number) => `${imageId}:${x
  * Stores an image and its tiles in one transaction: all or nothing. The pixels (and mask) go in
  * row bands of at most PART_BYTES, so no stored value nears the browser's per-value limit.
  */
-export async function addRealImage(db: Db, name: string, image: GreyImage & { micronsPerPixel?: number }, mask: GreyImage | null,
+export async function addRealImage(db: Db, name: string, image: GreyImage & { micronsPerPixel?: number; colour?: Uint8Array }, mask: GreyImage | null,
   tiles: { x: number; y: number; size: number; label: CrackLabel | null }[]): Promise<RealImageRecord> {
   const record: RealImageRecord = { id: crypto.randomUUID(), name, width: image.width, height: image.height, hasMask: !!mask, createdAt: Date.now(),
-    ...(image.micronsPerPixel === undefined ? {} : { micronsPerPixel: image.micronsPerPixel }) };
+    ...(image.micronsPerPixel === undefined ? {} : { micronsPerPixel: image.micronsPerPixel }), ...(image.colour ? { channels: 3 as const } : {}) };
   const tx = db.transaction(['realImages', 'realPixels', 'tiles'], 'readwrite');
   const now = Date.now();
   await commit(tx, [
@@ -41,18 +41,20 @@ export async function listRealImages(db: Db): Promise<RealImageRecord[]> {
   return (await db.getAll('realImages')).sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1));
 }
 
-/** Most bytes (image and mask rows together) in one stored part of a real image. */
+/** Most bytes (image, colour and mask rows together) in one stored part of a real image. */
 const PART_BYTES = 32 * 2 ** 20;
 const partId = (id: string, k: number) => (k === 0 ? id : `${id}#${k}`);
 
 /** An image (and its mask) as stored parts: bands of whole rows, each at most PART_BYTES. */
-function pixelParts(id: string, image: GreyImage, mask: GreyImage | null): RealPixelsRecord[] {
-  const rowBytes = image.width * (mask ? 2 : 1);
+function pixelParts(id: string, image: GreyImage & { colour?: Uint8Array }, mask: GreyImage | null): RealPixelsRecord[] {
+  const rowBytes = image.width * ((mask ? 2 : 1) + (image.colour ? 3 : 0));
   const rows = Math.max(1, Math.floor(PART_BYTES / rowBytes));
   const parts = Math.ceil(image.height / rows);
-  const band = (g: GreyImage, k: number) => (parts === 1 ? g.pixels : g.pixels.slice(k * rows * g.width, Math.min(image.height, (k + 1) * rows) * g.width));
+  const band = (g: GreyImage, k: number, channels = 1) => (parts === 1 ? g.pixels
+    : g.pixels.slice(k * rows * g.width * channels, Math.min(image.height, (k + 1) * rows) * g.width * channels));
   return Array.from({ length: parts }, (_, k) => ({
-    id: partId(id, k), pixels: band(image, k), ...(mask ? { mask: band(mask, k) } : {}), ...(k === 0 && parts > 1 ? { parts } : {}),
+    id: partId(id, k), pixels: band(image, k), ...(image.colour ? { colour: band({ ...image, pixels: image.colour }, k, 3) } : {}),
+    ...(mask ? { mask: band(mask, k) } : {}), ...(k === 0 && parts > 1 ? { parts } : {}),
   }));
 }
 
@@ -68,13 +70,14 @@ function joined(bands: Uint8Array[]): Uint8Array {
 }
 
 /** The pixels (and mask, if imported with one) of a stored real image, its parts joined. */
-export async function getRealPixels(db: Db, id: string): Promise<{ pixels: Uint8Array; mask?: Uint8Array } | undefined> {
+export async function getRealPixels(db: Db, id: string): Promise<{ pixels: Uint8Array; colour?: Uint8Array; mask?: Uint8Array } | undefined> {
   const first = await db.get('realPixels', id);
   if (!first) return undefined;
   const rest = await Promise.all(Array.from({ length: (first.parts ?? 1) - 1 }, (_, k) => db.get('realPixels', partId(id, k + 1))));
   if (rest.some((r) => !r)) return undefined;
   const parts = [first, ...(rest as RealPixelsRecord[])];
-  return { pixels: joined(parts.map((p) => p.pixels)), ...(first.mask ? { mask: joined(parts.map((p) => p.mask!)) } : {}) };
+  return { pixels: joined(parts.map((p) => p.pixels)), ...(first.colour ? { colour: joined(parts.map((p) => p.colour!)) } : {}),
+    ...(first.mask ? { mask: joined(parts.map((p) => p.mask!)) } : {}) };
 }
 
 export async function getRealImage(db: Db, id: string): Promise<GreyImage | undefined> {

@@ -65,9 +65,9 @@ export function tileAt(width: number, height: number, size: number, cx: number, 
   return [clamp(cx, width - size), clamp(cy, height - size)];
 }
 
-export function cutTile(image: GreyImage, x: number, y: number, size: number): Uint8Array {
-  const tile = new Uint8Array(size * size);
-  for (let v = 0; v < size; v++) tile.set(image.pixels.subarray((y + v) * image.width + x, (y + v) * image.width + x + size), v * size);
+export function cutTile(image: GreyImage, x: number, y: number, size: number, channels = 1): Uint8Array {
+  const c = channels, tile = new Uint8Array(size * size * c);
+  for (let v = 0; v < size; v++) tile.set(image.pixels.subarray(((y + v) * image.width + x) * c, ((y + v) * image.width + x + size) * c), v * size * c);
   return tile;
 }
 

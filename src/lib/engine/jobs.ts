@@ -15,9 +15,9 @@ import { setMetrics } from '../experiment/summary';
 import { tInterval } from '../experiment/stats';
 import { fineTuneSize, realItems, realSplit } from '../data/realSet';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
-import { sizeSchedule, UNET_MULTIPLE, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
+import { modelChannels, sizeSchedule, UNET_MULTIPLE, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
-import { putModelRecord } from '../ml/modelRecords';
+import { putModelRecord, withDatasetChannels } from '../ml/modelRecords';
 import { buildModel } from '../ml/models';
 import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '../ml/pretrained';
 import { lrSweep, suggestLr } from '../ml/schedule';
@@ -96,13 +96,14 @@ const lastSize = (record: ModelRecord) => record.config.phases[record.config.pha
  */
 async function trainingData(db: Db, record: ModelRecord, ctx: JobContext<EngineNote>): Promise<{ source: SampleSource; split?: { train: number[]; val: number[] } }> {
   if (!record.fineTune) return { source: datasetSource(db, await datasetOf(db, record)) };
-  const { items, missing } = await realItems(db, record.task, record.fineTune);
+  const channels = modelChannels(record.config.model);
+  const { items, missing } = await realItems(db, record.task, record.fineTune, channels);
   if (missing) ctx.progress({ kind: 'status', message: `${missing} of the real tiles chosen for this fine-tune were deleted since; it uses the other ${items.length}.` });
-  const samples = prepareReal(items, lastSize(record), 'resize');
+  const samples = prepareReal(items, lastSize(record), 'resize', channels);
   const split = { train: [] as number[], val: [] as number[] };
   samples.forEach((s, i) => s.set !== 'test' && s.set !== 'all' && split[s.set].push(i));
   if (!split.train.length || !split.val.length) throw new Error('The real tiles this model fine-tunes on were deleted (it needs training and validation tiles). Fine-tune the original model again on the tiles there are now.');
-  return { source: memorySource(samples, lastSize(record)), split };
+  return { source: memorySource(samples, lastSize(record), channels), split };
 }
 
 /** A new fine-tune starts from the weights of the model it fine-tunes. */
@@ -199,6 +200,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       const info = await useBackend(backend, ctx);
       const dataset = await getDataset(db, datasetId);
       if (!dataset) throw new Error('That dataset no longer exists.');
+      config = withDatasetChannels(config, dataset);
       const model = await freshModel(config.model, ctx);
       try {
         const fitted = fitBatch(atModelSize(config, model), info);
@@ -241,23 +243,25 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
 
     evaluateReal: ({ modelIds, backend }, ctx) => withDb(deps, async (db) => {
       await useBackend(backend, ctx);
-      // Models of one task share the test tiles: read them once per call.
-      const testSets = new Map<ModelRecord['task'], Promise<{ ids: string[]; tileSize: number; items: RealItem[] }>>();
-      const testSet = (task: ModelRecord['task']) => {
-        if (!testSets.has(task)) testSets.set(task, realSplit(db, task).then(async ({ ids, tileSize }) => ({ ids: ids.test, tileSize, items: (await realItems(db, task, { test: ids.test })).items })));
-        return testSets.get(task)!;
+      // Models of one task (and channels) share the test tiles: read them once per call.
+      const testSets = new Map<string, Promise<{ ids: string[]; tileSize: number; items: RealItem[] }>>();
+      const testSet = (task: ModelRecord['task'], channels: 1 | 3) => {
+        const key = `${task}:${channels}`;
+        if (!testSets.has(key)) testSets.set(key, realSplit(db, task).then(async ({ ids, tileSize }) => ({ ids: ids.test, tileSize, items: (await realItems(db, task, { test: ids.test }, channels)).items })));
+        return testSets.get(key)!;
       };
       const rows: RealEvaluation[] = [];
       for (const modelId of modelIds) {
         throwIfCancelled(ctx.signal);
         const record = await storedModel(db, modelId, 'That model has no trained weights yet.');
-        const { ids, tileSize, items } = await testSet(record.task);
+        const channels = modelChannels(record.config.model);
+        const { ids, tileSize, items } = await testSet(record.task, channels);
         if (!ids.length) throw new Error(`No real test tiles for a ${record.task === 'segment' ? 'U-Net (images imported with a mask)' : 'classifier (labelled tiles)'}: label or import real tiles in the Real data tab, and give the split a test share.`);
         const size = fineTuneSize(record.task, lastSize(record), tileSize);
-        const samples = prepareReal(items, size, 'resize');
+        const samples = prepareReal(items, size, 'resize', channels);
         const model = await deps.weights.load(modelId);
         try {
-          const evaluator = new Trainer(model, record.config, memorySource(samples, size));
+          const evaluator = new Trainer(model, record.config, memorySource(samples, size, channels));
           const all = interleaveClasses(samples.map((_, i) => i), samples);
           const threshold = record.decision?.threshold;
           const pooled = await evaluator.validate(all, size, ctx.signal, 0, threshold);

@@ -12,7 +12,7 @@ import { ParamError } from '../params/space';
 import { MAX_COUNT, MAX_DATASET_PIXELS } from '../synth/dataset';
 import { GRAIN_PARAMS } from '../synth/grains/space';
 import type { Exemplar } from '../synth/cracks/texture';
-import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../synth/recipe';
+import { recipeChannels, recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../synth/recipe';
 import type { SizedSchedule } from './budget';
 
 export type Regime = 'synthetic' | 'real' | 'mixed' | 'random-finetune' | 'adaptive-finetune';
@@ -101,8 +101,8 @@ export interface ExperimentConfig {
     /** How the budget sized the schedule, recorded once so a resume keeps the same epochs. */
     sized?: SizedSchedule;
   };
-  /** Network input size (a multiple of 32 for grains). */
-  input: { size: number };
+  /** Network input size (a multiple of 32 for grains); channels 3 = RGB (colour-etched grains), absent = 1 grey. */
+  input: { size: number; channels?: 1 | 3 };
   /** Adaptive sampling (regimes random-finetune and adaptive-finetune). */
   adaptive: AdaptiveConfig & { phases: Phase[] };
 }
@@ -192,6 +192,9 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const input = isObject(raw.input) ? raw.input : {};
   const size = (input.size as number | undefined) ?? (task === 'cracks' ? 64 : 128);
   if (!whole(size, 32, MOST.size) || (task === 'grains' && size % UNET_MULTIPLE !== 0)) throw new ConfigError('input.size', `must be a whole number of pixels from 32 to ${MOST.size}${task === 'grains' ? ` and a multiple of ${UNET_MULTIPLE}` : ''}.`);
+  const channels = input.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new ConfigError('input.channels', 'must be 1 (grey) or 3 (RGB).');
+  if (channels === 3 && task !== 'grains') throw new ConfigError('input.channels', 'is 3 (RGB), but crack tiles are grey; colour is for grain experiments.');
   const m = isObject(raw.model) ? raw.model : {};
   const depth = (m.depth as Depth | undefined) ?? 10;
   if (!(depth in DEPTHS)) throw new ConfigError('model.depth', `must be one of ${Object.keys(DEPTHS).join(', ')}.`);
@@ -245,7 +248,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     model: { depth, width, loss },
     train: { batchSize, synthetic: synthPhases, real: realPhases, augment: t.augment !== false, weightDecay: (t.weightDecay as number | undefined) ?? 0.01, backend,
       ...(t.budgetMinutes !== undefined ? { budgetMinutes: t.budgetMinutes as number } : {}), ...(t.sized ? { sized: t.sized as unknown as SizedSchedule } : {}) },
-    input: { size },
+    input: { size, ...(channels === 3 ? { channels: 3 as const } : {}) },
   };
 }
 
@@ -300,13 +303,22 @@ const MATCHED_LENGTHS = ['grainDiameter', 'lineWidth', 'blurSigma', 'pitSize'];
 const MATCHED_DENSITIES = ['pitDensity'];
 
 /** The synthetic recipe an experiment generates (crack tiles need texture exemplars passed in). */
+/** The recipe renders the channels the model takes (a grey recipe cannot train an RGB model, nor the reverse). */
+export function checkChannels(c: ExperimentConfig, recipe: Recipe): void {
+  const want = c.input.channels ?? 1, have = recipeChannels(recipe);
+  if (want === 3 && have === 1) throw new ConfigError('input.channels', 'is 3 (RGB), but the synthetic recipe renders grey: use "preset": "colour-etched" or "params": {"colour": 1}.');
+  if (want === 1 && have === 3) throw new ConfigError('input.channels', 'is 1 (grey), but the synthetic recipe renders colour: set "input": {"channels": 3}, or "params": {"colour": 0}.');
+}
+
 export function recipeFromConfig(c: ExperimentConfig, exemplars: Exemplar[], exemplarSource: string): Recipe {
   const { count, size, seed } = c.synthetic;
+  let recipe: Recipe;
   try {
-    const recipe = recipeFromSpec(c.task, c.synthetic as RecipeSpec, size, count, seed, exemplars, exemplarSource);
+    recipe = recipeFromSpec(c.task, c.synthetic as RecipeSpec, size, count, seed, exemplars, exemplarSource);
     validateAnyRecipe(recipe);
-    return recipe;
   } catch (e) {
     throw new ConfigError(e instanceof ParamError ? `synthetic.params.${e.field}` : 'synthetic', (e as Error).message);
   }
+  checkChannels(c, recipe);
+  return recipe;
 }

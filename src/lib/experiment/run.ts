@@ -12,7 +12,8 @@ import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
-import { SampleMaker } from '../synth/recipe';
+import { recipeChannels, SampleMaker } from '../synth/recipe';
+import { lumaOf } from '../synth/grains/colour';
 import type { CrackRecipe } from '../synth/cracks/index';
 import { minExemplarSide } from '../synth/cracks/texture';
 import { movableParameters, movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
@@ -66,16 +67,49 @@ function resize(img: GreyImage, size: number, nearest: boolean): Uint8Array {
   return out;
 }
 
+/**
+ * An image with `channels` channels (1 grey, 3 RGB interleaved) as planes of grey images and back:
+ * resizing and cutting work per plane.
+ */
+function planes(img: GreyImage, channels: number): GreyImage[] {
+  if (channels === 1) return [img];
+  const n = img.width * img.height;
+  return Array.from({ length: channels }, (_, c) => ({ width: img.width, height: img.height, pixels: Uint8Array.from({ length: n }, (_, i) => img.pixels[channels * i + c]) }));
+}
+function interleave(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts[0].length * parts.length);
+  parts.forEach((p, c) => { for (let i = 0; i < p.length; i++) out[parts.length * i + c] = p[i]; });
+  return out;
+}
+
+/**
+ * A real image in the channels the model takes: RGB to grey by the luma uploads use, grey to RGB
+ * by repeating it (a grey image is a colour image without colour).
+ */
+export function withChannels(img: GreyImage, channels: 1 | 3): GreyImage {
+  const have = img.pixels.length / (img.width * img.height);
+  if (have === channels) return img;
+  if (have === 3) return { ...img, pixels: lumaOf(img.pixels) };
+  const pixels = new Uint8Array(3 * img.pixels.length);
+  for (let i = 0; i < img.pixels.length; i++) pixels[3 * i] = pixels[3 * i + 1] = pixels[3 * i + 2] = img.pixels[i];
+  return { ...img, pixels };
+}
+
 interface Prepared extends RawSample {
   group: string;
   set: RealSetName;
 }
 
-/** Real items at the input size: resized whole, or cut into input-size tiles (kept with their image's group). */
-export function prepareReal(items: readonly RealItem[], size: number, fit: 'resize' | 'tile'): Prepared[] {
+/**
+ * Real items at the input size: resized whole, or cut into input-size tiles (kept with their
+ * image's group); images in `channels` channels (1 grey, 3 RGB).
+ */
+export function prepareReal(items: readonly RealItem[], size: number, fit: 'resize' | 'tile', channels: 1 | 3 = 1): Prepared[] {
   const out: Prepared[] = [];
   for (const item of items) {
-    const { image, mask } = item;
+    const { mask } = item;
+    const image = withChannels(item.image, channels);
     if (fit === 'tile' && image.width >= size && image.height >= size && (image.width > size || image.height > size)) {
       for (const [x, y] of gridPositions(image.width, image.height, size, size)) {
         const cut = (g: GreyImage) => {
@@ -83,12 +117,12 @@ export function prepareReal(items: readonly RealItem[], size: number, fit: 'resi
           for (let v = 0; v < size; v++) t.set(g.pixels.subarray((y + v) * g.width + x, (y + v) * g.width + x + size), v * size);
           return t;
         };
-        out.push({ image: cut(image), mask: mask ? cut(mask) : undefined, label: item.label, group: item.name, set: item.set });
+        out.push({ image: interleave(planes(image, channels).map(cut)), mask: mask ? cut(mask) : undefined, label: item.label, group: item.name, set: item.set });
       }
     } else {
       const same = image.width === size && image.height === size;
-      out.push({ image: same ? image.pixels : resize(image, size, false), mask: mask ? (same ? mask.pixels : resize(mask, size, true)) : undefined,
-        label: item.label, group: item.name, set: item.set });
+      out.push({ image: same ? image.pixels : interleave(planes(image, channels).map((p) => resize(p, size, false))),
+        mask: mask ? (same ? mask.pixels : resize(mask, size, true)) : undefined, label: item.label, group: item.name, set: item.set });
     }
   }
   return out;
@@ -131,8 +165,8 @@ export function realSplit(samples: readonly Prepared[], config: ExperimentConfig
   return out;
 }
 
-export const memorySource = (samples: readonly RawSample[], size: number): SampleSource => ({
-  count: samples.length, size, get: async (indices) => indices.map((i) => samples[i]),
+export const memorySource = (samples: readonly RawSample[], size: number, channels: 1 | 3 = 1): SampleSource => ({
+  count: samples.length, size, channels, get: async (indices) => indices.map((i) => samples[i]),
 });
 
 /** Indices reordered so that labels alternate (crack, no crack, …) while both last; unlabelled keep their order. */
@@ -172,7 +206,7 @@ async function budgeted(config: ExperimentConfig, syntheticCount: number, real: 
   const model = buildModel(probeConfig.model as ModelConfig);
   const speeds: Record<number, number> = {};
   try {
-    const probe = new Trainer(model, probeConfig, memorySource(real, config.input.size));
+    const probe = new Trainer(model, probeConfig, memorySource(real, config.input.size, config.input.channels ?? 1));
     for (const s of sizes) speeds[s] = await probe.imagesPerSecond(s);
   } finally {
     model.dispose();
@@ -190,7 +224,8 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   done?: FinishedRuns): Promise<ExperimentResults> {
   const size = config.input.size;
   const task = config.task === 'grains' ? 'segment' : 'classify';
-  const real = prepareReal(realItems, size, config.real.fit ?? 'resize');
+  const channels = config.input.channels ?? 1;
+  const real = prepareReal(realItems, size, config.real.fit ?? 'resize', channels);
   if (real.length === 0) throw new Error('No real images were given: an experiment is evaluated on real data.');
   if (config.real.stored && !config.real.split) throw new Error('real.stored: the stored split\'s shares were not filled in (the Experiments view does it on start).');
   // Synthetic samples are made from the recipe when a batch asks for them, never held as a set
@@ -201,11 +236,11 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   // While set, the records of the recipe's samples as they are made: adaptive sampling scores the
   // validation samples and then needs the params of the hard ones (and, once, of all of them).
   let records: Map<number, SampleOrigin> | null = null;
-  const synthetic = () => serve(recipe.count, recipe.size, (i) => {
+  const synthetic = (): SampleSource => ({ ...serve(recipe.count, recipe.size, (i) => {
     const s = maker.make(recipe, i);
     records?.set(i, { seed: s.seed, label: s.label, params: s.params });
     return toRaw(s);
-  });
+  }), channels: recipeChannels(recipe) });
   // Finished runs come first: they are the prefix an interrupted attempt stored, in run order.
   const runs: RunResult[] = keptRuns(config, done?.runs ?? []);
   let hardSamples: HardSamples | undefined = done?.hardSamples;
@@ -213,12 +248,12 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const predictions: RegimePredictions[] = (done?.predictions ?? []).filter((p) => runs.some((r) => r.seed === p.seed && r.regime === p.regime));
   const finished = (seed: number, regime: Regime) => runs.some((r) => r.seed === seed && r.regime === regime);
   const trainConfig = (seed: number, phases: TrainConfig['phases']): TrainConfig => ({
-    model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed },
+    model: { task, depth: config.model.depth, width: config.model.width, classes: 2, seed, ...(channels === 3 ? { channels } : {}) },
     loss: config.model.loss, batchSize: config.train.batchSize, phases, weightDecay: config.train.weightDecay,
     augment: config.train.augment ? DEFAULT_AUGMENT : NO_AUGMENT, seed, valFraction: SYNTHETIC_VAL, norm: 'standardise',
   });
   const stopped = () => hooks.shouldStop?.() ?? false;
-  const realSource = memorySource(real, size);
+  const realSource = memorySource(real, size, channels);
   const allIndices = real.map((_, i) => i);
   if (config.train.budgetMinutes && !config.train.sized) {
     config = await budgeted(config, recipe.count, real, (progress) => hooks.onProgress?.(progress), trainConfig(config.seeds[0], config.train.synthetic));
@@ -320,7 +355,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
             }
             progress(regime, `round ${round + 1}: fine-tuning on ${n} ${random ? 'random' : 'adapted'} samples`);
             const all = Array.from({ length: n }, (_, i) => i);
-            if (!(await train(model, regime, set, a.phases, 'fine-tuning', { train: all, val: all.slice(0, Math.max(1, Math.floor(n / 5))) }))) return false;
+            if (!(await train(model, regime, { ...set, channels: recipeChannels(recipe) }, a.phases, 'fine-tuning', { train: all, val: all.slice(0, Math.max(1, Math.floor(n / 5))) }))) return false;
           }
           await evaluate(model, regime);
         } finally {

@@ -8,7 +8,7 @@
  * comes from the seeded Rng, and the config is stored with the model. Last, the input
  * normalisation, the same at training and inference.
  */
-import type { Rng } from '../random';
+import { Rng } from '../random';
 
 export interface AugmentConfig {
   flips: boolean;
@@ -180,4 +180,23 @@ export function augmentInto(
   }
   photometric(image, imageOffset, outSize, cfg, rng);
   normaliseInput(image, imageOffset, outSize * outSize, norm);
+}
+
+/**
+ * `augmentInto` for an RGB sample (3 bytes per pixel, interleaved): every channel gets the same
+ * warp and photometric change (one seed drawn from `rng` for all three), and with 'standardise'
+ * each channel is standardised on its own. Writes `outSize`² × 3 interleaved inputs (NHWC).
+ */
+export function augmentRgbInto(
+  src: Uint8Array, srcMask: Uint8Array | null, size: number, outSize: number, cfg: AugmentConfig, rng: Rng,
+  image: Float32Array, imageOffset: number, mask: Uint8Array | null, maskOffset: number, norm: InputNorm = 'fixed',
+): void {
+  const seed = rng.uint32();
+  const n = size * size, out = outSize * outSize;
+  const plane = new Uint8Array(n), result = new Float32Array(out);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) plane[i] = src[3 * i + c];
+    augmentInto(plane, c === 0 ? srcMask : null, size, outSize, cfg, new Rng(seed), result, 0, c === 0 ? mask : null, maskOffset, norm);
+    for (let i = 0; i < out; i++) image[imageOffset + 3 * i + c] = result[i];
+  }
 }

@@ -22,7 +22,15 @@ export interface ModelConfig {
   pretrained?: string;
   /** Seeds the initial weights, so a seeded run starts from the same network every time. */
   seed?: number;
+  /** Input channels: 1 grey, 3 RGB (colour datasets); absent (older models) = 1. */
+  channels?: 1 | 3;
 }
+
+/** A model's input channels (1 unless it says otherwise). */
+export const modelChannels = (c: ModelConfig): 1 | 3 => c.channels ?? 1;
+
+/** Words for a channel count, for messages. */
+export const channelWords = (channels: number) => (channels === 3 ? 'colour (RGB, 3 channels)' : 'grey (1 channel)');
 
 export const DEPTHS: Record<Depth, { blocks: number[]; bottleneck: boolean }> = {
   10: { blocks: [1, 1, 1, 1], bottleneck: false },
@@ -39,7 +47,9 @@ export function modelConfigError(c: ModelConfig): string | undefined {
   if (!Object.hasOwn(DEPTHS, c.depth)) return `Depth must be one of ${Object.keys(DEPTHS).join(', ')}; got ${c.depth}.`;
   if (!(c.width > 0 && c.width <= 2)) return `Width multiplier must be above 0 and at most 2; got ${c.width}.`;
   if (!(Number.isInteger(c.classes) && c.classes >= 2)) return `Classes must be a whole number of at least 2; got ${c.classes}.`;
+  if (c.channels !== undefined && c.channels !== 1 && c.channels !== 3) return `Channels must be 1 (grey) or 3 (RGB); got ${String(c.channels)}.`;
   if (c.pretrained !== undefined) {
+    if (c.channels === 3) return 'The pretrained encoder takes grey input here; train a colour (3-channel) model from scratch.';
     if (c.task !== 'classify') return 'A pretrained encoder is offered for the classifier only; the U-Net trains its ResNet encoder from scratch.';
     if (!/^(https?:|indexeddb:)/.test(c.pretrained)) return `The pretrained encoder must be an http(s) URL of a TF.js model.json; got "${c.pretrained}".`;
   }

@@ -4,6 +4,7 @@
  * apart (modelStore.ts), handled by the engine worker.
  */
 import { writing, type DatasetRecord, type Db, type ModelRecord } from '../data/db';
+import { recipeChannels } from '../synth/recipe';
 import { defaultFineTunePhases, modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
 
 /** Stores a model record; a failure says whether the disk is full (db.ts `storageError`). */
@@ -80,9 +81,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The network's input channels follow the dataset: a colour dataset trains an RGB model (grey configs keep their shape). */
+export function withDatasetChannels(config: TrainConfig, dataset: DatasetRecord): TrainConfig {
+  const channels = recipeChannels(dataset.recipe);
+  const { channels: _, ...model } = config.model;
+  return { ...config, model: channels === 3 ? { ...model, channels } : model };
+}
+
 /** A new record, stored before its first epoch so that a reload mid-way leaves a resumable model. */
 export function newModelRecord(dataset: DatasetRecord, config: TrainConfig, name?: string): ModelRecord {
   const task = config.model.task;
+  config = withDatasetChannels(config, dataset);
   return {
     id: crypto.randomUUID(),
     name: name?.trim() || `${task === 'segment' ? 'U-Net' : 'ResNet'}-${config.model.depth} on ${dataset.name}`,

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { DEPTHS, modelConfigError, type ModelConfig } from './config';
+import { DEPTHS, modelChannels, modelConfigError, type ModelConfig } from './config';
 
 const filters = (base: number, width: number) => Math.max(4, Math.round(base * width));
 
@@ -58,7 +58,7 @@ export function buildModel(c: ModelConfig): tf.LayersModel {
   if (message) throw new RangeError(message);
   initSeed = c.seed;
   initCount = 0;
-  const input = tf.input({ shape: [null, null, 1], name: 'image' });
+  const input = tf.input({ shape: [null, null, modelChannels(c)], name: 'image' });
   const features = encoder(input, c);
   if (c.task === 'classify') {
     const pooled = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(features[features.length - 1]) as tf.SymbolicTensor;

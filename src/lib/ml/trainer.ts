@@ -6,16 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed, Rng } from '../random';
-import { augmentInto, inputToGrey, NO_AUGMENT, type AugmentConfig } from './augment';
+import { augmentInto, augmentRgbInto, inputToGrey, NO_AUGMENT, type AugmentConfig } from './augment';
 import { lastClass, lossFn } from './losses';
 import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, rocAuc, segmentMetrics } from './metrics';
 import { setEncoderTrainable } from './models';
 import { FusedAdamW } from './optimizer';
-import { trainConfigError, type Decision, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
+import { channelWords, modelChannels, trainConfigError, type Decision, type OptimizerWeights, type EpochRecord, type Metrics, type Prediction, type StepProgress, type TrainConfig, type TrainState } from './config';
 import { oneCycle } from './schedule';
 import { cancellationPoint, yieldToEvents } from '../engine/rpc';
 
 export interface RawSample {
+  /** Grey: one byte per pixel; RGB: three, interleaved. */
   image: Uint8Array;
   /** Segmentation: label mask, 255 = the class of interest (boundary). */
   mask?: Uint8Array;
@@ -28,6 +29,8 @@ export interface SampleSource {
   count: number;
   /** Side of the (square) stored samples. */
   size: number;
+  /** Channels of its images: 1 grey (absent), 3 RGB. */
+  channels?: 1 | 3;
   get(indices: readonly number[]): Promise<RawSample[]>;
 }
 
@@ -57,18 +60,31 @@ export function splitIndices(count: number, valFraction: number, seed: number): 
 /** Turns raw samples into input and one-hot target tensors of the given size. */
 export function makeBatch(samples: RawSample[], nativeSize: number, size: number, config: TrainConfig,
   augment: AugmentConfig, rng: Rng): { x: tf.Tensor4D; y: tf.Tensor } {
-  const n = samples.length, classes = config.model.classes;
-  const images = new Float32Array(n * size * size);
+  const n = samples.length, classes = config.model.classes, channels = modelChannels(config.model);
+  const images = new Float32Array(n * size * size * channels);
   const segment = config.model.task === 'segment';
   const masks = segment ? new Uint8Array(n * size * size) : null;
-  samples.forEach((s, k) => augmentInto(s.image, s.mask ?? null, nativeSize, size, augment, rng, images, k * size * size, masks, k * size * size, config.norm ?? 'fixed'));
+  samples.forEach((s, k) => {
+    if (s.image.length !== channels * nativeSize * nativeSize) {
+      throw new RangeError(`This model takes ${channelWords(channels)} images of ${nativeSize}² px; a sample has ${s.image.length} bytes (${channelWords(s.image.length / (nativeSize * nativeSize))}).`);
+    }
+    (channels === 3 ? augmentRgbInto : augmentInto)(s.image, s.mask ?? null, nativeSize, size, augment, rng, images, k * size * size * channels, masks, k * size * size, config.norm ?? 'fixed');
+  });
   return tf.tidy(() => {
-    const x = tf.tensor4d(images, [n, size, size, 1]);
+    const x = tf.tensor4d(images, [n, size, size, channels]);
     const y = segment
       ? tf.oneHot(tf.tensor3d(Int32Array.from(masks!), [n, size, size], 'int32'), classes)
       : tf.oneHot(tf.tensor1d(Int32Array.from(samples, (s) => s.label ?? 0), 'int32'), classes);
     return { x, y };
   });
+}
+
+/** A sample's network input as grey bytes to show (RGB inputs: the mean of the channels). */
+function previewGrey(xs: Float32Array, k: number, area: number, channels: number): Uint8Array {
+  if (channels === 1) return Uint8Array.from(xs.subarray(k * area, (k + 1) * area), inputToGrey);
+  const grey = new Uint8Array(area), o = k * area * channels;
+  for (let i = 0; i < area; i++) grey[i] = inputToGrey((xs[o + 3 * i] + xs[o + 3 * i + 1] + xs[o + 3 * i + 2]) / 3);
+  return grey;
 }
 
 /**
@@ -89,6 +105,8 @@ export class Trainer {
   ) {
     const message = trainConfigError(config);
     if (message) throw new RangeError(message);
+    const want = modelChannels(config.model), have = source.channels ?? 1;
+    if (want !== have) throw new RangeError(`This model takes ${channelWords(want)} images, but its data is ${channelWords(have)}. Train a new model on this data (its channels follow the dataset).`);
   }
 
   /**
@@ -309,7 +327,7 @@ export class Trainer {
         const area = size * size;
         if (config.model.task === 'segment') addBoundaryCounts(boundaries, (t as Int32Array).subarray(k * area, (k + 1) * area), (pr as Int32Array).subarray(k * area, (k + 1) * area), size);
         if (predictions.length >= keep) continue;
-        const image = Uint8Array.from(xs.subarray(k * area, (k + 1) * area) as Float32Array, inputToGrey);
+        const image = previewGrey(xs as Float32Array, k, area, modelChannels(config.model));
         if (config.model.task === 'segment') {
           predictions.push({ image, size, truth: Uint8Array.from((t as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255),
             predicted: Uint8Array.from((pr as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255) });

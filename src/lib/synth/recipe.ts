@@ -6,7 +6,7 @@ import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from './cracks/space';
 import type { Exemplar } from './cracks/texture';
 import { DEFAULT_PRESET, presetById } from './grains/space';
 import { fnv1a, sampleHash } from './dataset';
-import { generateGrainSample, validateRecipe as validateGrainRecipe, type GrainRecipe } from './grains/index';
+import { generateGrainSample, grainChannels, validateRecipe as validateGrainRecipe, type GrainRecipe } from './grains/index';
 
 export type Recipe = GrainRecipe | CrackRecipe;
 export type SampleParams = Record<string, number | number[]>;
@@ -47,6 +47,9 @@ export function recipeFromSpec(kind: Recipe['kind'], spec: RecipeSpec, size: num
   return { kind, size, count, seed, settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(spec.params) },
     crack: { ...DEFAULT_CRACK_MODEL, ...(spec.crack ?? {}) }, exemplars, exemplarSource };
 }
+
+/** Channels of a recipe's images: 3 for colour-etched grains, else 1 (grey). */
+export const recipeChannels = (recipe: Recipe): 1 | 3 => (recipe.kind === 'grains' ? grainChannels(recipe) : 1);
 
 export function validateAnyRecipe(recipe: Recipe): void {
   if (recipe.kind === 'grains') validateGrainRecipe(recipe);

@@ -3,6 +3,7 @@ import { hashSeed, Rng } from '../../random';
 import { ParamError, sampleParams, validateSettings, type SampledParams, type Settings } from '../../params/space';
 import { validateSizeCountSeed } from '../dataset';
 import { validateMicronsPerPixel } from '../scale';
+import { colourise, isColour, recipeChannels } from './colour';
 import { renderGrains } from './render';
 import { GRAIN_PARAMS, GRAIN_PRESETS } from './space';
 
@@ -29,6 +30,7 @@ export interface GrainSample {
   seed: number;
   /** Every sampled value, plus the derived grain count. */
   params: SampledParams;
+  /** Grey: one byte per pixel; colour (`params.colour` 1): RGB, three bytes per pixel, interleaved. */
   image: Uint8Array;
   mask: Uint8Array;
   grainIds: Uint16Array;
@@ -40,8 +42,15 @@ export function validateRecipe(recipe: GrainRecipe): void {
     throw new ParamError('preset', `Unknown preset "${String(recipe.preset)}". Choose one of: ${GRAIN_PRESETS.map((p) => p.id).join(', ')}.`);
   }
   validateSettings(GRAIN_PARAMS, recipe.settings);
+  const colour = recipe.settings.colour;
+  if (colour && colour.lo !== colour.hi) {
+    throw new ParamError('colour', 'Colour (colour) must be fixed at 0 (grey) or 1 (RGB): every image of a dataset has the same channels.');
+  }
   validateMicronsPerPixel(recipe.micronsPerPixel);
 }
+
+/** Channels of a grain recipe's images: 1 (grey) or 3 (RGB, colour etching). */
+export const grainChannels = (recipe: GrainRecipe): 1 | 3 => recipeChannels(recipe.settings);
 
 /** Sample names sort in index order: grain_00042. */
 export function sampleName(index: number, count: number): string {
@@ -53,12 +62,14 @@ export function generateGrainSample(recipe: GrainRecipe, index: number): GrainSa
   const seed = hashSeed(recipe.seed, index);
   const params = sampleParams(GRAIN_PARAMS, recipe.settings, new Rng(seed));
   const render = renderGrains(recipe.size, params, seed);
+  // Colour is painted over the finished grey render, so grey recipes keep their bytes.
+  const image = isColour(params) ? colourise(render.image, render.grainIds, render.grainCount, recipe.size, params, seed) : render.image;
   return {
     index,
     name: sampleName(index, recipe.count),
     seed,
     params: { ...params, grainCount: render.grainCount },
-    image: render.image,
+    image,
     mask: render.mask,
     grainIds: render.grainIds,
   };

@@ -57,6 +57,21 @@ export const GRAIN_PARAMS: readonly ParamSpec[] = [
     help: 'About this share of the image is out of focus (blurred 2–4 px more); the label stays.' },
   { name: 'brightEdges', label: 'Bright boundary edges', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01, off: 0,
     help: 'How far boundary lines are lifted towards white, as the edge effect shows them in secondary-electron (SEM) images.' },
+  // Colour etching (grains/colour.ts), applied after the grey render; off keeps grey bytes.
+  { name: 'colour', label: 'Colour (tint etching)', unit: '0 grey / 1 RGB', distribution: 'int', min: 0, max: 1, step: 1, off: 0,
+    help: 'Render RGB: every grain takes a tint of its own, as in colour (tint) etching. A dataset is all grey or all colour, so fix it at 0 or 1.' },
+  { name: 'tintSaturation', label: 'Tint saturation', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01, off: 0.4,
+    help: 'How strongly grains are tinted (0 grey, 1 pure hue); each grain takes 60–100 % of it. Colour only.' },
+  { name: 'hueCentre', label: 'Tint hue centre', unit: '°', distribution: 'uniform', min: 0, max: 360, step: 1, off: 40,
+    help: 'Hue the grain tints gather around (0 red, 40 amber, 60 yellow, 120 green, 220 blue). Colour only.' },
+  { name: 'hueSpread', label: 'Tint hue spread', unit: '× hue circle', distribution: 'uniform', min: 0, max: 1, step: 0.01, off: 0.8,
+    help: 'Width of the range grain hues are drawn from, as a share of the colour circle (1 = any hue). Colour only.' },
+  { name: 'boundaryHue', label: 'Boundary hue', unit: '°', distribution: 'uniform', min: 0, max: 360, step: 1, off: 25,
+    help: 'Hue boundaries are stained (e.g. 25 brown). Colour only.' },
+  { name: 'boundaryTint', label: 'Boundary colour strength', unit: '', distribution: 'uniform', min: 0, max: 1, step: 0.01, off: 0,
+    help: 'How far boundary bands take the boundary hue instead of their grains\' tints (0 none). Colour only.' },
+  { name: 'oppositeHueShare', label: 'Opposite-hue share', unit: 'share of grains', distribution: 'uniform', min: 0, max: 1, step: 0.01, off: 0,
+    help: 'Share of grains tinted around the opposite hue (centre + 180°), as thicker interference films show, e.g. blue grains among amber ones. Colour only.' },
 ];
 
 export interface Preset {
@@ -106,6 +121,20 @@ export const GRAIN_PRESETS: readonly Preset[] = [
       lineDarkness: r(0), lineWidth: r(1, 3), maskWidth: r(3),
       illumination: r(0, 0.3), noiseSigma: r(0.05, 0.15), blurSigma: r(0.5, 1.5),
       faintBoundaries: r(0, 0.3), pitDensity: r(0, 1), pitSize: r(2, 5), stains: r(0, 0.15), brightEdges: r(0.3, 0.8),
+    },
+  },
+  {
+    id: 'colour-etched',
+    label: 'Colour etched (RGB)',
+    description: 'Tint-etched grains in colour: each grain its own tint, most around amber (yellows, browns), some around the opposite blue, faint boundaries (e.g. Klemm- or Beraha-etched steels).',
+    settings: {
+      grainDiameter: r(30, 100), lloydIterations: r(0, 2), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.15),
+      meanIntensity: r(0.45, 0.7), grainContrast: r(0.2, 0.5), minNeighbourContrast: r(0.05, 0.1),
+      textureStrength: r(0.04, 0.12), textureWavelength: r(0.2, 0.667),
+      lineDarkness: r(0, 0.2), lineWidth: r(0.5, 1.5), maskWidth: r(3),
+      illumination: r(0, 0.3), noiseSigma: r(0.01, 0.04), blurSigma: r(1, 2.5),
+      colour: r(1), tintSaturation: r(0.15, 0.45), hueCentre: r(35, 55), hueSpread: r(0.1, 0.3), boundaryHue: r(15, 35), boundaryTint: r(0, 0.3),
+      oppositeHueShare: r(0.1, 0.3),
     },
   },
 ];
