@@ -2,12 +2,41 @@
 import { createNoise2D } from 'simplex-noise';
 import { hashSeed, Rng } from '../../random';
 import type { SampledParams } from '../../params/space';
-import { gaussianBlur } from '../filters';
-import { distanceToPolylines, fillPolygons } from '../raster';
+import { gaussianBlur, gaussianBlurToBytes } from '../filters';
+import { fillPolygons, squaredDistanceToPolylines } from '../raster';
 import { buildGeometry, grainCountFor } from './geometry';
 
 /** 1 / sd of the sum of four uniform bytes. */
 const IRWIN_HALL_4_BYTES = 1 / Math.sqrt((4 * (256 * 256 - 1)) / 12);
+
+/**
+ * Work buffers kept from one sample to the next, as a worker makes many samples of one size: at
+ * 512² a sample allocated and zeroed about 8 MiB of them (in a profile, the GC took 9 % of the
+ * time). None of them is returned, and every one is written before it is read (see each use).
+ */
+interface Work {
+  size: number;
+  /** The float image; paintTexture writes every pixel. */
+  value: Float64Array;
+  /** Squared distance to the boundaries; squaredDistanceToPolylines resets it. */
+  dist2: Float32Array;
+  /** Nearest boundary; written wherever dist2 is finite, read only there. */
+  nearest: Int32Array;
+  /** The same two for scratches, made on first use. */
+  scratchDist2?: Float32Array;
+  scratchNearest?: Int32Array;
+  /** gaussianBlur's scratch image, made on first use. */
+  blur?: Float64Array;
+}
+let kept: Work | null = null;
+
+function workFor(size: number): Work {
+  if (kept?.size !== size) {
+    const n = size * size;
+    kept = { size, value: new Float64Array(n), dist2: new Float32Array(n), nearest: new Int32Array(n) };
+  }
+  return kept;
+}
 
 export interface GrainRender {
   /** Grey image, one byte per pixel. */
@@ -41,15 +70,19 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const distractorRng = new Rng(hashSeed(seed, 3));
   const faint = p.faintBoundaries > 0 ? boundaryStrengths(geometry.boundaries.length, p.faintBoundaries, distractorRng) : null;
   const doubled = p.doubledLines > 0 ? Uint8Array.from(geometry.boundaries, () => (distractorRng.next() < p.doubledLines ? 1 : 0)) : null;
-  const nearest = faint || doubled ? new Int32Array(size * size) : undefined;
-  const distance = distanceToPolylines(geometry.boundaries, size, reach, nearest);
+  const work = workFor(size);
+  const nearest = faint || doubled ? work.nearest : undefined;
+  const dist2 = squaredDistanceToPolylines(geometry.boundaries, size, reach, work.dist2, nearest);
+  const reach2 = reach * reach;
 
   const tone = grainTones(geometry.neighbours, p, rng);
-  const value = new Float64Array(size * size);
-  paintTexture(value, grainIds, outlineBoxes(geometry.outlines, size), tone, size, p, rng);
-  if (p.stains > 0) paintStains(value, size, p, distractorRng);
+  const value = work.value;
+  // Stains multiply each row right after its texture, while the row is in cache (the same
+  // products as a pass of their own afterwards; they draw from their own stream).
+  const stains = p.stains > 0 ? stainRows(size, p, distractorRng) : null;
+  paintTexture(value, grainIds, outlineBoxes(geometry.outlines, size), tone, size, p, rng, stains);
   if (p.pitDensity > 0) paintPits(value, size, p, distractorRng);
-  if (p.scratches > 0) paintScratches(value, size, p, distractorRng);
+  if (p.scratches > 0) paintScratches(value, size, p, distractorRng, work);
 
   // Parameters are read into locals: a params record is a dictionary object, slow in hot loops.
   const halfLine = p.lineWidth / 2;
@@ -64,12 +97,15 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const mask = new Uint8Array(size * size);
   if (p.twins > 0) paintTwins(value, mask, grainIds, outlineBoxes(geometry.outlines, size), size, p, distractorRng);
   let state = rng.uint32() | 1; // xorshift state must not be 0
+  // Uint8ClampedArray clamps and rounds natively (ties to even, as the spec fixes for every engine).
+  const bytes = new Uint8ClampedArray(size * size);
   for (let y = 0, i = 0; y < size; y++) {
     const light = 1 + gy * (y - half);
     for (let x = 0; x < size; x++, i++) {
       let v = value[i];
-      const d = distance[i];
-      if (d !== Infinity) {
+      const d2 = dist2[i];
+      if (d2 <= reach2) {
+        const d = Math.fround(Math.sqrt(d2)); // what a Float32Array of distances would hold
         const coverage = doubled && doubled[nearest![i]]
           ? Math.min(1, Math.max(0, grooveHalf + 0.5 - Math.abs(d - groove))) * Math.min(1, 2 * grooveHalf)
           : Math.min(1, Math.max(0, halfLine + 0.5 - d)) * thinFade;
@@ -87,12 +123,14 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
       value[i] = v * (light + gx * (x - half)) + noiseSigma * normal;
     }
   }
-  gaussianBlur(value, size, p.blurSigma);
-  if (p.defocus > 0) paintDefocus(value, size, p, distractorRng);
-
-  // Uint8ClampedArray clamps and rounds natively (ties to even, as the spec fixes for every engine).
-  const bytes = new Uint8ClampedArray(size * size);
-  for (let i = 0; i < value.length; i++) bytes[i] = value[i] * 255;
+  const blurScratch = (work.blur ??= new Float64Array(size * size));
+  if (p.defocus > 0) {
+    gaussianBlur(value, size, p.blurSigma, blurScratch);
+    paintDefocus(value, size, p, distractorRng);
+    for (let i = 0; i < value.length; i++) bytes[i] = value[i] * 255;
+  } else {
+    gaussianBlurToBytes(value, size, p.blurSigma, blurScratch, bytes); // the blur's last pass writes the bytes
+  }
   const image = new Uint8Array(bytes.buffer);
   return { image, mask, grainIds, grainCount };
 }
@@ -106,9 +144,10 @@ function boundaryStrengths(count: number, share: number, rng: Rng): Float32Array
 
 /**
  * Stains and patchy etching: the image times 1 + strength · (slow noise), the noise a few grains
- * across, evaluated on a coarse grid and interpolated (it is smooth at that scale).
+ * across, evaluated on a coarse grid and interpolated (it is smooth at that scale). Draws the
+ * noise now and returns what applies it to row y of `value`.
  */
-function paintStains(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+function stainRows(size: number, p: SampledParams, rng: Rng): Stains {
   const noise = createNoise2D(rng.next);
   const wavelength = p.grainDiameter * (2 + 2 * rng.next());
   const step = Math.max(2, wavelength / 4);
@@ -118,15 +157,24 @@ function paintStains(value: Float64Array, size: number, p: SampledParams, rng: R
   for (let b = 0; b < cols; b++) {
     for (let a = 0; a < cols; a++) grid[b * cols + a] = p.stains * noise((a * step) / wavelength + ox, (b * step) / wavelength + oy);
   }
-  const inv = 1 / step;
-  for (let y = 0, i = 0; y < size; y++) {
-    const fy = y * inv, b = fy | 0, ty = fy - b;
-    for (let x = 0; x < size; x++, i++) {
-      const fx = x * inv, a = fx | 0, tx = fx - a, o = b * cols + a;
-      const top = grid[o] + tx * (grid[o + 1] - grid[o]);
-      const bottom = grid[o + cols] + tx * (grid[o + cols + 1] - grid[o + cols]);
-      value[i] *= 1 + top + ty * (bottom - top);
-    }
+  return { grid, cols, inv: 1 / step };
+}
+
+interface Stains {
+  grid: Float32Array;
+  cols: number;
+  inv: number;
+}
+
+/** Applies the stains to row y (a plain function, not a closure: its loop keeps them in registers). */
+function stainRow(value: Float64Array, size: number, stains: Stains, y: number): void {
+  const { grid, cols, inv } = stains;
+  const fy = y * inv, b = fy | 0, ty = fy - b;
+  for (let x = 0, i = y * size; x < size; x++, i++) {
+    const fx = x * inv, a = fx | 0, tx = fx - a, o = b * cols + a;
+    const top = grid[o] + tx * (grid[o + 1] - grid[o]);
+    const bottom = grid[o + cols] + tx * (grid[o + cols + 1] - grid[o + cols]);
+    value[i] *= 1 + top + ty * (bottom - top);
   }
 }
 
@@ -152,7 +200,7 @@ function paintPits(value: Float64Array, size: number, p: SampledParams, rng: Rng
  * Polishing scratches: long thin lines, straight or gently bowed, across grains and boundaries;
  * two in three darken, one in three lightens. Each has its own width and contrast.
  */
-function paintScratches(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+function paintScratches(value: Float64Array, size: number, p: SampledParams, rng: Rng, work: Work): void {
   const count = Math.floor(p.scratches + rng.next());
   if (count === 0) return;
   const lines: Float64Array[] = [];
@@ -174,12 +222,13 @@ function paintScratches(value: Float64Array, size: number, p: SampledParams, rng
     widths.push(0.5 + 1.5 * rng.next());
     contrasts.push(p.scratchContrast * (0.5 + 0.5 * rng.next()) * (rng.next() < 1 / 3 ? -1 : 1));
   }
-  const nearest = new Int32Array(size * size);
-  const distance = distanceToPolylines(lines, size, Math.max(...widths) / 2 + 0.5, nearest);
-  for (let i = 0; i < distance.length; i++) {
-    if (distance[i] === Infinity) continue;
+  const nearest = (work.scratchNearest ??= new Int32Array(size * size));
+  const reach = Math.max(...widths) / 2 + 0.5, reach2 = reach * reach;
+  const dist2 = squaredDistanceToPolylines(lines, size, reach, (work.scratchDist2 ??= new Float32Array(size * size)), nearest);
+  for (let i = 0; i < dist2.length; i++) {
+    if (!(dist2[i] <= reach2)) continue;
     const s = nearest[i];
-    const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - distance[i]));
+    const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - Math.fround(Math.sqrt(dist2[i]))));
     const c = contrasts[s] * coverage;
     value[i] = c > 0 ? value[i] * (1 - c) : value[i] - c * (1 - value[i]);
   }
@@ -266,11 +315,14 @@ function tooClose(t: number, neighbours: number[], tone: Float32Array, minContra
  * pixel, and no bleeding between grains.
  */
 function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, tone: Float32Array, size: number,
-  p: SampledParams, rng: Rng): void {
+  p: SampledParams, rng: Rng, stains: Stains | null): void {
   const n = tone.length;
   const amp = p.textureStrength;
   if (amp === 0) {
-    for (let i = 0; i < value.length; i++) value[i] = tone[ids[i]];
+    for (let y = 0, i = 0; y < size; y++) {
+      for (let x = 0; x < size; x++, i++) value[i] = tone[ids[i]];
+      if (stains) stainRow(value, size, stains, y);
+    }
     return;
   }
   const noise = createNoise2D(rng.next);
@@ -303,6 +355,30 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
       }
     }
   }
+  // Each grid row of a grain interpolated along x once, for every column of the grain's box: a
+  // pixel then blends two of these rows, where it used to interpolate both from four nodes, and a
+  // grid row serves all the image rows up to the next (a quarter wavelength: 1–20 px in the default
+  // preset). Each
+  // value is the expression the pixel computed, so the bytes are the same.
+  const widths = new Int32Array(n), lineStart = new Int32Array(n);
+  let lineTotal = 0;
+  for (let g = 0; g < n; g++) {
+    widths[g] = cols[g] === 0 ? 0 : boxes[4 * g + 2] - originX[g] + 1;
+    lineStart[g] = lineTotal;
+    lineTotal += widths[g] * rows[g];
+  }
+  const lines = lineBuffer(lineTotal);
+  for (let g = 0; g < n; g++) {
+    const inv = invStep[g], w = widths[g], x0 = originX[g];
+    for (let b = 0, l = lineStart[g]; b < rows[g]; b++) {
+      const row = start[g] + b * cols[g];
+      for (let x = x0; x < x0 + w; x++, l++) {
+        const fx = (x - x0) * inv, a = fx | 0, tx = fx - a;
+        const o = row + a;
+        lines[l] = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
+      }
+    }
+  }
   // Walk each row in runs of one grain, so the grain's grid is looked up once per run.
   for (let y = 0; y < size; y++) {
     let x = 0, i = y * size;
@@ -310,18 +386,33 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
       const g = ids[i];
       const inv = invStep[g], c = cols[g], x0 = originX[g], base = tone[g];
       const fy = (y - originY[g]) * inv, b = fy | 0, ty = fy - b;
+      const w = widths[g];
+      let end = x + 1;
+      while (end < size && ids[i + end - x] === g) end++;
+      if (x >= x0 && end <= x0 + w && fy >= 0 && b + 1 < rows[g]) {
+        const top = lineStart[g] + b * w - x0, bottom = top + w;
+        for (; x < end; x++, i++) value[i] = base + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]);
+        continue;
+      }
+      // A run outside its grain's box (gap filling can give a grain a pixel beyond it): as before.
       const row = start[g] + b * c;
-      do {
+      for (; x < end; x++, i++) {
         const fx = (x - x0) * inv, a = fx | 0, tx = fx - a;
         const o = row + a;
         const top = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
         const bottom = nodes[o + c] + tx * (nodes[o + c + 1] - nodes[o + c]);
         value[i] = base + top + ty * (bottom - top);
-        x++;
-        i++;
-      } while (x < size && ids[i] === g);
+      }
     }
+    if (stains) stainRow(value, size, stains, y);
   }
+}
+
+/** The texture's interpolated grid rows, kept between samples and grown as needed (like Work). */
+let keptLines = new Float64Array(0);
+function lineBuffer(length: number): Float64Array {
+  if (keptLines.length < length) keptLines = new Float64Array(Math.ceil(length * 1.25));
+  return keptLines;
 }
 
 /**
