@@ -365,8 +365,7 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
   // Each grid row of a grain interpolated along x once, for every column of the grain's box: a
   // pixel then blends two of these rows, where it used to interpolate both from four nodes, and a
   // grid row serves all the image rows up to the next (a quarter wavelength: 1–20 px in the default
-  // preset). Each
-  // value is the expression the pixel computed, so the bytes are the same.
+  // preset). Each value is the expression the pixel computed, so the bytes are the same.
   const widths = new Int32Array(n), lineStart = new Int32Array(n);
   let lineTotal = 0;
   for (let g = 0; g < n; g++) {
