@@ -350,57 +350,95 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
     start[g] = total;
     total += cols[g] * rows[g];
   }
-  const nodes = new Float32Array(total);
+  const offsetX = new Float64Array(n), offsetY = new Float64Array(n);
   for (let g = 0; g < n; g++) {
-    const k = invStep[g] / 4; // 1 / wavelength
-    const ox = rng.next() * 1000, oy = rng.next() * 1000;
-    for (let b = 0, o = start[g]; b < rows[g]; b++) {
-      const v = (originY[g] + b * steps[g]) * k + oy;
-      for (let a = 0; a < cols[g]; a++, o++) {
-        const u = (originX[g] + a * steps[g]) * k + ox;
-        nodes[o] = amp * (0.67 * noise(u, v) + 0.33 * noise(2 * u, 2 * v));
-      }
-    }
+    offsetX[g] = rng.next() * 1000;
+    offsetY[g] = rng.next() * 1000;
   }
-  // Each grid row of a grain interpolated along x once, for every column of the grain's box: a
-  // pixel then blends two of these rows, where it used to interpolate both from four nodes, and a
-  // grid row serves all the image rows up to the next (a quarter wavelength: 1–20 px in the default
-  // preset). Each value is the expression the pixel computed, so the bytes are the same.
-  const widths = new Int32Array(n), lineStart = new Int32Array(n);
-  let lineTotal = 0;
+  // Each grid row ("line") of a grain is interpolated along x once: a pixel then blends two lines,
+  // where it used to interpolate both from four nodes, and a line serves all the image rows up to
+  // the next (a quarter wavelength: 1–20 px in the default preset). Each value is the expression
+  // the pixel computed, so the bytes are the same. Lines are made only over the columns that the
+  // grain's pixels use, and nodes evaluated only where those lines need them: the grid covers the
+  // grain's bounding box, and a third of its nodes lie in corners no pixel reads (each evaluation
+  // also leaves three boxed numbers for the GC, as the noise function is too large to inline).
+  const widths = new Int32Array(n), lineStart = new Int32Array(n), firstLine = new Int32Array(n);
+  let lineTotal = 0, lineCount = 0;
   for (let g = 0; g < n; g++) {
     widths[g] = cols[g] === 0 ? 0 : boxes[4 * g + 2] - originX[g] + 1;
     lineStart[g] = lineTotal;
     lineTotal += widths[g] * rows[g];
+    firstLine[g] = lineCount;
+    lineCount += rows[g];
+  }
+  // Runs of one grain along each image row (grain, first x, end), and per line the columns used.
+  let runs = keptRuns;
+  const lo = new Int32Array(lineCount).fill(size), hi = new Int32Array(lineCount).fill(-1);
+  let runCount = 0, outside = false;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0, i = y * size; x < size;) {
+      const g = ids[i];
+      let end = x + 1;
+      while (end < size && ids[i + end - x] === g) end++;
+      const fy = (y - originY[g]) * invStep[g], b = fy | 0;
+      if (x >= originX[g] && end <= originX[g] + widths[g] && fy >= 0 && b + 1 < rows[g]) {
+        for (let l = firstLine[g] + b; l <= firstLine[g] + b + 1; l++) {
+          if (x < lo[l]) lo[l] = x;
+          if (end - 1 > hi[l]) hi[l] = end - 1;
+        }
+      } else {
+        outside = true; // read from the nodes directly, below
+      }
+      if (runCount + 3 > runs.length) runs = growRuns();
+      runs[runCount++] = g;
+      runs[runCount++] = x;
+      runs[runCount++] = end;
+      i += end - x;
+      x = end;
+    }
+  }
+  const nodes = new Float32Array(total).fill(NaN);
+  const evaluate = (g: number, a: number, b: number) => {
+    const o = start[g] + b * cols[g] + a;
+    if (nodes[o] === nodes[o]) return;
+    const k = invStep[g] / 4; // 1 / wavelength
+    const v = (originY[g] + b * steps[g]) * k + offsetY[g];
+    const u = (originX[g] + a * steps[g]) * k + offsetX[g];
+    nodes[o] = amp * (0.67 * noise(u, v) + 0.33 * noise(2 * u, 2 * v));
+  };
+  if (outside) {
+    // A run outside its grain's box (gap filling can give a grain a pixel beyond it) reads nodes
+    // as the pixel loop always did, possibly another grain's: then every node is made.
+    for (let g = 0; g < n; g++) for (let b = 0; b < rows[g]; b++) for (let a = 0; a < cols[g]; a++) evaluate(g, a, b);
   }
   const lines = lineBuffer(lineTotal);
   for (let g = 0; g < n; g++) {
     const inv = invStep[g], w = widths[g], x0 = originX[g];
-    for (let b = 0, l = lineStart[g]; b < rows[g]; b++) {
+    for (let b = 0; b < rows[g]; b++) {
+      const from = lo[firstLine[g] + b], to = hi[firstLine[g] + b];
+      if (to < from) continue;
+      const last = ((to - x0) * inv) | 0;
+      for (let a = ((from - x0) * inv) | 0; a <= last + 1; a++) evaluate(g, a, b);
       const row = start[g] + b * cols[g];
-      for (let x = x0; x < x0 + w; x++, l++) {
+      for (let x = from, l = lineStart[g] + b * w + from - x0; x <= to; x++, l++) {
         const fx = (x - x0) * inv, a = fx | 0, tx = fx - a;
         const o = row + a;
         lines[l] = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
       }
     }
   }
-  // Walk each row in runs of one grain, so the grain's grid is looked up once per run.
-  for (let y = 0; y < size; y++) {
-    let x = 0, i = y * size;
-    while (x < size) {
-      const g = ids[i];
+  for (let y = 0, r = 0; y < size; y++) {
+    for (let x = 0, i = y * size; x < size;) {
+      const g = runs[r], end = runs[r + 2];
+      r += 3;
       const inv = invStep[g], c = cols[g], x0 = originX[g], base = tone[g];
       const fy = (y - originY[g]) * inv, b = fy | 0, ty = fy - b;
       const w = widths[g];
-      let end = x + 1;
-      while (end < size && ids[i + end - x] === g) end++;
       if (x >= x0 && end <= x0 + w && fy >= 0 && b + 1 < rows[g]) {
         const top = lineStart[g] + b * w - x0, bottom = top + w;
         for (; x < end; x++, i++) value[i] = base + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]);
         continue;
       }
-      // A run outside its grain's box (gap filling can give a grain a pixel beyond it): as before.
       const row = start[g] + b * c;
       for (; x < end; x++, i++) {
         const fx = (x - x0) * inv, a = fx | 0, tx = fx - a;
@@ -419,6 +457,14 @@ let keptLines = new Float64Array(0);
 function lineBuffer(length: number): Float64Array {
   if (keptLines.length < length) keptLines = new Float64Array(Math.ceil(length * 1.25));
   return keptLines;
+}
+
+/** The texture's runs, three numbers each, kept like Work and doubled when full. */
+let keptRuns: Int32Array = new Int32Array(3 * 4096);
+function growRuns(): Int32Array {
+  const more = new Int32Array(2 * keptRuns.length);
+  more.set(keptRuns);
+  return (keptRuns = more);
 }
 
 /**
