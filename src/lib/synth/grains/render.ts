@@ -427,7 +427,16 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
       }
     }
   }
+  // Stains multiply each pixel as it is made (the product stainRow would form afterwards).
+  const stainLines = stains ? stains.lines : null;
   for (let y = 0, r = 0; y < size; y++) {
+    let sTop = 0, sBottom = 0, sty = 0;
+    if (stains) {
+      const fy = y * stains.inv, b = fy | 0;
+      sty = fy - b;
+      sTop = b * size;
+      sBottom = sTop + size;
+    }
     for (let x = 0, i = y * size; x < size;) {
       const g = runs[r], end = runs[r + 2];
       r += 3;
@@ -436,7 +445,14 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
       const w = widths[g];
       if (x >= x0 && end <= x0 + w && fy >= 0 && b + 1 < rows[g]) {
         const top = lineStart[g] + b * w - x0, bottom = top + w;
-        for (; x < end; x++, i++) value[i] = base + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]);
+        if (stainLines) {
+          for (; x < end; x++, i++) {
+            value[i] = (base + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]))
+              * (1 + stainLines[sTop + x] + sty * (stainLines[sBottom + x] - stainLines[sTop + x]));
+          }
+        } else {
+          for (; x < end; x++, i++) value[i] = base + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]);
+        }
         continue;
       }
       const row = start[g] + b * c;
@@ -445,10 +461,11 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
         const o = row + a;
         const top = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
         const bottom = nodes[o + c] + tx * (nodes[o + c + 1] - nodes[o + c]);
-        value[i] = base + top + ty * (bottom - top);
+        let v = base + top + ty * (bottom - top);
+        if (stainLines) v *= 1 + stainLines[sTop + x] + sty * (stainLines[sBottom + x] - stainLines[sTop + x]);
+        value[i] = v;
       }
     }
-    if (stains) stainRow(value, size, stains, y);
   }
 }
 
