@@ -129,9 +129,11 @@ export function splineThrough(ax: number, ay: number, bx: number, by: number, co
   if (count === 0 || waviness === 0 || length < 3) return Float64Array.of(ax, ay, bx, by);
   const nx = -dy / length, ny = dx / length;
   // Control points with one mirrored point before a and after b (the spline's end tangents), in
-  // typed arrays, so the loop below reads them without a closure per point.
+  // typed arrays kept between calls (a small typed array costs more to make than to fill), so the
+  // loop below reads them without a closure per point.
   const last = count + 1;
-  const cx = new Float64Array(count + 4), cy = new Float64Array(count + 4); // point k at k + 1
+  if (splineScratch.cx.length < count + 4) splineScratch = { cx: new Float64Array(count + 4), cy: new Float64Array(count + 4), steps: new Int32Array(count + 4) };
+  const { cx, cy, steps } = splineScratch; // point k at k + 1
   cx[1] = ax;
   cy[1] = ay;
   for (let k = 1; k <= count; k++) {
@@ -146,7 +148,6 @@ export function splineThrough(ax: number, ay: number, bx: number, by: number, co
   cy[0] = 2 * cy[1] - cy[2];
   cx[last + 2] = 2 * cx[last + 1] - cx[last];
   cy[last + 2] = 2 * cy[last + 1] - cy[last];
-  const steps = new Int32Array(last);
   let total = 1;
   for (let s = 0; s < last; s++) {
     steps[s] = Math.max(1, Math.ceil(Math.hypot(cx[s + 2] - cx[s + 1], cy[s + 2] - cy[s + 1]) / 2.5));
@@ -167,6 +168,8 @@ export function splineThrough(ax: number, ay: number, bx: number, by: number, co
   out[out.length - 1] = by;
   return out;
 }
+
+let splineScratch = { cx: new Float64Array(16), cy: new Float64Array(16), steps: new Int32Array(16) };
 
 function catmullRom(p0: number, p1: number, p2: number, p3: number, t: number): number {
   const t2 = t * t, t3 = t2 * t;
