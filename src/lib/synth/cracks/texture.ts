@@ -139,9 +139,9 @@ function placeSeedTile(out: Float64Array, filled: Uint8Array, size: number, stri
 
 /**
  * `targets` holds the texture's values at the window's filled pixels, `runs` (count entries) their
- * places in a patch as (start, length) pairs. A candidate's sum stops once
- * it reaches (1 + randomness) × the best so far; the stopping test is the same double every time,
- * so it is computed once per candidate (the loop is two thirds of a crack tile's time).
+ * places in a patch as (start, length) pairs. A candidate's sum stops once it reaches
+ * (1 + randomness) × the best so far; that bound is the same double for the whole candidate, so it
+ * is computed once per candidate (this loop is two thirds of a crack tile's time).
  */
 function bestFit(dictionary: PatchDictionary, runs: Int32Array, count: number, targets: Float64Array,
   params: TextureParams, rng: Rng, scratch: { candidates: Int32Array; costs: Float64Array }): number {

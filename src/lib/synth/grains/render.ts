@@ -10,9 +10,9 @@ import { buildGeometry, grainCountFor } from './geometry';
 const IRWIN_HALL_4_BYTES = 1 / Math.sqrt((4 * (256 * 256 - 1)) / 12);
 
 /**
- * Work buffers kept from one sample to the next, as a worker makes many samples of one size: at
- * 512² a sample allocated and zeroed about 8 MiB of them (in a profile, the GC took 9 % of the
- * time). None of them is returned, and every one is written before it is read (see each use).
+ * Work buffers kept from one sample to the next, as a worker makes many samples of one size: a
+ * 512² sample allocated and zeroed about 8 MiB of them. None of them is returned, and every one is
+ * written before it is read (see each use). An idle worker keeps them (32 MiB at 1024²).
  */
 interface Work {
   size: number;
@@ -77,8 +77,8 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
 
   const tone = grainTones(geometry.neighbours, p, rng);
   const value = work.value;
-  // Stains multiply each row right after its texture, while the row is in cache (the same
-  // products as a pass of their own afterwards; they draw from their own stream).
+  // Stains multiply each pixel as the texture makes it (the product a pass of their own would form
+  // afterwards; they draw from their own stream).
   const stains = p.stains > 0 ? stainRows(size, p, distractorRng) : null;
   paintTexture(value, grainIds, outlineBoxes(geometry.outlines, size), tone, size, p, rng, stains);
   if (p.pitDensity > 0) paintPits(value, size, p, distractorRng);
@@ -360,8 +360,8 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
   // the next (a quarter wavelength: 1–20 px in the default preset). Each value is the expression
   // the pixel computed, so the bytes are the same. Lines are made only over the columns that the
   // grain's pixels use, and nodes evaluated only where those lines need them: the grid covers the
-  // grain's bounding box, and a third of its nodes lie in corners no pixel reads (each evaluation
-  // also leaves three boxed numbers for the GC, as the noise function is too large to inline).
+  // grain's bounding box, and a third of its nodes lie in corners no pixel reads (and each call of
+  // the noise, too large for V8 to inline, boxes its arguments and result).
   const widths = new Int32Array(n), lineStart = new Int32Array(n), firstLine = new Int32Array(n);
   let lineTotal = 0, lineCount = 0;
   for (let g = 0; g < n; g++) {
