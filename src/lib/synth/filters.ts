@@ -10,22 +10,43 @@
  * box passes per axis whose widths match the variance (Kovesi's "boxes for Gauss"), so the cost
  * no longer grows with sigma.
  */
-export function gaussianBlur(image: Float64Array, size: number, sigma: number): void {
-  if (sigma < 0.2) return;
-  const scratch = new Float64Array(image.length);
+export function gaussianBlur(image: Float64Array, size: number, sigma: number, keptScratch?: Float64Array): void {
+  blurInto(image, size, sigma, keptScratch ?? null, null);
+}
+
+/**
+ * gaussianBlur, then each pixel × 255 into `bytes` (clamped and rounded by the array), with the
+ * last pass writing the bytes directly instead of the image: one sweep over the image fewer, and
+ * the same bytes, as the last pass computes the same doubles. `image` is left part-blurred.
+ * `scratch`, when given, is used instead of a new image-sized buffer.
+ */
+export function gaussianBlurToBytes(image: Float64Array, size: number, sigma: number, scratch: Float64Array | null,
+  bytes: Uint8ClampedArray): void {
+  blurInto(image, size, sigma, scratch, bytes);
+}
+
+function blurInto(image: Float64Array, size: number, sigma: number, kept: Float64Array | null, bytes: Uint8ClampedArray | null) {
+  if (sigma < 0.2) {
+    if (bytes) for (let i = 0; i < image.length; i++) bytes[i] = image[i] * 255;
+    return;
+  }
+  const scratch = kept ?? new Float64Array(image.length);
   if (sigma < 1.5) {
     const passes = Math.ceil((sigma * sigma) / 0.5);
     const w = (sigma * sigma) / (2 * passes);
     for (let k = 0; k < passes; k++) {
       threeTapRows(image, scratch, size, w);
-      threeTapColumns(scratch, image, size, w);
+      if (bytes && k === passes - 1) threeTapColumnsToBytes(scratch, bytes, size, w);
+      else threeTapColumns(scratch, image, size, w);
     }
     return;
   }
-  for (const width of boxWidths(sigma, 3)) {
+  const widths = boxWidths(sigma, 3);
+  widths.forEach((width, k) => {
     boxRows(image, scratch, size, (width - 1) / 2);
-    boxColumns(scratch, image, size, (width - 1) / 2);
-  }
+    if (bytes && k === widths.length - 1) boxColumns(scratch, bytes, size, (width - 1) / 2, 255);
+    else boxColumns(scratch, image, size, (width - 1) / 2, 1);
+  });
 }
 
 /** Odd box widths whose n passes have (close to) the variance of a Gaussian of this sigma. */
@@ -45,7 +66,14 @@ function threeTapRows(src: Float64Array, dst: Float64Array, size: number, w: num
   for (let y = 0; y < size; y++) {
     const o = y * size, last = o + size - 1;
     dst[o] = (c + w) * src[o] + w * src[o + 1];
-    for (let i = o + 1; i < last; i++) dst[i] = c * src[i] + w * (src[i - 1] + src[i + 1]);
+    // The three taps rotate through locals: one load per pixel instead of three.
+    let left = src[o], mid = src[o + 1];
+    for (let i = o + 1; i < last; i++) {
+      const right = src[i + 1];
+      dst[i] = c * mid + w * (left + right);
+      left = mid;
+      mid = right;
+    }
     dst[last] = (c + w) * src[last] + w * src[last - 1];
   }
 }
@@ -57,6 +85,20 @@ function threeTapColumns(src: Float64Array, dst: Float64Array, size: number, w: 
     dst[n - size + x] = (c + w) * src[n - size + x] + w * src[n - 2 * size + x];
   }
   for (let i = size; i < n - size; i++) dst[i] = c * src[i] + w * (src[i - size] + src[i + size]);
+}
+
+/**
+ * threeTapColumns with each result × 255 stored as a byte. A function of its own rather than a
+ * scale argument, so that each store site sees one array type and the image passes skip the
+ * multiply (a few per cent of the blur).
+ */
+function threeTapColumnsToBytes(src: Float64Array, dst: Uint8ClampedArray, size: number, w: number) {
+  const c = 1 - 2 * w, n = size * size;
+  for (let x = 0; x < size; x++) {
+    dst[x] = ((c + w) * src[x] + w * src[x + size]) * 255;
+    dst[n - size + x] = ((c + w) * src[n - size + x] + w * src[n - 2 * size + x]) * 255;
+  }
+  for (let i = size; i < n - size; i++) dst[i] = (c * src[i] + w * (src[i - size] + src[i + size])) * 255;
 }
 
 /** Running-sum box filter of radius r along rows, through a line buffer padded with edge pixels. */
@@ -78,7 +120,7 @@ function boxRows(src: Float64Array, dst: Float64Array, size: number, r: number) 
 }
 
 /** Running-sum box filter of radius r down columns, a whole row of sums at a time. */
-function boxColumns(src: Float64Array, dst: Float64Array, size: number, r: number) {
+function boxColumns(src: Float64Array, dst: Float64Array | Uint8ClampedArray, size: number, r: number, scale: number) {
   const inv = 1 / (2 * r + 1);
   const acc = new Float64Array(size);
   for (let k = -r; k <= r; k++) {
@@ -90,7 +132,7 @@ function boxColumns(src: Float64Array, dst: Float64Array, size: number, r: numbe
     const add = clampIndex(y + r + 1, size) * size;
     const drop = clampIndex(y - r, size) * size;
     for (let x = 0; x < size; x++) {
-      dst[out + x] = acc[x] * inv;
+      dst[out + x] = acc[x] * inv * scale;
       acc[x] += src[add + x] - src[drop + x];
     }
   }

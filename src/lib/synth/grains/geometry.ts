@@ -128,32 +128,48 @@ export function splineThrough(ax: number, ay: number, bx: number, by: number, co
   const length = Math.hypot(dx, dy);
   if (count === 0 || waviness === 0 || length < 3) return Float64Array.of(ax, ay, bx, by);
   const nx = -dy / length, ny = dx / length;
-  const cx: number[] = [ax], cy: number[] = [ay];
+  // Control points with one mirrored point before a and after b (the spline's end tangents), in
+  // typed arrays kept between calls (a small typed array costs more to make than to fill), so the
+  // loop below reads them without a closure per point.
+  const last = count + 1;
+  if (splineScratch.cx.length < count + 4) splineScratch = { cx: new Float64Array(count + 4), cy: new Float64Array(count + 4), steps: new Int32Array(count + 4) };
+  const { cx, cy, steps } = splineScratch; // point k at k + 1
+  cx[1] = ax;
+  cy[1] = ay;
   for (let k = 1; k <= count; k++) {
     const t = k / (count + 1);
     const offset = waviness * length * (2 * rng.next() - 1);
-    cx.push(ax + t * dx + offset * nx);
-    cy.push(ay + t * dy + offset * ny);
+    cx[k + 1] = ax + t * dx + offset * nx;
+    cy[k + 1] = ay + t * dy + offset * ny;
   }
-  cx.push(bx);
-  cy.push(by);
-  const last = cx.length - 1;
-  const at = (arr: number[], k: number) =>
-    k < 0 ? 2 * arr[0] - arr[1] : k > last ? 2 * arr[last] - arr[last - 1] : arr[k];
-  const out: number[] = [ax, ay];
+  cx[last + 1] = bx;
+  cy[last + 1] = by;
+  cx[0] = 2 * cx[1] - cx[2];
+  cy[0] = 2 * cy[1] - cy[2];
+  cx[last + 2] = 2 * cx[last + 1] - cx[last];
+  cy[last + 2] = 2 * cy[last + 1] - cy[last];
+  let total = 1;
   for (let s = 0; s < last; s++) {
-    const steps = Math.max(1, Math.ceil(Math.hypot(cx[s + 1] - cx[s], cy[s + 1] - cy[s]) / 2.5));
-    for (let q = 1; q <= steps; q++) {
-      const t = q / steps;
-      out.push(catmullRom(at(cx, s - 1), cx[s], cx[s + 1], at(cx, s + 2), t),
-        catmullRom(at(cy, s - 1), cy[s], cy[s + 1], at(cy, s + 2), t));
+    steps[s] = Math.max(1, Math.ceil(Math.hypot(cx[s + 2] - cx[s + 1], cy[s + 2] - cy[s + 1]) / 2.5));
+    total += steps[s];
+  }
+  const out = new Float64Array(2 * total);
+  out[0] = ax;
+  out[1] = ay;
+  for (let s = 0, j = 2; s < last; s++) {
+    for (let q = 1; q <= steps[s]; q++, j += 2) {
+      const t = q / steps[s];
+      out[j] = catmullRom(cx[s], cx[s + 1], cx[s + 2], cx[s + 3], t);
+      out[j + 1] = catmullRom(cy[s], cy[s + 1], cy[s + 2], cy[s + 3], t);
     }
   }
   // Pin the end exactly so both grains meet the junction at the same point.
   out[out.length - 2] = bx;
   out[out.length - 1] = by;
-  return Float64Array.from(out);
+  return out;
 }
+
+let splineScratch = { cx: new Float64Array(16), cy: new Float64Array(16), steps: new Int32Array(16) };
 
 function catmullRom(p0: number, p1: number, p2: number, p3: number, t: number): number {
   const t2 = t * t, t3 = t2 * t;

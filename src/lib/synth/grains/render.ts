@@ -2,12 +2,41 @@
 import { createNoise2D } from 'simplex-noise';
 import { hashSeed, Rng } from '../../random';
 import type { SampledParams } from '../../params/space';
-import { gaussianBlur } from '../filters';
-import { distanceToPolylines, fillPolygons } from '../raster';
+import { gaussianBlur, gaussianBlurToBytes } from '../filters';
+import { fillPolygons, squaredDistanceToPolylines } from '../raster';
 import { buildGeometry, grainCountFor } from './geometry';
 
 /** 1 / sd of the sum of four uniform bytes. */
 const IRWIN_HALL_4_BYTES = 1 / Math.sqrt((4 * (256 * 256 - 1)) / 12);
+
+/**
+ * Work buffers kept from one sample to the next, as a worker makes many samples of one size: a
+ * 512² sample allocated and zeroed about 8 MiB of them. None of them is returned, and every one is
+ * written before it is read (see each use). An idle worker keeps them (32 MiB at 1024²).
+ */
+interface Work {
+  size: number;
+  /** The float image; paintTexture writes every pixel. */
+  value: Float64Array;
+  /** Squared distance to the boundaries; squaredDistanceToPolylines resets it. */
+  dist2: Float32Array;
+  /** Nearest boundary; written wherever dist2 is finite, read only there. */
+  nearest: Int32Array;
+  /** The same two for scratches, made on first use. */
+  scratchDist2?: Float32Array;
+  scratchNearest?: Int32Array;
+  /** gaussianBlur's scratch image, made on first use. */
+  blur?: Float64Array;
+}
+let kept: Work | null = null;
+
+function workFor(size: number): Work {
+  if (kept?.size !== size) {
+    const n = size * size;
+    kept = { size, value: new Float64Array(n), dist2: new Float32Array(n), nearest: new Int32Array(n) };
+  }
+  return kept;
+}
 
 export interface GrainRender {
   /** Grey image, one byte per pixel. */
@@ -41,15 +70,19 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const distractorRng = new Rng(hashSeed(seed, 3));
   const faint = p.faintBoundaries > 0 ? boundaryStrengths(geometry.boundaries.length, p.faintBoundaries, distractorRng) : null;
   const doubled = p.doubledLines > 0 ? Uint8Array.from(geometry.boundaries, () => (distractorRng.next() < p.doubledLines ? 1 : 0)) : null;
-  const nearest = faint || doubled ? new Int32Array(size * size) : undefined;
-  const distance = distanceToPolylines(geometry.boundaries, size, reach, nearest);
+  const work = workFor(size);
+  const nearest = faint || doubled ? work.nearest : undefined;
+  const dist2 = squaredDistanceToPolylines(geometry.boundaries, size, reach, work.dist2, nearest);
+  const reach2 = reach * reach;
 
   const tone = grainTones(geometry.neighbours, p, rng);
-  const value = new Float64Array(size * size);
-  paintTexture(value, grainIds, outlineBoxes(geometry.outlines, size), tone, size, p, rng);
-  if (p.stains > 0) paintStains(value, size, p, distractorRng);
+  const value = work.value;
+  // Stains multiply each pixel as the texture makes it (the product a pass of their own would form
+  // afterwards; they draw from their own stream).
+  const stains = p.stains > 0 ? stainRows(size, p, distractorRng) : null;
+  paintTexture(value, grainIds, outlineBoxes(geometry.outlines, size), tone, size, p, rng, stains);
   if (p.pitDensity > 0) paintPits(value, size, p, distractorRng);
-  if (p.scratches > 0) paintScratches(value, size, p, distractorRng);
+  if (p.scratches > 0) paintScratches(value, size, p, distractorRng, work);
 
   // Parameters are read into locals: a params record is a dictionary object, slow in hot loops.
   const halfLine = p.lineWidth / 2;
@@ -64,12 +97,15 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const mask = new Uint8Array(size * size);
   if (p.twins > 0) paintTwins(value, mask, grainIds, outlineBoxes(geometry.outlines, size), size, p, distractorRng);
   let state = rng.uint32() | 1; // xorshift state must not be 0
+  // Uint8ClampedArray clamps and rounds natively (ties to even, as the spec fixes for every engine).
+  const bytes = new Uint8ClampedArray(size * size);
   for (let y = 0, i = 0; y < size; y++) {
     const light = 1 + gy * (y - half);
     for (let x = 0; x < size; x++, i++) {
       let v = value[i];
-      const d = distance[i];
-      if (d !== Infinity) {
+      const d2 = dist2[i];
+      if (d2 <= reach2) {
+        const d = Math.fround(Math.sqrt(d2)); // what a Float32Array of distances would hold
         const coverage = doubled && doubled[nearest![i]]
           ? Math.min(1, Math.max(0, grooveHalf + 0.5 - Math.abs(d - groove))) * Math.min(1, 2 * grooveHalf)
           : Math.min(1, Math.max(0, halfLine + 0.5 - d)) * thinFade;
@@ -87,12 +123,14 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
       value[i] = v * (light + gx * (x - half)) + noiseSigma * normal;
     }
   }
-  gaussianBlur(value, size, p.blurSigma);
-  if (p.defocus > 0) paintDefocus(value, size, p, distractorRng);
-
-  // Uint8ClampedArray clamps and rounds natively (ties to even, as the spec fixes for every engine).
-  const bytes = new Uint8ClampedArray(size * size);
-  for (let i = 0; i < value.length; i++) bytes[i] = value[i] * 255;
+  const blurScratch = (work.blur ??= new Float64Array(size * size));
+  if (p.defocus > 0) {
+    gaussianBlur(value, size, p.blurSigma, blurScratch);
+    paintDefocus(value, size, p, distractorRng);
+    for (let i = 0; i < value.length; i++) bytes[i] = value[i] * 255;
+  } else {
+    gaussianBlurToBytes(value, size, p.blurSigma, blurScratch, bytes); // the blur's last pass writes the bytes
+  }
   const image = new Uint8Array(bytes.buffer);
   return { image, mask, grainIds, grainCount };
 }
@@ -106,9 +144,10 @@ function boundaryStrengths(count: number, share: number, rng: Rng): Float32Array
 
 /**
  * Stains and patchy etching: the image times 1 + strength · (slow noise), the noise a few grains
- * across, evaluated on a coarse grid and interpolated (it is smooth at that scale).
+ * across, evaluated on a coarse grid and interpolated (it is smooth at that scale). Draws the
+ * noise now and returns what applies it to row y of `value`.
  */
-function paintStains(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+function stainRows(size: number, p: SampledParams, rng: Rng): Stains {
   const noise = createNoise2D(rng.next);
   const wavelength = p.grainDiameter * (2 + 2 * rng.next());
   const step = Math.max(2, wavelength / 4);
@@ -118,16 +157,32 @@ function paintStains(value: Float64Array, size: number, p: SampledParams, rng: R
   for (let b = 0; b < cols; b++) {
     for (let a = 0; a < cols; a++) grid[b * cols + a] = p.stains * noise((a * step) / wavelength + ox, (b * step) / wavelength + oy);
   }
+  // Every grid row interpolated along x once (a grid row serves `step` image rows, 15–100 px in
+  // the default preset); a pixel then blends two of these lines, with the same expression it used
+  // to evaluate from four grid nodes, so the same doubles.
   const inv = 1 / step;
-  for (let y = 0, i = 0; y < size; y++) {
-    const fy = y * inv, b = fy | 0, ty = fy - b;
-    for (let x = 0; x < size; x++, i++) {
+  const lines = new Float64Array(cols * size);
+  for (let b = 0, l = 0; b < cols; b++) {
+    for (let x = 0; x < size; x++, l++) {
       const fx = x * inv, a = fx | 0, tx = fx - a, o = b * cols + a;
-      const top = grid[o] + tx * (grid[o + 1] - grid[o]);
-      const bottom = grid[o + cols] + tx * (grid[o + cols + 1] - grid[o + cols]);
-      value[i] *= 1 + top + ty * (bottom - top);
+      lines[l] = grid[o] + tx * (grid[o + 1] - grid[o]);
     }
   }
+  return { lines, inv };
+}
+
+interface Stains {
+  /** Grid row b interpolated along x, at b · size + x. */
+  lines: Float64Array;
+  inv: number;
+}
+
+/** Applies the stains to row y (a plain function, not a closure: its loop keeps them in registers). */
+function stainRow(value: Float64Array, size: number, stains: Stains, y: number): void {
+  const { lines, inv } = stains;
+  const fy = y * inv, b = fy | 0, ty = fy - b;
+  const top = b * size, bottom = top + size;
+  for (let x = 0, i = y * size; x < size; x++, i++) value[i] *= 1 + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]);
 }
 
 /** Pits, inclusions and dust: anti-aliased dark discs, a Poisson-like count from the density. */
@@ -152,7 +207,7 @@ function paintPits(value: Float64Array, size: number, p: SampledParams, rng: Rng
  * Polishing scratches: long thin lines, straight or gently bowed, across grains and boundaries;
  * two in three darken, one in three lightens. Each has its own width and contrast.
  */
-function paintScratches(value: Float64Array, size: number, p: SampledParams, rng: Rng): void {
+function paintScratches(value: Float64Array, size: number, p: SampledParams, rng: Rng, work: Work): void {
   const count = Math.floor(p.scratches + rng.next());
   if (count === 0) return;
   const lines: Float64Array[] = [];
@@ -174,12 +229,13 @@ function paintScratches(value: Float64Array, size: number, p: SampledParams, rng
     widths.push(0.5 + 1.5 * rng.next());
     contrasts.push(p.scratchContrast * (0.5 + 0.5 * rng.next()) * (rng.next() < 1 / 3 ? -1 : 1));
   }
-  const nearest = new Int32Array(size * size);
-  const distance = distanceToPolylines(lines, size, Math.max(...widths) / 2 + 0.5, nearest);
-  for (let i = 0; i < distance.length; i++) {
-    if (distance[i] === Infinity) continue;
+  const nearest = (work.scratchNearest ??= new Int32Array(size * size));
+  const reach = Math.max(...widths) / 2 + 0.5, reach2 = reach * reach;
+  const dist2 = squaredDistanceToPolylines(lines, size, reach, (work.scratchDist2 ??= new Float32Array(size * size)), nearest);
+  for (let i = 0; i < dist2.length; i++) {
+    if (!(dist2[i] <= reach2)) continue;
     const s = nearest[i];
-    const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - distance[i]));
+    const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - Math.fround(Math.sqrt(dist2[i]))));
     const c = contrasts[s] * coverage;
     value[i] = c > 0 ? value[i] * (1 - c) : value[i] - c * (1 - value[i]);
   }
@@ -266,11 +322,14 @@ function tooClose(t: number, neighbours: number[], tone: Float32Array, minContra
  * pixel, and no bleeding between grains.
  */
 function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, tone: Float32Array, size: number,
-  p: SampledParams, rng: Rng): void {
+  p: SampledParams, rng: Rng, stains: Stains | null): void {
   const n = tone.length;
   const amp = p.textureStrength;
   if (amp === 0) {
-    for (let i = 0; i < value.length; i++) value[i] = tone[ids[i]];
+    for (let y = 0, i = 0; y < size; y++) {
+      for (let x = 0; x < size; x++, i++) value[i] = tone[ids[i]];
+      if (stains) stainRow(value, size, stains, y);
+    }
     return;
   }
   const noise = createNoise2D(rng.next);
@@ -291,37 +350,138 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
     start[g] = total;
     total += cols[g] * rows[g];
   }
-  const nodes = new Float32Array(total);
+  const offsetX = new Float64Array(n), offsetY = new Float64Array(n);
   for (let g = 0; g < n; g++) {
+    offsetX[g] = rng.next() * 1000;
+    offsetY[g] = rng.next() * 1000;
+  }
+  // Each grid row ("line") of a grain is interpolated along x once: a pixel then blends two lines,
+  // where it used to interpolate both from four nodes, and a line serves all the image rows up to
+  // the next (a quarter wavelength: 1–20 px in the default preset). Each value is the expression
+  // the pixel computed, so the bytes are the same. Lines are made only over the columns that the
+  // grain's pixels use, and nodes evaluated only where those lines need them: the grid covers the
+  // grain's bounding box, and a third of its nodes lie in corners no pixel reads (and each call of
+  // the noise, too large for V8 to inline, boxes its arguments and result).
+  const widths = new Int32Array(n), lineStart = new Int32Array(n), firstLine = new Int32Array(n);
+  let lineTotal = 0, lineCount = 0;
+  for (let g = 0; g < n; g++) {
+    widths[g] = cols[g] === 0 ? 0 : boxes[4 * g + 2] - originX[g] + 1;
+    lineStart[g] = lineTotal;
+    lineTotal += widths[g] * rows[g];
+    firstLine[g] = lineCount;
+    lineCount += rows[g];
+  }
+  // Runs of one grain along each image row (grain, first x, end), and per line the columns used.
+  let runs = keptRuns;
+  const lo = new Int32Array(lineCount).fill(size), hi = new Int32Array(lineCount).fill(-1);
+  let runCount = 0, outside = false;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0, i = y * size; x < size;) {
+      const g = ids[i];
+      let end = x + 1;
+      while (end < size && ids[i + end - x] === g) end++;
+      const fy = (y - originY[g]) * invStep[g], b = fy | 0;
+      if (x >= originX[g] && end <= originX[g] + widths[g] && fy >= 0 && b + 1 < rows[g]) {
+        for (let l = firstLine[g] + b; l <= firstLine[g] + b + 1; l++) {
+          if (x < lo[l]) lo[l] = x;
+          if (end - 1 > hi[l]) hi[l] = end - 1;
+        }
+      } else {
+        outside = true; // read from the nodes directly, below
+      }
+      if (runCount + 3 > runs.length) runs = growRuns();
+      runs[runCount++] = g;
+      runs[runCount++] = x;
+      runs[runCount++] = end;
+      i += end - x;
+      x = end;
+    }
+  }
+  const nodes = new Float32Array(total).fill(NaN);
+  const evaluate = (g: number, a: number, b: number) => {
+    const o = start[g] + b * cols[g] + a;
+    if (nodes[o] === nodes[o]) return;
     const k = invStep[g] / 4; // 1 / wavelength
-    const ox = rng.next() * 1000, oy = rng.next() * 1000;
-    for (let b = 0, o = start[g]; b < rows[g]; b++) {
-      const v = (originY[g] + b * steps[g]) * k + oy;
-      for (let a = 0; a < cols[g]; a++, o++) {
-        const u = (originX[g] + a * steps[g]) * k + ox;
-        nodes[o] = amp * (0.67 * noise(u, v) + 0.33 * noise(2 * u, 2 * v));
+    const v = (originY[g] + b * steps[g]) * k + offsetY[g];
+    const u = (originX[g] + a * steps[g]) * k + offsetX[g];
+    nodes[o] = amp * (0.67 * noise(u, v) + 0.33 * noise(2 * u, 2 * v));
+  };
+  if (outside) {
+    // A run outside its grain's box (gap filling can give a grain a pixel beyond it) reads nodes
+    // as the pixel loop always did, possibly another grain's: then every node is made.
+    for (let g = 0; g < n; g++) for (let b = 0; b < rows[g]; b++) for (let a = 0; a < cols[g]; a++) evaluate(g, a, b);
+  }
+  const lines = lineBuffer(lineTotal);
+  for (let g = 0; g < n; g++) {
+    const inv = invStep[g], w = widths[g], x0 = originX[g];
+    for (let b = 0; b < rows[g]; b++) {
+      const from = lo[firstLine[g] + b], to = hi[firstLine[g] + b];
+      if (to < from) continue;
+      const last = ((to - x0) * inv) | 0;
+      for (let a = ((from - x0) * inv) | 0; a <= last + 1; a++) evaluate(g, a, b);
+      const row = start[g] + b * cols[g];
+      for (let x = from, l = lineStart[g] + b * w + from - x0; x <= to; x++, l++) {
+        const fx = (x - x0) * inv, a = fx | 0, tx = fx - a;
+        const o = row + a;
+        lines[l] = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
       }
     }
   }
-  // Walk each row in runs of one grain, so the grain's grid is looked up once per run.
-  for (let y = 0; y < size; y++) {
-    let x = 0, i = y * size;
-    while (x < size) {
-      const g = ids[i];
+  // Stains multiply each pixel as it is made (the product stainRow would form afterwards).
+  const stainLines = stains ? stains.lines : null;
+  for (let y = 0, r = 0; y < size; y++) {
+    let sTop = 0, sBottom = 0, sty = 0;
+    if (stains) {
+      const fy = y * stains.inv, b = fy | 0;
+      sty = fy - b;
+      sTop = b * size;
+      sBottom = sTop + size;
+    }
+    for (let x = 0, i = y * size; x < size;) {
+      const g = runs[r], end = runs[r + 2];
+      r += 3;
       const inv = invStep[g], c = cols[g], x0 = originX[g], base = tone[g];
       const fy = (y - originY[g]) * inv, b = fy | 0, ty = fy - b;
+      const w = widths[g];
+      if (x >= x0 && end <= x0 + w && fy >= 0 && b + 1 < rows[g]) {
+        const top = lineStart[g] + b * w - x0, bottom = top + w;
+        if (stainLines) {
+          for (; x < end; x++, i++) {
+            value[i] = (base + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]))
+              * (1 + stainLines[sTop + x] + sty * (stainLines[sBottom + x] - stainLines[sTop + x]));
+          }
+        } else {
+          for (; x < end; x++, i++) value[i] = base + lines[top + x] + ty * (lines[bottom + x] - lines[top + x]);
+        }
+        continue;
+      }
       const row = start[g] + b * c;
-      do {
+      for (; x < end; x++, i++) {
         const fx = (x - x0) * inv, a = fx | 0, tx = fx - a;
         const o = row + a;
         const top = nodes[o] + tx * (nodes[o + 1] - nodes[o]);
         const bottom = nodes[o + c] + tx * (nodes[o + c + 1] - nodes[o + c]);
-        value[i] = base + top + ty * (bottom - top);
-        x++;
-        i++;
-      } while (x < size && ids[i] === g);
+        let v = base + top + ty * (bottom - top);
+        if (stainLines) v *= 1 + stainLines[sTop + x] + sty * (stainLines[sBottom + x] - stainLines[sTop + x]);
+        value[i] = v;
+      }
     }
   }
+}
+
+/** The texture's interpolated grid rows, kept between samples and grown as needed (like Work). */
+let keptLines = new Float64Array(0);
+function lineBuffer(length: number): Float64Array {
+  if (keptLines.length < length) keptLines = new Float64Array(Math.ceil(length * 1.25));
+  return keptLines;
+}
+
+/** The texture's runs, three numbers each, kept like Work and doubled when full. */
+let keptRuns: Int32Array = new Int32Array(3 * 4096);
+function growRuns(): Int32Array {
+  const more = new Int32Array(2 * keptRuns.length);
+  more.set(keptRuns);
+  return (keptRuns = more);
 }
 
 /**
