@@ -83,6 +83,16 @@ export interface Preset {
 
 const r = (lo: number, hi = lo) => ({ lo, hi });
 
+/**
+ * Colour (tint) etching leaves more than tone between grains: patchy film and stains, mottled
+ * texture inside grains, pits and scratches, none of them boundaries. On the mlographypp crops,
+ * adding these to the tint-etched preset moved grains-quick from mIoU 0.512, pixel error 0.228,
+ * boundary F1 0.763 to 0.527, 0.188, 0.771 (one run), with fewer boundaries drawn inside grains.
+ */
+const COLOUR_ETCH_DISTRACTORS = {
+  stains: r(0, 0.3), pitDensity: r(0, 2), pitSize: r(2, 6), scratches: r(0, 2), scratchContrast: r(0.1, 0.4),
+};
+
 export const GRAIN_PRESETS: readonly Preset[] = [
   {
     id: 'etched-lines',
@@ -105,9 +115,10 @@ export const GRAIN_PRESETS: readonly Preset[] = [
     settings: {
       grainDiameter: r(30, 100), lloydIterations: r(0, 2), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.15),
       meanIntensity: r(0.4, 0.65), grainContrast: r(0.3, 0.6), minNeighbourContrast: r(0.08, 0.12),
-      textureStrength: r(0.04, 0.12), textureWavelength: r(0.2, 0.667),
+      textureStrength: r(0.04, 0.2), textureWavelength: r(0.2, 0.667),
       lineDarkness: r(0, 0.15), lineWidth: r(0.5, 1.5), maskWidth: r(3),
       illumination: r(0, 0.3), noiseSigma: r(0.01, 0.04), blurSigma: r(1, 2.5),
+      ...COLOUR_ETCH_DISTRACTORS,
     },
   },
   {
@@ -130,9 +141,10 @@ export const GRAIN_PRESETS: readonly Preset[] = [
     settings: {
       grainDiameter: r(30, 100), lloydIterations: r(0, 2), splinePoints: r(2, 4), boundaryWaviness: r(0.03, 0.15),
       meanIntensity: r(0.45, 0.7), grainContrast: r(0.2, 0.5), minNeighbourContrast: r(0.05, 0.1),
-      textureStrength: r(0.04, 0.12), textureWavelength: r(0.2, 0.667),
+      textureStrength: r(0.04, 0.2), textureWavelength: r(0.2, 0.667),
       lineDarkness: r(0, 0.2), lineWidth: r(0.5, 1.5), maskWidth: r(3),
       illumination: r(0, 0.3), noiseSigma: r(0.01, 0.04), blurSigma: r(1, 2.5),
+      ...COLOUR_ETCH_DISTRACTORS,
       colour: r(1), tintSaturation: r(0.15, 0.45), hueCentre: r(35, 55), hueSpread: r(0.1, 0.3), boundaryHue: r(15, 35), boundaryTint: r(0, 0.3),
       oppositeHueShare: r(0.1, 0.3),
     },
