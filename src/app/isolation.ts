@@ -21,6 +21,13 @@ export interface IsolationState {
   controlledAtLoad: boolean;
   /** This tab already reloaded for isolation (or cannot record that it did). */
   alreadyReloaded: boolean;
+  /**
+   * The user has clicked, typed or dropped something on this page. The worker is active only once
+   * the whole precache is in (seconds to minutes on a slow link), and a reload then could throw
+   * away a recipe being edited or a dataset being made; such a page stays single-threaded until
+   * its next load, which the worker serves isolated.
+   */
+  interacted: boolean;
 }
 
 /**
@@ -29,7 +36,7 @@ export interface IsolationState {
  * (without the headers); the update's own reload (registerType 'autoUpdate') takes it there.
  */
 export function shouldReloadForIsolation(s: IsolationState): boolean {
-  return !s.isolated && s.supported && s.workerActive && !s.controlledAtLoad && !s.alreadyReloaded;
+  return !s.isolated && s.supported && s.workerActive && !s.controlledAtLoad && !s.alreadyReloaded && !s.interacted;
 }
 
 function reloadedBefore(): boolean {
@@ -54,8 +61,13 @@ export function isolateOnceServiceWorkerIsActive(): void {
   const supported = 'crossOriginIsolated' in globalThis && isSecureContext;
   const controlledAtLoad = !!navigator.serviceWorker.controller;
   if (!supported || controlledAtLoad || reloadedBefore()) return;
+  let interacted = false;
+  const touched = () => { interacted = true; };
+  const events = ['pointerdown', 'keydown', 'drop'] as const;
+  for (const e of events) addEventListener(e, touched, { capture: true, once: true });
   navigator.serviceWorker.ready.then(() => {
-    if (!shouldReloadForIsolation({ isolated, supported, workerActive: true, controlledAtLoad, alreadyReloaded: reloadedBefore() })) return;
+    for (const e of events) removeEventListener(e, touched, { capture: true });
+    if (!shouldReloadForIsolation({ isolated, supported, workerActive: true, controlledAtLoad, alreadyReloaded: reloadedBefore(), interacted })) return;
     try {
       sessionStorage.setItem(RELOADED_KEY, String(Date.now()));
     } catch {

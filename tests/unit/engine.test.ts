@@ -252,6 +252,10 @@ describe('engine jobs', () => {
       const bytes = zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: bad })) });
       await expect(jobs.importModel({ bytes, fileName: 'bad.zip' }, context())).rejects.toThrow(/bad.zip is damaged: its model record .+ Nothing was imported/);
     }
+    // A record that says RGB for a grey network is refused before anything is stored.
+    const rgb = { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, channels: 3 } } };
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: rgb })) }), fileName: 'rgb.zip' }, context()))
+      .rejects.toThrow('rgb.zip is damaged: its network takes 1 input channel, its record says 3. Nothing was imported.');
     expect((await db.getAll('models')).length).toBe(before);
 
     // A record written by hand (or an older version) does not break the list: it is listed as damaged.

@@ -208,6 +208,13 @@ describe('adaptive sampling', () => {
     expect(selectWorst([NaN, 0.5], 0.5, false)).toEqual([0]); // a failed score counts as worst
   });
 
+  it('never moves colour: a dataset is all grey or all RGB', async () => {
+    const { adaptiveConfigError } = await import('../../src/lib/experiment/adaptive');
+    const a = { fraction: 0.2, variations: 2, rounds: 1, parameters: { colour: 1 } };
+    expect(adaptiveConfigError('grains', a)).toMatch(/^adaptive\.parameters\.colour: unknown/);
+    expect(adaptiveConfigError('grains', { ...a, parameters: { grainDiameter: 5 } })).toBeUndefined();
+  });
+
   it('perturbs only the chosen parameters, within their intervals and the space, the same for the same seed', async () => {
     const { variationRecipe } = await import('../../src/lib/experiment/adaptive');
     const { generateGrainSample } = await import('../../src/lib/synth/grains/index');

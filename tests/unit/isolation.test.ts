@@ -41,7 +41,7 @@ describe('withIsolationHeaders (the service worker on a static host)', () => {
 });
 
 describe('shouldReloadForIsolation (the first visit on a static host)', () => {
-  const firstVisit: IsolationState = { isolated: false, supported: true, workerActive: true, controlledAtLoad: false, alreadyReloaded: false };
+  const firstVisit: IsolationState = { isolated: false, supported: true, workerActive: true, controlledAtLoad: false, alreadyReloaded: false, interacted: false };
 
   it('reloads once the worker is active on a page it did not serve', () => {
     expect(shouldReloadForIsolation(firstVisit)).toBe(true);
@@ -53,5 +53,7 @@ describe('shouldReloadForIsolation (the first visit on a static host)', () => {
     expect(shouldReloadForIsolation({ ...firstVisit, workerActive: false })).toBe(false);
     expect(shouldReloadForIsolation({ ...firstVisit, controlledAtLoad: true })).toBe(false);
     expect(shouldReloadForIsolation({ ...firstVisit, alreadyReloaded: true })).toBe(false);
+    // A page the user has started working on is never reloaded under them.
+    expect(shouldReloadForIsolation({ ...firstVisit, interacted: true })).toBe(false);
   });
 });

@@ -44,7 +44,8 @@ const clampTo = (spec: ParamSpec, v: number) => {
 
 /** The parameters that can move for a recipe kind: names and what they mean. */
 export function movableParameters(kind: Recipe['kind']): { name: string; help: string }[] {
-  if (kind === 'grains') return GRAIN_PARAMS.map((p) => ({ name: p.name, help: `${p.label} (${p.unit || 'no unit'})` }));
+  // Colour is not a look to vary: a dataset, and the model trained on it, is all grey or all RGB.
+  if (kind === 'grains') return GRAIN_PARAMS.filter((p) => p.name !== 'colour').map((p) => ({ name: p.name, help: `${p.label} (${p.unit || 'no unit'})` }));
   return [
     { name: 'crackWidth', help: 'crack width, as a relative change (0.3 = ±30 %)' },
     { name: 'crackIntensity', help: 'crack intensity (−1 black … +1 white), absolute' },

@@ -9,6 +9,7 @@ import { MODEL_ZIP, unzipBounded } from '../data/zip';
 import { openDB, type IDBPDatabase } from 'idb';
 import { checkValueSize, commit, getDataset, StorageFullError, storageError, type Db, type ModelRecord } from '../data/db';
 import { modelRecordError, putModelRecord } from './modelRecords';
+import { modelChannels } from './config';
 
 /** Where weights live: TF.js' IndexedDB store in the browser, memory in Node tests. */
 export interface WeightStore {
@@ -150,6 +151,12 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   })).catch((e) => {
     throw new Error(`${fileName} is damaged: the network cannot be rebuilt (${(e as Error).message}).`);
   });
+  // The record says what the network is fed; a network that takes another number of channels would fail at its first use.
+  const takes = model.inputs[0].shape[3], says = modelChannels(record.config.model);
+  if (takes !== says) {
+    model.dispose();
+    throw new Error(`${fileName} is damaged: its network takes ${takes} input channel${takes === 1 ? '' : 's'}, its record says ${says}. Nothing was imported.`);
+  }
   // All or nothing: weights first, then the record; a failure on either leaves neither behind.
   try {
     await store.save(record.id, model);
