@@ -477,7 +477,15 @@ function lineBuffer(length: number): Float64Array {
 }
 
 /** The texture's runs, three numbers each, kept like Work and doubled when full. */
-let keptRuns: Int32Array = new Int32Array(3 * 4096);
+const FIRST_RUNS = 3 * 4096;
+let keptRuns: Int32Array = new Int32Array(FIRST_RUNS);
+
+/** Lets the kept work buffers go (a worker that has gone idle); the next sample makes them anew. */
+export function releaseWorkBuffers(): void {
+  kept = null;
+  keptLines = new Float64Array(0);
+  keptRuns = new Int32Array(FIRST_RUNS);
+}
 function growRuns(): Int32Array {
   const more = new Int32Array(2 * keptRuns.length);
   more.set(keptRuns);
