@@ -21,3 +21,30 @@ test('a colour-etched dataset trains an RGB U-Net in the Train tab', async ({ pa
   await trainTinyOneEpoch(page, 4);
   await expect(page.getByRole('row').filter({ hasText: 'depth 10 × 0.125, RGB input' })).toBeVisible();
 });
+
+test('Analyse reads a colour micrograph in colour for an RGB U-Net and measures its grains', async ({ page }) => {
+  test.setTimeout(300_000);
+  // Records what the page asks the engine to analyse: the colour must reach an RGB model.
+  await page.addInitScript(() => {
+    const post = Worker.prototype.postMessage;
+    const seen = window as unknown as { analysed: { colour: number; grey: number }[] };
+    seen.analysed = [];
+    Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+      const m = message as { method?: string; args?: { images: { image: { pixels: Uint8Array }; colour?: Uint8Array }[] } } | null;
+      if (m?.method === 'analyse') for (const im of m.args!.images) seen.analysed.push({ colour: im.colour?.length ?? 0, grey: im.image.pixels.length });
+      return (post as (...a: unknown[]) => void).apply(this, [message, ...rest]);
+    };
+  });
+  await page.goto('./');
+  await page.getByLabel('Preset').selectOption('colour-etched');
+  await generateSmall(page, 'grains', 8);
+  await trainTinyOneEpoch(page, 4);
+  await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+  await page.getByLabel('Micrograph', { exact: true }).setInputFiles(`${REALDATA}grains/mlographypp-tbm/images/10-0-768.png`);
+  await expect(page.getByTestId('colour-note')).toHaveText('The image is in colour: this RGB model reads their colour.');
+  await page.getByRole('button', { name: 'Analyse', exact: true }).last().click();
+  await expect(page.getByTestId('grain-stats')).toContainText('ASTM E112 G, planimetric', { timeout: 120_000 });
+  await expect(page.getByLabel('analysis of 10-0-768.png')).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { analysed: unknown[] }).analysed)).toEqual([{ colour: 3 * 256 * 256, grey: 256 * 256 }]);
+});
