@@ -1,6 +1,7 @@
 import { expect, test } from './fixtures';
 import { generateSmall, trainTinyOneEpoch } from './steps';
 import { REALDATA } from './realdata';
+import { tiff } from '../tiffWriter';
 
 test('a colour upload is kept as RGB (and a grey one as grey) across a reload', async ({ page }) => {
   await page.goto('./');
@@ -12,6 +13,20 @@ test('a colour upload is kept as RGB (and a grey one as grey) across a reload', 
   await expect(page.getByRole('listitem').filter({ hasText: '10-0-768.png' })).toContainText('256×256 · RGB');
   await expect(page.getByRole('listitem').filter({ hasText: 'nist-steel.png' })).toContainText('800×600');
   await expect(page.getByRole('listitem').filter({ hasText: 'nist-steel.png' })).not.toContainText('RGB');
+});
+
+test('an RGB TIFF is kept as RGB in Real data, as an RGB PNG is', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Real data' }).click();
+  const rgb = Array.from({ length: 3 * 128 * 128 }, (_, i) => (i % 3 === 0 ? 180 : i % 3 === 1 ? 120 : 40) + ((i * 7) % 50));
+  await page.getByLabel('Choose images or zip').setInputFiles([
+    { name: 'etched16.tif', mimeType: 'image/tiff', buffer: Buffer.from(tiff(128, 128, rgb.map((v) => v * 257), { bits: 16, samples: 3 })) },
+    { name: 'grey.tif', mimeType: 'image/tiff', buffer: Buffer.from(tiff(128, 128, rgb.filter((_, i) => i % 3 === 0))) },
+  ]);
+  await expect(page.getByText(/Imported 2 images/)).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: 'etched16.tif' })).toContainText('128×128 · RGB');
+  await expect(page.getByRole('listitem').filter({ hasText: 'grey.tif' })).toContainText('128×128');
+  await expect(page.getByRole('listitem').filter({ hasText: 'grey.tif' })).not.toContainText('RGB');
 });
 
 test('a colour-etched dataset trains an RGB U-Net in the Train tab', async ({ page }) => {
