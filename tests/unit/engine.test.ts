@@ -21,7 +21,8 @@ import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { memoryWeights, type WeightStore } from '../../src/lib/ml/modelStore';
 import { StorageFullError } from '../../src/lib/data/db';
 import { SampleMaker, type Recipe } from '../../src/lib/synth/recipe';
-import { DEFAULT_PRESET } from '../../src/lib/synth/grains/space';
+import { DEFAULT_PRESET, presetById } from '../../src/lib/synth/grains/space';
+import { lumaOf } from '../../src/lib/synth/grains/colour';
 
 const recipe: Recipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 32, count: 12, seed: 3 };
 let db: Db;
@@ -132,6 +133,29 @@ describe('engine jobs', () => {
     const rescaled = await jobs.analyse({ ...args, images: [image(0)], rescale: true }, context());
     await putDataset(db, dataset);
     expect(rescaled[0]).toMatchObject({ width: 32, height: 32, rescaled: { from: 0.5, to: 0.25, width: 64, height: 64 } });
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('analyse with an RGB U-Net: colour images read in colour, grey ones repeated; rescaled too; the tensor count stays flat', async () => {
+    // A colour-etched dataset makes an RGB model (its channels follow the dataset).
+    const colourRecipe: Recipe = { ...recipe, preset: 'colour-etched', settings: presetById('colour-etched').settings, count: 8 };
+    const maker = new SampleMaker();
+    const samples = Array.from({ length: colourRecipe.count }, (_, i) => ({ datasetId: 'colour-1', ...maker.make(colourRecipe, i) }));
+    const colourSet: DatasetRecord = { ...dataset, id: 'colour-1', name: 'colour', recipe: colourRecipe, stored: colourRecipe.count, hashes: samples.map((s) => s.hash) };
+    await putDataset(db, colourSet);
+    await putSamples(db, samples);
+    const record = newModelRecord(colourSet, tinyConfig(1), 'rgb');
+    expect(record.config.model.channels).toBe(3);
+    await db.put('models', record);
+    await jobs.train({ modelId: record.id, backend: 'cpu' }, context());
+    const before = tf.memory().numTensors;
+    const rgb = maker.make(colourRecipe, 100).image, grey = lumaOf(rgb);
+    const images = [{ name: 'colour.png', image: { width: 32, height: 32, pixels: grey }, colour: rgb }, { name: 'grey.png', image: { width: 32, height: 32, pixels: grey } }];
+    const results = await jobs.analyse({ modelId: record.id, stride: 16, micronsPerPixel: 0.5, backend: 'cpu', images }, context());
+    expect(results.map((r) => [r.kind, r.width, r.height])).toEqual([['segment', 32, 32], ['segment', 32, 32]]);
+    await putDataset(db, { ...colourSet, recipe: { ...colourRecipe, micronsPerPixel: 0.25 } });
+    const rescaled = await jobs.analyse({ modelId: record.id, stride: 16, micronsPerPixel: 0.5, backend: 'cpu', images: images.slice(0, 1), rescale: true }, context());
+    expect(rescaled[0]).toMatchObject({ width: 32, height: 32, rescaled: { width: 64, height: 64 } });
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 

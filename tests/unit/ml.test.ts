@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/lib/random';
 import { augmentInto, augmentRgbInto, DEFAULT_AUGMENT, greyStats, NO_AUGMENT, normaliseInput } from '../../src/lib/ml/augment';
 import { lastClass, lossFn } from '../../src/lib/ml/losses';
-import { segmentTiled } from '../../src/lib/analysis/inference';
+import { classifyWindows, imageForModel, segmentTiled } from '../../src/lib/analysis/inference';
+import { segmentAtScale } from '../../src/lib/analysis/scale';
 import { classifyMetrics, confusionMatrix, segmentMetrics } from '../../src/lib/ml/metrics';
 import { buildModel, setEncoderTrainable } from '../../src/lib/ml/models';
 import { lrSweep, oneCycle, suggestLr } from '../../src/lib/ml/schedule';
@@ -255,6 +256,66 @@ describe('colour (3-channel) models', () => {
     expect(result.history).toHaveLength(1);
     model.dispose();
   }, 240_000);
+
+  /** A stand-in model of `channels` inputs that keeps every batch it is given and predicts 0.5 everywhere. */
+  function recordingModel(channels: 1 | 3, task: 'classify' | 'segment') {
+    const seen: { shape: number[]; values: Float32Array }[] = [];
+    const model = {
+      inputs: [{ shape: [null, null, null, channels] }],
+      predict: (x: tf.Tensor) => {
+        seen.push({ shape: x.shape, values: x.dataSync() as Float32Array });
+        return task === 'classify' ? tf.fill([x.shape[0], 2], 0.5) : tf.fill([...x.shape.slice(0, 3), 2], 0.5);
+      },
+    } as unknown as tf.LayersModel;
+    return { model, seen };
+  }
+
+  it('Analyse feeds an RGB model the same per-channel standardised RGB as training does, for windows and tiles', async () => {
+    const size = 32, rng = new Rng(11);
+    const rgb = Uint8Array.from({ length: 3 * size * size }, (_, i) => (i % 3 === 0 ? 150 : i % 3 === 1 ? 90 : 40) + rng.int(0, 60));
+    const grey = { width: size, height: size, pixels: new Uint8Array(size * size) };
+    const image = imageForModel({ ...grey, colour: rgb }, 3);
+    for (const norm of ['standardise', 'fixed'] as const) {
+      // Training's input for the same pixels as a whole sample, without augmentation.
+      const cfg: TrainConfig = { ...config(3), norm };
+      const { x, y } = makeBatch([{ image: rgb, label: 0 }], size, size, cfg, NO_AUGMENT, new Rng(1));
+      const trained = x.dataSync();
+      tf.dispose([x, y]);
+      const crack = recordingModel(3, 'classify');
+      await classifyWindows(crack.model, image, size, size, size, 16, undefined, norm);
+      expect(crack.seen[0].shape).toEqual([1, size, size, 3]);
+      crack.seen[0].values.forEach((v, i) => expect(v).toBeCloseTo(trained[i], 5));
+      const grains = recordingModel(3, 'segment');
+      await segmentTiled(grains.model, image, size, undefined, norm, false);
+      expect(grains.seen[0].shape).toEqual([1, size, size, 3]);
+      grains.seen[0].values.forEach((v, i) => expect(v).toBeCloseTo(trained[i], 5));
+    }
+  });
+
+  it('an RGB model reads a grey image as its grey in three channels; grey models read grey; mismatches are refused in words', async () => {
+    const grey = { width: 4, height: 2, pixels: Uint8Array.from([0, 10, 20, 30, 40, 50, 60, 70]) };
+    expect(Array.from(imageForModel(grey, 3).pixels.subarray(0, 6))).toEqual([0, 0, 0, 10, 10, 10]);
+    const colour = Uint8Array.from({ length: 24 }, (_, i) => i * 10);
+    expect(imageForModel({ ...grey, colour }, 1).pixels).toBe(grey.pixels);
+    expect(imageForModel({ ...grey, colour }, 3).pixels).toBe(colour);
+    const { model } = recordingModel(3, 'segment');
+    await expect(segmentTiled(model, { width: 32, height: 32, pixels: new Uint8Array(32 * 32) }, 32)).rejects.toThrow('This model takes colour (RGB, 3 channels) images; the image given is grey (1 channel).');
+  });
+
+  it('rescaling an RGB micrograph resamples every channel; the boundary map comes back at the original size', async () => {
+    const w = 96, h = 64, rgb = new Uint8Array(3 * w * h);
+    for (let i = 0; i < w * h; i++) { rgb[3 * i] = 200; rgb[3 * i + 1] = (i % w) * 2; rgb[3 * i + 2] = 30; }
+    let segmented: { width: number; height: number; pixels: Uint8Array } | undefined;
+    const { probability, rescaled } = await segmentAtScale({ width: w, height: h, pixels: rgb }, 1, 2, async (im) => {
+      segmented = im;
+      return new Float32Array(im.width * im.height).fill(0.25);
+    });
+    expect(rescaled).toMatchObject({ width: 48, height: 32 });
+    expect(segmented!.pixels).toHaveLength(3 * 48 * 32);
+    expect([segmented!.pixels[0], segmented!.pixels[2]]).toEqual([200, 30]);
+    expect(segmented!.pixels[3 * 10 + 1]).toBe(41); // green keeps its ramp: the mean of 40 and 42
+    expect(probability).toHaveLength(w * h);
+  });
 
   it('a model made on a dataset takes the dataset\'s channels', () => {
     const dataset = (preset: string) => ({ recipe: { kind: 'grains', preset, settings: presetById(preset).settings, size: 64, count: 4, seed: 1 } }) as unknown as DatasetRecord;

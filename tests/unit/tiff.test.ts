@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/lib/data/decodeImage';
 import { checkImage } from '../../src/lib/data/imageType';
-import { luma } from '../../src/lib/data/png';
+import { encodePng, luma } from '../../src/lib/data/png';
 import { decodeTiffGrey, pixelSize, window16 } from '../../src/lib/data/tiff';
 import { tiff } from '../tiffWriter';
 
@@ -36,6 +36,48 @@ describe('TIFF micrographs', () => {
     const image = decodeTiffGrey(tiff(2, 1, [255, 0, 0, 0, 0, 255], { samples: 3 }), 'c.tif');
     expect(Array.from(image.pixels)).toEqual([luma(255, 0, 0), luma(0, 0, 255)]);
     expect(image.note).toMatch(/RGB/);
+  });
+
+  it('an 8-bit RGB TIFF keeps its colour as an RGB PNG of the same pixels does, with today\'s grey', async () => {
+    const rng = (i: number) => (i * 97 + 13) % 256;
+    const rgb = Uint8Array.from({ length: 3 * 9 * 7 }, (_, i) => rng(i));
+    const fromTiff = await decodeImage({ path: 'etched.tif', bytes: tiff(9, 7, rgb, { samples: 3 }), keepColour: true });
+    const fromPng = await decodeImage({ path: 'etched.png', bytes: encodePng(rgb, 9, 7), keepColour: true });
+    expect(Array.from(fromTiff.colour!)).toEqual(Array.from(rgb));
+    expect(Array.from(fromTiff.colour!)).toEqual(Array.from(fromPng.colour!));
+    expect(Array.from(fromTiff.pixels)).toEqual(Array.from(decodeTiffGrey(tiff(9, 7, rgb, { samples: 3 }), 'etched.tif').pixels));
+    expect(Array.from(fromTiff.pixels)).toEqual(Array.from(fromPng.pixels));
+    // Asked for RGB (colour experiments), a TIFF gives it too; a grey TIFF repeats its grey.
+    const asRgb = await decodeImage({ path: 'etched.tif', bytes: tiff(9, 7, rgb, { samples: 3 }), channels: 3 });
+    expect(Array.from(asRgb.pixels)).toEqual(Array.from(rgb));
+    const greyAsRgb = await decodeImage({ path: 'g.tif', bytes: tiff(2, 1, [10, 200]), channels: 3 });
+    expect(Array.from(greyAsRgb.pixels)).toEqual([10, 10, 10, 200, 200, 200]);
+    // A grey image saved as RGB stays grey, as PNGs do; a grey read never carries colour.
+    expect((await decodeImage({ path: 'n.tif', bytes: tiff(2, 1, [5, 5, 5, 9, 9, 9], { samples: 3 }), keepColour: true })).colour).toBeUndefined();
+    expect((await decodeImage({ path: 'etched.tif', bytes: tiff(9, 7, rgb, { samples: 3 }) })).colour).toBeUndefined();
+  });
+
+  it('a 16-bit RGB TIFF keeps its colour under one window for all three channels; its grey is today\'s', () => {
+    // Amber on a 30 000 offset: red above green above blue everywhere, plus a few hot pixels.
+    const n = 60 * 50, values: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = i < 10 ? 25_000 : (i * 37) % 2000;
+      values.push(30_000 + 2 * t, 30_000 + t, 30_000 + Math.floor(t / 2));
+    }
+    const bytes = tiff(60, 50, values, { bits: 16, samples: 3 });
+    const image = decodeTiffGrey(bytes, 'amber.tif', true);
+    expect(Array.from(image.pixels)).toEqual(Array.from(decodeTiffGrey(bytes, 'amber.tif').pixels));
+    const [lo, hi] = window16(Uint16Array.from(values));
+    expect(image.note).toContain(`colour kept, levels ${lo}–${hi} of all three channels`);
+    const c = image.colour!;
+    expect(c).toHaveLength(3 * n);
+    // One window keeps the channels' order and ratios of offsets (a window per channel would make every pixel grey-ish).
+    for (let i = 10; i < n; i++) {
+      expect(c[3 * i]).toBeGreaterThanOrEqual(c[3 * i + 1]);
+      expect(c[3 * i + 1]).toBeGreaterThanOrEqual(c[3 * i + 2]);
+      const expected = (v: number) => Math.max(0, Math.min(255, Math.round(((v - lo) / Math.max(1, hi - lo)) * 255)));
+      expect([c[3 * i], c[3 * i + 1], c[3 * i + 2]]).toEqual(values.slice(3 * i, 3 * i + 3).map(expected));
+    }
   });
 
   it('reads the pixel size from ImageJ metadata or centimetre tags, not from screen dpi', () => {

@@ -122,6 +122,19 @@ export function resample(values: ArrayLike<number>, width: number, height: numbe
   return out;
 }
 
+/** Resamples an image of 1 (grey) or 3 (RGB, interleaved) bytes per pixel channel by channel, to bytes. */
+export function resampleImage(image: GreyImage, width: number, height: number): GreyImage {
+  const channels = image.pixels.length / (image.width * image.height);
+  if (channels === 1) return { width, height, pixels: Uint8Array.from(resample(image.pixels, image.width, image.height, width, height), (v) => Math.round(v)) };
+  const plane = new Uint8Array(image.width * image.height), pixels = new Uint8Array(channels * width * height);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < plane.length; i++) plane[i] = image.pixels[channels * i + c];
+    const out = resample(plane, image.width, image.height, width, height);
+    for (let i = 0; i < out.length; i++) pixels[channels * i + c] = Math.round(out[i]);
+  }
+  return { width, height, pixels };
+}
+
 /** What was done to a micrograph to meet its model's scale. */
 export interface Rescale {
   /** µm per pixel of the micrograph, and of the model (what it was resampled to). */
@@ -133,9 +146,9 @@ export interface Rescale {
 }
 
 /**
- * The boundary probability of every pixel of `image`, from `segment` run at `to` µm per pixel when
- * given (else at the image's own scale): the image is resampled to that scale, segmented, and the
- * probabilities resampled back, so statistics are measured on the original pixels and pixel size.
+ * The boundary probability of every pixel of `image` (grey or RGB), from `segment` run at `to` µm
+ * per pixel when given (else at the image's own scale): the image is resampled to that scale,
+ * segmented, and the probabilities resampled back, so statistics are measured on the original pixels and pixel size.
  */
 export async function segmentAtScale(image: GreyImage, from: number, to: number | undefined,
   segment: (image: GreyImage) => Promise<Float32Array>): Promise<{ probability: Float32Array; rescaled?: Rescale }> {
@@ -144,7 +157,6 @@ export async function segmentAtScale(image: GreyImage, from: number, to: number 
   const what = `At the model's scale (${um(to)}) this ${image.width}×${image.height} px micrograph at ${um(from)} would be ${width}×${height} px`;
   if (Math.min(width, height) < UNET_MULTIPLE) throw new Error(`${what}, smaller than the ${UNET_MULTIPLE} px the U-Net needs: analyse it without rescaling, or check its pixel size.`);
   if (width * height > MAX_RESCALED_PIXELS) throw new Error(`${what}, more than the ${MAX_RESCALED_PIXELS / 1e6} megapixels this page can segment: crop it, analyse it without rescaling, or check its pixel size.`);
-  const pixels = Uint8Array.from(resample(image.pixels, image.width, image.height, width, height), (v) => Math.round(v));
-  const small = await segment({ width, height, pixels });
+  const small = await segment(resampleImage(image, width, height));
   return { probability: resample(small, width, height, image.width, image.height), rescaled: { from, to, width, height } };
 }

@@ -5,6 +5,7 @@
  */
 import { checkImage } from './imageType';
 import { decodeGreyPng, decodeRgbPng, luma } from './png';
+import { hasColour, repeatGrey } from '../synth/grains/colour';
 import { decodeTiffGrey } from './tiff';
 import type { GreyImage } from './tiling';
 
@@ -16,19 +17,13 @@ export interface FileEntry {
 /** Which pixels a decode returns: 1 grey (BT.601 luma), 3 RGB interleaved (for colour models). */
 export type Channels = 1 | 3;
 
-/** Whether interleaved RGB pixels differ between channels anywhere (a grey image saved as RGB does not). */
-export function hasColour(rgb: Uint8Array): boolean {
-  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i + 1] !== rgb[i + 2]) return true;
-  return false;
-}
-
 /** Grey (or, asked for 3 channels, RGB; with `keepColour`, grey plus the RGB of a colour file) pixels; TIFFs also say how they were read (`note`) and, when the file has it, the pixel size. */
 export async function decodeImage(entry: FileEntry & { channels?: Channels; keepColour?: boolean }): Promise<GreyImage & { note?: string; micronsPerPixel?: number; colour?: Uint8Array }> {
   const channels = entry.channels ?? 1;
   if (entry.keepColour && channels === 1) {
-    // Grey exactly as before, and the RGB beside it when the file has colour (PNG, JPEG).
+    // Grey exactly as before, and the RGB beside it when the file has colour (PNG, JPEG, TIFF).
     const { type } = checkImage(entry.bytes, entry.path);
-    if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path);
+    if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path, true);
     const grey = await decodeImage({ path: entry.path, bytes: entry.bytes });
     const rgb = await decodeImage({ path: entry.path, bytes: entry.bytes, channels: 3 });
     return hasColour(rgb.pixels) ? { ...grey, colour: rgb.pixels } : grey;
@@ -37,8 +32,10 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
   const { type } = checkImage(entry.bytes, entry.path);
   if (type === 'png') return channels === 3 ? decodeRgbPng(entry.bytes, entry.path) : decodeGreyPng(entry.bytes, entry.path);
   if (type === 'tiff') {
-    if (channels === 3) throw new Error(`${entry.path}: TIFFs are read grey; a colour (RGB) model needs PNG or JPEG images.`);
-    return decodeTiffGrey(entry.bytes, entry.path);
+    if (channels === 1) return decodeTiffGrey(entry.bytes, entry.path);
+    // RGB as a colour PNG gives it; a grey TIFF's grey in all three channels, as a grey PNG's.
+    const { colour, pixels, ...rest } = decodeTiffGrey(entry.bytes, entry.path, true);
+    return { ...rest, pixels: colour ?? repeatGrey(pixels) };
   }
   let bitmap: ImageBitmap;
   try {

@@ -7,6 +7,7 @@ import type { RealItem } from '../experiment/config';
 import { UNET_MULTIPLE, type Task } from '../ml/config';
 import type { Db, TileRecord } from './db';
 import { getRealPixels, getSplitSettings, listRealImages, listTiles } from './realStore';
+import { repeatGrey } from '../synth/grains/colour';
 import { assignSplits, cutTile, type GreyImage, type Split } from './tiling';
 
 /**
@@ -97,12 +98,6 @@ async function tileItems(db: Db, task: Task, tiles: readonly TileRecord[], setOf
   return items;
 }
 
-/** A grey tile as RGB: an image stored grey is a colour image without colour. */
-function repeatGrey(grey: Uint8Array): Uint8Array {
-  const rgb = new Uint8Array(3 * grey.length);
-  for (let i = 0; i < grey.length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
-  return rgb;
-}
 
 /** What an experiment's stored real set holds, to show before it runs. */
 export interface StoredRealSummary {

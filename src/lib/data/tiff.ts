@@ -2,10 +2,12 @@
  * TIFF micrographs to grey pixels, with the image-js `tiff` decoder (LZW, Deflate, PackBits or
  * none; strips or tiles): the first page of a multi-page file; 8- and 16-bit, grey, palette and RGB.
  * 16-bit images are mapped to 8 bits with a robust window (the 0.5 and 99.5 percentiles), which is
- * reported. The pixel size comes from ImageJ's metadata or the resolution tags when they are
+ * reported. Asked to keep colour, an RGB or palette file whose channels differ anywhere also gives
+ * its 8-bit RGB (interleaved) beside the grey, as colour PNGs do; the grey is the same either way. The pixel size comes from ImageJ's metadata or the resolution tags when they are
  * physical. Pure: runs in Node, pages and workers.
  */
 import { decode } from 'tiff';
+import { hasColour } from '../synth/grains/colour';
 import { luma } from './png';
 import type { GreyImage } from './tiling';
 
@@ -14,6 +16,8 @@ export interface DecodedTiff extends GreyImage {
   note: string;
   /** Microns per pixel, when the file says so in physical units. */
   micronsPerPixel?: number;
+  /** With `keepColour`, a colour file's RGB: 3 bytes per pixel, interleaved. */
+  colour?: Uint8Array;
 }
 
 const TIFF_LE = [0x49, 0x49, 0x2a, 0x00], TIFF_BE = [0x4d, 0x4d, 0x00, 0x2a], BIGTIFF_LE = [0x49, 0x49, 0x2b, 0x00], BIGTIFF_BE = [0x4d, 0x4d, 0x00, 0x2b];
@@ -33,8 +37,11 @@ export function tiffSize(bytes: Uint8Array, name: string): { width: number; heig
   }
 }
 
-/** Decodes the first page to grey bytes; refuses floating-point and other unsupported layouts with a message. */
-export function decodeTiffGrey(bytes: Uint8Array, name: string): DecodedTiff {
+/**
+ * Decodes the first page to grey bytes (and, with `keepColour`, a colour file's RGB); refuses
+ * floating-point and other unsupported layouts with a message.
+ */
+export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = false): DecodedTiff {
   let ifd;
   try {
     [ifd] = decode(bytes, { pages: [0] });
@@ -68,12 +75,46 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string): DecodedTiff {
   const kind = palette ? 'palette' : samples >= 3 ? 'RGB' : 'grey';
   const micronsPerPixel = pixelSize(ifd.imageDescription, ifd.xResolution, ifd.resolutionUnit);
   const scale = micronsPerPixel ? `; ${+micronsPerPixel.toPrecision(4)} µm per pixel from the file` : '';
-  if (bits === 8) return { width, height, pixels: grey as Uint8Array, note: `8-bit ${kind} TIFF${scale}`, micronsPerPixel };
+  const colour = keepColour && (palette || samples >= 3) ? colourOf(data, n, samples, bits, palette) : undefined;
+  if (bits === 8) return { width, height, pixels: grey as Uint8Array, note: `8-bit ${kind} TIFF${scale}`, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
   const [lo, hi] = window16(grey as Uint16Array);
-  const pixels = new Uint8Array(n);
+  const pixels = windowTo8(grey as Uint16Array, lo, hi);
+  const note = `16-bit ${kind} TIFF, levels ${lo}–${hi} (0.5–99.5 percentiles) mapped to 0–255${colour?.note ?? ''}${scale}`;
+  return { width, height, pixels, note, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
+}
+
+/** 16-bit values to bytes: `lo` → 0, `hi` → 255, clipped outside. */
+function windowTo8(values: ArrayLike<number>, lo: number, hi: number): Uint8Array {
+  const pixels = new Uint8Array(values.length);
   const span = Math.max(1, hi - lo);
-  for (let i = 0; i < n; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(((grey[i] - lo) / span) * 255)));
-  return { width, height, pixels, note: `16-bit ${kind} TIFF, levels ${lo}–${hi} (0.5–99.5 percentiles) mapped to 0–255${scale}`, micronsPerPixel };
+  for (let i = 0; i < values.length; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(((values[i] - lo) / span) * 255)));
+  return pixels;
+}
+
+/**
+ * The 8-bit RGB of a palette or RGB page, or undefined when its channels never differ (a grey
+ * image saved as RGB stays grey, as PNGs do). 16-bit RGB takes one window for all three channels
+ * together (0.5–99.5 percentiles of their pooled values), not one per channel: a window per channel
+ * would stretch each on its own, an automatic white balance that shifts every hue (an amber etch
+ * would come out neutral), while a joint window keeps the ratios between channels as an 8-bit file
+ * keeps them. The grey keeps its own window (of the luma, as before), so grey models read exactly
+ * what they did.
+ */
+function colourOf(data: ArrayLike<number>, n: number, samples: number, bits: number, palette: number[][] | undefined): { rgb: Uint8Array; note: string } | undefined {
+  const rgb = new Uint8Array(3 * n);
+  if (palette) {
+    for (let i = 0; i < n; i++) {
+      const [r, g, b] = palette[data[i]] ?? [0, 0, 0];
+      rgb[3 * i] = r >> 8; rgb[3 * i + 1] = g >> 8; rgb[3 * i + 2] = b >> 8;
+    }
+    return hasColour(rgb) ? { rgb, note: '' } : undefined;
+  }
+  const values = bits === 16 ? new Uint16Array(3 * n) : rgb;
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) values[3 * i + c] = data[i * samples + c];
+  if (!hasColour(values)) return undefined;
+  if (bits === 8) return { rgb, note: '' };
+  const [lo, hi] = window16(values as Uint16Array);
+  return { rgb: windowTo8(values, lo, hi), note: `; colour kept, levels ${lo}–${hi} of all three channels mapped to 0–255` };
 }
 
 /** The 0.5 and 99.5 percentiles of 16-bit values, by histogram. */

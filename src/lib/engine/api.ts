@@ -36,7 +36,11 @@ export interface Evaluation {
 
 export interface AnalyseArgs {
   modelId: string;
-  images: { name: string; image: GreyImage; truth?: GreyImage }[];
+  /**
+   * Each image's grey, and for a colour upload its RGB (3 bytes per pixel, interleaved) beside:
+   * grey models read the grey, RGB models the RGB (a grey image repeated in three channels).
+   */
+  images: { name: string; image: GreyImage; colour?: Uint8Array; truth?: GreyImage }[];
   /** Crack windows: step between windows, px. */
   stride: number;
   micronsPerPixel: number;

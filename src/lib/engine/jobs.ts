@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getDataset, StorageFullError, storageError, writing, type Db, type ModelRecord } from '../data/db';
 import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '../analysis/result';
-import { classifyWindows, segmentTiled } from '../analysis/inference';
+import { classifyWindows, imageForModel, segmentTiled } from '../analysis/inference';
 import { segmentAtScale, trainingScale } from '../analysis/scale';
 import { interleaveClasses, memorySource, prepareReal, runExperiment } from '../experiment/run';
 import { setMetrics } from '../experiment/summary';
@@ -289,19 +289,22 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       const record = await storedModel(db, args.modelId, 'That model has no trained weights yet.');
       const dataset = await getDataset(db, record.datasetId);
       const inputSize = record.config.phases[record.config.phases.length - 1].size;
+      const channels = modelChannels(record.config.model);
       const model = await deps.weights.load(args.modelId);
       const results: AnalysisResult[] = [];
       try {
-        for (const { name, image, truth } of args.images) {
+        for (const { name, image, colour, truth } of args.images) {
           throwIfCancelled(ctx.signal);
+          // What the model reads (grey, or RGB); results, overlays and measurements stay on the grey.
+          const input = imageForModel({ ...image, colour }, channels);
           if (record.task === 'classify') {
             const window = Math.min(dataset?.recipe.size ?? inputSize, image.width, image.height);
-            results.push(crackResult(name, image, window, await classifyWindows(model, image, window, args.stride, inputSize, 16, ctx.signal, record.config.norm)));
+            results.push(crackResult(name, image, window, await classifyWindows(model, input, window, args.stride, inputSize, 16, ctx.signal, record.config.norm)));
           } else {
             const segment = (im: GreyImage) => segmentTiled(model, im, Math.min(inputSize, Math.floor(Math.min(im.width, im.height) / UNET_MULTIPLE) * UNET_MULTIPLE), ctx.signal, record.config.norm);
             const at = args.rescale ? trainingScale(record, dataset) : undefined;
             if (args.rescale && at === undefined) throw new Error(`The model "${record.name}" has no known training scale (its dataset has no pixel size), so micrographs cannot be rescaled to it; analyse without rescaling.`);
-            const { probability, rescaled } = await segmentAtScale(image, args.micronsPerPixel, at, segment);
+            const { probability, rescaled } = await segmentAtScale(input, args.micronsPerPixel, at, segment);
             results.push(grainResult(name, image, probability, args.micronsPerPixel, truth, record.decision?.threshold, rescaled));
           }
           ctx.progress({ kind: 'analysed', done: results.length, total: args.images.length });

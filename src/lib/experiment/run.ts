@@ -13,7 +13,7 @@ import { gridPositions } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
 import { recipeChannels, SampleMaker } from '../synth/recipe';
-import { lumaOf } from '../synth/grains/colour';
+import { lumaOf, repeatGrey } from '../synth/grains/colour';
 import type { CrackRecipe } from '../synth/cracks/index';
 import { minExemplarSide } from '../synth/cracks/texture';
 import { movableParameters, movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
@@ -91,9 +91,7 @@ export function withChannels(img: GreyImage, channels: 1 | 3): GreyImage {
   const have = img.pixels.length / (img.width * img.height);
   if (have === channels) return img;
   if (have === 3) return { ...img, pixels: lumaOf(img.pixels) };
-  const pixels = new Uint8Array(3 * img.pixels.length);
-  for (let i = 0; i < img.pixels.length; i++) pixels[3 * i] = pixels[3 * i + 1] = pixels[3 * i + 2] = img.pixels[i];
-  return { ...img, pixels };
+  return { ...img, pixels: repeatGrey(img.pixels) };
 }
 
 interface Prepared extends RawSample {

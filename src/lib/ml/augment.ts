@@ -53,9 +53,12 @@ export type InputNorm = 'fixed' | 'standardise';
 /** Below this spread (grey levels) an image is treated as flat, so its noise is not blown up. */
 const MIN_SPREAD = 8;
 
-export function greyStats(values: ArrayLike<number>, offset = 0, n = values.length - offset): { mean: number; spread: number } {
+export interface GreyStats { mean: number; spread: number }
+
+/** Mean and spread (at least MIN_SPREAD) of `n` values from `offset`, every `step`-th (one channel of interleaved pixels). */
+export function greyStats(values: ArrayLike<number>, offset = 0, n = values.length - offset, step = 1): GreyStats {
   let sum = 0, sq = 0;
-  for (let i = offset; i < offset + n; i++) {
+  for (let k = 0, i = offset; k < n; k++, i += step) {
     sum += values[i];
     sq += values[i] * values[i];
   }
@@ -64,17 +67,32 @@ export function greyStats(values: ArrayLike<number>, offset = 0, n = values.leng
 }
 
 /**
- * Grey values (0 … 255 scale) in `values[offset … offset + n)` → network inputs, in place. With
- * 'standardise', `stats` (default: these values' own) gives the mean and spread.
+ * Grey values (0 … 255 scale) → network inputs, in place: `n` values from `offset`, every
+ * `step`-th. With 'standardise', `stats` (default: these values' own) gives the mean and spread.
  */
-export function normaliseInput(values: Float32Array, offset: number, n: number, norm: InputNorm, stats?: { mean: number; spread: number }): void {
+export function normaliseInput(values: Float32Array, offset: number, n: number, norm: InputNorm, stats?: GreyStats, step = 1): void {
   if (norm === 'fixed') {
-    for (let i = offset; i < offset + n; i++) values[i] = (values[i] / 255 - 0.5) * 4;
+    for (let k = 0, i = offset; k < n; k++, i += step) values[i] = (values[i] / 255 - 0.5) * 4;
     return;
   }
-  const { mean, spread } = stats ?? greyStats(values, offset, n);
+  const { mean, spread } = stats ?? greyStats(values, offset, n, step);
   // Scaled to a spread of 0.5 rather than 1, so typical values stay within the ±2 'fixed' range.
-  for (let i = offset; i < offset + n; i++) values[i] = ((values[i] - mean) / spread) * 0.5;
+  for (let k = 0, i = offset; k < n; k++, i += step) values[i] = ((values[i] - mean) / spread) * 0.5;
+}
+
+/** Per-channel statistics of interleaved pixels (1 grey, 3 RGB). */
+export function channelStats(pixels: ArrayLike<number>, channels: number): GreyStats[] {
+  const n = pixels.length / channels;
+  return Array.from({ length: channels }, (_, c) => greyStats(pixels, c, n, channels));
+}
+
+/**
+ * `n` pixels of interleaved inputs (`channels` per pixel) from `offset` → network inputs, in place,
+ * each channel on its own: the one rule for RGB, used by training (augmentRgbInto) and by Analyse.
+ * With 'standardise', `stats` (one per channel) gives the mean and spread, else each channel's own.
+ */
+export function normaliseChannels(values: Float32Array, offset: number, n: number, channels: number, norm: InputNorm, stats?: readonly GreyStats[]): void {
+  for (let c = 0; c < channels; c++) normaliseInput(values, offset + c, n, norm, stats?.[c], channels);
 }
 
 /** Network input → grey byte, for showing what the network saw. */
@@ -148,6 +166,15 @@ export function augmentInto(
   src: Uint8Array, srcMask: Uint8Array | null, size: number, outSize: number, cfg: AugmentConfig, rng: Rng,
   image: Float32Array, imageOffset: number, mask: Uint8Array | null, maskOffset: number, norm: InputNorm = 'fixed',
 ): void {
+  warpInto(src, srcMask, size, outSize, cfg, rng, image, imageOffset, mask, maskOffset);
+  normaliseInput(image, imageOffset, outSize * outSize, norm);
+}
+
+/** The warp and photometric changes of `augmentInto`, leaving grey values (0 … 255 scale) unnormalised. */
+function warpInto(
+  src: Uint8Array, srcMask: Uint8Array | null, size: number, outSize: number, cfg: AugmentConfig, rng: Rng,
+  image: Float32Array, imageOffset: number, mask: Uint8Array | null, maskOffset: number,
+): void {
   // Output pixel centre (u, v) in [-1, 1]² → source (x, y) in [-1, 1]²: x = a·u + b·v + tx, y = c·u + d·v + ty.
   let a = 1, b = 0, c = 0, d = 1;
   const compose = (m00: number, m01: number, m10: number, m11: number) => {
@@ -179,7 +206,6 @@ export function augmentInto(
     }
   }
   photometric(image, imageOffset, outSize, cfg, rng);
-  normaliseInput(image, imageOffset, outSize * outSize, norm);
 }
 
 /**
@@ -196,7 +222,8 @@ export function augmentRgbInto(
   const plane = new Uint8Array(n), result = new Float32Array(out);
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < n; i++) plane[i] = src[3 * i + c];
-    augmentInto(plane, c === 0 ? srcMask : null, size, outSize, cfg, new Rng(seed), result, 0, c === 0 ? mask : null, maskOffset, norm);
+    warpInto(plane, c === 0 ? srcMask : null, size, outSize, cfg, new Rng(seed), result, 0, c === 0 ? mask : null, maskOffset);
     for (let i = 0; i < out; i++) image[imageOffset + 3 * i + c] = result[i];
   }
+  normaliseChannels(image, imageOffset, out, 3, norm);
 }

@@ -107,3 +107,16 @@ export function lumaOf(rgb: Uint8Array): Uint8Array {
   for (let i = 0; i < grey.length; i++) grey[i] = luma(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
   return grey;
 }
+
+/** Grey as interleaved RGB, the grey in all three channels: what an RGB model sees of a grey image (a colour image without colour). */
+export function repeatGrey(grey: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array(3 * grey.length);
+  for (let i = 0; i < grey.length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
+  return rgb;
+}
+
+/** Whether interleaved RGB values differ between channels anywhere (a grey image saved as RGB does not). */
+export function hasColour(rgb: ArrayLike<number>): boolean {
+  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i + 1] !== rgb[i + 2]) return true;
+  return false;
+}
