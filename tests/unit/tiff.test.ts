@@ -5,6 +5,7 @@ import { decodeImage } from '../../src/lib/data/decodeImage';
 import { checkImage } from '../../src/lib/data/imageType';
 import { encodePng, luma } from '../../src/lib/data/png';
 import { decodeTiffGrey, pixelSize, window16 } from '../../src/lib/data/tiff';
+import { hasColour } from '../../src/lib/synth/grains/colour';
 import { tiff } from '../tiffWriter';
 
 describe('TIFF micrographs', () => {
@@ -55,6 +56,18 @@ describe('TIFF micrographs', () => {
     // A grey image saved as RGB stays grey, as PNGs do; a grey read never carries colour.
     expect((await decodeImage({ path: 'n.tif', bytes: tiff(2, 1, [5, 5, 5, 9, 9, 9], { samples: 3 }), keepColour: true })).colour).toBeUndefined();
     expect((await decodeImage({ path: 'etched.tif', bytes: tiff(9, 7, rgb, { samples: 3 }) })).colour).toBeUndefined();
+  });
+
+  it('colour means channels apart by more than rounding on more than 0.1 % of pixels', () => {
+    const n = 10_000;
+    const jittered = new Uint8Array(3 * n);
+    for (let i = 0; i < n; i++) { const v = 40 + (i % 150); jittered[3 * i] = v; jittered[3 * i + 1] = v + (i % 3) - 1; jittered[3 * i + 2] = v + 1; }
+    expect(hasColour(jittered)).toBe(false); // a grey JPEG's chroma rounding
+    const dot = jittered.slice();
+    for (let i = 0; i < 10; i++) dot[3 * i] = 200; // ten pixels: 0.1 %, a speck of dust
+    expect(hasColour(dot)).toBe(false);
+    for (let i = 0; i < 50; i++) dot[3 * i] = 200; // 0.5 %: a coloured feature
+    expect(hasColour(dot)).toBe(true);
   });
 
   it('a 16-bit RGB TIFF keeps its colour under one window for all three channels; its grey is today\'s', () => {

@@ -111,7 +111,7 @@ function colourOf(data: ArrayLike<number>, n: number, samples: number, bits: num
   }
   const values = bits === 16 ? new Uint16Array(3 * n) : rgb;
   for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) values[3 * i + c] = data[i * samples + c];
-  if (!hasColour(values)) return undefined;
+  if (!hasColour(values, bits === 16 ? 2 * 257 : 2)) return undefined;
   if (bits === 8) return { rgb, note: '' };
   const [lo, hi] = window16(values as Uint16Array);
   return { rgb: windowTo8(values, lo, hi), note: `; colour kept, levels ${lo}–${hi} of all three channels mapped to 0–255` };

@@ -115,8 +115,18 @@ export function repeatGrey(grey: Uint8Array): Uint8Array {
   return rgb;
 }
 
-/** Whether interleaved RGB values differ between channels anywhere (a grey image saved as RGB does not). */
-export function hasColour(rgb: ArrayLike<number>): boolean {
-  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i + 1] !== rgb[i + 2]) return true;
+/**
+ * Whether interleaved RGB values hold colour: channels apart by more than `tolerance` levels on
+ * more than 0.1 % of pixels. A grey picture saved as an RGB JPEG comes back with channels a level
+ * or two apart from chroma rounding; kept as colour it would take four times the storage and be
+ * called RGB. `tolerance` is in the values' own levels (2 for 8-bit).
+ */
+export function hasColour(rgb: ArrayLike<number>, tolerance = 2): boolean {
+  const pixels = rgb.length / 3, allowed = Math.floor(pixels / 1000);
+  let coloured = 0;
+  for (let i = 0; i < rgb.length; i += 3) {
+    const r = rgb[i], g = rgb[i + 1], b = rgb[i + 2];
+    if (Math.max(r, g, b) - Math.min(r, g, b) > tolerance && ++coloured > allowed) return true;
+  }
   return false;
 }
