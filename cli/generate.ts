@@ -91,7 +91,7 @@ function matchFolder(folder: string, size: number): GrainMatch {
   console.log(`matched ${files.length} image${files.length === 1 ? '' : 's'} in ${folder} (boundaries: ${m.boundaries})`);
   console.log(`  grey levels       p1 ${n(e.percentiles.p1)}  p5 ${n(e.percentiles.p5)}  p50 ${n(e.percentiles.p50)}  p95 ${n(e.percentiles.p95)}  p99 ${n(e.percentiles.p99)}`);
   if (e.meanIntercept) console.log(`  mean intercept    ${n(e.meanIntercept.value)} px`);
-  for (const name of ['grainDiameter', 'meanIntensity', 'grainContrast', 'textureStrength', 'lineDarkness', 'lineWidth', 'blurSigma', 'noiseSigma', 'illumination', 'pitDensity', 'pitSize'] as const) {
+  for (const name of ['grainDiameter', 'meanIntensity', 'grainContrast', 'textureStrength', 'lineDarkness', 'lineWidth', 'blurSigma', 'noiseSigma', 'illumination', 'textureWavelength', 'pitDensity', 'pitSize'] as const) {
     const estimate = e[name], range = m.settings[name];
     console.log(`  ${name.padEnd(17)} ${estimate ? n(estimate.value) : 'not measured'}${range ? `  → ${n(range.lo)}…${n(range.hi)}` : ''}`);
   }

@@ -85,6 +85,15 @@ describe('matchGrainLook on generated etched-lines images with known parameters'
     });
   }
 
+  it('texture wavelength within 25 % of the grain diameter share, where the texture stands out from the noise', () => {
+    for (const tw of [0.3, 0.6]) {
+      const truth = { ...etchedA, grainDiameter: 70, textureStrength: 0.08, textureWavelength: tw };
+      const m = matchGrainLook(images('etched-lines', truth, 512, 4, 5), { size: 512 });
+      expect(Math.abs(value(m, 'textureWavelength') / tw - 1), `textureWavelength ${tw}`).toBeLessThan(0.25);
+      expectValidRanges(m, truth, ['textureWavelength']);
+    }
+  }, 60_000);
+
   it('counts pits and inclusions apart from the lines: density within 25 %, diameter within 1 px', () => {
     const truth = { ...etchedA, grainDiameter: 60, lineWidth: 2.5, blurSigma: 1, pitDensity: 2, pitSize: 4 };
     const m = matchGrainLook(images('etched-lines', truth, 512, 4, 3), { size: 512 });

@@ -90,6 +90,8 @@ export interface GrainLookEstimates {
   blurSigma: Estimate | null;
   noiseSigma: Estimate | null;
   textureStrength: Estimate | null;
+  /** Texture wavelength as a share of the grain diameter (the generator's textureWavelength). */
+  textureWavelength: Estimate | null;
   /** Pits and inclusions per 100² px and their diameter (px): small round dark spots apart from the lines. */
   pitDensity: Estimate | null;
   pitSize: Estimate | null;
@@ -186,6 +188,12 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   // Texture: the tone's spread inside grains (of at least 50 px), less the noise's.
   const inside = grains.filter((g) => g.pixels >= 50).map((g) => g.variance);
   const textureSd = inside.length >= 6 && noise ? Math.sqrt(Math.max(0, median(inside) - noise.observed ** 2 - QUANT)) : NaN;
+  // Texture wavelength: how far the tone inside grains stays alike, against the grain size.
+  const texture = { products: new Float64Array(MAX_TEXTURE_LAG + 1), pairs: new Float64Array(MAX_TEXTURE_LAG + 1) };
+  measured.forEach((m, k) => textureCorrelation(m.f, maxFilterBinary(parts[k].boundary, m.width, m.height, toneMargin), m.width, m.height, texture));
+  const textureFrom = Math.max(2, Math.ceil(2 * (fit?.blur ?? noise?.blur ?? 1)));
+  const halfLag = halfCorrelationLag(texture, textureFrom);
+  const ownDiameter = enoughGrains ? diameterFromIntercept(L, median(measured.map((m) => Math.max(m.width, m.height)))) : NaN;
   const noiseSigma = noise ? whiteNoise(noise, fit?.blur) : null;
 
   // Pits: only beside dark lines (in tone-edge images a dark spot is as likely a small grain).
@@ -239,6 +247,11 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
       value: noiseSigma.sigma,
       note: `Second differences (taps ${noise.taps.join(' and ')} px apart) on grain interiors, robust spread: the image noise is ${fmt(noise.observed)} (0–1 scale), blurred by about ${fmt(noise.blur)} px; as white noise before a blur of ${fmt(noiseSigma.blur)} px that is ${fmt(noiseSigma.sigma)}${noise.coarse ? '. The noise is weak, and taps this far apart also see the grains\' texture: an upper bound (the range starts at 0)' : ''}.`,
     } : null,
+    // Only beside lines: grains found by tone edges merge, and the tone step between them reads as slow texture.
+    textureWavelength: lines && Number.isFinite(halfLag) && Number.isFinite(ownDiameter) && Number.isFinite(textureSd) && textureSd > 0.01 ? {
+      value: halfLag / HALF_LAG_PER_WAVELENGTH / ownDiameter,
+      note: `The tone inside grains (each less its own mean) stays correlated to half its value at ${fmt(textureFrom)} px out to ${fmt(halfLag)} px; / ${HALF_LAG_PER_WAVELENGTH} (that lag per texture wavelength in the generator's own images) / the grain diameter (${fmt(ownDiameter)} px).`,
+    } : null,
     pitDensity: lines ? {
       value: pitDensity,
       note: `${pitAreas.length} small round dark spots (at least ${MIN_PIT_PIXELS} px, under ${2 * CLOSING_RADIUS} px across) in the ${fmt(clearPixels / 10_000)} × 100² px more than ${PIT_CLEARANCE} px from a line (a pit on a line merges with it; the density there is taken to be the same).`,
@@ -263,6 +276,7 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   put('blurSigma', est.blurSigma);
   put('noiseSigma', est.noiseSigma, [], noise?.coarse);
   put('textureStrength', est.textureStrength);
+  put('textureWavelength', est.textureWavelength);
   put('pitDensity', est.pitDensity, perImagePits, true);
   put('pitSize', est.pitSize);
   const unmeasured = GRAIN_PARAMS.map((p) => p.name).filter((name) => !(name in settings));
@@ -283,6 +297,7 @@ const SPREAD: Record<string, { rel: number; abs: number }> = {
   blurSigma: { rel: 0.3, abs: 0.2 },
   illumination: { rel: 0.3, abs: 0.03 },
   textureStrength: { rel: 0.3, abs: 0.01 },
+  textureWavelength: { rel: 0.25, abs: 0.03 },
   pitDensity: { rel: 0.4, abs: 0.1 },
   pitSize: { rel: 0.3, abs: 1 },
 };
@@ -888,6 +903,78 @@ function grainTones(f: Float64Array, near: Uint8Array, W: number, H: number): Gr
   }
   void H;
   return grains;
+}
+
+/**
+ * Half-correlation lag of the generator's texture per unit wavelength, measured on its own
+ * etched-lines images (0.19–0.26 for wavelengths of 0.25–0.65 grain diameters, d 40–100 px).
+ */
+const HALF_LAG_PER_WAVELENGTH = 0.225;
+/** Longest lag (px) at which the texture's correlation is followed. */
+const MAX_TEXTURE_LAG = 60;
+
+/**
+ * The texture's correlation inside grains, by lag: each grain interior's tone less its own mean,
+ * correlated with itself `k` px along rows and columns (pairs within one grain only), for k = 0 …
+ * MAX_TEXTURE_LAG. Sums over images, so several images pool; `pairs[k]` counts what entered.
+ */
+function textureCorrelation(f: Float64Array, near: Uint8Array, W: number, H: number, sums: { products: Float64Array; pairs: Float64Array }): void {
+  const label = new Int32Array(f.length).fill(-1);
+  const means: number[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < f.length; start++) {
+    if (near[start] || label[start] >= 0) continue;
+    const g = means.length;
+    label[start] = g;
+    stack.push(start);
+    const members: number[] = [];
+    let sum = 0;
+    while (stack.length) {
+      const i = stack.pop()!;
+      members.push(i);
+      sum += f[i];
+      const x = i % W;
+      if (x > 0 && !near[i - 1] && label[i - 1] < 0) { label[i - 1] = g; stack.push(i - 1); }
+      if (x < W - 1 && !near[i + 1] && label[i + 1] < 0) { label[i + 1] = g; stack.push(i + 1); }
+      if (i >= W && !near[i - W] && label[i - W] < 0) { label[i - W] = g; stack.push(i - W); }
+      if (i + W < f.length && !near[i + W] && label[i + W] < 0) { label[i + W] = g; stack.push(i + W); }
+    }
+    means.push(sum / members.length);
+  }
+  const r = new Float64Array(f.length);
+  for (let i = 0; i < f.length; i++) if (label[i] >= 0) r[i] = f[i] - means[label[i]];
+  const { products, pairs } = sums;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const i = y * W + x, g = label[i];
+      if (g < 0) continue;
+      products[0] += r[i] * r[i];
+      pairs[0]++;
+      for (let k = 1; k <= MAX_TEXTURE_LAG; k++) {
+        if (x + k < W && label[i + k] === g) { products[k] += r[i] * r[i + k]; pairs[k]++; }
+        if (y + k < H && label[i + k * W] === g) { products[k] += r[i] * r[i + k * W]; pairs[k]++; }
+      }
+    }
+  }
+}
+
+/**
+ * Lag (px) at which the texture's correlation has fallen to half its value at `from` px (past the
+ * reach of the noise and its blur), or NaN when it never does within reach or too few pairs.
+ */
+function halfCorrelationLag(sums: { products: Float64Array; pairs: Float64Array }, from: number): number {
+  const c = (k: number) => (sums.pairs[k] >= 500 ? sums.products[k] / sums.pairs[k] : NaN);
+  const c0 = c(from);
+  if (!(c0 > 0)) return NaN;
+  for (let k = from + 1; k <= MAX_TEXTURE_LAG; k++) {
+    const ck = c(k);
+    if (!Number.isFinite(ck)) return NaN;
+    if (ck <= 0.5 * c0) {
+      const prev = c(k - 1);
+      return k - 1 + (prev - 0.5 * c0) / (prev - ck);
+    }
+  }
+  return NaN;
 }
 
 // ---------------------------------------------------------------------------------------------
