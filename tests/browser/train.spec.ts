@@ -15,7 +15,8 @@ async function generateCracks(page: Page, count: number) {
   // An easy set: wide, dark cracks, and none of the marks or variety that make real sets hard.
   for (const name of ['hardNegatives', 'crackDistractors']) for (const end of ['lo', 'hi']) await page.locator(`input[name="${name}.${end}"]`).fill('0');
   for (const label of ['From the edge (probability)', 'Tapering tips (probability)', 'Halo (probability)']) await page.getByLabel(label).fill('0');
-  await page.getByLabel('Intensity mean').fill('-0.8');
+  await page.getByLabel('Intensity from').fill('-0.9');
+  await page.getByLabel('Intensity to').fill('-0.7');
   await page.getByLabel('Width median').fill('4');
   await page.getByLabel('Width median').press('Tab');
   await page.getByRole('button', { name: 'Generate dataset' }).click();
