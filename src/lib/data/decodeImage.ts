@@ -4,7 +4,7 @@
  * Node, JPEGs with the browser's decoder (in a page or a worker), reduced to BT.601 luma.
  */
 import { checkImage } from './imageType';
-import { decodeGreyPng, decodeRgbPng, luma } from './png';
+import { decodeGreyPng, decodeRgbPng, greyOfPng, luma, readPng, rgbOfPng } from './png';
 import { hasColour, repeatGrey } from '../synth/grains/colour';
 import { decodeTiffGrey } from './tiff';
 import type { GreyImage } from './tiling';
@@ -24,9 +24,18 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
     // Grey exactly as before, and the RGB beside it when the file has colour (PNG, JPEG, TIFF).
     const { type } = checkImage(entry.bytes, entry.path);
     if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path, true);
-    const grey = await decodeImage({ path: entry.path, bytes: entry.bytes });
-    const rgb = await decodeImage({ path: entry.path, bytes: entry.bytes, channels: 3 });
-    return hasColour(rgb.pixels) ? { ...grey, colour: rgb.pixels } : grey;
+    // One decode serves both (a colour file near the size limit would otherwise be decoded twice).
+    let grey: GreyImage, rgb: Uint8Array;
+    if (type === 'png') {
+      const read = readPng(entry.bytes, entry.path);
+      grey = greyOfPng(read);
+      rgb = rgbOfPng(read).pixels;
+    } else {
+      const { width, height, rgba } = await decodeBitmap(entry);
+      grey = { width, height, pixels: rgbaTo(rgba, width * height, 1) };
+      rgb = rgbaTo(rgba, width * height, 3);
+    }
+    return hasColour(rgb) ? { ...grey, colour: rgb } : grey;
   }
   // The content decides, not the name; oversized images are refused from their header.
   const { type } = checkImage(entry.bytes, entry.path);
@@ -37,6 +46,12 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
     const { colour, pixels, ...rest } = decodeTiffGrey(entry.bytes, entry.path, true);
     return { ...rest, pixels: colour ?? repeatGrey(pixels) };
   }
+  const { width, height, rgba } = await decodeBitmap(entry);
+  return { width, height, pixels: rgbaTo(rgba, width * height, channels) };
+}
+
+/** A JPEG (or any image the browser reads) as RGBA, by the browser's decoder. */
+async function decodeBitmap(entry: FileEntry): Promise<{ width: number; height: number; rgba: Uint8ClampedArray }> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([entry.bytes as BlobPart]));
@@ -46,10 +61,14 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = canvas.getContext('2d')!;
   ctx.drawImage(bitmap, 0, 0);
-  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  const pixels = new Uint8Array(channels * bitmap.width * bitmap.height);
-  if (channels === 3) for (let i = 0; i < bitmap.width * bitmap.height; i++) pixels.set(rgba.subarray(4 * i, 4 * i + 3), 3 * i);
-  else for (let i = 0; i < pixels.length; i++) pixels[i] = luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
-  return { width: bitmap.width, height: bitmap.height, pixels };
+  return { width: bitmap.width, height: bitmap.height, rgba: ctx.getImageData(0, 0, bitmap.width, bitmap.height).data };
+}
+
+/** RGBA to grey (BT.601 luma) or interleaved RGB. */
+function rgbaTo(rgba: Uint8ClampedArray, n: number, channels: Channels): Uint8Array {
+  const pixels = new Uint8Array(channels * n);
+  if (channels === 3) for (let i = 0; i < n; i++) pixels.set(rgba.subarray(4 * i, 4 * i + 3), 3 * i);
+  else for (let i = 0; i < n; i++) pixels[i] = luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
+  return pixels;
 }
 

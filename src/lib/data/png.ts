@@ -9,17 +9,26 @@ import type { Exemplar } from '../synth/cracks/texture';
 import { luma } from '../synth/grains/colour';
 export { luma };
 
-/** Decodes a PNG of any colour type and depth to 8-bit grey; alpha is ignored. */
-export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
+/** A decoded PNG and the factor that maps its samples (any depth) to 0–255. */
+export interface ReadPng {
+  png: ReturnType<typeof decode>;
+  scale: number;
+}
+
+/** Decodes a PNG once; `greyOfPng` and `rgbOfPng` then give its pixels either way. */
+export function readPng(bytes: Uint8Array, name = 'image'): ReadPng {
   let png;
   try {
     png = decode(bytes);
   } catch (e) {
     throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
   }
-  const { width, height, channels } = png;
-  const data = png.data;
-  const scale = png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / ((1 << png.depth) - 1) : 1;
+  return { png, scale: png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / ((1 << png.depth) - 1) : 1 };
+}
+
+/** 8-bit grey of a PNG of any colour type and depth; alpha is ignored. */
+export function greyOfPng({ png, scale }: ReadPng): Exemplar {
+  const { width, height, channels, data } = png;
   const pixels = new Uint8Array(width * height);
   if (png.palette) {
     const palette = png.palette;
@@ -37,20 +46,9 @@ export function decodeGreyPng(bytes: Uint8Array, name = 'image'): Exemplar {
   return { width, height, pixels };
 }
 
-/**
- * Decodes a PNG of any colour type and depth to 8-bit RGB, 3 bytes per pixel, interleaved; grey
- * PNGs repeat their grey in all three; alpha is ignored.
- */
-export function decodeRgbPng(bytes: Uint8Array, name = 'image'): Exemplar {
-  let png;
-  try {
-    png = decode(bytes);
-  } catch (e) {
-    throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
-  }
-  const { width, height, channels } = png;
-  const data = png.data;
-  const scale = png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / ((1 << png.depth) - 1) : 1;
+/** 8-bit RGB of a PNG, 3 bytes per pixel, interleaved; grey PNGs repeat their grey in all three; alpha is ignored. */
+export function rgbOfPng({ png, scale }: ReadPng): Exemplar {
+  const { width, height, channels, data } = png;
   const pixels = new Uint8Array(3 * width * height);
   for (let i = 0; i < width * height; i++) {
     if (png.palette) {
@@ -62,6 +60,12 @@ export function decodeRgbPng(bytes: Uint8Array, name = 'image'): Exemplar {
   }
   return { width, height, pixels };
 }
+
+/** Decodes a PNG of any colour type and depth to 8-bit grey; alpha is ignored. */
+export const decodeGreyPng = (bytes: Uint8Array, name = 'image'): Exemplar => greyOfPng(readPng(bytes, name));
+
+/** Decodes a PNG of any colour type and depth to 8-bit RGB (see rgbOfPng). */
+export const decodeRgbPng = (bytes: Uint8Array, name = 'image'): Exemplar => rgbOfPng(readPng(bytes, name));
 
 export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
   return encode({ width, height, data: pixels, channels: 1, depth: 8 });
