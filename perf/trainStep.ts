@@ -55,6 +55,7 @@ const { buildModel } = await import('../src/lib/ml/models');
 const { lossFn } = await import('../src/lib/ml/losses');
 const { defaultTrainConfig } = await import('../src/lib/ml/config');
 const { adamW } = await import('../src/lib/ml/trainer');
+const { randomTrainingStep } = await import('./randomStep');
 const { decays } = await import('../src/lib/ml/optimizer');
 type TrainConfig = ReturnType<typeof defaultTrainConfig>;
 
@@ -91,18 +92,7 @@ function makeOptimizer(model: tf.LayersModel, config: TrainConfig, lr = 1e-3) {
 }
 
 async function bench(task: 'classify' | 'segment', size: number, batch: number, width: number, steps: number) {
-  const config = defaultTrainConfig(task, size);
-  const model = buildModel({ ...config.model, depth: 18, width });
-  const optimizer = makeOptimizer(model, config);
-  const x = tf.randomNormal([batch, size, size, 1]);
-  const labels = task === 'segment'
-    ? tf.oneHot(tf.randomUniform([batch, size, size], 0, 2, 'int32') as tf.Tensor3D, 2)
-    : tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
-  const step = async () => {
-    const cost = optimizer.minimize(() => lossFn(config.loss, labels, model.apply(x, { training: true }) as tf.Tensor));
-    await cost.data();
-    cost.dispose();
-  };
+  const { config, step, dispose } = randomTrainingStep(task, size, batch, width, (model, config) => makeOptimizer(model, config));
   const t0 = performance.now();
   await step(); // shader compilation
   const firstStep = (performance.now() - t0) / 1000;
@@ -117,9 +107,7 @@ async function bench(task: 'classify' | 'segment', size: number, batch: number, 
   console.log(JSON.stringify({ name: `dawn-webgpu.${task === 'classify' ? 'resnet18' : 'unet18'}.${size}`, images_per_s: +(batch / s).toFixed(2),
     step_s: +s.toFixed(4), first_step_s: +firstStep.toFixed(2), batch, size, width, steps, loss: config.loss,
     filter_grad: args['filter-grad'], input_grad: args['input-grad'], optimizer: args.optimizer, adapter: adapterInfo }));
-  tf.dispose([x, labels]);
-  optimizer.dispose();
-  model.dispose();
+  dispose();
 }
 
 /** Where a step's time goes: per-op cost of a long chain of tiny ops, and one step's kernels (GPU time where the adapter has timestamps). */

@@ -24,10 +24,8 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { stockWasmKernel } from '../src/lib/ml/kernels/wasm';
-import { buildModel } from '../src/lib/ml/models';
-import { lossFn } from '../src/lib/ml/losses';
-import { defaultTrainConfig } from '../src/lib/ml/config';
 import { adamW } from '../src/lib/ml/trainer';
+import { randomTrainingStep } from './randomStep';
 
 const { values: args } = parseArgs({ options: {
   task: { type: 'string', default: 'classify' }, size: { type: 'string', default: '128' }, batch: { type: 'string', default: '8' },
@@ -44,19 +42,8 @@ await tf.ready();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-const config = defaultTrainConfig(task, size);
-const model = buildModel({ ...config.model, depth: 18, width });
-const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-const optimizer = adamW(variables, 1e-3, config.weightDecay);
-const x = tf.randomNormal([batch, size, size, 1]);
-const labels = task === 'segment'
-  ? tf.oneHot(tf.randomUniform([batch, size, size], 0, 2, 'int32') as tf.Tensor3D, 2)
-  : tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
-const step = async () => {
-  const cost = optimizer.minimize(() => lossFn(config.loss, labels, model.apply(x, { training: true }) as tf.Tensor));
-  await cost.data();
-  cost.dispose();
-};
+const { step, dispose } = randomTrainingStep(task, size, batch, width,
+  (model, config) => adamW(model.trainableWeights.map((w) => w.read() as tf.Variable), 1e-3, config.weightDecay));
 /** Wall-clock ms per step; `cpu` collects the process's CPU ms per step too (steadier where the machine is shared). */
 const timeSteps = async (n: number, cpu?: number[]) => {
   const ms: number[] = [];
@@ -140,6 +127,4 @@ console.log(JSON.stringify({ name: `wasm-profile.${task === 'classify' ? 'resnet
 for (const [name, v] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(args.top))) {
   console.log(JSON.stringify({ kernel: name, calls: Math.round(perStep(v.calls)), ms: +perStep(v.ms).toFixed(1), share: +(v.ms / (stepMs * steps)).toFixed(3) }));
 }
-tf.dispose([x, labels]);
-optimizer.dispose();
-model.dispose();
+dispose();
