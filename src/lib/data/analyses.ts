@@ -5,7 +5,7 @@
  */
 import { analysisName, analysisRecordBytes, analysisRecordError, type AnalysisRecord } from '../analysis/stored';
 import { checkValueSize, writing, type Db } from './db';
-import type { DamagedRecord } from './records';
+import { readChecked, type DamagedRecord } from './records';
 
 const KEPT = 'Analyses stored before are kept.';
 
@@ -17,20 +17,8 @@ export async function putAnalysis(db: Db, record: AnalysisRecord): Promise<void>
 }
 
 /** Readable analyses, newest first, and the damaged ones apart (listed for deletion). */
-export async function listAnalyses(db: Db): Promise<{ records: AnalysisRecord[]; damaged: DamagedRecord[] }> {
-  const records: AnalysisRecord[] = [];
-  const damaged: DamagedRecord[] = [];
-  for (const value of (await db.getAll('analyses')) as unknown[]) {
-    const reason = analysisRecordError(value);
-    if (!reason) records.push(value as AnalysisRecord);
-    else {
-      const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-      damaged.push({ id: String(v.id), name: typeof v.name === 'string' ? v.name : '(no name)', reason });
-    }
-  }
-  records.sort((a, b) => b.createdAt - a.createdAt);
-  return { records, damaged };
-}
+export const listAnalyses = (db: Db): Promise<{ records: AnalysisRecord[]; damaged: DamagedRecord[] }> =>
+  readChecked<AnalysisRecord>(db, 'analyses', analysisRecordError);
 
 export async function getAnalysis(db: Db, id: string): Promise<AnalysisRecord | undefined> {
   const value: unknown = await db.get('analyses', id);

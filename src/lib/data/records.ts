@@ -57,12 +57,17 @@ export function experimentRecordError(value: unknown): string | undefined {
 /** Readable records of a store, newest first, and the damaged ones apart. */
 export async function readRecords<S extends 'datasets' | 'experiments'>(db: Db, store: S):
   Promise<{ records: (S extends 'datasets' ? DatasetRecord : ExperimentRecord)[]; damaged: DamagedRecord[] }> {
-  const check = store === 'datasets' ? datasetRecordError : experimentRecordError;
-  const records: (S extends 'datasets' ? DatasetRecord : ExperimentRecord)[] = [];
+  return readChecked(db, store, store === 'datasets' ? datasetRecordError : experimentRecordError);
+}
+
+/** The records of a store that `check` finds nothing wrong with, newest first, and the damaged ones apart with the reason. */
+export async function readChecked<T extends { createdAt: number }>(db: Db, store: 'datasets' | 'experiments' | 'analyses',
+  check: (value: unknown) => string | undefined): Promise<{ records: T[]; damaged: DamagedRecord[] }> {
+  const records: T[] = [];
   const damaged: DamagedRecord[] = [];
   for (const value of (await db.getAll(store)) as unknown[]) {
     const reason = check(value);
-    if (!reason) records.push(value as S extends 'datasets' ? DatasetRecord : ExperimentRecord);
+    if (!reason) records.push(value as T);
     else {
       const v = isPlainObject(value) ? value : {};
       damaged.push({ id: String(v.id), name: typeof v.name === 'string' ? v.name : '(no name)', reason });
