@@ -144,7 +144,7 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   // Grain interiors keep clear of the blurred line (or, without a fit, of a typical one).
   const halo = (w: number, s: number) => Math.max(1, Math.ceil(w / 2 + 0.5 + 2 * s));
   let margin = fit ? halo(fit.width, fit.blur) : 3;
-  const lineGrains = measured.flatMap((m) => grainTones(m.f, maxFilterBinary(m.lines.boundary, m.width, m.height, margin), m.width, m.height));
+  const lineGrains = measured.flatMap((m) => grainTones(m.f, maxFilterBinary(m.lines.boundary, m.width, m.height, margin), m.width));
   const lineTones = lineGrains.map((g) => g.tone);
   const toneSpread = lineTones.length >= 6 ? (2 * (quantile(lineTones, 0.75) - quantile(lineTones, 0.25))) / Math.max(median(lineTones), 1e-6) : 0;
   const lines = fit !== null && fit.peak >= 0.1 && fit.peak >= toneSpread;
@@ -183,7 +183,7 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   }
   const toneMargin = fit ? halo(fit.width, fit.blur) : margin;
   const grains = lines && toneMargin === margin ? lineGrains
-    : measured.flatMap((m, k) => grainTones(m.f, maxFilterBinary(parts[k].boundary, m.width, m.height, toneMargin), m.width, m.height));
+    : measured.flatMap((m, k) => grainTones(m.f, maxFilterBinary(parts[k].boundary, m.width, m.height, toneMargin), m.width));
   const tones = grains.map((g) => g.tone);
   // Texture: the tone's spread inside grains (of at least 50 px), less the noise's.
   const inside = grains.filter((g) => g.pixels >= 50).map((g) => g.variance);
@@ -878,30 +878,43 @@ interface GrainInterior {
   pixels: number;
 }
 
-/** Every 4-connected region of at least 20 px outside `near` (boundaries and their margin). */
-function grainTones(f: Float64Array, near: Uint8Array, W: number, H: number): GrainInterior[] {
-  const seen = new Uint8Array(f.length);
-  const grains: GrainInterior[] = [];
+/** Each 4-connected region outside `near` (boundaries and their margin) numbered 0, 1, …; −1 on `near`. */
+function labelInteriors(near: Uint8Array, W: number): { label: Int32Array; count: number } {
+  const label = new Int32Array(near.length).fill(-1);
   const stack: number[] = [];
-  for (let start = 0; start < f.length; start++) {
-    if (near[start] || seen[start]) continue;
-    seen[start] = 1;
+  let count = 0;
+  for (let start = 0; start < near.length; start++) {
+    if (near[start] || label[start] >= 0) continue;
+    const g = count++;
+    label[start] = g;
     stack.push(start);
-    let n = 0, sum = 0, sq = 0;
     while (stack.length) {
       const i = stack.pop()!;
-      n++;
-      sum += f[i];
-      sq += f[i] * f[i];
       const x = i % W;
-      if (x > 0 && !near[i - 1] && !seen[i - 1]) { seen[i - 1] = 1; stack.push(i - 1); }
-      if (x < W - 1 && !near[i + 1] && !seen[i + 1]) { seen[i + 1] = 1; stack.push(i + 1); }
-      if (i >= W && !near[i - W] && !seen[i - W]) { seen[i - W] = 1; stack.push(i - W); }
-      if (i + W < f.length && !near[i + W] && !seen[i + W]) { seen[i + W] = 1; stack.push(i + W); }
+      if (x > 0 && !near[i - 1] && label[i - 1] < 0) { label[i - 1] = g; stack.push(i - 1); }
+      if (x < W - 1 && !near[i + 1] && label[i + 1] < 0) { label[i + 1] = g; stack.push(i + 1); }
+      if (i >= W && !near[i - W] && label[i - W] < 0) { label[i - W] = g; stack.push(i - W); }
+      if (i + W < near.length && !near[i + W] && label[i + W] < 0) { label[i + W] = g; stack.push(i + W); }
     }
-    if (n >= 20) grains.push({ tone: sum / n, variance: Math.max(0, sq / n - (sum / n) ** 2), pixels: n });
   }
-  void H;
+  return { label, count };
+}
+
+/** Every 4-connected region of at least 20 px outside `near` (boundaries and their margin). */
+function grainTones(f: Float64Array, near: Uint8Array, W: number): GrainInterior[] {
+  const { label, count } = labelInteriors(near, W);
+  const n = new Float64Array(count), sum = new Float64Array(count), sq = new Float64Array(count);
+  for (let i = 0; i < f.length; i++) {
+    const g = label[i];
+    if (g < 0) continue;
+    n[g]++;
+    sum[g] += f[i];
+    sq[g] += f[i] * f[i];
+  }
+  const grains: GrainInterior[] = [];
+  for (let g = 0; g < count; g++) {
+    if (n[g] >= 20) grains.push({ tone: sum[g] / n[g], variance: Math.max(0, sq[g] / n[g] - (sum[g] / n[g]) ** 2), pixels: n[g] });
+  }
   return grains;
 }
 
@@ -919,30 +932,11 @@ const MAX_TEXTURE_LAG = 60;
  * MAX_TEXTURE_LAG. Sums over images, so several images pool; `pairs[k]` counts what entered.
  */
 function textureCorrelation(f: Float64Array, near: Uint8Array, W: number, H: number, sums: { products: Float64Array; pairs: Float64Array }): void {
-  const label = new Int32Array(f.length).fill(-1);
-  const means: number[] = [];
-  const stack: number[] = [];
-  for (let start = 0; start < f.length; start++) {
-    if (near[start] || label[start] >= 0) continue;
-    const g = means.length;
-    label[start] = g;
-    stack.push(start);
-    const members: number[] = [];
-    let sum = 0;
-    while (stack.length) {
-      const i = stack.pop()!;
-      members.push(i);
-      sum += f[i];
-      const x = i % W;
-      if (x > 0 && !near[i - 1] && label[i - 1] < 0) { label[i - 1] = g; stack.push(i - 1); }
-      if (x < W - 1 && !near[i + 1] && label[i + 1] < 0) { label[i + 1] = g; stack.push(i + 1); }
-      if (i >= W && !near[i - W] && label[i - W] < 0) { label[i - W] = g; stack.push(i - W); }
-      if (i + W < f.length && !near[i + W] && label[i + W] < 0) { label[i + W] = g; stack.push(i + W); }
-    }
-    means.push(sum / members.length);
-  }
+  const { label, count } = labelInteriors(near, W);
+  const n = new Float64Array(count), sum = new Float64Array(count);
+  for (let i = 0; i < f.length; i++) if (label[i] >= 0) { n[label[i]]++; sum[label[i]] += f[i]; }
   const r = new Float64Array(f.length);
-  for (let i = 0; i < f.length; i++) if (label[i] >= 0) r[i] = f[i] - means[label[i]];
+  for (let i = 0; i < f.length; i++) if (label[i] >= 0) r[i] = f[i] - sum[label[i]] / n[label[i]];
   const { products, pairs } = sums;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
