@@ -11,12 +11,13 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } f
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeGreyPng, encodeGreyPng, encodePng } from '../src/lib/data/png';
+import { decodeGreyPng, encodeGreyPng, encodePng, greyOfPng, readPng, rgbOfPng } from '../src/lib/data/png';
 import { isPlainObject } from '../src/lib/params/space';
 import { CrackGenerator } from '../src/lib/synth/cracks/index';
 import { EXEMPLAR_INDEX, type ExemplarIndex } from '../src/lib/synth/cracks/exemplars';
 import { datasetFingerprint, parseShard, sampleHash, shardRange, type Shard } from '../src/lib/synth/dataset';
 import { generateGrainSample } from '../src/lib/synth/grains/index';
+import { hasColour } from '../src/lib/synth/grains/colour';
 import { matchGrainLook, type GrainMatch } from '../src/lib/synth/grains/match';
 import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../src/lib/synth/recipe';
 
@@ -82,7 +83,12 @@ function matchFolder(folder: string, size: number): GrainMatch {
   if (files.length === 0) fail(`no PNG files in --match folder ${folder}.`);
   let m: GrainMatch;
   try {
-    m = matchGrainLook(files.map((f) => decodeGreyPng(readFileSync(join(folder, f)), f)), { size });
+    m = matchGrainLook(files.map((f) => {
+      // Grey for the look, and the colour beside it where the file has some (for the tints).
+      const png = readPng(readFileSync(join(folder, f)), f);
+      const grey = greyOfPng(png), rgb = rgbOfPng(png).pixels;
+      return hasColour(rgb) ? { ...grey, colour: rgb } : grey;
+    }), { size });
   } catch (e) {
     fail(`cannot match ${folder}: ${(e as Error).message}`);
   }
@@ -91,8 +97,10 @@ function matchFolder(folder: string, size: number): GrainMatch {
   console.log(`matched ${files.length} image${files.length === 1 ? '' : 's'} in ${folder} (boundaries: ${m.boundaries})`);
   console.log(`  grey levels       p1 ${n(e.percentiles.p1)}  p5 ${n(e.percentiles.p5)}  p50 ${n(e.percentiles.p50)}  p95 ${n(e.percentiles.p95)}  p99 ${n(e.percentiles.p99)}`);
   if (e.meanIntercept) console.log(`  mean intercept    ${n(e.meanIntercept.value)} px`);
-  for (const name of ['grainDiameter', 'meanIntensity', 'grainContrast', 'textureStrength', 'lineDarkness', 'lineWidth', 'blurSigma', 'noiseSigma', 'illumination', 'textureWavelength', 'pitDensity', 'pitSize'] as const) {
-    const estimate = e[name], range = m.settings[name];
+  const shown = { ...e, ...e.tints };
+  for (const name of ['grainDiameter', 'meanIntensity', 'grainContrast', 'textureStrength', 'lineDarkness', 'lineWidth', 'blurSigma', 'noiseSigma', 'illumination', 'textureWavelength', 'pitDensity', 'pitSize',
+    ...(e.tints ? ['hueCentre', 'oppositeHueShare', 'hueSpread', 'tintSaturation'] as const : [])] as const) {
+    const estimate = shown[name], range = m.settings[name];
     console.log(`  ${name.padEnd(17)} ${estimate ? n(estimate.value) : 'not measured'}${range ? `  → ${n(range.lo)}…${n(range.hi)}` : ''}`);
   }
   for (const note of m.notes) console.log(`  note: ${note}`);

@@ -7,7 +7,7 @@ import type { MatchApi } from '../app/match';
 
 serve<MatchApi>(self as unknown as Endpoint, {
   matchGrains: async ({ files, size }) => {
-    const images = await Promise.all(files.map((f) => decodeImage({ path: f.name, bytes: f.bytes })));
+    const images = await Promise.all(files.map((f) => decodeImage({ path: f.name, bytes: f.bytes, keepColour: true })));
     return { ...matchGrainLook(images, { size }), widths: images.map((im) => im.width), micronsPerPixel: images.map((im) => im.micronsPerPixel ?? null) };
   },
 });

@@ -164,3 +164,23 @@ test('“Match my images” measures a real micrograph off the UI thread, shows 
   await page.getByLabel('Match my images').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
   await expect(page.getByRole('alert').filter({ hasText: 'notes.png is not a PNG, JPEG or TIFF image' })).toBeVisible();
 });
+
+test('“Match my images” on colour micrographs measures their grain tints and sets the tint ranges', async ({ page }) => {
+  const { REALDATA } = await import('./realdata');
+  await page.goto('./');
+  const hue = page.locator('tr', { hasText: 'Tint hue centre' }).locator('input');
+  const saturation = page.locator('tr', { hasText: 'Tint saturation' }).locator('input');
+  const folder = `${REALDATA}grains/mlographypp-tbm/images/`;
+  await page.getByLabel('Match my images').setInputFiles(['10-0-768.png', '11-0-0.png', '11-0-256.png'].map((f) => folder + f));
+  const result = page.getByTestId('match-result');
+  await expect(result).toContainText('tone edges', { timeout: 30_000 });
+  await expect(result.locator('tr', { hasText: 'tint hue centre' })).toBeVisible();
+  await expect(result).toContainText(/clearly coloured|are coloured/);
+  // These crops are amber and blue grains: the hue range sits around amber (about 30–55°), the
+  // saturation well above grey.
+  const [hueLo, hueHi] = [Number(await hue.nth(0).inputValue()), Number(await hue.nth(1).inputValue())];
+  expect(hueLo).toBeGreaterThan(15);
+  expect(hueHi).toBeLessThan(70);
+  expect(hueHi).toBeGreaterThan(hueLo);
+  expect(Number(await saturation.nth(0).inputValue())).toBeGreaterThan(0.15);
+});

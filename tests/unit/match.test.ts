@@ -6,6 +6,7 @@ import { rangeError, type Settings } from '../../src/lib/params/space';
 import { generateGrainSample } from '../../src/lib/synth/grains/index';
 import { diameterFromIntercept, MATCH_CROP, matchGrainLook, MIN_MATCH_SIZE, type GrainMatch } from '../../src/lib/synth/grains/match';
 import { GRAIN_PARAMS, GRAIN_PRESETS } from '../../src/lib/synth/grains/space';
+import { lumaOf, repeatGrey } from '../../src/lib/synth/grains/colour';
 
 /** Everything the matcher does not measure, fixed, distractors off. */
 const quiet = {
@@ -220,5 +221,55 @@ describe('matchGrainLook on the real NIST steel micrograph', () => {
     expect(value(m, 'lineWidth')).toBeLessThan(3);
     expect(value(m, 'illumination')).toBeLessThan(0.05);
     expectValidRanges(m, {}, []);
+  });
+});
+
+describe('matchGrainLook on colour (tint-etched) micrographs', () => {
+  const colourPreset = GRAIN_PRESETS.find((p) => p.id === 'colour-etched')!;
+  /** Colour samples with the tints fixed at `truth`, as an upload keeps them: grey (luma) and the RGB beside it. */
+  function colourImages(truth: Record<string, number>, seed: number) {
+    const settings: Settings = structuredClone(colourPreset.settings);
+    for (const [name, v] of Object.entries(truth)) settings[name] = { lo: v, hi: v };
+    const recipe = { kind: 'grains' as const, preset: colourPreset.id, settings, size: 256, count: 6, seed };
+    return Array.from({ length: 6 }, (_, i) => {
+      const colour = generateGrainSample(recipe, i).image;
+      return { width: 256, height: 256, pixels: lumaOf(colour), colour };
+    });
+  }
+  const tints = (m: GrainMatch) => m.estimates.tints!;
+
+  it.each([
+    { hueCentre: 45, oppositeHueShare: 0.4, tintSaturation: 0.4, hueSpread: 0.15 },
+    { hueCentre: 200, oppositeHueShare: 0.1, tintSaturation: 0.7, hueSpread: 0.3 },
+    { hueCentre: 120, oppositeHueShare: 0, tintSaturation: 0.25, hueSpread: 0.05 },
+  ])('recovers the tints the images were made with: %o', (truth) => {
+    const m = matchGrainLook(colourImages(truth, 3), { size: 256 });
+    expect(m.estimates.tints).not.toBeNull();
+    const t = tints(m);
+    expect(Math.abs(t.hueCentre.value - truth.hueCentre)).toBeLessThan(10);
+    expect(Math.abs(t.oppositeHueShare.value - truth.oppositeHueShare)).toBeLessThan(0.06);
+    expect(Math.abs(t.tintSaturation.value / truth.tintSaturation - 1)).toBeLessThan(0.15);
+    // Noise widens the hue spread a little; a narrow spread reads up to about 0.1 wider.
+    expect(t.hueSpread.value - truth.hueSpread).toBeGreaterThan(-0.03);
+    expect(t.hueSpread.value - truth.hueSpread).toBeLessThan(0.1);
+    expectValidRanges(m, truth, ['hueCentre', 'oppositeHueShare', 'tintSaturation']);
+  });
+
+  it('names the opposite side the centre where the centre\'s range would cross 0°', () => {
+    const m = matchGrainLook(colourImages({ hueCentre: 5, oppositeHueShare: 0.2, tintSaturation: 0.5, hueSpread: 0.1 }, 4), { size: 256 });
+    const t = tints(m);
+    expect(Math.abs(t.hueCentre.value - 185)).toBeLessThan(10);
+    expect(Math.abs(t.oppositeHueShare.value - 0.8)).toBeLessThan(0.06);
+    expect(m.settings.hueCentre!.lo).toBeGreaterThan(0);
+  });
+
+  it('leaves the tints unmeasured for grey images and for grey saved as colour', () => {
+    const grey = images('tint-etched', {}, 128, 2);
+    expect(matchGrainLook(grey).estimates.tints).toBeNull();
+    const greyAsColour = grey.map((im) => ({ ...im, colour: repeatGrey(im.pixels) }));
+    const m = matchGrainLook(greyAsColour);
+    expect(m.estimates.tints).toBeNull();
+    expect(m.settings.hueCentre).toBeUndefined();
+    expect(m.notes.join(' ')).toMatch(/clearly coloured/);
   });
 });

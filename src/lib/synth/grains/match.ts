@@ -36,6 +36,7 @@ import type { Range, Settings } from '../../params/space';
 import { zhangSuen } from '../../analysis/skeleton';
 import { gaussianBlur } from '../filters';
 import { GRAIN_PARAMS } from './space';
+import { measureTints, type TintEstimates } from './matchTint';
 
 /** Images narrower or lower than this are refused: too few grains to measure anything. */
 export const MIN_MATCH_SIZE = 32;
@@ -95,6 +96,8 @@ export interface GrainLookEstimates {
   /** Pits and inclusions per 100² px and their diameter (px): small round dark spots apart from the lines. */
   pitDensity: Estimate | null;
   pitSize: Estimate | null;
+  /** Grain tints (hue centre, opposite-hue share, hue spread, saturation) of colour images; null for grey ones or too little colour. */
+  tints: TintEstimates | null;
 }
 
 export interface GrainMatch {
@@ -117,8 +120,11 @@ export interface MatchOptions {
   size?: number;
 }
 
-/** Measures the look of grain micrographs and proposes generator ranges. Throws on no or tiny images. */
-export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}): GrainMatch {
+/**
+ * Measures the look of grain micrographs and proposes generator ranges. Throws on no or tiny images.
+ * Images that carry their colour (interleaved RGB beside the grey) also give the grain tints.
+ */
+export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], options: MatchOptions = {}): GrainMatch {
   if (!Array.isArray(images) || images.length === 0) throw new Error('Matching needs at least one grain micrograph; none were given.');
   images.forEach((im, k) => {
     const name = `Image ${k + 1}`;
@@ -260,7 +266,14 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
       value: Math.max(1, median(pitAreas.map((a) => 2 * Math.sqrt(a / Math.PI))) - PIT_BLUR_WIDENING * (fit?.blur ?? 0)),
       note: `Median equivalent-circle diameter of the ${pitAreas.length} spots, less ${PIT_BLUR_WIDENING} × the blur (${fmt(fit?.blur ?? 0)} px), by which blur widens a spot as the matcher outlines it (measured on the generator's own pits of 2.5–4 px).`,
     } : null,
+    tints: null,
   };
+  const coloured = images.filter((im): im is GreyImage & { colour: Uint8Array } => im.colour instanceof Uint8Array && im.colour.length === 3 * im.width * im.height);
+  if (coloured.length) {
+    const { tints, note } = measureTints(coloured);
+    est.tints = tints;
+    notes.push(`Colour (${coloured.length} of ${images.length} image(s)): ${note}${tints ? ' The tint ranges apply to colour recipes (colour 1) only.' : ''}`);
+  }
 
   // Ranges, widened to hold every image's own value where there is one per image.
   const settings: Partial<Settings> = {};
@@ -279,6 +292,7 @@ export function matchGrainLook(images: GreyImage[], options: MatchOptions = {}):
   put('textureWavelength', est.textureWavelength);
   put('pitDensity', est.pitDensity, perImagePits, true);
   put('pitSize', est.pitSize);
+  if (est.tints) for (const [name, e] of Object.entries(est.tints)) put(name, e);
   const unmeasured = GRAIN_PARAMS.map((p) => p.name).filter((name) => !(name in settings));
   return { boundaries, estimates: est, settings, unmeasured, notes };
 }
@@ -300,6 +314,10 @@ const SPREAD: Record<string, { rel: number; abs: number }> = {
   textureWavelength: { rel: 0.25, abs: 0.03 },
   pitDensity: { rel: 0.4, abs: 0.1 },
   pitSize: { rel: 0.3, abs: 1 },
+  hueCentre: { rel: 0, abs: 8 },
+  oppositeHueShare: { rel: 0.25, abs: 0.05 },
+  hueSpread: { rel: 0.3, abs: 0.03 },
+  tintSaturation: { rel: 0.25, abs: 0.05 },
 };
 
 function rangeAround(name: string, value: number, perImage: number[]): Range {
