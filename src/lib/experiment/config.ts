@@ -302,7 +302,6 @@ const MATCHED_LENGTHS = ['grainDiameter', 'lineWidth', 'blurSigma', 'pitSize'];
 /** Matched parameters counted per area of pixels. */
 const MATCHED_DENSITIES = ['pitDensity'];
 
-/** The synthetic recipe an experiment generates (crack tiles need texture exemplars passed in). */
 /** The recipe renders the channels the model takes (a grey recipe cannot train an RGB model, nor the reverse). */
 export function checkChannels(c: ExperimentConfig, recipe: Recipe): void {
   const want = c.input.channels ?? 1, have = recipeChannels(recipe);
@@ -310,6 +309,7 @@ export function checkChannels(c: ExperimentConfig, recipe: Recipe): void {
   if (want === 1 && have === 3) throw new ConfigError('input.channels', 'is 1 (grey), but the synthetic recipe renders colour: set "input": {"channels": 3}, or "params": {"colour": 0}.');
 }
 
+/** The synthetic recipe an experiment generates (crack tiles need texture exemplars passed in). */
 export function recipeFromConfig(c: ExperimentConfig, exemplars: Exemplar[], exemplarSource: string): Recipe {
   const { count, size, seed } = c.synthetic;
   let recipe: Recipe;
