@@ -351,5 +351,17 @@ describe('colour experiments', () => {
     expect(results.config.input.channels).toBe(3);
     expect(results.runs).toHaveLength(1);
     expect(results.runs[0].metrics.test.miou).toBeGreaterThan(0);
+    // The prediction PNGs show the RGB input in colour beside grey truth and prediction.
+    const { predictionPngs } = await import('../../src/lib/experiment/export');
+    const { readPng, rgbOfPng } = await import('../../src/lib/data/png');
+    const pngs = Object.entries(predictionPngs(results));
+    expect(pngs.length).toBe(2);
+    const strip = rgbOfPng(readPng(pngs[0][1]));
+    expect([strip.width, strip.height]).toEqual([192, 64]);
+    const input = results.predictions![0].items[0].image;
+    expect(input.length).toBe(3 * 64 * 64);
+    expect(Array.from(strip.pixels.subarray(0, 6))).toEqual(Array.from(input.subarray(0, 6)));
+    const truth = results.predictions![0].items[0].truth as Uint8Array;
+    expect(Array.from(strip.pixels.subarray(3 * 64, 3 * 65))).toEqual([truth[0], truth[0], truth[0]]);
   }, 240_000);
 });

@@ -1,5 +1,5 @@
 /** Experiment results as the results.json of DESIGN.md and as a per-run CSV. */
-import { encodeGreyPng } from '../data/png';
+import { encodePng } from '../data/png';
 import { isPlainObject } from '../params/space';
 import { parseExperimentConfig, REGIMES } from './config';
 import { summarise, type ExperimentResults, type RunResult, type SetMetrics } from './summary';
@@ -21,14 +21,23 @@ export function predictionPngs(r: ExperimentResults): Record<string, Uint8Array>
     items.forEach((p, i) => {
       const n = String(i + 1).padStart(2, '0');
       if (typeof p.truth === 'number') {
-        files[`${regime}/${n}-truth-${label(p.truth)}-predicted-${label(p.predicted as number)}-p${(p.probability ?? 0).toFixed(2)}.png`] = encodeGreyPng(p.image, p.size, p.size);
+        files[`${regime}/${n}-truth-${label(p.truth)}-predicted-${label(p.predicted as number)}-p${(p.probability ?? 0).toFixed(2)}.png`] = encodePng(p.image, p.size, p.size);
         return;
       }
-      const strip = new Uint8Array(3 * p.size * p.size);
+      // An RGB input keeps its colour; the truth and prediction beside it are grey in all three channels.
+      const channels = p.image.length / (p.size * p.size);
+      const row = 3 * p.size * channels;
+      const strip = new Uint8Array(p.size * row);
       [p.image, p.truth, p.predicted as Uint8Array].forEach((part, k) => {
-        for (let y = 0; y < p.size; y++) strip.set(part.subarray(y * p.size, (y + 1) * p.size), y * 3 * p.size + k * p.size);
+        const own = part.length / (p.size * p.size);
+        for (let y = 0; y < p.size; y++) {
+          for (let x = 0; x < p.size; x++) {
+            const from = (y * p.size + x) * own, to = y * row + (k * p.size + x) * channels;
+            for (let c = 0; c < channels; c++) strip[to + c] = part[from + (own === 1 ? 0 : c)];
+          }
+        }
       });
-      files[`${regime}/${n}-image-truth-prediction.png`] = encodeGreyPng(strip, 3 * p.size, p.size);
+      files[`${regime}/${n}-image-truth-prediction.png`] = encodePng(strip, 3 * p.size, p.size);
     });
   }
   return files;

@@ -149,6 +149,7 @@ export interface StepProgress {
 }
 
 export interface Prediction {
+  /** The input as shown: grey, or RGB interleaved for an RGB model (the length tells). */
   image: Uint8Array;
   size: number;
   truth: Uint8Array | number;

@@ -79,12 +79,9 @@ export function makeBatch(samples: RawSample[], nativeSize: number, size: number
   });
 }
 
-/** A sample's network input as grey bytes to show (RGB inputs: the mean of the channels). */
-function previewGrey(xs: Float32Array, k: number, area: number, channels: number): Uint8Array {
-  if (channels === 1) return Uint8Array.from(xs.subarray(k * area, (k + 1) * area), inputToGrey);
-  const grey = new Uint8Array(area), o = k * area * channels;
-  for (let i = 0; i < area; i++) grey[i] = inputToGrey((xs[o + 3 * i] + xs[o + 3 * i + 1] + xs[o + 3 * i + 2]) / 3);
-  return grey;
+/** A sample's network input as bytes to show: grey, or RGB interleaved for RGB inputs (each channel as the network sees it). */
+function previewImage(xs: Float32Array, k: number, area: number, channels: number): Uint8Array {
+  return Uint8Array.from(xs.subarray(k * area * channels, (k + 1) * area * channels), inputToGrey);
 }
 
 /**
@@ -327,7 +324,7 @@ export class Trainer {
         const area = size * size;
         if (config.model.task === 'segment') addBoundaryCounts(boundaries, (t as Int32Array).subarray(k * area, (k + 1) * area), (pr as Int32Array).subarray(k * area, (k + 1) * area), size);
         if (predictions.length >= keep) continue;
-        const image = previewGrey(xs as Float32Array, k, area, modelChannels(config.model));
+        const image = previewImage(xs as Float32Array, k, area, modelChannels(config.model));
         if (config.model.task === 'segment') {
           predictions.push({ image, size, truth: Uint8Array.from((t as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255),
             predicted: Uint8Array.from((pr as Int32Array).subarray(k * area, (k + 1) * area), (v) => v * 255) });
