@@ -56,6 +56,9 @@ describe('experiment configs', () => {
     expect(parseExperimentConfig({ ...good, synthetic: { count: 8, size: 64, texture: 'real-train' } }).synthetic.texture).toBe('real-train');
     bad({ ...good, synthetic: { count: 8, size: 64, match: 'mine' } }, 'synthetic.match'); // cracks
     bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, match: 3 } }, 'synthetic.match');
+    bad({ ...good, real: { all: 'x', adapt: 'yes' } }, 'real.adapt');
+    expect(parseExperimentConfig({ ...good, real: { all: 'x', adapt: true } }).real.adapt).toBe(true);
+    expect(parseExperimentConfig(good).real.adapt).toBeUndefined();
     // Evaluate-only: a synthetic-only experiment may name just its real test folder.
     expect(parseExperimentConfig({ ...good, real: { test: 'x' }, regimes: ['synthetic'] }).real).toMatchObject({ test: 'x' });
   });
@@ -151,6 +154,22 @@ describe('experiment runs', () => {
       expect(r.threshold).toBeLessThanOrEqual(0.9);
       expect(r.metrics.test.boundaryF1).toBeGreaterThanOrEqual(0);
     }
+  }, 120_000);
+
+  it('adapt batch-norm statistics to the run\'s real training and validation images before testing, when asked', async () => {
+    const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
+    const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`)));
+    const recipe: Recipe = { kind: 'cracks', size: 64, count: 8, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL, exemplars, exemplarSource: 'bundled' };
+    const c = config({ synthetic: { count: 8, size: 64, seed: 1 }, regimes: ['synthetic'], runs: 1, real: { all: 'x', split: { val: 0.25, test: 0.25 }, adapt: true } });
+    const phases: string[] = [];
+    const plain = await runExperiment({ ...c, real: { ...c.real, adapt: undefined } }, recipe, realTiles());
+    const adapted = await runExperiment(c, recipe, realTiles(), { onProgress: (p) => phases.push(p.phase) });
+    expect(phases.some((p) => /adapting batch-norm statistics to \d+ real training and validation images/.test(p))).toBe(true);
+    expect(adapted.runs[0].metrics.test.n).toBe(plain.runs[0].metrics.test.n);
+    // The same trained network, tested with other statistics, scores the tiles differently.
+    expect(adapted.runs[0].metrics.test.auc).not.toBe(plain.runs[0].metrics.test.auc);
+    const tooFew = config({ synthetic: { count: 8, size: 64, seed: 1 }, regimes: ['synthetic'], runs: 1, real: { all: 'x', split: { val: 0.0, test: 0.99 }, adapt: true } });
+    await expect(runExperiment(tooFew, recipe, realTiles())).rejects.toThrow(/real\.adapt: run seed 1 has \d real training and validation images; adapting needs at least 4/);
   }, 120_000);
 
   it('resume: skip the finished runs, keep them, and end with the results of an uninterrupted experiment', async () => {

@@ -89,6 +89,12 @@ export interface ExperimentConfig {
     pinTest?: string[];
     /** Real images not of the input size: resized whole, or cut into input-size tiles. */
     fit?: 'resize' | 'tile';
+    /**
+     * Before testing, every model's batch-norm statistics are re-estimated on the real training and
+     * validation images of its run (their pixels only: never a label, never a test image), as
+     * Analyse's "adapt to these images" does on the user's own (ml/adapt.ts). Default off.
+     */
+    adapt?: boolean;
   };
   regimes: Regime[];
   runs: number;
@@ -168,6 +174,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     if (stored && r[k] !== undefined) throw new ConfigError(`real.${k}`, 'cannot be named with real.stored: stored data replaces folders. Remove one of them.');
   }
   if (!stored && !r.all && !r.test) throw new ConfigError('real', 'name a test folder (with train and val folders when a regime trains on real data), one folder as all with a split, or stored: true for the Real data tab\'s tiles.');
+  if (r.adapt !== undefined && typeof r.adapt !== 'boolean') throw new ConfigError('real.adapt', 'must be true (re-estimate batch-norm statistics on the real training and validation images before testing) or false.');
   if (r.pinTest !== undefined && !(Array.isArray(r.pinTest) && r.pinTest.every((n) => typeof n === 'string'))) throw new ConfigError('real.pinTest', 'must be a list of file names.');
   const pinTest = (r.pinTest as string[] | undefined) ?? [];
   // Stored data without a split takes the Real data tab's shares when the experiment starts.
@@ -241,7 +248,8 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
       ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string } : {}),
       ...(s.dataset ? { dataset: s.dataset as string } : {}), ...(s.exemplars ? { exemplars: s.exemplars as string } : {}) },
     real: { ...(stored ? { stored } : {}), train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
-      ...(split ? { split: { val: split.val as number, test: split.test as number } } : {}), pinTest, fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize' },
+      ...(split ? { split: { val: split.val as number, test: split.test as number } } : {}), pinTest, fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize',
+      ...(r.adapt ? { adapt: true } : {}) },
     regimes: [...new Set(regimes as Regime[])],
     runs,
     seeds: seeds as number[],

@@ -8,6 +8,7 @@
  * Runs in the training worker for the UI and, through the UI, for the headless runner.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adaptBatchNorm, MIN_ADAPT_IMAGES } from '../ml/adapt';
 import type { GreyImage } from '../data/tiling';
 import { gridPositions } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
@@ -286,7 +287,26 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       return (await new Trainer(model, trainConfig(seed, config.train.real), source).pickThreshold(indices, at)).threshold;
     };
     const evaluate = async (model: tf.LayersModel, regime: Regime) => {
+      // The threshold is picked for the model as trained (on its own validation data); then the
+      // model is adapted to real images like the test images (the run's other real images).
       const threshold = await pickThreshold(model, regime);
+      let restore = () => {};
+      if (config.real.adapt) {
+        const unlabelled = [...split.train, ...split.val];
+        if (unlabelled.length < MIN_ADAPT_IMAGES) {
+          throw new Error(`real.adapt: run seed ${seed} has ${unlabelled.length} real training and validation images; adapting needs at least ${MIN_ADAPT_IMAGES}. Give the split more, or leave adapt out.`);
+        }
+        progress(regime, `adapting batch-norm statistics to ${unlabelled.length} real training and validation images`);
+        restore = await adaptBatchNorm(model, realSource, trainConfig(seed, config.train.real), unlabelled, size);
+      }
+      try {
+        await score(model, regime, threshold);
+      } finally {
+        // Later regimes go on training this model from what it learnt, not from the adapted statistics.
+        restore();
+      }
+    };
+    const score = async (model: tf.LayersModel, regime: Regime, threshold: number | undefined) => {
       progress(regime, 'evaluating');
       const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
       // Classes interleaved, so the kept predictions show both (metrics do not depend on order).
