@@ -138,10 +138,14 @@ describe('matchGrainLook on tint-etched images (no lines darker than the grains)
   let m: GrainMatch;
   beforeAll(() => { m = matchGrainLook(images('tint-etched', truth, 384, 4), { size: 384 }); });
 
-  it('falls back to tone edges and says that line darkness, width and blur were not measured', () => {
+  it('falls back to tone edges, says that line width and blur were not measured, and keeps lines as faint as they are', () => {
     expect(m.boundaries).toBe('tone edges');
-    expect(m.notes.join(' ')).toMatch(/tone steps.*line darkness, line width and blur were not measured/);
-    for (const name of ['lineDarkness', 'lineWidth', 'blurSigma'] as const) {
+    expect(m.notes.join(' ')).toMatch(/tone steps.*line width and blur were not measured, and line darkness ranges from 0/);
+    // A recipe with dark lines (Etched lines' 0.55–0.9) would teach a network lines these images do not have.
+    expect(m.settings.lineDarkness!.lo).toBe(0);
+    expect(m.settings.lineDarkness!.hi).toBeLessThan(0.35);
+    expect(m.settings.lineDarkness!.hi).toBeGreaterThanOrEqual(truth.lineDarkness);
+    for (const name of ['lineWidth', 'blurSigma'] as const) {
       expect(m.estimates[name]).toBeNull();
       expect(m.unmeasured).toContain(name);
       expect(m.settings[name]).toBeUndefined();

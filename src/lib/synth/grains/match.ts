@@ -155,10 +155,13 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
   const toneSpread = lineTones.length >= 6 ? (2 * (quantile(lineTones, 0.75) - quantile(lineTones, 0.25))) / Math.max(median(lineTones), 1e-6) : 0;
   const lines = fit !== null && fit.peak >= 0.1 && fit.peak >= toneSpread;
   const boundaries: GrainMatch['boundaries'] = lines ? 'dark lines' : 'tone edges';
+  // Without lines the darkness is still bounded: no darker than the cross-section shows (a recipe
+  // with dark lines would teach a network to look for lines these images do not have).
+  const faintest = fit ? fit.peak : 0;
   if (!lines) {
     notes.push(`${fit === null
       ? 'No straight dark boundary lines were found'
-      : `Boundary lines are not clearly darker than the grains (${fmt(fit.peak)} darker, against a tone spread between grains of ${fmt(toneSpread)})`}: grains were told apart by tone steps (gradient magnitude), and line darkness, line width and blur were not measured.`);
+      : `Boundary lines are not clearly darker than the grains (${fmt(fit.peak)} darker, against a tone spread between grains of ${fmt(toneSpread)})`}: grains were told apart by tone steps (gradient magnitude); line width and blur were not measured, and line darkness ranges from 0 to what the lines show.`);
     fit = null;
     margin = 2;
   }
@@ -236,7 +239,10 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
     lineDarkness: fit ? {
       value: fit.darkness,
       note: `Fitted to the mean cross-section of ${pooled.profiles} boundary pieces (relative darkening; the darkest point of the blurred line is ${fmt(fit.peak)} darker than the grains either side).`,
-    } : null,
+    } : {
+      value: faintest,
+      note: `At most: boundaries are tone steps, and ${faintest > 0 ? `the mean cross-section of ${pooled.profiles} boundary pieces is only ${fmt(faintest)} darker than the grains either side` : 'no dark boundary line was found'}.`,
+    },
     lineWidth: fit ? {
       value: fit.width,
       note: `Width of the renderer's anti-aliased line fitted to the mean cross-section (its blurred width at half depth is ${fmt(fit.fwhm)} px).`,
@@ -284,7 +290,7 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
   put('meanIntensity', est.meanIntensity);
   put('grainContrast', est.grainContrast);
   put('grainDiameter', est.grainDiameter, perImageL.map(diameterOf));
-  put('lineDarkness', est.lineDarkness);
+  put('lineDarkness', est.lineDarkness, [], !lines);
   put('lineWidth', est.lineWidth);
   put('blurSigma', est.blurSigma);
   put('noiseSigma', est.noiseSigma, [], noise?.coarse);
