@@ -98,7 +98,7 @@ function matchFolder(folder: string, size: number): GrainMatch {
   console.log(`  grey levels       p1 ${n(e.percentiles.p1)}  p5 ${n(e.percentiles.p5)}  p50 ${n(e.percentiles.p50)}  p95 ${n(e.percentiles.p95)}  p99 ${n(e.percentiles.p99)}`);
   if (e.meanIntercept) console.log(`  mean intercept    ${n(e.meanIntercept.value)} px`);
   const shown = { ...e, ...e.tints };
-  for (const name of ['grainDiameter', 'meanIntensity', 'grainContrast', 'textureStrength', 'lineDarkness', 'lineWidth', 'blurSigma', 'noiseSigma', 'illumination', 'textureWavelength', 'pitDensity', 'pitSize',
+  for (const name of ['grainDiameter', 'meanIntensity', 'grainContrast', 'textureStrength', 'lineDarkness', 'brightEdges', 'lineWidth', 'blurSigma', 'noiseSigma', 'illumination', 'textureWavelength', 'pitDensity', 'pitSize',
     ...(e.tints ? ['hueCentre', 'oppositeHueShare', 'hueSpread', 'tintSaturation'] as const : [])] as const) {
     const estimate = shown[name], range = m.settings[name];
     console.log(`  ${name.padEnd(17)} ${estimate ? n(estimate.value) : 'not measured'}${range ? `  → ${n(range.lo)}…${n(range.hi)}` : ''}`);

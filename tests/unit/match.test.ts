@@ -159,6 +159,32 @@ describe('matchGrainLook on tint-etched images (no lines darker than the grains)
   it('returns valid ranges holding the grain size, tone and spread', () => expectValidRanges(m, truth, ['grainDiameter', 'meanIntensity', 'grainContrast']));
 });
 
+describe('matchGrainLook on SEM-like images (bright boundary lines on darker grains)', () => {
+  const semA = {
+    ...quiet, grainDiameter: 40, brightEdges: 0.5, lineWidth: 2, lineDarkness: 0, noiseSigma: 0.08, blurSigma: 1, meanIntensity: 0.4, grainContrast: 0.15, illumination: 0,
+  };
+  const semB = {
+    ...quiet, grainDiameter: 70, brightEdges: 0.7, lineWidth: 2.5, lineDarkness: 0, noiseSigma: 0.12, blurSigma: 1.2, meanIntensity: 0.35, grainContrast: 0.1, illumination: 0.1,
+  };
+
+  it.each([semA, semB])('sees bright lines and measures the grains by them: %o', (truth) => {
+    const m = matchGrainLook(images('sem', truth, 384, 4, 3), { size: 384 });
+    expect(m.boundaries).toBe('bright lines');
+    expect(Math.abs(value(m, 'grainDiameter') / truth.grainDiameter - 1)).toBeLessThan(0.1);
+    expect(Math.abs(value(m, 'meanIntensity') - truth.meanIntensity)).toBeLessThan(0.03);
+    expect(Math.abs(value(m, 'noiseSigma') / truth.noiseSigma - 1)).toBeLessThan(0.2);
+    expect(Math.abs(value(m, 'blurSigma') - truth.blurSigma)).toBeLessThan(0.25);
+    // Width and brightness share the line's area: each alone is rougher under this much noise.
+    expect(Math.abs(value(m, 'brightEdges') / truth.brightEdges - 1)).toBeLessThan(0.35);
+    expect(Math.abs(value(m, 'lineWidth') - truth.lineWidth)).toBeLessThan(1);
+    expect(Math.abs((value(m, 'brightEdges') * value(m, 'lineWidth')) / (truth.brightEdges * truth.lineWidth) - 1)).toBeLessThan(0.15);
+    // Not dark lines: darkness stays near 0, and no pits are counted from the noise.
+    expect(m.settings.lineDarkness).toEqual({ lo: 0, hi: 0.05 });
+    expect(m.estimates.pitDensity).toBeNull();
+    expectValidRanges(m, truth, ['grainDiameter', 'meanIntensity', 'lineDarkness']);
+  });
+});
+
 describe('matchGrainLook input', () => {
   it('refuses no images, and images under 32 px, with a clear message', () => {
     expect(() => matchGrainLook([])).toThrow(/at least one grain micrograph/);

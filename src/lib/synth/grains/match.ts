@@ -12,7 +12,8 @@
  * 2. Boundary pixels: a black top-hat of the lightly smoothed image (grey closing with an 11 × 11
  *    square, minus the image, relative to the closing), thresholded with hysteresis (Otsu's
  *    threshold, and a noise floor from the grain pixels); pieces too small to be boundaries (pits,
- *    specks) dropped. Where boundary lines stand out less than the grains differ in tone
+ *    specks) dropped. The same on the inverted image finds bright lines (SEM's edge effect); the
+ *    stronger of the two is taken. Where neither stands out more than the grains differ in tone
  *    (tint-etched look), edges of tone steps (gradient magnitude) stand in.
  * 3. Grain size: the boundaries thinned to one pixel; the mean intercept L̄ = length of every row
  *    and column / crossings; L̄ turned into the generator's diameter by a relation fitted to the
@@ -87,6 +88,8 @@ export interface GrainLookEstimates {
   meanIntercept: Estimate | null;
   grainDiameter: Estimate | null;
   lineDarkness: Estimate | null;
+  /** Bright boundary lines (SEM's edge effect): how far towards white a line brightens the grain under it. */
+  brightEdges: Estimate | null;
   lineWidth: Estimate | null;
   blurSigma: Estimate | null;
   noiseSigma: Estimate | null;
@@ -102,7 +105,7 @@ export interface GrainLookEstimates {
 
 export interface GrainMatch {
   /** What told grains apart: dark boundary lines, or (no lines darker than the grains) tone steps. */
-  boundaries: 'dark lines' | 'tone edges';
+  boundaries: 'dark lines' | 'bright lines' | 'tone edges';
   estimates: GrainLookEstimates;
   /** Ranges around the estimates, inside each parameter's allowed range, for the parameters measured. */
   settings: Partial<Settings>;
@@ -143,29 +146,42 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
   const measured = images.map((im) => measureImage(im));
   if (measured.some((m) => m.cropped)) notes.push(`Images of more than ${MATCH_CROP}² pixels were measured on a central crop of that many (${measured.filter((m) => m.cropped).map((m) => `${m.width}×${m.height}`).join(', ')}); the illumination on the whole image.`);
 
-  // Lines or tone edges: lines where the pooled cross-section shows a dark line that stands out
-  // from the differences in tone between grains (tint-etched grains differ far more than that).
-  const pooled = poolProfiles(measured.map((m) => m.lines));
-  let fit = pooled.profiles >= 20 ? fitLineProfile(pooled) : null;
+  // Dark lines, bright lines or tone edges: lines where the pooled cross-section shows a line that
+  // stands out from the differences in tone between grains (tint-etched grains differ far more).
+  // Bright lines (SEM's edge effect) are dark lines of the inverted image: the renderer brightens a
+  // line pixel by a share b of what is left to white, v + b (1 − v), which is 1 − v darkened by b.
   // Grain interiors keep clear of the blurred line (or, without a fit, of a typical one).
   const halo = (w: number, s: number) => Math.max(1, Math.ceil(w / 2 + 0.5 + 2 * s));
-  let margin = fit ? halo(fit.width, fit.blur) : 3;
-  const lineGrains = measured.flatMap((m) => grainTones(m.f, maxFilterBinary(m.lines.boundary, m.width, m.height, margin), m.width));
-  const lineTones = lineGrains.map((g) => g.tone);
-  const toneSpread = lineTones.length >= 6 ? (2 * (quantile(lineTones, 0.75) - quantile(lineTones, 0.25))) / Math.max(median(lineTones), 1e-6) : 0;
-  const lines = fit !== null && fit.peak >= 0.1 && fit.peak >= toneSpread;
-  const boundaries: GrainMatch['boundaries'] = lines ? 'dark lines' : 'tone edges';
-  // Without lines the darkness is still bounded: no darker than the cross-section shows (a recipe
-  // with dark lines would teach a network to look for lines these images do not have).
-  const faintest = fit ? fit.peak : 0;
-  if (!lines) {
-    notes.push(`${fit === null
+  const polarity = (parts: LinePart[], invert: boolean) => {
+    const pooled = poolProfiles(parts);
+    const fit = pooled.profiles >= 20 ? fitLineProfile(pooled) : null;
+    const margin = fit ? halo(fit.width, fit.blur) : 3;
+    const grains = measured.flatMap((m, k) => grainTones(m.f, maxFilterBinary(parts[k].boundary, m.width, m.height, margin), m.width));
+    const tones = grains.map((g) => (invert ? 1 - g.tone : g.tone));
+    const spread = tones.length >= 6 ? (2 * (quantile(tones, 0.75) - quantile(tones, 0.25))) / Math.max(median(tones), 1e-6) : 0;
+    return { parts, pooled, fit, margin, grains, spread, seen: fit !== null && fit.peak >= 0.1 && fit.peak >= spread };
+  };
+  const dark = polarity(measured.map((m) => m.lines), false);
+  const bright = polarity(measured.map((m) => measureLines(m.f.map((v) => Math.max(0, 1 - v)), m.width, m.height)), true);
+  const brightLines = bright.seen && (!dark.seen || bright.fit!.peak > dark.fit!.peak);
+  const lines = dark.seen && !brightLines;
+  const chosen = lines ? dark : brightLines ? bright : null;
+  const boundaries: GrainMatch['boundaries'] = lines ? 'dark lines' : brightLines ? 'bright lines' : 'tone edges';
+  let { pooled, fit } = chosen ?? dark;
+  let margin = chosen?.margin ?? 2;
+  const lineGrains = chosen?.grains ?? [];
+  // Without dark lines the darkness is still bounded: no darker than the cross-section shows (a
+  // recipe with dark lines would teach a network to look for lines these images do not have).
+  const faintest = brightLines ? 0 : dark.fit ? dark.fit.peak : 0;
+  if (brightLines) {
+    notes.push(`Boundaries are bright lines (${fmt(bright.fit!.peak)} of the way to white at their brightest, as SEM's edge effect draws them): bright edges, line width and blur were fitted to their mean cross-section, and line darkness is kept near 0.`);
+  } else if (!lines) {
+    notes.push(`${dark.fit === null
       ? 'No straight dark boundary lines were found'
-      : `Boundary lines are not clearly darker than the grains (${fmt(fit.peak)} darker, against a tone spread between grains of ${fmt(toneSpread)})`}: grains were told apart by tone steps (gradient magnitude); line width and blur were not measured, and line darkness ranges from 0 to what the lines show.`);
+      : `Boundary lines are not clearly darker than the grains (${fmt(dark.fit.peak)} darker, against a tone spread between grains of ${fmt(dark.spread)})`}: grains were told apart by tone steps (gradient magnitude); line width and blur were not measured, and line darkness ranges from 0 to what the lines show.`);
     fit = null;
-    margin = 2;
   }
-  const parts: BoundaryPart[] = measured.map((m) => (lines ? m.lines : measureToneEdges(m)));
+  const parts: BoundaryPart[] = chosen ? chosen.parts : measured.map((m) => measureToneEdges(m));
 
   // Grain size: intercepts pooled over all images.
   let length = 0, crossings = 0, runPixels = 0, runs = 0;
@@ -191,7 +207,7 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
     }
   }
   const toneMargin = fit ? halo(fit.width, fit.blur) : margin;
-  const grains = lines && toneMargin === margin ? lineGrains
+  const grains = chosen && toneMargin === margin ? lineGrains
     : measured.flatMap((m, k) => grainTones(m.f, maxFilterBinary(parts[k].boundary, m.width, m.height, toneMargin), m.width));
   const tones = grains.map((g) => g.tone);
   // Texture: the tone's spread inside grains (of at least 50 px), less the noise's.
@@ -236,13 +252,18 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
       value: diameterOf(L),
       note: `(${INTERCEPT_FACTOR} L̄ − ${MERGE_LOSS}) / (1 + ${BORDER_FACTOR} L̄ / ${size}): the generator's own diameter-to-intercept ratio for grains that tile the plane (4/π = 1.27 is for round sections), less crossings merged near triple points, for ${size} px generated images.`,
     } : null,
-    lineDarkness: fit ? {
+    lineDarkness: lines && fit ? {
       value: fit.darkness,
       note: `Fitted to the mean cross-section of ${pooled.profiles} boundary pieces (relative darkening; the darkest point of the blurred line is ${fmt(fit.peak)} darker than the grains either side).`,
     } : {
       value: faintest,
-      note: `At most: boundaries are tone steps, and ${faintest > 0 ? `the mean cross-section of ${pooled.profiles} boundary pieces is only ${fmt(faintest)} darker than the grains either side` : 'no dark boundary line was found'}.`,
+      note: brightLines ? 'Boundaries are bright lines, not dark ones.'
+        : `At most: boundaries are tone steps, and ${faintest > 0 ? `the mean cross-section of ${dark.pooled.profiles} boundary pieces is only ${fmt(faintest)} darker than the grains either side` : 'no dark boundary line was found'}.`,
     },
+    brightEdges: brightLines && fit ? {
+      value: fit.darkness,
+      note: `Fitted to the mean cross-section of ${pooled.profiles} bright boundary pieces: the share of the way to white a line brightens the grain under it (the renderer's bright edges).`,
+    } : null,
     lineWidth: fit ? {
       value: fit.width,
       note: `Width of the renderer's anti-aliased line fitted to the mean cross-section (its blurred width at half depth is ${fmt(fit.fwhm)} px).`,
@@ -291,6 +312,7 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
   put('grainContrast', est.grainContrast);
   put('grainDiameter', est.grainDiameter, perImageL.map(diameterOf));
   put('lineDarkness', est.lineDarkness, [], !lines);
+  put('brightEdges', est.brightEdges);
   put('lineWidth', est.lineWidth);
   put('blurSigma', est.blurSigma);
   put('noiseSigma', est.noiseSigma, [], noise?.coarse);
@@ -312,6 +334,7 @@ const SPREAD: Record<string, { rel: number; abs: number }> = {
   meanIntensity: { rel: 0, abs: 0.05 },
   grainContrast: { rel: 0.4, abs: 0.02 },
   lineDarkness: { rel: 0.15, abs: 0.05 },
+  brightEdges: { rel: 0.15, abs: 0.05 },
   lineWidth: { rel: 0.25, abs: 0.4 },
   noiseSigma: { rel: 0.3, abs: 0.005 },
   blurSigma: { rel: 0.3, abs: 0.2 },
