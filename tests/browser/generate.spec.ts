@@ -161,6 +161,8 @@ test('“Match my images” measures a real micrograph off the UI thread, shows 
   const lo = Number(await diameter.inputValue());
   expect(lo).toBeGreaterThan(30);
   expect(lo).toBeLessThan(60);
+  // Dark lines, as the default preset draws them: no other preset is suggested.
+  await expect(page.getByTestId('match-preset')).toHaveCount(0);
   await page.getByLabel('Match my images').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
   await expect(page.getByRole('alert').filter({ hasText: 'notes.png is not a PNG, JPEG or TIFF image' })).toBeVisible();
 });
@@ -183,4 +185,12 @@ test('“Match my images” on colour micrographs measures their grain tints and
   expect(hueHi).toBeLessThan(70);
   expect(hueHi).toBeGreaterThan(hueLo);
   expect(Number(await saturation.nth(0).inputValue())).toBeGreaterThan(0.15);
+  // The default preset draws dark lines; the colour preset is suggested, and taken with the matched ranges.
+  const suggestion = page.getByTestId('match-preset');
+  await expect(suggestion).toContainText('tone edges between coloured grains');
+  await suggestion.getByRole('button', { name: 'Use Colour etched (RGB) with the matched ranges' }).click();
+  await expect(page.getByLabel('Preset')).toHaveValue('colour-etched');
+  await expect(suggestion).toHaveCount(0);
+  expect(Number(await hue.nth(0).inputValue())).toBe(hueLo);
+  await expect(page.locator('tr', { hasText: 'Colour (tint etching)' }).locator('input').first()).toHaveValue('1');
 });

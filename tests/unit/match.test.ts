@@ -140,6 +140,7 @@ describe('matchGrainLook on tint-etched images (no lines darker than the grains)
 
   it('falls back to tone edges, says that line width and blur were not measured, and keeps lines as faint as they are', () => {
     expect(m.boundaries).toBe('tone edges');
+    expect(m.preset).toBe('tint-etched');
     expect(m.notes.join(' ')).toMatch(/tone steps.*line width and blur were not measured, and line darkness ranges from 0/);
     // A recipe with dark lines (Etched lines' 0.55–0.9) would teach a network lines these images do not have.
     expect(m.settings.lineDarkness!.lo).toBe(0);
@@ -170,6 +171,7 @@ describe('matchGrainLook on SEM-like images (bright boundary lines on darker gra
   it.each([semA, semB])('sees bright lines and measures the grains by them: %o', (truth) => {
     const m = matchGrainLook(images('sem', truth, 384, 4, 3), { size: 384 });
     expect(m.boundaries).toBe('bright lines');
+    expect(m.preset).toBe('sem');
     expect(Math.abs(value(m, 'grainDiameter') / truth.grainDiameter - 1)).toBeLessThan(0.1);
     expect(Math.abs(value(m, 'meanIntensity') - truth.meanIntensity)).toBeLessThan(0.03);
     expect(Math.abs(value(m, 'noiseSigma') / truth.noiseSigma - 1)).toBeLessThan(0.2);
@@ -240,6 +242,7 @@ describe('matchGrainLook on the real NIST steel micrograph', () => {
 
   it('sees dark lines on bright grains and a mean intercept within 25 % of the traced one', () => {
     expect(m.boundaries).toBe('dark lines');
+    expect(m.preset).toBe('etched-lines');
     // The image misses faint boundaries the tracer drew, so the measured intercept runs long (≈ +15 %).
     expect(value(m, 'meanIntercept')).toBeGreaterThan(TRACED_INTERCEPT);
     expect(Math.abs(value(m, 'meanIntercept') / TRACED_INTERCEPT - 1)).toBeLessThan(0.25);
@@ -275,6 +278,7 @@ describe('matchGrainLook on colour (tint-etched) micrographs', () => {
   ])('recovers the tints the images were made with: %o', (truth) => {
     const m = matchGrainLook(colourImages(truth, 3), { size: 256 });
     expect(m.estimates.tints).not.toBeNull();
+    expect(m.preset).toBe('colour-etched');
     const t = tints(m);
     expect(Math.abs(t.hueCentre.value - truth.hueCentre)).toBeLessThan(10);
     expect(Math.abs(t.oppositeHueShare.value - truth.oppositeHueShare)).toBeLessThan(0.06);
