@@ -125,6 +125,28 @@ describe('augmentation', () => {
     augmentInto(src, mask, size, size, NO_AUGMENT, new Rng(1), image, 0, out, 0);
     expect(Array.from(out)).toEqual(Array.from(mask, (v) => (v > 127 ? 1 : 0)));
   });
+
+  it('mottling adds blotches a few pixels across, up to the stated spread, on about half the samples, never to the mask', () => {
+    const size = 64, flat = new Uint8Array(size * size).fill(128), mask = new Uint8Array(size * size).fill(255);
+    let mottled = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const image = new Float32Array(size * size), out = new Uint8Array(size * size);
+      augmentInto(flat, mask, size, size, { ...NO_AUGMENT, mottle: 0.08 }, new Rng(seed), image, 0, out, 0);
+      expect(out.every((v) => v === 1)).toBe(true);
+      const grey = Array.from(image, (v) => (v / 4 + 0.5) * 255); // 'fixed' inputs back to grey levels
+      const mean = grey.reduce((a, v) => a + v, 0) / grey.length;
+      const sd = Math.sqrt(grey.reduce((a, v) => a + (v - mean) ** 2, 0) / grey.length);
+      if (sd < 0.5) continue;
+      mottled++;
+      expect(sd).toBeLessThanOrEqual(0.08 * 255 + 0.5);
+      // Blotches, not pixel noise: neighbours move together.
+      let pair = 0;
+      for (let y = 0; y < size; y++) for (let x = 0; x + 1 < size; x++) pair += (grey[y * size + x] - mean) * (grey[y * size + x + 1] - mean);
+      expect(pair / (size * (size - 1)) / (sd * sd)).toBeGreaterThan(0.6);
+    }
+    expect(mottled).toBeGreaterThan(10);
+    expect(mottled).toBeLessThan(30);
+  });
 });
 
 describe('training', () => {

@@ -4,7 +4,7 @@
  * the image, nearest for the mask, edges replicated). The same warp resizes, so progressive
  * resizing costs nothing extra. Then photometric changes on the image only, covering what real
  * optics and cameras do to a micrograph that a generator does not: uneven illumination, gamma,
- * brightness and contrast, defocus blur, sensor noise and JPEG-like block artefacts. Every draw
+ * brightness and contrast, defocus blur, mottling, sensor noise and JPEG-like block artefacts. Every draw
  * comes from the seeded Rng, and the config is stored with the model. Last, the input
  * normalisation, the same at training and inference.
  */
@@ -30,6 +30,8 @@ export interface AugmentConfig {
   blur?: number;
   /** Largest noise standard deviation, as a fraction of the grey range. */
   noise?: number;
+  /** Largest standard deviation of blotchy noise 1–4 px across, as a fraction of the grey range (applied to half the samples). */
+  mottle?: number;
   /** Largest uneven illumination: a smooth multiplicative field of ± this fraction. */
   illumination?: number;
   /** Share of samples with 8×8 block quantisation, as JPEG compression leaves. */
@@ -38,7 +40,7 @@ export interface AugmentConfig {
 
 export const DEFAULT_AUGMENT: AugmentConfig = {
   flips: true, rotate90: true, rotation: 10, zoom: 1.2, stretch: 0.1, jitter: 0.05, brightness: 0.15, contrast: 0.3,
-  gamma: 1.5, blur: 1.2, noise: 0.05, illumination: 0.25, jpeg: 0.3,
+  gamma: 1.5, blur: 1.2, noise: 0.05, mottle: 0.08, illumination: 0.25, jpeg: 0.3,
 };
 export const NO_AUGMENT: AugmentConfig = { flips: false, rotate90: false, rotation: 0, zoom: 1, stretch: 0, jitter: 0, brightness: 0, contrast: 0 };
 
@@ -117,6 +119,17 @@ function photometric(img: Float32Array, o: number, size: number, cfg: AugmentCon
     img[k] = clamp((g - 127.5) * gain + 127.5 + shift);
   }
   if (cfg.blur && rng.next() < 0.5) blurInPlace(img, o, size, rng.next() * cfg.blur);
+  if (cfg.mottle && rng.next() < 0.5) {
+    // Blotches 1–4 px across (noise blurred to that scale): real surfaces mottle at scales the
+    // generators do not draw, and a network that reads them as boundaries invents grains.
+    const field = new Float32Array(n);
+    for (let k = 0; k < n; k++) field[k] = rng.normal();
+    blurInPlace(field, 0, size, rng.uniform(1, 4));
+    let sq = 0;
+    for (let k = 0; k < n; k++) sq += field[k] * field[k];
+    const amp = (rng.next() * cfg.mottle * 255) / Math.max(1e-6, Math.sqrt(sq / n));
+    for (let k = 0; k < n; k++) img[o + k] = clamp(img[o + k] + amp * field[k]);
+  }
   if (cfg.noise) {
     const sigma = rng.next() * cfg.noise * 255;
     for (let k = o; k < o + n; k++) img[k] = clamp(img[k] + sigma * rng.normal());
