@@ -206,6 +206,30 @@ describe('training on wasm', () => {
   }
 });
 
+describe('Identity on wasm (every tensor a gradient keeps is cloned)', () => {
+  it('shares the buffer: a clone outlives its source, and both together free it once', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor2d(values(12, 31), [3, 4]);
+    const expected = Array.from(x.dataSync());
+    const y = tf.clone(x);
+    const z = tf.engine().runKernel('Identity', { x: y }) as tf.Tensor;
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(expected);
+    y.dispose();
+    expect(z.shape).toEqual([3, 4]);
+    expect(Array.from(z.dataSync())).toEqual(expected);
+    z.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    const s = tf.tensor1d(['a', 'b'], 'string');
+    expect(tf.clone(s).arraySync()).toEqual(['a', 'b']);
+    tf.dispose(s);
+    await tf.setBackend('cpu');
+  });
+});
+
 describe('backend choice', () => {
   it('without a GPU, auto picks WebAssembly after its gradient self-test, and says why', async () => {
     const info = await chooseBackend('auto');

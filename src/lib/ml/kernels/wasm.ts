@@ -7,6 +7,7 @@
  * it is replaced by block copies. Its Sum and Mean reduce innermost axes only, so over batch, height
  * and width (batch norm's moments and gradients, every per-channel gradient of a broadcast) they
  * transposed the whole activation first; these are now one average pooling (see leadingReduction).
+ * Its Identity copied the whole tensor where sharing the buffer does (see identity).
  * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced. (Its resize gradients are right; the CPU backend's are not, see
  * cpu.ts.)
  * Importing this module registers them once; importing it again changes nothing.
@@ -123,6 +124,25 @@ const maxPoolGradKernel: tf.KernelConfig = {
   },
 };
 
+const originalIdentity = tf.getKernel(tf.Identity, BACKEND);
+
+/**
+ * Identity shares its input's buffer, as the CPU backend's does, instead of copying it. The engine
+ * clones (runs Identity on) every tensor a gradient keeps for the backward pass, about 600 per
+ * ResNet-18 training step, and TF.js' WASM Identity copied each whole activation. No kernel
+ * writes into its inputs, and Reshape already shares buffers the same way, counted per buffer.
+ */
+const identity: tf.KernelConfig = {
+  kernelName: tf.Identity,
+  backendName: BACKEND,
+  kernelFunc: (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string') return originalIdentity!.kernelFunc(args);
+    (args.backend as tf.KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+};
+
 /** TF.js' own Sum and Mean, for every reduction other than float32 over leading axes. */
 const stockReductions = { [tf.Sum]: tf.getKernel(tf.Sum, BACKEND), [tf.Mean]: tf.getKernel(tf.Mean, BACKEND) };
 
@@ -174,12 +194,13 @@ const meanKernel = leadingReduction(tf.Mean);
 
 /** TF.js' own kernel that one of ours replaced (for benchmarks that compare the two). */
 export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
-  return name === tf.Sum || name === tf.Mean ? stockReductions[name] : name === tf.Tile ? originalTile : undefined;
+  if (name === tf.Sum || name === tf.Mean) return stockReductions[name];
+  return name === tf.Tile ? originalTile : name === tf.Identity ? originalIdentity : undefined;
 }
 
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel]) {
+  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity]) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc === config.kernelFunc) continue;
     if (tf.getKernel(config.kernelName, BACKEND)) tf.unregisterKernel(config.kernelName, BACKEND);
     tf.registerKernel(config);
