@@ -230,6 +230,35 @@ describe('Identity on wasm (every tensor a gradient keeps is cloned)', () => {
   });
 });
 
+describe('FusedBatchNorm on wasm (a per-channel affine map)', () => {
+  it('equals the CPU backend: per-channel, reshaped, without scale or offset, other ranks, and broadcasts it does not take', async () => {
+    const cases: { x: number[]; p: number[]; scale?: boolean; offset?: boolean; shift?: number }[] = [
+      { x: [2, 5, 6, 3], p: [3], scale: true, offset: true }, { x: [2, 5, 6, 3], p: [3] }, { x: [2, 5, 6, 3], p: [3], scale: true },
+      { x: [2, 5, 6, 3], p: [3], offset: true, shift: 4 }, { x: [2, 5, 6, 3], p: [1, 1, 1, 3], scale: true, offset: true },
+      { x: [7, 4], p: [4], scale: true, offset: true }, { x: [8, 16, 16, 16], p: [16], scale: true, offset: true },
+      // Not one value per channel: TF.js' kernel.
+      { x: [2, 5, 6, 3], p: [1], scale: true, offset: true }, { x: [2, 3, 2, 3], p: [2, 1, 1, 3], scale: true }, { x: [0, 2, 2, 3], p: [3] },
+    ];
+    for (const { x: xShape, p, scale, offset, shift = 0 } of cases) {
+      const results: Float32Array[] = [];
+      for (const backend of ['cpu', 'wasm']) {
+        await tf.setBackend(backend);
+        const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+        const before = tf.memory().numTensors;
+        results.push(tf.tidy(() => {
+          const x = tf.tensor(values(size(xShape), 41).map((v) => v + shift), xShape);
+          const param = (seed: number, add: number) => tf.tensor(values(size(p), seed).map((v) => v + add), p);
+          return tf.batchNorm(x, param(42, shift), param(43, 1.2), offset ? param(44, 0) : undefined, scale ? param(45, 0) : undefined, 1e-3).dataSync() as Float32Array;
+        }));
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      expect(results[1].length).toBe(results[0].length);
+      if (results[0].length) expect(relativeErrors([results[1]], [results[0]])[0], `${xShape} with ${p}`).toBeLessThan(1e-5);
+    }
+    await tf.setBackend('cpu');
+  });
+});
+
 describe('backend choice', () => {
   it('without a GPU, auto picks WebAssembly after its gradient self-test, and says why', async () => {
     const info = await chooseBackend('auto');

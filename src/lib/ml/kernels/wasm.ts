@@ -7,7 +7,8 @@
  * it is replaced by block copies. Its Sum and Mean reduce innermost axes only, so over batch, height
  * and width (batch norm's moments and gradients, every per-channel gradient of a broadcast) they
  * transposed the whole activation first; these are now one average pooling (see leadingReduction).
- * Its Identity copied the whole tensor where sharing the buffer does (see identity).
+ * Its Identity copied the whole tensor where sharing the buffer does (see identity), and its
+ * FusedBatchNorm is a slow per-element loop, now a depthwise convolution (see batchNorm).
  * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced. (Its resize gradients are right; the CPU backend's are not, see
  * cpu.ts.)
  * Importing this module registers them once; importing it again changes nothing.
@@ -192,15 +193,49 @@ function leadingReduction(kernelName: typeof tf.Sum | typeof tf.Mean): tf.Kernel
 const sumKernel = leadingReduction(tf.Sum);
 const meanKernel = leadingReduction(tf.Mean);
 
+const stockBatchNorm = tf.getKernel(tf.FusedBatchNorm, BACKEND);
+
+/**
+ * FusedBatchNorm as a per-channel affine map, x·a + b with a = scale/√(variance + ε) and
+ * b = offset − mean·a, run as a 1×1 depthwise convolution with bias (XNNPACK, SIMD). TF.js' WASM
+ * kernel finds each element's channel by a division and took 3.9 ms of CPU time on an 8×64×64×16
+ * activation; this takes 0.47 ms (a broadcast Multiply alone, 1.1 ms). Batch norm runs it in the
+ * forward pass and, through our layer's gradient, twice more backward. Folding the mean into b
+ * changes the result by float rounding only (relative to the output's scale, about |mean|/σ units
+ * in the last place). Parameters that are not one value per channel go to TF.js' kernel.
+ */
+const batchNorm: tf.KernelConfig = {
+  kernelName: tf.FusedBatchNorm,
+  backendName: BACKEND,
+  // TF.js' kernel, which the replacement falls back to, binds its WebAssembly function here.
+  setupFunc: stockBatchNorm?.setupFunc,
+  kernelFunc: (args) => {
+    const { x, mean, variance, offset, scale } = args.inputs as unknown as Record<'x' | 'mean' | 'variance', tf.Tensor> & Partial<Record<'offset' | 'scale', tf.Tensor>>;
+    const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
+    const c = x.shape[x.rank - 1];
+    const perChannel = [mean, variance, offset, scale].every((t) => t == null || (t.size === c && t.dtype === 'float32'));
+    if (!stockBatchNorm) throw new Error('FusedBatchNorm is missing on the wasm backend.');
+    if (x.dtype !== 'float32' || x.rank !== 4 || x.size === 0 || !perChannel) return stockBatchNorm.kernelFunc(args);
+    return tf.tidy(() => {
+      const vector = (t: tf.Tensor) => tf.reshape(t, [c]);
+      let a = tf.rsqrt(tf.add(vector(variance), varianceEpsilon));
+      if (scale) a = tf.mul(a, vector(scale));
+      let b = tf.neg(tf.mul(vector(mean), a));
+      if (offset) b = tf.add(b, vector(offset));
+      return tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: tf.reshape(a, [1, 1, c, 1]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: b });
+    });
+  },
+};
+
 /** TF.js' own kernel that one of ours replaced (for benchmarks that compare the two). */
 export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
   if (name === tf.Sum || name === tf.Mean) return stockReductions[name];
-  return name === tf.Tile ? originalTile : name === tf.Identity ? originalIdentity : undefined;
+  return ({ [tf.Tile]: originalTile, [tf.Identity]: originalIdentity, [tf.FusedBatchNorm]: stockBatchNorm } as Record<string, tf.KernelConfig | undefined>)[name];
 }
 
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity]) {
+  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, batchNorm]) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc === config.kernelFunc) continue;
     if (tf.getKernel(config.kernelName, BACKEND)) tf.unregisterKernel(config.kernelName, BACKEND);
     tf.registerKernel(config);
