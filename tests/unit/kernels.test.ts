@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/lib/ml/kernels/cpu';
 import { chooseBackend } from '../../src/lib/ml/backend';
-import { registerWasmTrainingKernels, tileInto } from '../../src/lib/ml/kernels/wasm';
+import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../src/lib/ml/kernels/wasm';
 import { lossFn } from '../../src/lib/ml/losses';
 import type { ModelConfig } from '../../src/lib/ml/config';
 import { buildModel } from '../../src/lib/ml/models';
@@ -257,6 +257,66 @@ describe('FusedBatchNorm on wasm (a per-channel affine map)', () => {
     }
     await tf.setBackend('cpu');
   });
+});
+
+describe('Multiply, Add, Sub and RealDiv on wasm (per-channel broadcasts tiled first)', () => {
+  // Against TF.js' own WASM kernels (the CPU backend's broadcasts take seconds at these sizes):
+  // the same float operation on the same pairs of values, so the same bits.
+  it('equal TF.js\' own kernels exactly on every broadcast, either operand first, and leave no tensors behind', async () => {
+    const pairs: [number[], number[]][] = [
+      [[2, 128, 128, 4], [4]], [[4], [2, 128, 128, 4]], [[2, 128, 128, 4], [1, 1, 1, 4]], [[2, 128, 128, 4], [128, 4]], [[2, 128, 128, 4], [2, 1, 1, 4]],
+      [[2, 256, 256, 2], [2]], [[2, 32, 32, 4], [2, 32, 32, 4]],
+      // TF.js' kernel: a scalar, a broadcast along the last axis, both sides broadcast, a small output.
+      [[2, 128, 128, 4], []], [[2, 128, 128, 1], [2, 128, 128, 4]], [[2, 1, 128, 4], [2, 128, 1, 4]], [[2, 5, 6, 3], [3]],
+    ];
+    const names = [tf.Multiply, tf.Add, tf.Sub, tf.RealDiv];
+    const ours = names.map((n) => tf.getKernel(n, 'wasm')!);
+    const swap = (configs: tf.KernelConfig[]) => configs.forEach((k) => { tf.unregisterKernel(k.kernelName, 'wasm'); tf.registerKernel(k); });
+    const ops = [tf.mul, tf.add, tf.sub, tf.div];
+    await tf.setBackend('wasm');
+    try {
+      for (const [aShape, bShape] of pairs) {
+        const size = (shape: number[]) => shape.reduce((p, q) => p * q, 1);
+        const a = tf.tensor(values(size(aShape), 51), aShape);
+        // Away from zero, so that division is well-conditioned.
+        const b = tf.tensor(values(size(bShape), 52).map((v) => v + Math.sign(v || 1)), bShape);
+        const results: Float32Array[][] = [];
+        for (const configs of [ours, names.map((n) => stockWasmKernel(n)!)]) {
+          swap(configs);
+          const before = tf.memory().numTensors;
+          results.push(ops.map((op) => {
+            const y = op(a, b);
+            const data = y.dataSync() as Float32Array;
+            y.dispose();
+            return data;
+          }));
+          expect(tf.memory().numTensors).toBe(before);
+        }
+        swap(ours);
+        names.forEach((name, i) => {
+          const [x, y] = [results[0][i], results[1][i]];
+          let differing = x.length === y.length ? 0 : -1;
+          for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) differing++;
+          expect(differing, `${aShape} ${name} ${bShape}`).toBe(0);
+        });
+        tf.dispose([a, b]);
+      }
+      expect(tf.mul(tf.tensor1d([1, 2], 'int32'), tf.tensor2d([[3, 4], [5, 6]], [2, 2], 'int32')).arraySync()).toEqual([[3, 8], [5, 12]]);
+    } finally {
+      swap(ours);
+      await tf.setBackend('cpu');
+    }
+  });
+
+  it('equal the CPU backend on a per-channel broadcast', async () => {
+    const results: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      results.push(tf.tidy(() => tf.div(tf.tensor4d(values(2 * 128 * 128 * 4, 53), [2, 128, 128, 4]), tf.tensor1d([0.5, -2, 3, 1.5])).dataSync() as Float32Array));
+    }
+    expect(relativeErrors([results[1]], [results[0]])[0]).toBeLessThan(1e-6);
+    await tf.setBackend('cpu');
+  }, 20_000);
 });
 
 describe('backend choice', () => {
