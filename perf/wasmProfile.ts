@@ -3,7 +3,7 @@
  * and our kernels as the app; SIMD, one thread, as on this 2-core machine).
  *
  *   tsx perf/wasmProfile.ts [--task classify|segment] [--size 128] [--batch 8] [--width 0.25] [--steps 5] [--top 15] [--shapes]
- *     [--ab Sum,Mean]
+ *     [--ab Sum,Mean | --ab BatchNormalization]
  *
  * The step is the Train view's: forward, the task's default loss, backward, the trainer's AdamW,
  * loss read back (random inputs). First the median step without instruments; then every wasm
@@ -16,13 +16,15 @@
  * kernels of those names against ours, alternating (stock, ours, ours, stock, …) in this one
  * process so that both see the same machine, and prints both medians: of wall-clock time, of the
  * process's CPU time (steadier where other work shares the machine), and of the time spent inside
- * the compared kernels per step.
+ * the compared kernels per step. `BatchNormalization` among the names compares our batch-norm layer's
+ * training path with TF.js' own (src/lib/ml/batchNorm.ts) the same way.
  */
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BatchNormalization } from '../src/lib/ml/batchNorm';
 import { stockWasmKernel } from '../src/lib/ml/kernels/wasm';
 import { adamW } from '../src/lib/ml/trainer';
 import { randomTrainingStep } from './randomStep';
@@ -61,8 +63,10 @@ const timeSteps = async (n: number, cpu?: number[]) => {
 await timeSteps(2); // warm-up
 if (args.ab) {
   const names = args.ab.split(',');
-  const ours = names.map((n) => tf.getKernel(n, 'wasm')!);
-  const stock = names.map((n) => {
+  const layer = names.includes('BatchNormalization');
+  const kernelNames = names.filter((n) => n !== 'BatchNormalization');
+  const ours = kernelNames.map((n) => tf.getKernel(n, 'wasm')!);
+  const stock = kernelNames.map((n) => {
     const k = stockWasmKernel(n);
     if (!k) throw new Error(`--ab: ${n} is not one of the kernels we replace.`);
     return k;
@@ -83,12 +87,14 @@ if (args.ab) {
   for (let i = 0; i < steps; i++) {
     for (const which of i % 2 ? ['ours', 'stock'] as const : ['stock', 'ours'] as const) {
       use(variants[which]);
+      BatchNormalization.useStock = layer && which === 'stock';
       inKernels = 0;
       ms[which].push(...(await timeSteps(1, cpu[which])));
       kernel[which].push(inKernels);
     }
   }
   use(ours);
+  BatchNormalization.useStock = false;
   const m = (xs: number[]) => +median(xs).toFixed(1);
   console.log(JSON.stringify({ ab: names.join(','), steps, stock_step_ms: m(ms.stock), ours_step_ms: m(ms.ours), speedup: +(median(ms.stock) / median(ms.ours)).toFixed(3),
     stock_cpu_ms: m(cpu.stock), ours_cpu_ms: m(cpu.ours), cpu_speedup: +(median(cpu.stock) / median(cpu.ours)).toFixed(3),

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/lib/ml/kernels/cpu';
 import { chooseBackend } from '../../src/lib/ml/backend';
-import { registerWasmTrainingKernels, tileInto } from '../../src/lib/ml/kernels/wasm';
+import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../src/lib/ml/kernels/wasm';
 import { lossFn } from '../../src/lib/ml/losses';
 import type { ModelConfig } from '../../src/lib/ml/config';
 import { buildModel } from '../../src/lib/ml/models';
@@ -204,6 +204,119 @@ describe('training on wasm', () => {
       model.dispose();
     }, 20_000);
   }
+});
+
+describe('Identity on wasm (every tensor a gradient keeps is cloned)', () => {
+  it('shares the buffer: a clone outlives its source, and both together free it once', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor2d(values(12, 31), [3, 4]);
+    const expected = Array.from(x.dataSync());
+    const y = tf.clone(x);
+    const z = tf.engine().runKernel('Identity', { x: y }) as tf.Tensor;
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(expected);
+    y.dispose();
+    expect(z.shape).toEqual([3, 4]);
+    expect(Array.from(z.dataSync())).toEqual(expected);
+    z.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    const s = tf.tensor1d(['a', 'b'], 'string');
+    expect(tf.clone(s).arraySync()).toEqual(['a', 'b']);
+    tf.dispose(s);
+    await tf.setBackend('cpu');
+  });
+});
+
+describe('FusedBatchNorm on wasm (a per-channel affine map)', () => {
+  it('equals the CPU backend: per-channel, reshaped, without scale or offset, other ranks, and broadcasts it does not take', async () => {
+    const cases: { x: number[]; p: number[]; scale?: boolean; offset?: boolean; shift?: number }[] = [
+      { x: [2, 5, 6, 3], p: [3], scale: true, offset: true }, { x: [2, 5, 6, 3], p: [3] }, { x: [2, 5, 6, 3], p: [3], scale: true },
+      { x: [2, 5, 6, 3], p: [3], offset: true, shift: 4 }, { x: [2, 5, 6, 3], p: [1, 1, 1, 3], scale: true, offset: true },
+      { x: [7, 4], p: [4], scale: true, offset: true }, { x: [8, 16, 16, 16], p: [16], scale: true, offset: true },
+      // Not one value per channel: TF.js' kernel.
+      { x: [2, 5, 6, 3], p: [1], scale: true, offset: true }, { x: [2, 3, 2, 3], p: [2, 1, 1, 3], scale: true }, { x: [0, 2, 2, 3], p: [3] },
+    ];
+    for (const { x: xShape, p, scale, offset, shift = 0 } of cases) {
+      const results: Float32Array[] = [];
+      for (const backend of ['cpu', 'wasm']) {
+        await tf.setBackend(backend);
+        const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+        const before = tf.memory().numTensors;
+        results.push(tf.tidy(() => {
+          const x = tf.tensor(values(size(xShape), 41).map((v) => v + shift), xShape);
+          const param = (seed: number, add: number) => tf.tensor(values(size(p), seed).map((v) => v + add), p);
+          return tf.batchNorm(x, param(42, shift), param(43, 1.2), offset ? param(44, 0) : undefined, scale ? param(45, 0) : undefined, 1e-3).dataSync() as Float32Array;
+        }));
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      expect(results[1].length).toBe(results[0].length);
+      if (results[0].length) expect(relativeErrors([results[1]], [results[0]])[0], `${xShape} with ${p}`).toBeLessThan(1e-5);
+    }
+    await tf.setBackend('cpu');
+  });
+});
+
+describe('Multiply, Add, Sub and RealDiv on wasm (per-channel broadcasts tiled first)', () => {
+  // Against TF.js' own WASM kernels (the CPU backend's broadcasts take seconds at these sizes):
+  // the same float operation on the same pairs of values, so the same bits.
+  it('equal TF.js\' own kernels exactly on every broadcast, either operand first, and leave no tensors behind', async () => {
+    const pairs: [number[], number[]][] = [
+      [[2, 128, 128, 4], [4]], [[4], [2, 128, 128, 4]], [[2, 128, 128, 4], [1, 1, 1, 4]], [[2, 128, 128, 4], [128, 4]], [[2, 128, 128, 4], [2, 1, 1, 4]],
+      [[2, 256, 256, 2], [2]], [[2, 32, 32, 4], [2, 32, 32, 4]],
+      // TF.js' kernel: a scalar, a broadcast along the last axis, both sides broadcast, a small output.
+      [[2, 128, 128, 4], []], [[2, 128, 128, 1], [2, 128, 128, 4]], [[2, 1, 128, 4], [2, 128, 1, 4]], [[2, 5, 6, 3], [3]],
+    ];
+    const names = [tf.Multiply, tf.Add, tf.Sub, tf.RealDiv];
+    const ours = names.map((n) => tf.getKernel(n, 'wasm')!);
+    const swap = (configs: tf.KernelConfig[]) => configs.forEach((k) => { tf.unregisterKernel(k.kernelName, 'wasm'); tf.registerKernel(k); });
+    const ops = [tf.mul, tf.add, tf.sub, tf.div];
+    await tf.setBackend('wasm');
+    try {
+      for (const [aShape, bShape] of pairs) {
+        const size = (shape: number[]) => shape.reduce((p, q) => p * q, 1);
+        const a = tf.tensor(values(size(aShape), 51), aShape);
+        // Away from zero, so that division is well-conditioned.
+        const b = tf.tensor(values(size(bShape), 52).map((v) => v + Math.sign(v || 1)), bShape);
+        const results: Float32Array[][] = [];
+        for (const configs of [ours, names.map((n) => stockWasmKernel(n)!)]) {
+          swap(configs);
+          const before = tf.memory().numTensors;
+          results.push(ops.map((op) => {
+            const y = op(a, b);
+            const data = y.dataSync() as Float32Array;
+            y.dispose();
+            return data;
+          }));
+          expect(tf.memory().numTensors).toBe(before);
+        }
+        swap(ours);
+        names.forEach((name, i) => {
+          const [x, y] = [results[0][i], results[1][i]];
+          let differing = x.length === y.length ? 0 : -1;
+          for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) differing++;
+          expect(differing, `${aShape} ${name} ${bShape}`).toBe(0);
+        });
+        tf.dispose([a, b]);
+      }
+      expect(tf.mul(tf.tensor1d([1, 2], 'int32'), tf.tensor2d([[3, 4], [5, 6]], [2, 2], 'int32')).arraySync()).toEqual([[3, 8], [5, 12]]);
+    } finally {
+      swap(ours);
+      await tf.setBackend('cpu');
+    }
+  });
+
+  it('equal the CPU backend on a per-channel broadcast', async () => {
+    const results: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      results.push(tf.tidy(() => tf.div(tf.tensor4d(values(2 * 128 * 128 * 4, 53), [2, 128, 128, 4]), tf.tensor1d([0.5, -2, 3, 1.5])).dataSync() as Float32Array));
+    }
+    expect(relativeErrors([results[1]], [results[0]])[0]).toBeLessThan(1e-6);
+    await tf.setBackend('cpu');
+  }, 20_000);
 });
 
 describe('backend choice', () => {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { batchNormalization } from './batchNorm';
 import { DEPTHS, modelChannels, modelConfigError, type ModelConfig } from './config';
 
 const filters = (base: number, width: number) => Math.max(4, Math.round(base * width));
@@ -17,7 +18,7 @@ const heNormal = () => tf.initializers.heNormal({ seed: initSeed === undefined ?
 function convBn(x: tf.SymbolicTensor, f: number, k: number, stride: number, name: string, relu = true): tf.SymbolicTensor {
   // No kernel regulariser: weight decay is applied decoupled (AdamW), not as a loss term.
   let y = tf.layers.conv2d({ filters: f, kernelSize: k, strides: stride, padding: 'same', useBias: false, kernelInitializer: heNormal(), name: `${name}_conv` }).apply(x) as tf.SymbolicTensor;
-  y = tf.layers.batchNormalization({ name: `${name}_bn`, momentum: 0.9 }).apply(y) as tf.SymbolicTensor;
+  y = batchNormalization({ name: `${name}_bn`, momentum: 0.9 }).apply(y) as tf.SymbolicTensor;
   return relu ? (tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor) : y;
 }
 
