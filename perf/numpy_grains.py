@@ -231,7 +231,7 @@ def main():
         grain_image(args.size, rng)
         ms.append((time.perf_counter() - t) * 1000)
     m = float(np.median(ms))
-    print(json.dumps({'name': f'grains{args.size}.numpy', 'images_per_s': round(1000 / m, 1), 'median_ms': round(m, 2),
+    print(json.dumps({'name': f'grains{args.size}.numpy', 'images_per_s': round(1000 / m, 2), 'median_ms': round(m, 2),
                       'images': args.images, 'preset': 'etched-lines', 'threads': 1,
                       'numpy': np.__version__, 'scipy': __import__('scipy').__version__}))
 
