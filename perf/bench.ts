@@ -1,6 +1,9 @@
 /**
  * npm run bench: one JSON line per figure, medians over repeated runs.
  *   grains256.node, grains512.node — one thread in Node, per-image times after warm-up.
+ *   grains512.numpy — the same pipeline in NumPy/SciPy (perf/numpy_grains.py, one thread; for
+ *     measuring only), run right after grains512.node, with their ratio (grains512.ratio.numpy):
+ *     runs with grains512.node or alone; skipped with a message where python3, NumPy or SciPy is missing.
  *   grains512.workers — the browser's worker pool driven through the UI, storage included.
  *   cracks128.node, cracks128.workers — crack tiles, texture synthesis included, likewise.
  *   train.resnet18.128, train.unet18.256 — training through the Train view on each backend (wasm-1thread: WebAssembly without cross-origin isolation, one thread)
@@ -31,7 +34,7 @@ import { DEFAULT_PRESET } from '../src/lib/synth/grains/space';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-function benchNode(size: number, images: number) {
+function benchNode(size: number, images: number): number {
   const recipe: GrainRecipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size, count: images, seed: 1 };
   for (let i = 0; i < 5; i++) generateGrainSample(recipe, 10_000 + i); // warm-up (JIT)
   const ms: number[] = [];
@@ -42,6 +45,29 @@ function benchNode(size: number, images: number) {
   }
   const m = median(ms);
   console.log(JSON.stringify({ name: `grains${size}.node`, images_per_s: +(1000 / m).toFixed(1), median_ms: +m.toFixed(2), images, preset: DEFAULT_PRESET.id, threads: 1 }));
+  return 1000 / m;
+}
+
+/**
+ * The NumPy/SciPy peer of benchNode (perf/numpy_grains.py), one thread: images/s, or null when
+ * Python, NumPy or SciPy is missing (then it says so and the other figures go on). PYTHON picks
+ * the interpreter, else `python3` on the PATH.
+ */
+function benchNumpy(size: number, images: number): number | null {
+  const python = process.env.PYTHON ?? 'python3';
+  const oneThread = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  try {
+    execFileSync(python, ['-c', 'import numpy, scipy'], { stdio: 'ignore' });
+  } catch {
+    const reason = `${python} with NumPy and SciPy not found (set PYTHON to an interpreter that has both, e.g. pip install numpy scipy)`;
+    console.error(`grains${size}.numpy skipped: ${reason}`);
+    console.log(JSON.stringify({ name: `grains${size}.numpy`, skipped: reason }));
+    return null;
+  }
+  const out = execFileSync(python, ['perf/numpy_grains.py', '--size', String(size), '--images', String(images)], { encoding: 'utf8', env: oneThread });
+  const line = out.trim().split('\n').pop()!;
+  console.log(line);
+  return 1000 / (JSON.parse(line) as { median_ms: number }).median_ms; // unrounded, for the ratio
 }
 
 /** Crack tiles at 128², texture synthesis included; the generator's patch dictionaries are built once, as in a worker. */
@@ -355,7 +381,13 @@ async function benchExperimentMemory(configPath: string, seconds: number) {
 // `npm run bench -- node` runs only the figures whose name contains "node".
 const only = process.argv[2] ?? '';
 if ('grains256.node'.includes(only)) benchNode(256, 60);
-if ('grains512.node'.includes(only)) benchNode(512, 40);
+const grains512 = 'grains512.node'.includes(only) ? benchNode(512, 40) : null;
+if (grains512 !== null || 'grains512.numpy'.includes(only)) {
+  const numpy = benchNumpy(512, 20);
+  if (grains512 !== null && numpy !== null) {
+    console.log(JSON.stringify({ name: 'grains512.ratio.numpy', node_images_per_s: +grains512.toFixed(1), numpy_images_per_s: +numpy.toFixed(2), node_over_numpy: +(grains512 / numpy).toFixed(2) }));
+  }
+}
 if ('grains512.workers'.includes(only)) await benchWorkers('grains', 512, 60, 3);
 if ('cracks128.node'.includes(only)) benchCracksNode(400);
 if ('cracks128.workers'.includes(only)) await benchWorkers('cracks', 128, 400, 3);

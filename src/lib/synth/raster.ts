@@ -105,6 +105,9 @@ function fillGaps(ids: Uint16Array, size: number) {
   }
 }
 
+/** How far (px) the capsule's row intervals are widened, so rounding never leaves out a pixel. */
+const CAPSULE_MARGIN = 1e-3;
+
 /**
  * Distance from each pixel centre to the nearest polyline, exact within `reach` px and Infinity
  * beyond. Only the band around each segment is visited, so the cost follows the boundary length.
@@ -123,11 +126,17 @@ export function distanceToPolylines(lines: readonly Float64Array[], size: number
  * elsewhere, so a caller compares with reach² first and takes the square root only there. The
  * render loop does that per boundary pixel, which saves a square-root pass over the whole image
  * (a third of this function's time in a 512² profile). Math.fround(Math.sqrt(d2)) equals what
- * `distanceToPolylines` stores, bit for bit.
+ * `distanceToPolylines` stores, bit for bit. `rows`, when given (2 × size), receives per row y the
+ * first and last x visited at 2y and 2y + 1 (size and −1 on rows none was), outside which every
+ * value is Infinity: a caller can read only there.
  */
 export function squaredDistanceToPolylines(lines: readonly Float64Array[], size: number, reach: number, out: Float32Array,
-  nearest?: Int32Array): Float32Array {
+  nearest?: Int32Array, rows?: Int32Array): Float32Array {
   const dist2 = out.fill(Infinity);
+  if (rows) for (let y = 0; y < size; y++) {
+    rows[2 * y] = size;
+    rows[2 * y + 1] = -1;
+  }
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l];
     const m = line.length / 2;
@@ -141,20 +150,59 @@ export function squaredDistanceToPolylines(lines: readonly Float64Array[], size:
       const x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + reach));
       const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach));
       const y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by) + reach));
-      // Only pixels whose centre is within `reach` of the segment's line can be within reach of the
-      // segment: per row, that is an x-interval, which saves most of the box for slanted segments.
-      const length = Math.sqrt(len2);
-      const slant = length > 0 ? Math.abs(dy) / length : 0; // |sin| of the segment's angle
+      // Per row, only pixels whose centre lies in the segment's capsule (the points within `reach`
+      // of it) can be within reach: on a row's centre line that is an x-interval, the union of
+      // the chords of the discs around a and b and of the band between them. Visiting only it,
+      // widened by a hair against rounding, leaves every value within reach as it was and skips
+      // the bounding box's corners and, for slanted segments, its sides (the slanted strip this
+      // replaces took 1.2× the CPU time on 512² grain boundaries).
+      const reach2 = reach * reach, perp = reach * Math.sqrt(len2);
+      const invDx = dx !== 0 ? 1 / dx : 0, invDy = dy !== 0 ? 1 / dy : 0;
       for (let y = y0; y <= y1; y++) {
         const py = y + 0.5 - ay;
         const row = y * size;
-        let from = x0, to = x1;
-        if (slant > 0.2) {
-          // On this row the line is at x = ax + dx/dy * py; |x - xLine| * slant <= reach.
-          const xLine = ax + (dx / dy) * py - 0.5;
-          const halfWidth = reach / slant;
-          from = Math.max(x0, Math.floor(xLine - halfWidth));
-          to = Math.min(x1, Math.ceil(xLine + halfWidth));
+        let lo = Infinity, hi = -Infinity;
+        const ha = reach2 - py * py;
+        if (ha >= 0) {
+          const h = Math.sqrt(ha);
+          lo = -h;
+          hi = h;
+        }
+        const qy = py - dy, hb = reach2 - qy * qy;
+        if (hb >= 0) {
+          const h = Math.sqrt(hb);
+          if (dx - h < lo) lo = dx - h;
+          if (dx + h > hi) hi = dx + h;
+        }
+        if (len2 > 0) {
+          // The band: projection px·dx + py·dy in [0, len2], and |px·dy − py·dx| ≤ reach · length.
+          let bandLo = -Infinity, bandHi = Infinity;
+          if (dx !== 0) {
+            const u = -py * dy * invDx, v = (len2 - py * dy) * invDx;
+            bandLo = Math.min(u, v);
+            bandHi = Math.max(u, v);
+          } else if (py * dy < 0 || py * dy > len2) {
+            bandHi = -Infinity;
+          }
+          if (dy !== 0) {
+            const u = (py * dx - perp) * invDy, v = (py * dx + perp) * invDy;
+            bandLo = Math.max(bandLo, Math.min(u, v));
+            bandHi = Math.min(bandHi, Math.max(u, v));
+          } else if (Math.abs(py) > reach) {
+            bandHi = -Infinity;
+          }
+          if (bandLo <= bandHi) {
+            if (bandLo < lo) lo = bandLo;
+            if (bandHi > hi) hi = bandHi;
+          }
+        }
+        if (!(lo <= hi)) continue;
+        // Pixel x's centre is at px = x + 0.5 − ax.
+        const from = Math.max(x0, Math.ceil(lo + ax - 0.5 - CAPSULE_MARGIN));
+        const to = Math.min(x1, Math.floor(hi + ax - 0.5 + CAPSULE_MARGIN));
+        if (rows && from <= to) {
+          if (from < rows[2 * y]) rows[2 * y] = from;
+          if (to > rows[2 * y + 1]) rows[2 * y + 1] = to;
         }
         for (let x = from; x <= to; x++) {
           const px = x + 0.5 - ax;

@@ -43,6 +43,8 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
   const edgeSeed = rng.uint32();
   const splines = new Map<number, Float64Array>();
   const outlines: Float64Array[] = [];
+  const store = new Float64Store();
+  const outline = new Outline(); // each grain's, emptied for the next
   const eps = 1e-6;
   const onBorder = (ax: number, ay: number, bx: number, by: number) =>
     (Math.abs(ax) < eps && Math.abs(bx) < eps) ||
@@ -50,30 +52,32 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
     (Math.abs(ax - size) < eps && Math.abs(bx - size) < eps) ||
     (Math.abs(ay - size) < eps && Math.abs(by - size) < eps);
 
+  const cell = new CellPath();
   for (let i = 0; i < n; i++) {
-    const polygon = voronoi.cellPolygon(i);
-    const outline: number[] = [];
-    if (polygon) {
-      for (let k = 0; k + 1 < polygon.length; k++) {
-        const [ax, ay] = polygon[k];
-        const [bx, by] = polygon[k + 1];
-        const j = onBorder(ax, ay, bx, by) ? -1 : neighbourAcross(delaunay, points, i, ax, ay, bx, by);
-        if (j < 0 || j === i) {
-          outline.push(ax, ay);
-          continue;
-        }
-        const key = Math.min(i, j) * n + Math.max(i, j);
-        let spline = splines.get(key);
-        if (!spline) {
-          spline = splineThrough(ax, ay, bx, by, p.splinePoints, p.boundaryWaviness, new Rng(hashSeed(edgeSeed, key)));
-          splines.set(key, spline);
-          appendAllButLast(outline, spline, false);
-        } else {
-          appendAllButLast(outline, spline, true);
-        }
+    cell.read(voronoi, i);
+    const xy = cell.xy;
+    outline.count = 0;
+    for (let k = 0; k + 1 < cell.count; k++) {
+      const ax = xy[2 * k], ay = xy[2 * k + 1];
+      const bx = xy[2 * k + 2], by = xy[2 * k + 3];
+      const j = onBorder(ax, ay, bx, by) ? -1 : neighbourAcross(delaunay, points, i, ax, ay, bx, by);
+      if (j < 0 || j === i) {
+        outline.push(ax, ay);
+        continue;
+      }
+      const key = Math.min(i, j) * n + Math.max(i, j);
+      let spline = splines.get(key);
+      if (!spline) {
+        spline = splineThrough(ax, ay, bx, by, p.splinePoints, p.boundaryWaviness, new Rng(hashSeed(edgeSeed, key)), store);
+        splines.set(key, spline);
+        outline.appendAllButLast(spline, false);
+      } else {
+        outline.appendAllButLast(spline, true);
       }
     }
-    outlines.push(Float64Array.from(outline));
+    const copy = store.take(outline.count);
+    copy.set(outline.xy.subarray(0, outline.count));
+    outlines.push(copy);
   }
   const neighbours: number[][] = [];
   for (let i = 0; i < n; i++) neighbours.push([...delaunay.neighbors(i)]);
@@ -81,13 +85,15 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
 }
 
 function moveSeedsToCentroids(voronoi: Voronoi<Delaunay.Point>, points: Float64Array, n: number) {
+  const cell = new CellPath();
   for (let i = 0; i < n; i++) {
-    const polygon = voronoi.cellPolygon(i);
-    if (!polygon) continue;
+    cell.read(voronoi, i);
+    if (cell.count === 0) continue;
+    const xy = cell.xy;
     let area = 0, cx = 0, cy = 0;
-    for (let k = 0; k + 1 < polygon.length; k++) {
-      const [x0, y0] = polygon[k];
-      const [x1, y1] = polygon[k + 1];
+    for (let k = 0; k + 1 < cell.count; k++) {
+      const x0 = xy[2 * k], y0 = xy[2 * k + 1];
+      const x1 = xy[2 * k + 2], y1 = xy[2 * k + 3];
       const cross = x0 * y1 - x1 * y0;
       area += cross;
       cx += (x0 + x1) * cross;
@@ -96,6 +102,38 @@ function moveSeedsToCentroids(voronoi: Voronoi<Delaunay.Point>, points: Float64A
     if (Math.abs(area) < 1e-12) continue;
     points[2 * i] = cx / (3 * area);
     points[2 * i + 1] = cy / (3 * area);
+  }
+}
+
+/**
+ * A Voronoi cell's polygon as `cellPolygon` gives it (its vertices, then the first again), but
+ * flat in one reused array: d3-delaunay's `renderCell` draws the cell into this path, where
+ * `cellPolygon` draws it into an array of [x, y] pairs, two small arrays per vertex for the
+ * collector (Lloyd iterations read every cell once per iteration).
+ */
+class CellPath {
+  xy = new Float64Array(64);
+  /** Vertices, the closing repeat included; 0 where the cell is empty (cellPolygon: null). */
+  count = 0;
+  read(voronoi: Voronoi<Delaunay.Point>, i: number): void {
+    this.count = 0;
+    voronoi.renderCell(i, this);
+  }
+  moveTo(x: number, y: number): void {
+    this.lineTo(x, y);
+  }
+  lineTo(x: number, y: number): void {
+    if (2 * this.count + 2 > this.xy.length) {
+      const more = new Float64Array(2 * this.xy.length);
+      more.set(this.xy);
+      this.xy = more;
+    }
+    this.xy[2 * this.count] = x;
+    this.xy[2 * this.count + 1] = y;
+    this.count++;
+  }
+  closePath(): void {
+    if (this.count > 0) this.lineTo(this.xy[0], this.xy[1]);
   }
 }
 
@@ -111,10 +149,40 @@ function neighbourAcross(delaunay: Delaunay<Delaunay.Point>, points: Float64Arra
   return delaunay.find(2 * fx - px, 2 * fy - py, i);
 }
 
-function appendAllButLast(out: number[], line: Float64Array, reversed: boolean) {
-  const m = line.length / 2;
-  if (!reversed) for (let k = 0; k < m - 1; k++) out.push(line[2 * k], line[2 * k + 1]);
-  else for (let k = m - 1; k > 0; k--) out.push(line[2 * k], line[2 * k + 1]);
+/** A grain's outline as it is put together, in one array reused for every grain. */
+class Outline {
+  xy = new Float64Array(256);
+  /** Coordinates in use (two per point). */
+  count = 0;
+  push(x: number, y: number): void {
+    if (this.count + 2 > this.xy.length) this.grow();
+    this.xy[this.count++] = x;
+    this.xy[this.count++] = y;
+  }
+  /** A boundary's points from its start (or, reversed, its end), all but the last. */
+  appendAllButLast(line: Float64Array, reversed: boolean): void {
+    const m = line.length / 2;
+    while (this.count + line.length > this.xy.length) this.grow();
+    const xy = this.xy;
+    let c = this.count;
+    if (!reversed) {
+      for (let k = 0; k < m - 1; k++, c += 2) {
+        xy[c] = line[2 * k];
+        xy[c + 1] = line[2 * k + 1];
+      }
+    } else {
+      for (let k = m - 1; k > 0; k--, c += 2) {
+        xy[c] = line[2 * k];
+        xy[c + 1] = line[2 * k + 1];
+      }
+    }
+    this.count = c;
+  }
+  private grow(): void {
+    const more = new Float64Array(2 * this.xy.length);
+    more.set(this.xy);
+    this.xy = more;
+  }
 }
 
 /**
@@ -123,7 +191,7 @@ function appendAllButLast(out: number[], line: Float64Array, reversed: boolean) 
  * (chords that short stay within a tenth of a pixel of these gentle curves).
  */
 export function splineThrough(ax: number, ay: number, bx: number, by: number, count: number,
-  waviness: number, rng: Rng): Float64Array {
+  waviness: number, rng: Rng, store?: Float64Store): Float64Array {
   const dx = bx - ax, dy = by - ay;
   const length = Math.hypot(dx, dy);
   if (count === 0 || waviness === 0 || length < 3) return Float64Array.of(ax, ay, bx, by);
@@ -153,7 +221,7 @@ export function splineThrough(ax: number, ay: number, bx: number, by: number, co
     steps[s] = Math.max(1, Math.ceil(Math.hypot(cx[s + 2] - cx[s + 1], cy[s + 2] - cy[s + 1]) / 2.5));
     total += steps[s];
   }
-  const out = new Float64Array(2 * total);
+  const out = store ? store.take(2 * total) : new Float64Array(2 * total);
   out[0] = ax;
   out[1] = ay;
   for (let s = 0, j = 2; s < last; s++) {
@@ -168,6 +236,28 @@ export function splineThrough(ax: number, ay: number, bx: number, by: number, co
   out[out.length - 1] = by;
   return out;
 }
+
+/**
+ * Hands out Float64Arrays as views of a few large buffers: a 512² sample's geometry is about a
+ * thousand small arrays (splines, outlines), and each array of its own is a memory block that the
+ * allocator and the collector handle one by one (about a tenth of a sample's time in a profile went
+ * to the collector). The views are written in full by their takers; the buffers live as long as a
+ * view of them does.
+ */
+export class Float64Store {
+  private buffer = new ArrayBuffer(0);
+  private used = 0;
+  take(length: number): Float64Array {
+    if (8 * (this.used + length) > this.buffer.byteLength) {
+      this.buffer = new ArrayBuffer(8 * Math.max(STORE_CHUNK, length));
+      this.used = 0;
+    }
+    const view = new Float64Array(this.buffer, 8 * this.used, length);
+    this.used += length;
+    return view;
+  }
+}
+const STORE_CHUNK = 16_384; // doubles: 128 KiB
 
 let splineScratch = { cx: new Float64Array(16), cy: new Float64Array(16), steps: new Int32Array(16) };
 

@@ -25,6 +25,10 @@ interface Work {
   /** The same two for scratches, made on first use. */
   scratchDist2?: Float32Array;
   scratchNearest?: Int32Array;
+  /** Per row, the first and last x the scratches' rasteriser visited. */
+  scratchRows?: Int32Array;
+  /** The illumination gradient along x (size values), made on first use. */
+  ramp?: Float64Array;
   /** gaussianBlur's scratch image, made on first use. */
   blur?: Float64Array;
 }
@@ -94,6 +98,10 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   const angle = rng.next() * 2 * Math.PI;
   const gx = (p.illumination * Math.cos(angle)) / size, gy = (p.illumination * Math.sin(angle)) / size;
   const half = size / 2;
+  // The illumination's x term, the same doubles for every row: one load instead of a conversion,
+  // a subtraction and a multiplication per pixel.
+  const ramp = (work.ramp ??= new Float64Array(size));
+  for (let x = 0; x < size; x++) ramp[x] = gx * (x - half);
   const mask = new Uint8Array(size * size);
   if (p.twins > 0) paintTwins(value, mask, grainIds, outlineBoxes(geometry.outlines, size), size, p, distractorRng);
   let state = rng.uint32() | 1; // xorshift state must not be 0
@@ -120,7 +128,7 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
       state ^= state >>> 17;
       state ^= state << 5;
       const normal = ((state & 255) + ((state >>> 8) & 255) + ((state >>> 16) & 255) + (state >>> 24) - 510) * IRWIN_HALL_4_BYTES;
-      value[i] = v * (light + gx * (x - half)) + noiseSigma * normal;
+      value[i] = v * (light + ramp[x]) + noiseSigma * normal;
     }
   }
   const blurScratch = (work.blur ??= new Float64Array(size * size));
@@ -161,7 +169,7 @@ function stainRows(size: number, p: SampledParams, rng: Rng): Stains {
   // the default preset); a pixel then blends two of these lines, with the same expression it used
   // to evaluate from four grid nodes, so the same doubles.
   const inv = 1 / step;
-  const lines = new Float64Array(cols * size);
+  const lines = keptBuffer('stainLines', cols * size);
   for (let b = 0, l = 0; b < cols; b++) {
     for (let x = 0; x < size; x++, l++) {
       const fx = x * inv, a = fx | 0, tx = fx - a, o = b * cols + a;
@@ -231,13 +239,18 @@ function paintScratches(value: Float64Array, size: number, p: SampledParams, rng
   }
   const nearest = (work.scratchNearest ??= new Int32Array(size * size));
   const reach = Math.max(...widths) / 2 + 0.5, reach2 = reach * reach;
-  const dist2 = squaredDistanceToPolylines(lines, size, reach, (work.scratchDist2 ??= new Float32Array(size * size)), nearest);
-  for (let i = 0; i < dist2.length; i++) {
-    if (!(dist2[i] <= reach2)) continue;
-    const s = nearest[i];
-    const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - Math.fround(Math.sqrt(dist2[i]))));
-    const c = contrasts[s] * coverage;
-    value[i] = c > 0 ? value[i] * (1 - c) : value[i] - c * (1 - value[i]);
+  // Only the pixels the rasteriser visited, row by row: a pass over the whole image to find a few
+  // thin lines was about 3 % of a 512² sample in a profile.
+  const rows = (work.scratchRows ??= new Int32Array(2 * size));
+  const dist2 = squaredDistanceToPolylines(lines, size, reach, (work.scratchDist2 ??= new Float32Array(size * size)), nearest, rows);
+  for (let y = 0; y < size; y++) {
+    for (let i = y * size + rows[2 * y], end = y * size + rows[2 * y + 1]; i <= end; i++) {
+      if (!(dist2[i] <= reach2)) continue;
+      const s = nearest[i];
+      const coverage = Math.min(1, Math.max(0, widths[s] / 2 + 0.5 - Math.fround(Math.sqrt(dist2[i]))));
+      const c = contrasts[s] * coverage;
+      value[i] = c > 0 ? value[i] * (1 - c) : value[i] - c * (1 - value[i]);
+    }
   }
 }
 
@@ -397,7 +410,7 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
       x = end;
     }
   }
-  const nodes = new Float32Array(total).fill(NaN);
+  const nodes = keptNodes(total).fill(NaN, 0, total);
   const evaluate = (g: number, a: number, b: number) => {
     const o = start[g] + b * cols[g] + a;
     if (nodes[o] === nodes[o]) return;
@@ -411,7 +424,7 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
     // as the pixel loop always did, possibly another grain's: then every node is made.
     for (let g = 0; g < n; g++) for (let b = 0; b < rows[g]; b++) for (let a = 0; a < cols[g]; a++) evaluate(g, a, b);
   }
-  const lines = lineBuffer(lineTotal);
+  const lines = keptBuffer('textureLines', lineTotal);
   for (let g = 0; g < n; g++) {
     const inv = invStep[g], w = widths[g], x0 = originX[g];
     for (let b = 0; b < rows[g]; b++) {
@@ -469,11 +482,21 @@ function paintTexture(value: Float64Array, ids: Uint16Array, boxes: Int32Array, 
   }
 }
 
-/** The texture's interpolated grid rows, kept between samples and grown as needed (like Work). */
-let keptLines = new Float64Array(0);
-function lineBuffer(length: number): Float64Array {
-  if (keptLines.length < length) keptLines = new Float64Array(Math.ceil(length * 1.25));
-  return keptLines;
+/**
+ * The texture's interpolated grid rows and noise nodes and the stains' rows, kept between samples
+ * and grown as needed (like Work): each is written before it is read. Made afresh, each was a large
+ * zeroed allocation per sample for the collector to free (a 512² sample with a fine texture made
+ * half a megabyte of nodes).
+ */
+const keptLines = { textureLines: new Float64Array(0), stainLines: new Float64Array(0) };
+function keptBuffer(which: keyof typeof keptLines, length: number): Float64Array {
+  if (keptLines[which].length < length) keptLines[which] = new Float64Array(Math.ceil(length * 1.25));
+  return keptLines[which];
+}
+let keptNodeArray = new Float32Array(0);
+function keptNodes(length: number): Float32Array {
+  if (keptNodeArray.length < length) keptNodeArray = new Float32Array(Math.ceil(length * 1.25));
+  return keptNodeArray;
 }
 
 /** The texture's runs, three numbers each, kept like Work and doubled when full. */
@@ -483,7 +506,9 @@ let keptRuns: Int32Array = new Int32Array(FIRST_RUNS);
 /** Lets the kept work buffers go (a worker that has gone idle); the next sample makes them anew. */
 export function releaseWorkBuffers(): void {
   kept = null;
-  keptLines = new Float64Array(0);
+  keptLines.textureLines = new Float64Array(0);
+  keptLines.stainLines = new Float64Array(0);
+  keptNodeArray = new Float32Array(0);
   keptRuns = new Int32Array(FIRST_RUNS);
 }
 function growRuns(): Int32Array {
