@@ -52,7 +52,8 @@ async function main() {
   const base = dirname(resolve(configPath));
   const folders = realFolders(config).map((f) => ({ ...f, dir: resolve(base, f.path) }));
   for (const f of folders) if (!existsSync(f.dir)) fail(`real.${f.set}: folder ${f.dir} does not exist.`);
-  const matchDir = config.synthetic.match ? resolve(base, config.synthetic.match) : undefined;
+  // `match: true` measures the real folders' own images, which the page already has.
+  const matchDir = typeof config.synthetic.match === 'string' ? resolve(base, config.synthetic.match) : undefined;
   if (matchDir && !existsSync(matchDir)) fail(`synthetic.match: folder ${matchDir} does not exist.`);
   const exemplarDir = config.synthetic.exemplars ? resolve(base, config.synthetic.exemplars) : undefined;
   if (exemplarDir && !existsSync(exemplarDir)) fail(`synthetic.exemplars: folder ${exemplarDir} does not exist.`);

@@ -16,6 +16,11 @@ export const matcher = new EngineClient<MatchApi>({
 
 /** Measures image files (PNG, JPEG or TIFF) for generation at `size` px. */
 export async function matchFiles(files: File[], size: number, signal?: AbortSignal) {
-  const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  return matchBytes(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))), size, signal);
+}
+
+/** The same for files already read (copies of their bytes go to the worker; the caller keeps its own). */
+export async function matchBytes(files: { name: string; bytes: Uint8Array }[], size: number, signal?: AbortSignal) {
+  const payload = files.map((f) => ({ name: f.name, bytes: f.bytes.slice() }));
   return matcher.call('matchGrains', { files: payload, size }, { signal, label: 'Matching images', transfer: payload.map((p) => p.bytes.buffer) });
 }

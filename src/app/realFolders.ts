@@ -4,16 +4,23 @@ import type { RealItem } from '../lib/experiment/config';
 import { planImport } from '../lib/data/importLayout';
 import { decodeFile } from './files';
 import { readEntries } from './realImport';
+import type { FileEntry } from '../lib/data/decodeImage';
 
-/** Images in `channels` (3: RGB, for a colour model); masks are always grey. */
-export async function readRealFolder(files: File[], set: RealSetName, task: 'grains' | 'cracks', channels: 1 | 3 = 1): Promise<RealItem[]> {
+/**
+ * Images in `channels` (3: RGB, for a colour model); masks are always grey. With `keepImages`,
+ * `images` holds copies of the image files' bytes (never the masks), for measuring their look
+ * (`synthetic.match: true`); decoding hands the originals to a worker.
+ */
+export async function readRealFolder(files: File[], set: RealSetName, task: 'grains' | 'cracks', channels: 1 | 3 = 1,
+  keepImages = false): Promise<{ items: RealItem[]; images: FileEntry[] | null }> {
   const entries = await readEntries(files);
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const { items } = planImport(entries.map((e) => e.path));
-  const out: RealItem[] = [];
+  const out: RealItem[] = [], images: FileEntry[] = [];
   const name = (path: string) => path.split('/').pop()!;
   for (const item of items) {
     if (task === 'grains' && item.kind === 'pair') {
+      if (keepImages) images.push({ path: item.path, bytes: byPath.get(item.path)!.bytes.slice() });
       out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!, undefined, channels), mask: await decodeFile(byPath.get(item.maskPath)!) });
     } else if (task === 'cracks' && item.kind === 'tile') {
       out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!), label: item.label === 'crack' ? 1 : 0 });
@@ -24,5 +31,5 @@ export async function readRealFolder(files: File[], set: RealSetName, task: 'gra
       ? `The ${set} folder has no images/NAME.png with masks/NAME.png pairs; grain experiments need hand-labelled boundary masks.`
       : `The ${set} folder has no crack/ or no_crack/ tiles.`);
   }
-  return out;
+  return { items: out, images: keepImages ? images : null };
 }

@@ -115,6 +115,25 @@ test('synthetic.exemplars: crack tiles are synthesised on the texture of a folde
   await expect(page.getByRole('alert').filter({ hasText: 'synthetic.exemplars: names the texture' })).toBeVisible();
 });
 
+test('synthetic.match true fits the recipe to the real folder\'s own micrographs, and preset "matched" takes the preset they look like', async ({ page }) => {
+  await page.goto('./');
+  await page.getByRole('button', { name: 'Experiments' }).click();
+  await page.getByLabel('Experiment config (JSON)').fill(config('grains-tiny', {
+    name: 'fitted', runs: 1, regimes: ['synthetic'], synthetic: { count: 8, size: 64, seed: 1, preset: 'matched', match: true } }));
+  await expect(page.getByLabel('Match folder')).toHaveCount(0); // nothing more to pick: the real folder's images are matched
+  await page.getByLabel('Real all folder').setInputFiles(`${REALDATA}grains/mlographypp-tbm`);
+  await page.getByRole('button', { name: 'Run experiment' }).click();
+  await expect(page.getByRole('listitem').filter({ hasText: 'fitted' }).filter({ hasText: 'complete · 1 run results' })).toBeVisible({ timeout: 180_000 });
+  const download = page.waitForEvent('download');
+  await page.getByTestId('experiment-result').getByRole('button', { name: 'Export JSON' }).click();
+  const results = JSON.parse(readFileSync(await (await download).path(), 'utf8'));
+  // Tint-etched crops, read grey: tone edges, so the grey tone-edge preset, with the matched look
+  // (grain size scaled from the crops' 256 px to the 64 px synthetic images they are resized like).
+  expect(results.config.synthetic).toMatchObject({ match: true, preset: 'tint-etched' });
+  expect(results.config.synthetic.params.grainDiameter.hi).toBeLessThan(30);
+  expect(results.config.synthetic.params.lineDarkness.lo).toBe(0);
+});
+
 test('a bad experiment config gets a message naming the field', async ({ page }) => {
   await page.goto('./');
   await page.getByRole('button', { name: 'Experiments' }).click();

@@ -65,6 +65,24 @@ describe('experiment configs', () => {
 });
 
 describe('matched ranges in experiments', () => {
+  it('match true fits the recipe to the real folders\' own images, and preset "matched" takes the preset the match names for the model\'s channels', () => {
+    const grains = (synthetic: object, input: object = { size: 128 }, real: object = { test: 'x' }) => parseExperimentConfig({ task: 'grains',
+      synthetic: { count: 8, size: 256, ...synthetic }, real, regimes: ['synthetic'], runs: 1, input });
+    expect(grains({ match: true, preset: 'matched' }).synthetic).toMatchObject({ match: true, preset: 'matched' });
+    expect(() => grains({ preset: 'matched' })).toThrow(/"matched" takes the preset Match my images names/);
+    expect(() => grains({ match: false })).toThrow(/or true \(the experiment's own real images\)/);
+    expect(() => grains({ match: true }, { size: 128 }, { stored: true })).toThrow(/with real.stored, name a folder/);
+    const to = (suggested: string, input?: object) => withMatchedRanges(grains({ match: true, preset: 'matched' }, input), {}, 256, suggested).synthetic.preset;
+    expect(to('etched-lines')).toBe('etched-lines');
+    expect(to('sem')).toBe('sem');
+    expect(to('tint-etched')).toBe('tint-etched');
+    expect(to('colour-etched')).toBe('tint-etched'); // a grey model: the grey twin
+    expect(to('etched-lines', { size: 128, channels: 3 })).toBe('colour-etched'); // an RGB model: the colour preset
+    // A named preset stays whatever the match suggests.
+    expect(withMatchedRanges(grains({ match: true, preset: 'sem' }), {}, 256, 'etched-lines').synthetic.preset).toBe('sem');
+    expect(recipeFromConfig(withMatchedRanges(grains({ match: true, preset: 'matched' }), {}, 256, 'sem'), [], '').kind).toBe('grains');
+  });
+
   it('scale lengths from the user’s pixels to the synthetic images’, and give way to the config’s own params', () => {
     const grains = (fit: 'tile' | 'resize', params?: object) => parseExperimentConfig({ task: 'grains', synthetic: { count: 8, size: 256, match: 'm', ...(params ? { params } : {}) },
       real: { all: 'x', fit }, regimes: ['synthetic'], runs: 1, input: { size: 128 } });

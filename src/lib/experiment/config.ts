@@ -39,7 +39,7 @@ export interface ExperimentConfig {
     count: number;
     size: number;
     seed: number;
-    /** Grains: preset id. */
+    /** Grains: preset id, or MATCHED_PRESET: the one Match my images names for the matched images (needs `match`). */
     preset?: string;
     /** Parameter ranges over the preset's / defaults (number, [lo, hi] or {lo, hi}). */
     params?: Record<string, unknown>;
@@ -53,9 +53,11 @@ export interface ExperimentConfig {
     texture?: 'bundled' | 'real-train';
     /**
      * Grains: a folder of the user's unlabelled micrographs (relative to the config) whose measured
-     * look sets the recipe's ranges ("match my images"); ranges named in `params` still win.
+     * look sets the recipe's ranges ("match my images"); ranges named in `params` still win. `true`:
+     * the images of the experiment's own real folders (their pixels only, never their masks), so
+     * the same config fits itself to whatever real micrographs it is pointed at.
      */
-    match?: string;
+    match?: string | true;
     /**
      * Cracks: a folder of the user's crack-free images (relative to the config) the tiles'
      * texture is synthesised from, instead of the bundled chip-package exemplars.
@@ -157,7 +159,11 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     throw new ConfigError('synthetic.texture', 'must be "bundled" (the app\'s texture) or "real-train" (crack-free images of the real training split).');
   }
   if (s.texture === 'real-train' && task !== 'cracks') throw new ConfigError('synthetic.texture', 'applies to crack tiles only.');
-  if (s.match !== undefined && (typeof s.match !== 'string' || !s.match.trim())) throw new ConfigError('synthetic.match', 'must be a folder of your micrographs, relative to the config.');
+  if (s.match !== undefined && s.match !== true && (typeof s.match !== 'string' || !s.match.trim())) {
+    throw new ConfigError('synthetic.match', 'must be a folder of your micrographs, relative to the config, or true (the experiment\'s own real images).');
+  }
+  if (s.match === true && isObject(raw.real) && raw.real.stored === true) throw new ConfigError('synthetic.match', 'true matches the real folders\' images; with real.stored, name a folder of micrographs instead.');
+  if (s.preset === MATCHED_PRESET && !s.match) throw new ConfigError('synthetic.preset', `"${MATCHED_PRESET}" takes the preset Match my images names for your images, so it needs synthetic.match.`);
   if (s.match !== undefined && task !== 'grains') throw new ConfigError('synthetic.match', 'matching measures grain micrographs; it applies to grains only.');
   if (s.exemplars !== undefined && (typeof s.exemplars !== 'string' || !s.exemplars.trim())) throw new ConfigError('synthetic.exemplars', 'must be a folder of crack-free images, relative to the config.');
   if (s.exemplars !== undefined && task !== 'cracks') throw new ConfigError('synthetic.exemplars', 'is texture for crack tiles; it applies to cracks only.');
@@ -245,7 +251,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     task,
     synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,
       params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined,
-      ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string } : {}),
+      ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string | true } : {}),
       ...(s.dataset ? { dataset: s.dataset as string } : {}), ...(s.exemplars ? { exemplars: s.exemplars as string } : {}) },
     real: { ...(stored ? { stored } : {}), train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
       ...(split ? { split: { val: split.val as number, test: split.test as number } } : {}), pinTest, fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize',
@@ -285,11 +291,22 @@ export function realFolders(c: ExperimentConfig): { set: RealSetName; path: stri
   return (['all', 'train', 'val', 'test'] as const).filter((k) => c.real[k]).map((k) => ({ set: k, path: c.real[k]! }));
 }
 
+/** `synthetic.preset` value that takes the preset Match my images names (presetForLook). */
+export const MATCHED_PRESET = 'matched';
+
 /**
  * A config whose synthetic ranges include those matched to the user's images: matched ranges
- * under the config's own `params` (which win). The result is what the experiment records.
+ * under the config's own `params` (which win). With `preset` "matched", the preset becomes the one
+ * the match named (`suggested`), among those that render the model's channels: a grey model takes
+ * *Tint etched* for colour tone edges, an RGB model always *Colour etched*, the only colour preset.
+ * The result is what the experiment records.
  */
-export function withMatchedRanges(c: ExperimentConfig, matched: Record<string, { lo: number; hi: number }>, matchWidth: number): ExperimentConfig {
+export function withMatchedRanges(c: ExperimentConfig, matched: Record<string, { lo: number; hi: number }>, matchWidth: number, suggested?: string): ExperimentConfig {
+  if (c.synthetic.preset === MATCHED_PRESET) {
+    if (!suggested) throw new ConfigError('synthetic.preset', `"${MATCHED_PRESET}" needs the preset the match named.`);
+    const preset = (c.input.channels ?? 1) === 3 ? 'colour-etched' : suggested === 'colour-etched' ? 'tint-etched' : suggested;
+    c = { ...c, synthetic: { ...c.synthetic, preset } };
+  }
   // Lengths were measured in the user's pixels. Real images reach the network at native scale
   // (fit "tile") or resized to the input (fit "resize"), synthetic ones resized from their size to
   // the input: so synthetic px per user px is size / input, or size / the user's image width.
