@@ -10,7 +10,8 @@
  *     (wasm, webgpu, webgl): images/s and achieved GFLOP/s (forward + backward ≈ 3 × forward).
  *   train-native — the same networks, batch and size in PyTorch on this machine's CPU
  *     (../shared/bench/torch_same.py; Debian's python3-torch, for measuring only), and the ratio
- *     of each backend's speed to it. Runs with either training figure, or alone.
+ *     of each backend's speed to it. Runs with either training figure, or alone. All cores, or
+ *     BENCH_NATIVE_THREADS (1: against single-threaded WebAssembly like for like).
  *   tryit — Try it end to end through the UI: seconds and its figures on NIST (BENCH_TRYIT_REPEATS runs).
  *   experiment.paper.memory — a paper-sized experiment (BENCH_MEMORY_CONFIG, default
  *     experiments/grains-paper.json) started through the Experiments view and cancelled after its
@@ -240,12 +241,13 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
 }
 
 /**
- * The same networks in PyTorch on this machine's CPU (all cores), as the native reference. Needs
- * a python3 with torch (Debian: apt-get install python3-torch); PYTHON overrides the interpreter.
+ * The same networks in PyTorch on this machine's CPU (all cores, or BENCH_NATIVE_THREADS: 1 for a
+ * like-for-like figure against single-threaded WebAssembly), as the native reference. Needs a
+ * python3 with torch (Debian: apt-get install python3-torch); PYTHON overrides the interpreter.
  */
 function benchNative(width: number, clsBatch: number, segBatch: number): Record<string, number> {
   const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  const threads = availableParallelism();
+  const threads = Number(process.env.BENCH_NATIVE_THREADS ?? availableParallelism());
   const out = execFileSync(python, ['../shared/bench/torch_same.py', '--width', String(width), '--threads', String(threads),
     '--cls-size', '128', '--cls-batch', String(clsBatch), '--seg-size', '256', '--seg-batch', String(segBatch)], { encoding: 'utf8' });
   const rates: Record<string, number> = {};
