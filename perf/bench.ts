@@ -247,7 +247,7 @@ async function benchTraining(kind: 'cracks' | 'grains', size: number, width: num
  */
 function benchNative(width: number, clsBatch: number, segBatch: number): Record<string, number> {
   const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  const threads = Number(process.env.BENCH_NATIVE_THREADS ?? availableParallelism());
+  const threads = Number(process.env.BENCH_NATIVE_THREADS || availableParallelism());
   const out = execFileSync(python, ['../shared/bench/torch_same.py', '--width', String(width), '--threads', String(threads),
     '--cls-size', '128', '--cls-batch', String(clsBatch), '--seg-size', '256', '--seg-batch', String(segBatch)], { encoding: 'utf8' });
   const rates: Record<string, number> = {};

@@ -57,6 +57,7 @@ describe('experiment configs', () => {
     bad({ ...good, synthetic: { count: 8, size: 64, match: 'mine' } }, 'synthetic.match'); // cracks
     bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, match: 3 } }, 'synthetic.match');
     bad({ ...good, real: { all: 'x', adapt: 'yes' } }, 'real.adapt');
+    bad({ ...good, real: { test: 'x', adapt: true }, regimes: ['synthetic'] }, 'real.adapt'); // nothing to adapt to but test images
     expect(parseExperimentConfig({ ...good, real: { all: 'x', adapt: true } }).real.adapt).toBe(true);
     expect(parseExperimentConfig(good).real.adapt).toBeUndefined();
     // Evaluate-only: a synthetic-only experiment may name just its real test folder.

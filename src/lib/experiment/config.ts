@@ -93,8 +93,8 @@ export interface ExperimentConfig {
     fit?: 'resize' | 'tile';
     /**
      * Before testing, every model's batch-norm statistics are re-estimated on the real training and
-     * validation images of its run (their pixels only: never a label, never a test image), as
-     * Analyse's "adapt to these images" does on the user's own (ml/adapt.ts). Default off.
+     * validation images of its run (their pixels only: never a label, never a test image;
+     * ml/adapt.ts). Default off.
      */
     adapt?: boolean;
   };
@@ -198,6 +198,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   // Evaluate-only experiments (no regime trains on real data) may name just the test folder.
   const trainsOnReal = (regimes as Regime[]).some((g) => g === 'real' || g === 'mixed');
   if (trainsOnReal && !stored && !r.all && !r.train) throw new ConfigError('real.train', 'is needed: the real and mixed regimes train on real data. Name a train folder, or use all with a split.');
+  if (r.adapt === true && !stored && !r.all && !r.train) throw new ConfigError('real.adapt', 'adapts to the real training and validation images, and this config names only a test folder. Name a train folder, use all with a split, or leave adapt out.');
   if (!whole(raw.runs, 1, MOST.runs)) throw new ConfigError('runs', `must be a whole number from 1 to ${MOST.runs}.`);
   const runs = raw.runs as number;
   const seeds = raw.seeds ?? Array.from({ length: runs }, (_, i) => i + 1);

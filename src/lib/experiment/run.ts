@@ -268,6 +268,11 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       throw new Error(`Run seed ${seed}: the real test set is empty (${new Set(real.map((p) => p.group)).size} real images; whole images stay together). Add real images, raise the test share or pin test images.`);
     }
     const progress = (regime: Regime, phase: string) => hooks.onProgress?.({ run: r + 1, runs: config.runs, seed, regime, phase });
+    // Images to adapt batch-norm statistics to (a val taken from train is not counted twice), checked before any training.
+    const unlabelled = [...new Set([...split.train, ...split.val])];
+    if (config.real.adapt && unlabelled.length < MIN_ADAPT_IMAGES) {
+      throw new Error(`real.adapt: run seed ${seed} has ${unlabelled.length} real training and validation images; adapting needs at least ${MIN_ADAPT_IMAGES}. Give the split more, or leave adapt out.`);
+    }
     if (perRunTexture && config.regimes.some((g) => g !== 'real' && wants(g))) {
       progress(config.regimes[0], 'taking synthetic tile texture from the real training split\'s crack-free images');
       recipe = withTrainingTexture(recipe as CrackRecipe, realItems, new Set(split.train.map((i) => real[i].group)), seed);
@@ -292,10 +297,6 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       const threshold = await pickThreshold(model, regime);
       let restore = () => {};
       if (config.real.adapt) {
-        const unlabelled = [...split.train, ...split.val];
-        if (unlabelled.length < MIN_ADAPT_IMAGES) {
-          throw new Error(`real.adapt: run seed ${seed} has ${unlabelled.length} real training and validation images; adapting needs at least ${MIN_ADAPT_IMAGES}. Give the split more, or leave adapt out.`);
-        }
         progress(regime, `adapting batch-norm statistics to ${unlabelled.length} real training and validation images`);
         restore = await adaptBatchNorm(model, realSource, trainConfig(seed, config.train.real), unlabelled, size);
       }

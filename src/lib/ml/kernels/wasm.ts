@@ -214,7 +214,9 @@ const batchNorm: tf.KernelConfig = {
     const { x, mean, variance, offset, scale } = args.inputs as unknown as Record<'x' | 'mean' | 'variance', tf.Tensor> & Partial<Record<'offset' | 'scale', tf.Tensor>>;
     const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
     const c = x.shape[x.rank - 1];
-    const perChannel = [mean, variance, offset, scale].every((t) => t == null || (t.size === c && t.dtype === 'float32'));
+    // One value per channel: shape [C], or [1, …, 1, C] (a [N, 1, 1, 1] of N = C values is not).
+    const perChannel = [mean, variance, offset, scale].every((t) => t == null
+      || (t.size === c && t.dtype === 'float32' && t.shape.slice(0, -1).every((d) => d === 1)));
     if (!stockBatchNorm) throw new Error('FusedBatchNorm is missing on the wasm backend.');
     if (x.dtype !== 'float32' || x.rank !== 4 || x.size === 0 || !perChannel) return stockBatchNorm.kernelFunc(args);
     return tf.tidy(() => {

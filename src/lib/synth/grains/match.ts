@@ -179,8 +179,10 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
   let { pooled, fit } = chosen ?? dark;
   let margin = chosen?.margin ?? 2;
   const lineGrains = chosen?.grains ?? [];
-  // Without dark lines the darkness is still bounded: no darker than the cross-section shows (a
-  // recipe with dark lines would teach a network to look for lines these images do not have).
+  // Without dark lines the darkness is still bounded (a recipe with dark lines would teach a
+  // network to look for lines these images do not have): by the depth the mean cross-section shows
+  // at its centre. That is stricter than the fitted darkness, which a thin blurred line's shallow
+  // depth can inflate several times when the profile is a tone step rather than a line.
   const faintest = brightLines ? 0 : dark.fit ? dark.fit.peak : 0;
   if (brightLines) {
     notes.push(`Boundaries are bright lines (${fmt(bright.fit!.peak)} of the way to white at their brightest, as SEM's edge effect draws them): bright edges, line width and blur were fitted to their mean cross-section, and line darkness is kept near 0.`);
@@ -255,7 +257,7 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
     } : null,
     meanIntercept: enoughGrains ? {
       value: L,
-      note: `Total length of all rows and columns / crossings of the thinned boundary ${lines ? 'lines' : 'tone edges'} (${crossings}), over ${images.length} image(s)${perImageL.length > 1 ? `: per image ${fmtList(perImageL)} px` : ''}; boundary runs are ${fmt(thickness)} px long on average.`,
+      note: `Total length of all rows and columns / crossings of the thinned ${boundaries} (${crossings}), over ${images.length} image(s)${perImageL.length > 1 ? `: per image ${fmtList(perImageL)} px` : ''}; boundary runs are ${fmt(thickness)} px long on average.`,
     } : null,
     grainDiameter: enoughGrains ? {
       value: diameterOf(L),
@@ -267,7 +269,7 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
     } : {
       value: faintest,
       note: brightLines ? 'Boundaries are bright lines, not dark ones.'
-        : `At most: boundaries are tone steps, and ${faintest > 0 ? `the mean cross-section of ${dark.pooled.profiles} boundary pieces is only ${fmt(faintest)} darker than the grains either side` : 'no dark boundary line was found'}.`,
+        : `At most: boundaries are tone steps, and ${faintest > 0 ? `the mean cross-section of ${dark.pooled.profiles} boundary pieces is at its centre only ${fmt(faintest)} darker than the grains either side (its depth, taken as the bound)` : 'no dark boundary line was found'}.`,
     },
     brightEdges: brightLines && fit ? {
       value: fit.darkness,
