@@ -36,6 +36,16 @@ export function gridCount(width: number, height: number, size: number, stride: n
 }
 
 /**
+ * The centred window of an image of at most `budget` pixels, of the image's shape (within its
+ * sides): the whole image when it is small enough. For measuring large images on a part of them.
+ */
+export function centralBox(width: number, height: number, budget: number): { x0: number; y0: number; width: number; height: number } {
+  const w = width * height <= budget ? width : Math.min(width, Math.max(1, Math.round(Math.sqrt((budget * width) / height))));
+  const h = Math.min(height, Math.floor(budget / w));
+  return { x0: (width - w) >> 1, y0: (height - h) >> 1, width: w, height: h };
+}
+
+/**
  * Top-left corners of the tiles of a grid with this stride; the last row and column sit flush with
  * the edge. A grid of more than MAX_TILES_PER_IMAGE tiles is refused before any is made.
  */

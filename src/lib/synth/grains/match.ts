@@ -32,7 +32,7 @@
  * Pure: no DOM, no I/O. Large images are analysed on a central crop (the light on all of it).
  */
 import { greyLevels } from '../../data/greyLevels';
-import type { GreyImage } from '../../data/tiling';
+import { centralBox, type GreyImage } from '../../data/tiling';
 import type { Range, Settings } from '../../params/space';
 import { zhangSuen } from '../../analysis/skeleton';
 import { gaussianBlur } from '../filters';
@@ -441,10 +441,7 @@ function centralCrop(m: Measured): Pick<Measured, 'f' | 'width' | 'height'> {
 function measureImage(im: GreyImage): Measured {
   const light = fitLight(im);
   // A crop of the image's shape (within its sides) of at most MATCH_CROP² pixels.
-  const budget = MATCH_CROP * MATCH_CROP;
-  const width = im.width * im.height <= budget ? im.width : Math.min(im.width, Math.round(Math.sqrt((budget * im.width) / im.height)));
-  const height = Math.min(im.height, Math.floor(budget / width));
-  const x0 = (im.width - width) >> 1, y0 = (im.height - height) >> 1;
+  const { x0, y0, width, height } = centralBox(im.width, im.height, MATCH_CROP * MATCH_CROP);
   const f = new Float64Array(width * height);
   for (let y = 0; y < height; y++) {
     const row = (y + y0) * im.width + x0;

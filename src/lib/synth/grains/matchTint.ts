@@ -17,6 +17,7 @@
  * circle read as a narrower spread plus an opposite share. Large images are read on a central crop
  * of about MAX_PIXELS × 4 pixels (the smoothing holds four planes of it). Pure: no DOM, no I/O.
  */
+import { centralBox } from '../../data/tiling';
 import type { Estimate } from './match';
 
 /** A colour image: interleaved RGB bytes, width × height × 3. */
@@ -89,9 +90,7 @@ function smoothedChannel(im: ColourImage, channel: number): Float64Array {
 /** The central part of an image of at most `budget` pixels, of its shape (the image itself when small enough). */
 function centralCrop(im: ColourImage, budget: number): ColourImage {
   if (im.width * im.height <= budget) return im;
-  const scale = Math.sqrt(budget / (im.width * im.height));
-  const width = Math.max(1, Math.floor(im.width * scale)), height = Math.max(1, Math.floor(im.height * scale));
-  const x0 = (im.width - width) >> 1, y0 = (im.height - height) >> 1;
+  const { x0, y0, width, height } = centralBox(im.width, im.height, budget);
   const colour = new Uint8Array(3 * width * height);
   for (let y = 0; y < height; y++) colour.set(im.colour.subarray(3 * ((y + y0) * im.width + x0), 3 * ((y + y0) * im.width + x0 + width)), 3 * y * width);
   return { width, height, colour };
