@@ -11,13 +11,13 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } f
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeGreyPng, encodeGreyPng, encodePng, greyOfPng, readPng, rgbOfPng } from '../src/lib/data/png';
+import { decodeGreyPng, encodeGreyPng, encodePng } from '../src/lib/data/png';
+import { decodePngKeepingColour } from '../src/lib/data/decodeImage';
 import { isPlainObject } from '../src/lib/params/space';
 import { CrackGenerator } from '../src/lib/synth/cracks/index';
 import { EXEMPLAR_INDEX, type ExemplarIndex } from '../src/lib/synth/cracks/exemplars';
 import { datasetFingerprint, parseShard, sampleHash, shardRange, type Shard } from '../src/lib/synth/dataset';
 import { generateGrainSample } from '../src/lib/synth/grains/index';
-import { hasColour } from '../src/lib/synth/grains/colour';
 import { matchGrainLook, type GrainMatch } from '../src/lib/synth/grains/match';
 import { recipeFromSpec, validateAnyRecipe, type Recipe, type RecipeSpec } from '../src/lib/synth/recipe';
 
@@ -83,12 +83,8 @@ function matchFolder(folder: string, size: number): GrainMatch {
   if (files.length === 0) fail(`no PNG files in --match folder ${folder}.`);
   let m: GrainMatch;
   try {
-    m = matchGrainLook(files.map((f) => {
-      // Grey for the look, and the colour beside it where the file has some (for the tints).
-      const png = readPng(readFileSync(join(folder, f)), f);
-      const grey = greyOfPng(png), rgb = rgbOfPng(png).pixels;
-      return hasColour(rgb) ? { ...grey, colour: rgb } : grey;
-    }), { size });
+    // Grey for the look, and the colour beside it where the file has some (for the tints).
+    m = matchGrainLook(files.map((f) => decodePngKeepingColour(readFileSync(join(folder, f)), f)), { size });
   } catch (e) {
     fail(`cannot match ${folder}: ${(e as Error).message}`);
   }

@@ -24,18 +24,10 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
     // Grey exactly as before, and the RGB beside it when the file has colour (PNG, JPEG, TIFF).
     const { type } = checkImage(entry.bytes, entry.path);
     if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path, true);
+    if (type === 'png') return decodePngKeepingColour(entry.bytes, entry.path);
     // One decode serves both (a colour file near the size limit would otherwise be decoded twice).
-    let grey: GreyImage, rgb: Uint8Array;
-    if (type === 'png') {
-      const read = readPng(entry.bytes, entry.path);
-      grey = greyOfPng(read);
-      rgb = rgbOfPng(read).pixels;
-    } else {
-      const { width, height, rgba } = await decodeBitmap(entry);
-      grey = { width, height, pixels: rgbaTo(rgba, width * height, 1) };
-      rgb = rgbaTo(rgba, width * height, 3);
-    }
-    return hasColour(rgb) ? { ...grey, colour: rgb } : grey;
+    const { width, height, rgba } = await decodeBitmap(entry);
+    return withColour({ width, height, pixels: rgbaTo(rgba, width * height, 1) }, rgbaTo(rgba, width * height, 3));
   }
   // The content decides, not the name; oversized images are refused from their header.
   const { type } = checkImage(entry.bytes, entry.path);
@@ -48,6 +40,15 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
   }
   const { width, height, rgba } = await decodeBitmap(entry);
   return { width, height, pixels: rgbaTo(rgba, width * height, channels) };
+}
+
+/** Grey, with the RGB beside it only when the pixels hold colour. */
+const withColour = (grey: GreyImage, rgb: Uint8Array): GreyImage & { colour?: Uint8Array } => (hasColour(rgb) ? { ...grey, colour: rgb } : grey);
+
+/** A PNG's grey (BT.601 luma) and, when it has colour, its RGB beside it, from one decode (also in Node: no browser decoder needed). */
+export function decodePngKeepingColour(bytes: Uint8Array, name: string): GreyImage & { colour?: Uint8Array } {
+  const read = readPng(bytes, name);
+  return withColour(greyOfPng(read), rgbOfPng(read).pixels);
 }
 
 /** A JPEG (or any image the browser reads) as RGBA, by the browser's decoder. */
