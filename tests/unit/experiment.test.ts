@@ -8,6 +8,8 @@ import { generateGrainSample, type GrainRecipe } from '../../src/lib/synth/grain
 import type { RealItem } from '../../src/lib/experiment/config';
 import { interleaveClasses, realSplit, prepareReal, runExperiment, withTrainingTexture } from '../../src/lib/experiment/run';
 import { summarise, type RunResult } from '../../src/lib/experiment/summary';
+import { madeSource } from '../../src/lib/experiment/synthetic';
+import { labelBoundaryWidth } from '../../src/lib/synth/grains/matchLabels';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import type { Recipe } from '../../src/lib/synth/recipe';
 
@@ -57,6 +59,8 @@ describe('experiment configs', () => {
     bad({ ...good, synthetic: { count: 8, size: 64, match: 'mine' } }, 'synthetic.match'); // cracks
     bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, match: 3 } }, 'synthetic.match');
     bad({ ...good, real: { all: 'x', adapt: 'yes' } }, 'real.adapt');
+    bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, labelWidth: 'wide' } }, 'synthetic.labelWidth');
+    bad({ ...good, synthetic: { count: 8, size: 64, labelWidth: 'real-train' } }, 'synthetic.labelWidth'); // cracks
     bad({ ...good, real: { test: 'x', adapt: true }, regimes: ['synthetic'] }, 'real.adapt'); // nothing to adapt to but test images
     expect(parseExperimentConfig({ ...good, real: { all: 'x', adapt: true } }).real.adapt).toBe(true);
     expect(parseExperimentConfig(good).real.adapt).toBeUndefined();
@@ -155,20 +159,31 @@ describe('experiment runs', () => {
     expect(progress).toContain('2/2 mixed');
   }, 120_000);
 
-  it('segment real micrographs with a boundary threshold picked on validation data, recorded per run', async () => {
+  it('segment real micrographs with a boundary threshold picked on validation data, recorded per run, and labels as wide as the training masks', async () => {
     const dir = 'tests/fixtures/realdata/grains/mlographypp-tbm';
     const items: RealItem[] = readdirSync(`${dir}/images`).sort().slice(0, 6).map((f) => ({
       name: f, set: 'all' as const, image: decodeGreyPng(readFileSync(`${dir}/images/${f}`)), mask: decodeGreyPng(readFileSync(`${dir}/masks/${f}`)) }));
     const c = parseExperimentConfig({
-      name: 'unit grains', task: 'grains', synthetic: { count: 8, size: 64, seed: 1 }, real: { all: 'x', split: { val: 0.34, test: 0.34 } },
+      name: 'unit grains', task: 'grains', synthetic: { count: 8, size: 64, seed: 1, labelWidth: 'real-train' }, real: { all: 'x', split: { val: 0.34, test: 0.34 } },
       regimes: ['synthetic', 'mixed'], runs: 1, input: { size: 64 }, model: { depth: 10, width: 0.125 },
       train: { batchSize: 4, synthetic: [{ epochs: 1, maxLr: 0.002 }], real: [{ epochs: 1, maxLr: 0.001 }], augment: false },
     });
     const { DEFAULT_PRESET } = await import('../../src/lib/synth/grains/space');
     const recipe: Recipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 64, count: 8, seed: 1 };
-    const results = await runExperiment(c, recipe, items);
+    const served: number[] = [];
+    const results = await runExperiment(c, recipe, items, { syntheticSource: (count, size, make) => {
+      const source = madeSource(count, size, make);
+      return { ...source, get: async (indices) => (await source.get(indices)).map((s) => (served.push(labelBoundaryWidth([{ pixels: s.mask!, width: size, height: size }]) ?? 0), s)) };
+    } });
     expect(results.runs.map((r) => r.regime)).toEqual(['synthetic', 'mixed']);
+    const real = prepareReal(items, 64, 'resize');
+    const trainMasks = realSplit(real, c, c.seeds[0]).train.map((i) => ({ pixels: real[i].mask!, width: 64, height: 64 }));
+    const width = labelBoundaryWidth(trainMasks)!;
+    // The synthetic labels drawn as wide as the training masks (the recipe's own are 3 px at 64 px).
+    const servedWidth = served.filter((w) => w > 0).sort((a, b) => a - b)[served.length >> 1];
+    expect(Math.abs(servedWidth / width - 1)).toBeLessThan(0.25);
     for (const r of results.runs) {
+      expect(r.labelWidth).toBeCloseTo(width, 2);
       expect(r.threshold).toBeGreaterThanOrEqual(0.1);
       expect(r.threshold).toBeLessThanOrEqual(0.9);
       expect(r.metrics.test.boundaryF1).toBeGreaterThanOrEqual(0);

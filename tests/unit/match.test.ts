@@ -5,7 +5,8 @@ import type { GreyImage } from '../../src/lib/data/tiling';
 import { rangeError, type Settings } from '../../src/lib/params/space';
 import { generateGrainSample } from '../../src/lib/synth/grains/index';
 import { diameterFromIntercept, MATCH_CROP, matchGrainLook, MIN_MATCH_SIZE, type GrainMatch } from '../../src/lib/synth/grains/match';
-import { GRAIN_PARAMS, GRAIN_PRESETS } from '../../src/lib/synth/grains/space';
+import { GRAIN_PARAMS, GRAIN_PRESETS, presetById } from '../../src/lib/synth/grains/space';
+import { labelBoundaryWidth, withLabelWidth } from '../../src/lib/synth/grains/matchLabels';
 import { lumaOf, repeatGrey } from '../../src/lib/synth/grains/colour';
 
 /** Everything the matcher does not measure, fixed, distractors off. */
@@ -305,5 +306,35 @@ describe('matchGrainLook on colour (tint-etched) micrographs', () => {
     expect(m.estimates.tints).toBeNull();
     expect(m.settings.hueCentre).toBeUndefined();
     expect(m.notes.join(' ')).toMatch(/clearly coloured/);
+  });
+});
+
+describe('label boundary width (the user\'s tracing convention)', () => {
+  const band = (w: number, h: number, width: number, vertical: boolean) => {
+    const pixels = new Uint8Array(w * h);
+    const from = Math.floor((w - width) / 2);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((vertical ? x : y) >= from && (vertical ? x : y) < from + width) pixels[y * w + x] = 255;
+    return { pixels, width: w, height: h };
+  };
+
+  it('reads the width of straight bands exactly, and nothing from empty masks', () => {
+    for (const width of [1, 3, 5]) {
+      expect(labelBoundaryWidth([band(64, 64, width, true)])).toBeCloseTo(width * 64 / 63, 5); // the skeleton ends a pixel short of the band's length
+      expect(labelBoundaryWidth([band(64, 64, width, false), band(64, 64, width, true)])).toBeCloseTo(width * 64 / 63, 5);
+    }
+    expect(labelBoundaryWidth([{ pixels: new Uint8Array(64 * 64), width: 64, height: 64 }])).toBeUndefined();
+  });
+
+  it('sets the generator\'s label width so that its masks measure the width asked for (within 5 %)', () => {
+    for (const [diameter, target] of [[25, 1.5], [25, 3], [60, 6]]) {
+      const settings = { ...presetById('tint-etched').settings, grainDiameter: { lo: diameter, hi: diameter * 1.3 } };
+      const recipe = withLabelWidth({ kind: 'grains', preset: 'tint-etched', settings, size: 256, count: 16, seed: 3 }, target);
+      const { lo, hi } = recipe.settings.maskWidth;
+      expect(hi / lo).toBeCloseTo(1.1 / 0.9, 5);
+      const middle = { ...recipe, settings: { ...recipe.settings, maskWidth: { lo: (lo + hi) / 2, hi: (lo + hi) / 2 } } };
+      // Samples other than the ones the width was found on.
+      const masks = [8, 9, 10, 11].map((i) => ({ pixels: generateGrainSample(middle, i).mask, width: 256, height: 256 }));
+      expect(Math.abs(labelBoundaryWidth(masks)! / target - 1)).toBeLessThan(0.05);
+    }
   });
 });

@@ -59,6 +59,12 @@ export interface ExperimentConfig {
      */
     match?: string | true;
     /**
+     * Grains: 'real-train' sets the label boundary width (`maskWidth`) to the width the masks of
+     * each run's own real training split draw (matchLabels.ts; never its test masks), so the
+     * network learns the user's tracing convention; `params.maskWidth` still wins.
+     */
+    labelWidth?: 'real-train';
+    /**
      * Cracks: a folder of the user's crack-free images (relative to the config) the tiles'
      * texture is synthesised from, instead of the bundled chip-package exemplars.
      */
@@ -159,6 +165,8 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     throw new ConfigError('synthetic.texture', 'must be "bundled" (the app\'s texture) or "real-train" (crack-free images of the real training split).');
   }
   if (s.texture === 'real-train' && task !== 'cracks') throw new ConfigError('synthetic.texture', 'applies to crack tiles only.');
+  if (s.labelWidth !== undefined && s.labelWidth !== 'real-train') throw new ConfigError('synthetic.labelWidth', 'must be "real-train" (the width the masks of the real training split draw), or left out for the recipe\'s own.');
+  if (s.labelWidth !== undefined && task !== 'grains') throw new ConfigError('synthetic.labelWidth', 'is the width of boundaries in grain masks; it applies to grains only.');
   if (s.match !== undefined && s.match !== true && (typeof s.match !== 'string' || !s.match.trim())) {
     throw new ConfigError('synthetic.match', 'must be a folder of your micrographs, relative to the config, or true (the experiment\'s own real images).');
   }
@@ -253,6 +261,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     synthetic: { count: s.count as number, size: s.size as number, seed: (s.seed as number | undefined) ?? 1, preset: s.preset as string | undefined,
       params: isObject(s.params) ? s.params : undefined, crack: isObject(s.crack) ? s.crack : undefined,
       ...(s.texture ? { texture: s.texture as 'bundled' | 'real-train' } : {}), ...(s.match ? { match: s.match as string | true } : {}),
+      ...(s.labelWidth ? { labelWidth: s.labelWidth as 'real-train' } : {}),
       ...(s.dataset ? { dataset: s.dataset as string } : {}), ...(s.exemplars ? { exemplars: s.exemplars as string } : {}) },
     real: { ...(stored ? { stored } : {}), train: r.train as string | undefined, val: r.val as string | undefined, test: r.test as string | undefined, all: r.all as string | undefined,
       ...(split ? { split: { val: split.val as number, test: split.test as number } } : {}), pinTest, fit: (r.fit as 'resize' | 'tile' | undefined) ?? 'resize',

@@ -16,6 +16,8 @@ import type { Recipe } from '../synth/recipe';
 import { recipeChannels, SampleMaker } from '../synth/recipe';
 import { lumaOf, repeatGrey } from '../synth/grains/colour';
 import type { CrackRecipe } from '../synth/cracks/index';
+import type { GrainRecipe } from '../synth/grains/index';
+import { labelBoundaryWidth, withLabelWidth } from '../synth/grains/matchLabels';
 import { minExemplarSide } from '../synth/cracks/texture';
 import { movableParameters, movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
 import { adaptiveSetSize, phaseSizes, sizeToBudget } from './budget';
@@ -232,6 +234,8 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const maker = new SampleMaker();
   const serve = hooks.syntheticSource ?? madeSource;
   const perRunTexture = recipe.kind === 'cracks' && config.synthetic.texture === 'real-train';
+  // A label width named in the config's params wins over the one the training masks draw.
+  const perRunLabelWidth = recipe.kind === 'grains' && config.synthetic.labelWidth === 'real-train' && config.synthetic.params?.maskWidth === undefined;
   // While set, the records of the recipe's samples as they are made: adaptive sampling scores the
   // validation samples and then needs the params of the hard ones (and, once, of all of them).
   let records: Map<number, SampleOrigin> | null = null;
@@ -277,6 +281,16 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       progress(config.regimes[0], 'taking synthetic tile texture from the real training split\'s crack-free images');
       recipe = withTrainingTexture(recipe as CrackRecipe, realItems, new Set(split.train.map((i) => real[i].group)), seed);
     }
+    let labelWidth: number | undefined;
+    if (perRunLabelWidth && config.regimes.some((g) => g !== 'real' && wants(g))) {
+      progress(config.regimes[0], 'matching the synthetic label width to the real training split\'s masks');
+      labelWidth = labelBoundaryWidth(split.train.flatMap((i) => real[i].mask ? [{ pixels: real[i].mask!, width: size, height: size }] : []));
+      if (labelWidth === undefined) {
+        throw new Error(`synthetic.labelWidth "real-train": run seed ${seed}'s real training split has no boundary in its masks. Give it traced masks, or leave labelWidth out.`);
+      }
+      // Real masks reach the network at the input size, synthetic ones resized from the recipe's.
+      recipe = withLabelWidth(recipe as GrainRecipe, labelWidth * recipe.size / size);
+    }
     /**
      * Segmentation decides boundary above a threshold picked by boundary F1 on validation data that
      * matches the regime's training: synthetic validation for a synthetic-trained model, the real
@@ -315,7 +329,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       if (r === 0) predictions.push({ regime, seed, items: test.predictions });
       const all = await evaluator.validate(allIndices, size, undefined, 0, threshold);
       const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) },
-        ...(threshold === undefined ? {} : { threshold }) };
+        ...(threshold === undefined ? {} : { threshold }), ...(labelWidth === undefined || regime === 'real' ? {} : { labelWidth: +labelWidth.toFixed(2) }) };
       runs.push(result);
       hooks.onRun?.(result, summarise(config, runs, false, tf.getBackend(), { hardSamples, hardRounds, predictions }));
     };

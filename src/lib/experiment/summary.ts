@@ -28,6 +28,8 @@ export interface RunResult {
   metrics: Record<SetName, SetMetrics>;
   /** Segmentation: the boundary threshold used, picked by boundary F1 on validation data (synthetic, or real for real and mixed). */
   threshold?: number;
+  /** Grains with `synthetic.labelWidth` "real-train": the boundary width (px at the input size) the run's real training masks draw, which its synthetic labels took. */
+  labelWidth?: number;
 }
 
 export interface MetricSummary {
