@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/lib/random';
 import { augmentInto, augmentRgbInto, DEFAULT_AUGMENT, greyStats, NO_AUGMENT, normaliseInput } from '../../src/lib/ml/augment';
 import { lastClass, lossFn } from '../../src/lib/ml/losses';
+import { predictMirrored } from '../../src/lib/ml/predict';
 import { classifyWindows, imageForModel, segmentTiled } from '../../src/lib/analysis/inference';
 import { segmentAtScale } from '../../src/lib/analysis/scale';
 import { classifyMetrics, confusionMatrix, segmentMetrics } from '../../src/lib/ml/metrics';
@@ -212,6 +213,21 @@ describe('inference on a whole micrograph', () => {
     });
     flipped.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
     expect(plain.some((v, i) => Math.abs(v - flipped[i]) > 1e-4)).toBe(true); // a random network is not symmetric
+    model.dispose();
+  });
+
+  it('a classifier\'s mirrored prediction is the mean of its four views\' class probabilities', () => {
+    const model = buildModel({ task: 'classify', depth: 10, width: 0.125, classes: 2, seed: 3 });
+    const rng = new Rng(6);
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 32 * 32 }, () => rng.next() * 2 - 1), [2, 32, 32, 1]);
+    const p = (t: tf.Tensor4D) => model.predict(t) as tf.Tensor;
+    const expected = tf.addN([p(x), p(x.reverse(2)), p(x.reverse(1)), p(x.reverse([1, 2]))]).div(4);
+    const mirrored = predictMirrored(model, x);
+    expect(mirrored.shape).toEqual([2, 2]);
+    const [got, want, plain] = [mirrored.dataSync(), expected.dataSync(), p(x).dataSync()];
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+    expect(got.some((v, i) => Math.abs(v - plain[i]) > 1e-5)).toBe(true);
+    tf.dispose([x, expected, mirrored]);
     model.dispose();
   });
 });

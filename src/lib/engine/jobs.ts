@@ -19,6 +19,7 @@ import { modelChannels, sizeSchedule, UNET_MULTIPLE, type Decision, type ModelCo
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
 import { putModelRecord, withDatasetChannels } from '../ml/modelRecords';
 import { buildModel } from '../ml/models';
+import { MIRROR_AVERAGED } from '../ml/predict';
 import { buildPretrainedClassifier, loadPretrained, pretrainedInputSize } from '../ml/pretrained';
 import { lrSweep, suggestLr } from '../ml/schedule';
 import { findLr, splitIndices, Trainer, type SampleSource } from '../ml/trainer';
@@ -174,7 +175,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
         if (record.task === 'segment') {
           ctx.progress({ kind: 'status', message: `Choosing the boundary threshold on the ${split ? 'real validation tiles' : 'synthetic validation images'}…` });
           const val = split?.val ?? splitIndices(source.count, record.config.valFraction, record.config.seed).val;
-          decision = await trainer.pickThreshold(val, lastSize(record), ctx.signal);
+          decision = await trainer.pickThreshold(val, lastSize(record), ctx.signal, MIRROR_AVERAGED.segment);
         }
         await save({ state, status: 'complete', note: fitted.note, decision });
         return state;
@@ -264,13 +265,14 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
           const evaluator = new Trainer(model, record.config, memorySource(samples, size, channels));
           const all = interleaveClasses(samples.map((_, i) => i), samples);
           const threshold = record.decision?.threshold;
-          const pooled = await evaluator.validate(all, size, ctx.signal, 0, threshold);
+          const mirrored = MIRROR_AVERAGED[record.task];
+          const pooled = await evaluator.validate(all, size, ctx.signal, 0, threshold, mirrored);
           const byImage = new Map<string, number[]>();
           samples.forEach((s, i) => byImage.set(s.group, [...(byImage.get(s.group) ?? []), i]));
           let ci99: RealEvaluation['ci99'];
           if (record.task === 'segment' && byImage.size >= 2) {
             const perImage = [];
-            for (const indices of byImage.values()) perImage.push((await evaluator.validate(indices, size, ctx.signal, 0, threshold)).metrics as { miou: number; boundaryF1?: number });
+            for (const indices of byImage.values()) perImage.push((await evaluator.validate(indices, size, ctx.signal, 0, threshold, mirrored)).metrics as { miou: number; boundaryF1?: number });
             ci99 = { miou: tInterval(perImage.map((m) => m.miou)), boundaryF1: tInterval(perImage.map((m) => m.boundaryF1 ?? 0)) };
           }
           const seenIds = new Set([...(record.fineTune?.train ?? []), ...(record.fineTune?.val ?? [])]);

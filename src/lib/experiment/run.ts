@@ -24,6 +24,7 @@ import { adaptiveSetSize, phaseSizes, sizeToBudget } from './budget';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../ml/augment';
 import type { ModelConfig, TrainConfig } from '../ml/config';
 import { buildModel } from '../ml/models';
+import { MIRROR_AVERAGED } from '../ml/predict';
 import { splitIndices, Trainer, type RawSample, type SampleSource } from '../ml/trainer';
 import { madeSource, toRaw, type SampleOrigin, type SourceFactory } from './synthetic';
 import type { ExperimentConfig, RealItem, RealSetName, Regime } from './config';
@@ -303,7 +304,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       const source = onReal ? realSource : synthetic();
       const indices = onReal ? split.val : splitIndices(recipe.count, SYNTHETIC_VAL, seed).val;
       const at = onReal ? size : config.train.synthetic.at(-1)!.size;
-      return (await new Trainer(model, trainConfig(seed, config.train.real), source).pickThreshold(indices, at)).threshold;
+      return (await new Trainer(model, trainConfig(seed, config.train.real), source).pickThreshold(indices, at, undefined, MIRROR_AVERAGED[task])).threshold;
     };
     const evaluate = async (model: tf.LayersModel, regime: Regime) => {
       // The threshold is picked for the model as trained (on its own validation data); then the
@@ -325,9 +326,9 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       progress(regime, 'evaluating');
       const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
       // Classes interleaved, so the kept predictions show both (metrics do not depend on order).
-      const test = await evaluator.validate(interleaveClasses(split.test, real), size, undefined, r === 0 ? 8 : 0, threshold);
+      const test = await evaluator.validate(interleaveClasses(split.test, real), size, undefined, r === 0 ? 8 : 0, threshold, MIRROR_AVERAGED[task]);
       if (r === 0) predictions.push({ regime, seed, items: test.predictions });
-      const all = await evaluator.validate(allIndices, size, undefined, 0, threshold);
+      const all = await evaluator.validate(allIndices, size, undefined, 0, threshold, MIRROR_AVERAGED[task]);
       const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) },
         ...(threshold === undefined ? {} : { threshold }), ...(labelWidth === undefined || regime === 'real' ? {} : { labelWidth: +labelWidth.toFixed(2) }) };
       runs.push(result);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { hashSeed, Rng } from '../random';
 import { augmentInto, augmentRgbInto, inputToGrey, NO_AUGMENT, type AugmentConfig } from './augment';
 import { lastClass, lossFn } from './losses';
+import { predictMirrored } from './predict';
 import { addBoundaryCounts, addConfusion, boundaryF1, classifyMetrics, emptyBoundaryCounts, rocAuc, segmentMetrics } from './metrics';
 import { setEncoderTrainable } from './models';
 import { FusedAdamW } from './optimizer';
@@ -254,14 +255,19 @@ export class Trainer {
     return (steps * config.batchSize) / seconds;
   }
 
+  private predict(x: tf.Tensor4D, mirrored: boolean): tf.Tensor {
+    return mirrored ? predictMirrored(this.model, x) : this.model.predict(x) as tf.Tensor;
+  }
+
   /**
    * Segmentation's decision rule: the boundary-probability threshold with the best boundary F1 on
    * these (synthetic validation) samples, with the predicted and labelled boundary shares there.
    * Picked rather than fixed at 0.5, since a loss weighted towards the rare class shifts the
-   * probabilities (it would over-predict boundary at 0.5).
+   * probabilities (it would over-predict boundary at 0.5). `mirrored`: on probabilities averaged
+   * over each sample's mirror images (predict.ts), as they will be decided.
    */
-  async pickThreshold(indices: readonly number[], size: number, signal?: AbortSignal): Promise<Decision> {
-    const { config, model, source } = this;
+  async pickThreshold(indices: readonly number[], size: number, signal?: AbortSignal, mirrored = false): Promise<Decision> {
+    const { config, source } = this;
     const thresholds = Array.from({ length: 17 }, (_, i) => 0.1 + 0.05 * i);
     const counts = thresholds.map(() => emptyBoundaryCounts());
     const predicted = thresholds.map(() => 0);
@@ -270,7 +276,7 @@ export class Trainer {
       await cancellationPoint(signal);
       const samples = await source.get(indices.slice(start, start + config.batchSize));
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, new Rng(1));
-      const [truth, probs] = tf.tidy(() => [tf.argMax(y, -1), lastClass(model.predict(x) as tf.Tensor)]);
+      const [truth, probs] = tf.tidy(() => [tf.argMax(y, -1), lastClass(this.predict(x, mirrored))]);
       const [t, p] = [(await truth.data()) as Int32Array, (await probs.data()) as Float32Array];
       tf.dispose([x, y, truth, probs]);
       const area = size * size, mask = new Uint8Array(area);
@@ -294,9 +300,10 @@ export class Trainer {
   /**
    * Loss and metrics over the validation samples, plus a few predictions to show. Segmentation
    * decides boundary where its probability is above `threshold` (a picked decision), else by argmax.
+   * `mirrored`: probabilities averaged over each sample's mirror images (predict.ts).
    */
-  async validate(indices: readonly number[], size: number, signal?: AbortSignal, keep = 4, threshold?: number): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
-    const { config, model, source } = this;
+  async validate(indices: readonly number[], size: number, signal?: AbortSignal, keep = 4, threshold?: number, mirrored = false): Promise<{ valLoss: number; metrics: Metrics; predictions: Prediction[] }> {
+    const { config, source } = this;
     const classes = config.model.classes;
     let confusion = Array.from({ length: classes }, () => new Array(classes).fill(0));
     const boundaries = emptyBoundaryCounts();
@@ -309,7 +316,7 @@ export class Trainer {
       const samples = await source.get(indices.slice(start, start + config.batchSize));
       const { x, y } = makeBatch(samples, source.size, size, config, NO_AUGMENT, rng);
       const [loss, truth, predicted, probs] = tf.tidy(() => {
-        const p = model.predict(x) as tf.Tensor;
+        const p = this.predict(x, mirrored);
         const decided = threshold === undefined ? tf.argMax(p, -1) : tf.cast(tf.greater(lastClass(p), threshold), 'int32');
         return [lossFn(config.loss, y, p), tf.argMax(y, -1), decided, lastClass(p)];
       });
