@@ -10,6 +10,7 @@ import { interleaveClasses, realSplit, prepareReal, runExperiment, withTrainingT
 import { summarise, type RunResult } from '../../src/lib/experiment/summary';
 import { madeSource } from '../../src/lib/experiment/synthetic';
 import { labelBoundaryWidth } from '../../src/lib/synth/grains/matchLabels';
+import { resizeSquare } from '../../src/lib/data/tiling';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import type { Recipe } from '../../src/lib/synth/recipe';
 
@@ -61,6 +62,12 @@ describe('experiment configs', () => {
     bad({ ...good, real: { all: 'x', adapt: 'yes' } }, 'real.adapt');
     bad({ ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, labelWidth: 'wide' } }, 'synthetic.labelWidth');
     bad({ ...good, synthetic: { count: 8, size: 64, labelWidth: 'real-train' } }, 'synthetic.labelWidth'); // cracks
+    const widthFromMasks = { ...good, task: 'grains', input: { size: 64 }, synthetic: { count: 8, size: 64, labelWidth: 'real-train' } };
+    expect(parseExperimentConfig(widthFromMasks).adaptive.parameters.maskWidth).toBeUndefined(); // not moved by adaptive rounds
+    bad({ ...widthFromMasks, synthetic: { ...widthFromMasks.synthetic, params: { maskWidth: 3 } } }, 'synthetic.labelWidth');
+    bad({ ...widthFromMasks, synthetic: { ...widthFromMasks.synthetic, dataset: 'mine' } }, 'synthetic.labelWidth');
+    bad({ ...widthFromMasks, real: { test: 'x' }, regimes: ['synthetic'] }, 'synthetic.labelWidth'); // no training masks
+    bad({ ...widthFromMasks, adaptive: { parameters: { maskWidth: 1 } } }, 'adaptive.parameters');
     bad({ ...good, real: { test: 'x', adapt: true }, regimes: ['synthetic'] }, 'real.adapt'); // nothing to adapt to but test images
     expect(parseExperimentConfig({ ...good, real: { all: 'x', adapt: true } }).real.adapt).toBe(true);
     expect(parseExperimentConfig(good).real.adapt).toBeUndefined();
@@ -164,24 +171,26 @@ describe('experiment runs', () => {
     const items: RealItem[] = readdirSync(`${dir}/images`).sort().slice(0, 6).map((f) => ({
       name: f, set: 'all' as const, image: decodeGreyPng(readFileSync(`${dir}/images/${f}`)), mask: decodeGreyPng(readFileSync(`${dir}/masks/${f}`)) }));
     const c = parseExperimentConfig({
-      name: 'unit grains', task: 'grains', synthetic: { count: 8, size: 64, seed: 1, labelWidth: 'real-train' }, real: { all: 'x', split: { val: 0.34, test: 0.34 } },
-      regimes: ['synthetic', 'mixed'], runs: 1, input: { size: 64 }, model: { depth: 10, width: 0.125 },
+      name: 'unit grains', task: 'grains', synthetic: { count: 8, size: 256, seed: 1, labelWidth: 'real-train' }, real: { all: 'x', split: { val: 0.34, test: 0.34 } },
+      regimes: ['synthetic', 'mixed'], runs: 1, input: { size: 128 }, model: { depth: 10, width: 0.125 },
       train: { batchSize: 4, synthetic: [{ epochs: 1, maxLr: 0.002 }], real: [{ epochs: 1, maxLr: 0.001 }], augment: false },
     });
     const { DEFAULT_PRESET } = await import('../../src/lib/synth/grains/space');
-    const recipe: Recipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 64, count: 8, seed: 1 };
+    const recipe: Recipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 256, count: 8, seed: 1 };
     const served: number[] = [];
     const results = await runExperiment(c, recipe, items, { syntheticSource: (count, size, make) => {
       const source = madeSource(count, size, make);
-      return { ...source, get: async (indices) => (await source.get(indices)).map((s) => (served.push(labelBoundaryWidth([{ pixels: s.mask!, width: size, height: size }]) ?? 0), s)) };
+      // Measured at the input size, as the network sees the synthetic labels.
+      const width = (mask: Uint8Array) => labelBoundaryWidth([{ pixels: resizeSquare({ pixels: mask, width: size, height: size }, 128, true), width: 128, height: 128 }]) ?? 0;
+      return { ...source, get: async (indices) => (await source.get(indices)).map((s) => (served.push(width(s.mask!)), s)) };
     } });
     expect(results.runs.map((r) => r.regime)).toEqual(['synthetic', 'mixed']);
-    const real = prepareReal(items, 64, 'resize');
-    const trainMasks = realSplit(real, c, c.seeds[0]).train.map((i) => ({ pixels: real[i].mask!, width: 64, height: 64 }));
+    const real = prepareReal(items, 128, 'resize');
+    const trainMasks = realSplit(real, c, c.seeds[0]).train.map((i) => ({ pixels: real[i].mask!, width: 128, height: 128 }));
     const width = labelBoundaryWidth(trainMasks)!;
-    // The synthetic labels drawn as wide as the training masks (the recipe's own are 3 px at 64 px).
-    const servedWidth = served.filter((w) => w > 0).sort((a, b) => a - b)[served.length >> 1];
-    expect(Math.abs(servedWidth / width - 1)).toBeLessThan(0.25);
+    // The synthetic labels reach the network as wide as the training masks (the recipe's own 3 px at 256 px would be 1.5 px there).
+    const drawn = served.filter((w) => w > 0).sort((a, b) => a - b);
+    expect(Math.abs(drawn[drawn.length >> 1] / width - 1)).toBeLessThan(0.15);
     for (const r of results.runs) {
       expect(r.labelWidth).toBeCloseTo(width, 2);
       expect(r.threshold).toBeGreaterThanOrEqual(0.1);
@@ -347,7 +356,8 @@ describe('results files', () => {
     const { resultsFromJson, resultsJson } = await import('../../src/lib/experiment/export');
     const c = config();
     const runs: RunResult[] = [1, 2].flatMap((seed) => (['synthetic', 'real', 'mixed'] as const).map((regime, k) => ({
-      seed, regime, metrics: { test: { n: 20, error: 0.1 * (k + 1) + 0.01 * seed, errorCi99: [0, 0.5] as [number, number], auc: 0.8 }, all: { n: 40, error: 0.2 } } })));
+      seed, regime, metrics: { test: { n: 20, error: 0.1 * (k + 1) + 0.01 * seed, errorCi99: [0, 0.5] as [number, number], auc: 0.8 }, all: { n: 40, error: 0.2 } },
+      ...(regime === 'real' ? {} : { threshold: 0.45, labelWidth: 2.83 }) })));
     const exported = summarise(c, runs, true, 'wasm');
     const back = resultsFromJson(resultsJson(exported), 'r.json');
     expect(back.runs).toEqual(exported.runs);

@@ -7,6 +7,7 @@ import { generateGrainSample } from '../../src/lib/synth/grains/index';
 import { diameterFromIntercept, MATCH_CROP, matchGrainLook, MIN_MATCH_SIZE, type GrainMatch } from '../../src/lib/synth/grains/match';
 import { GRAIN_PARAMS, GRAIN_PRESETS, presetById } from '../../src/lib/synth/grains/space';
 import { labelBoundaryWidth, withLabelWidth } from '../../src/lib/synth/grains/matchLabels';
+import { resizeSquare } from '../../src/lib/data/tiling';
 import { lumaOf, repeatGrey } from '../../src/lib/synth/grains/colour';
 
 /** Everything the matcher does not measure, fixed, distractors off. */
@@ -325,16 +326,24 @@ describe('label boundary width (the user\'s tracing convention)', () => {
     expect(labelBoundaryWidth([{ pixels: new Uint8Array(64 * 64), width: 64, height: 64 }])).toBeUndefined();
   });
 
-  it('sets the generator\'s label width so that its masks measure the width asked for (within 5 %)', () => {
-    for (const [diameter, target] of [[25, 1.5], [25, 3], [60, 6]]) {
+  it('sets the generator\'s label width so that its masks, at the size training brings them to, measure the width asked for (within 5 %)', () => {
+    for (const [diameter, target, atSize] of [[25, 1.5, 256], [25, 3, 256], [60, 6, 256], [50, 2.8, 128]]) {
       const settings = { ...presetById('tint-etched').settings, grainDiameter: { lo: diameter, hi: diameter * 1.3 } };
-      const recipe = withLabelWidth({ kind: 'grains', preset: 'tint-etched', settings, size: 256, count: 16, seed: 3 }, target);
+      const { recipe, reached } = withLabelWidth({ kind: 'grains', preset: 'tint-etched', settings, size: 256, count: 16, seed: 3 }, target, atSize);
+      expect(Math.abs(reached / target - 1)).toBeLessThan(0.05);
       const { lo, hi } = recipe.settings.maskWidth;
       expect(hi / lo).toBeCloseTo(1.1 / 0.9, 5);
+      if (atSize < 256) expect(lo).toBeGreaterThan(target * 256 / atSize * 0.75); // drawn wider at 256 px, halved by the resize
       const middle = { ...recipe, settings: { ...recipe.settings, maskWidth: { lo: (lo + hi) / 2, hi: (lo + hi) / 2 } } };
-      // Samples other than the ones the width was found on.
-      const masks = [8, 9, 10, 11].map((i) => ({ pixels: generateGrainSample(middle, i).mask, width: 256, height: 256 }));
+      // Samples other than the ones the width was found on, brought to atSize the same way.
+      const masks = [8, 9, 10, 11].map((i) => ({ pixels: resizeSquare({ pixels: generateGrainSample(middle, i).mask, width: 256, height: 256 }, atSize, true), width: atSize, height: atSize }));
       expect(Math.abs(labelBoundaryWidth(masks)! / target - 1)).toBeLessThan(0.05);
     }
+  });
+
+  it('says how wide the labels reach when the generator\'s limit holds them short', () => {
+    const { recipe, reached } = withLabelWidth({ kind: 'grains', preset: 'tint-etched', settings: presetById('tint-etched').settings, size: 128, count: 8, seed: 3 }, 12);
+    expect(recipe.settings.maskWidth.hi).toBe(9);
+    expect(reached).toBeLessThan(9);
   });
 });

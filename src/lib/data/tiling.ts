@@ -132,3 +132,21 @@ export function assignSplits<T extends { id: string; label: CrackLabel | null; p
   }
   return out;
 }
+
+/** Bilinear (image) or nearest (mask) resize of a w×h grey image to size². */
+export function resizeSquare(img: GreyImage, size: number, nearest: boolean): Uint8Array {
+  const out = new Uint8Array(size * size);
+  const sx = img.width / size, sy = img.height / size;
+  for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) {
+    const x = Math.min(img.width - 1, Math.max(0, (i + 0.5) * sx - 0.5)), y = Math.min(img.height - 1, Math.max(0, (j + 0.5) * sy - 0.5));
+    if (nearest) {
+      out[j * size + i] = img.pixels[Math.round(y) * img.width + Math.round(x)];
+      continue;
+    }
+    const x0 = Math.min(img.width - 2, Math.floor(x)), y0 = Math.min(img.height - 2, Math.floor(y)), fx = x - x0, fy = y - y0;
+    const at = (u: number, v: number) => img.pixels[v * img.width + u];
+    const top = at(x0, y0) + fx * (at(x0 + 1, y0) - at(x0, y0)), bottom = at(x0, y0 + 1) + fx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
+    out[j * size + i] = Math.round(top + fy * (bottom - top));
+  }
+  return out;
+}

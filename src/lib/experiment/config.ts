@@ -167,6 +167,12 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (s.texture === 'real-train' && task !== 'cracks') throw new ConfigError('synthetic.texture', 'applies to crack tiles only.');
   if (s.labelWidth !== undefined && s.labelWidth !== 'real-train') throw new ConfigError('synthetic.labelWidth', 'must be "real-train" (the width the masks of the real training split draw), or left out for the recipe\'s own.');
   if (s.labelWidth !== undefined && task !== 'grains') throw new ConfigError('synthetic.labelWidth', 'is the width of boundaries in grain masks; it applies to grains only.');
+  if (s.labelWidth !== undefined && (isObject(s.params) && s.params.maskWidth !== undefined || s.dataset !== undefined)) {
+    throw new ConfigError('synthetic.labelWidth', 'sets the label width (maskWidth) from the training masks, so it cannot be combined with params.maskWidth or a stored dataset\'s recipe (which fixes its own). Leave one out.');
+  }
+  if (s.labelWidth !== undefined && isObject(raw.real) && raw.real.stored !== true && !raw.real.all && !raw.real.train) {
+    throw new ConfigError('synthetic.labelWidth', 'takes the width from the masks of the real training images, and this config names only a test folder. Name a train folder, use all with a split, or leave labelWidth out.');
+  }
   if (s.match !== undefined && s.match !== true && (typeof s.match !== 'string' || !s.match.trim())) {
     throw new ConfigError('synthetic.match', 'must be a folder of your micrographs, relative to the config, or true (the experiment\'s own real images).');
   }
@@ -244,10 +250,14 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const adaptive = {
     fraction: (a.fraction as number | undefined) ?? 0.1,
     variations: (a.variations as number | undefined) ?? 10,
-    parameters: (isObject(a.parameters) ? a.parameters : DEFAULT_MOVES[task]) as Record<string, number>,
+    // A label width matched to the training masks is not a look to vary.
+    parameters: (isObject(a.parameters) ? a.parameters : s.labelWidth ? withoutMaskWidth(DEFAULT_MOVES[task]) : DEFAULT_MOVES[task]) as Record<string, number>,
     rounds: (a.rounds as number | undefined) ?? 1,
     phases: phases(a.phases, 'adaptive.phases', size, [{ epochs: 1, maxLr: 5e-4, freezeEncoder: false, size }]),
   };
+  if (s.labelWidth && isObject(a.parameters) && a.parameters.maskWidth !== undefined) {
+    throw new ConfigError('adaptive.parameters', 'moves maskWidth, which synthetic.labelWidth matches to the training masks. Leave one out.');
+  }
   const adaptiveError = adaptiveConfigError(task, adaptive);
   if (adaptiveError) {
     const [field, ...rest] = adaptiveError.split(': ');
@@ -294,6 +304,11 @@ export function withStoredReal(c: ExperimentConfig, tab: { split: { val: number;
     throw new ConfigError('real.split', 'the Real data tab\'s test share is 0 and no tile is pinned to test, so there would be no test set. Give the split a test share or pin test tiles there.');
   }
   return { ...c, real: { ...c.real, split, pinTest } };
+}
+
+function withoutMaskWidth(moves: Record<string, number>): Record<string, number> {
+  const { maskWidth: _, ...rest } = moves;
+  return rest;
 }
 
 /** The real folders a config names, in a fixed order. */

@@ -96,7 +96,8 @@ export function resultsFromJson(text: string, fileName: string): ExperimentResul
       if (Array.isArray(m.iou) && m.iou.every((v) => Number.isFinite(v))) out.iou = m.iou as number[];
       metrics[set] = out;
     }
-    return { seed: r.seed as number, regime: r.regime as RunResult['regime'], metrics, ...(Number.isFinite(r.threshold) ? { threshold: r.threshold as number } : {}) };
+    return { seed: r.seed as number, regime: r.regime as RunResult['regime'], metrics, ...(Number.isFinite(r.threshold) ? { threshold: r.threshold as number } : {}),
+      ...(Number.isFinite(r.labelWidth) ? { labelWidth: r.labelWidth as number } : {}) };
   });
   return summarise(config, runs, raw.complete === true, typeof raw.backend === 'string' ? raw.backend : undefined);
 }

@@ -10,14 +10,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { adaptBatchNorm, MIN_ADAPT_IMAGES } from '../ml/adapt';
 import type { GreyImage } from '../data/tiling';
-import { gridPositions } from '../data/tiling';
+import { gridPositions, resizeSquare } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
 import { recipeChannels, SampleMaker } from '../synth/recipe';
 import { lumaOf, repeatGrey } from '../synth/grains/colour';
 import type { CrackRecipe } from '../synth/cracks/index';
 import type { GrainRecipe } from '../synth/grains/index';
-import { labelBoundaryWidth, withLabelWidth } from '../synth/grains/matchLabels';
+import { GRAIN_MASK_WIDTH, labelBoundaryWidth, withLabelWidth } from '../synth/grains/matchLabels';
 import { minExemplarSide } from '../synth/cracks/texture';
 import { movableParameters, movableValue, selectWorst, variationIndex, variationRecipe } from './adaptive';
 import { adaptiveSetSize, phaseSizes, sizeToBudget } from './budget';
@@ -51,24 +51,6 @@ export function keptRuns(config: ExperimentConfig, done: readonly RunResult[]): 
     seen.add(key);
     return true;
   });
-}
-
-/** Bilinear (image) or nearest (mask) resize of a w×h grey image to size². */
-function resize(img: GreyImage, size: number, nearest: boolean): Uint8Array {
-  const out = new Uint8Array(size * size);
-  const sx = img.width / size, sy = img.height / size;
-  for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) {
-    const x = Math.min(img.width - 1, Math.max(0, (i + 0.5) * sx - 0.5)), y = Math.min(img.height - 1, Math.max(0, (j + 0.5) * sy - 0.5));
-    if (nearest) {
-      out[j * size + i] = img.pixels[Math.round(y) * img.width + Math.round(x)];
-      continue;
-    }
-    const x0 = Math.min(img.width - 2, Math.floor(x)), y0 = Math.min(img.height - 2, Math.floor(y)), fx = x - x0, fy = y - y0;
-    const at = (u: number, v: number) => img.pixels[v * img.width + u];
-    const top = at(x0, y0) + fx * (at(x0 + 1, y0) - at(x0, y0)), bottom = at(x0, y0 + 1) + fx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
-    out[j * size + i] = Math.round(top + fy * (bottom - top));
-  }
-  return out;
 }
 
 /**
@@ -123,8 +105,8 @@ export function prepareReal(items: readonly RealItem[], size: number, fit: 'resi
       }
     } else {
       const same = image.width === size && image.height === size;
-      out.push({ image: same ? image.pixels : interleave(planes(image, channels).map((p) => resize(p, size, false))),
-        mask: mask ? (same ? mask.pixels : resize(mask, size, true)) : undefined, label: item.label, group: item.name, set: item.set });
+      out.push({ image: same ? image.pixels : interleave(planes(image, channels).map((p) => resizeSquare(p, size, false))),
+        mask: mask ? (same ? mask.pixels : resizeSquare(mask, size, true)) : undefined, label: item.label, group: item.name, set: item.set });
     }
   }
   return out;
@@ -222,6 +204,9 @@ async function budgeted(config: ExperimentConfig, syntheticCount: number, real: 
   }, speeds);
 }
 
+/** How far the synthetic labels may miss the training masks' width before labelWidth refuses (the recipe's maskWidth has limits). */
+const LABEL_WIDTH_TOLERANCE = 0.15;
+
 export async function runExperiment(config: ExperimentConfig, recipe: Recipe, realItems: readonly RealItem[], hooks: ExperimentHooks = {},
   done?: FinishedRuns): Promise<ExperimentResults> {
   const size = config.input.size;
@@ -235,8 +220,7 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
   const maker = new SampleMaker();
   const serve = hooks.syntheticSource ?? madeSource;
   const perRunTexture = recipe.kind === 'cracks' && config.synthetic.texture === 'real-train';
-  // A label width named in the config's params wins over the one the training masks draw.
-  const perRunLabelWidth = recipe.kind === 'grains' && config.synthetic.labelWidth === 'real-train' && config.synthetic.params?.maskWidth === undefined;
+  const perRunLabelWidth = recipe.kind === 'grains' && config.synthetic.labelWidth === 'real-train';
   // While set, the records of the recipe's samples as they are made: adaptive sampling scores the
   // validation samples and then needs the params of the hard ones (and, once, of all of them).
   let records: Map<number, SampleOrigin> | null = null;
@@ -289,8 +273,11 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       if (labelWidth === undefined) {
         throw new Error(`synthetic.labelWidth "real-train": run seed ${seed}'s real training split has no boundary in its masks. Give it traced masks, or leave labelWidth out.`);
       }
-      // Real masks reach the network at the input size, synthetic ones resized from the recipe's.
-      recipe = withLabelWidth(recipe as GrainRecipe, labelWidth * recipe.size / size);
+      const matched = withLabelWidth(recipe as GrainRecipe, labelWidth, size);
+      if (Math.abs(matched.reached / labelWidth - 1) > LABEL_WIDTH_TOLERANCE) {
+        throw new Error(`synthetic.labelWidth "real-train": run seed ${seed}'s training masks draw boundaries ${labelWidth.toFixed(2)} px wide at the input size, and the recipe's labels (maskWidth ${GRAIN_MASK_WIDTH.min}–${GRAIN_MASK_WIDTH.max} px at ${recipe.size} px) reach only ${matched.reached.toFixed(2)} px there. Bring synthetic.size nearer input.size, or leave labelWidth out.`);
+      }
+      recipe = matched.recipe;
     }
     /**
      * Segmentation decides boundary above a threshold picked by boundary F1 on validation data that

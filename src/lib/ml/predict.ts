@@ -16,10 +16,12 @@ export const MIRROR_AVERAGED: Readonly<Record<Task, boolean>> = Object.freeze({ 
 
 /** Class probabilities of the batch `x` [n, h, w, c]: [n, classes] for a classifier, [n, h, w, classes] for a U-Net, each the mean of the four views (segmentation maps mirrored back first). */
 export function predictMirrored(model: tf.LayersModel, x: tf.Tensor4D): tf.Tensor {
+  // One view at a time: a batch is sized to fit the GPU's buffer limit (maxBatchForBuffer), four at once would not.
   return tf.tidy(() => {
-    const p = model.predict(tf.concat([x, tf.reverse(x, 2), tf.reverse(x, 1), tf.reverse(x, [1, 2])])) as tf.Tensor;
-    const [same, leftRight, upDown, both] = tf.split(p, 4);
-    if (p.rank === 2) return tf.addN([same, leftRight, upDown, both]).div(4);
-    return tf.addN([same, tf.reverse(leftRight, 2), tf.reverse(upDown, 1), tf.reverse(both, [1, 2])]).div(4);
+    const views = [[], [2], [1], [1, 2]].map((axes) => {
+      const p = model.predict(axes.length ? tf.reverse(x, axes) : x) as tf.Tensor;
+      return axes.length && p.rank === 4 ? tf.reverse(p, axes) : p;
+    });
+    return tf.addN(views).div(4);
   });
 }

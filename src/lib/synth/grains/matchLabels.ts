@@ -9,6 +9,7 @@
 import { zhangSuen } from '../../analysis/skeleton';
 import { generateGrainSample, type GrainRecipe } from './index';
 import { GRAIN_PARAMS } from './space';
+import { resizeSquare } from '../../data/tiling';
 
 export interface LabelMask {
   /** One byte per pixel; above 127 = boundary (masks are anti-aliased at their edges). */
@@ -53,25 +54,36 @@ function centreLineLength(s: Uint8Array, w: number, h: number): number {
 /** How far the label width may vary around the matched one (tracers' pens vary a little too). */
 const WIDTH_SPREAD = 0.1;
 
-/**
- * The recipe with its label width (`maskWidth`, px at the recipe's size) set so that its masks
- * measure `width` px by `labelBoundaryWidth`. The measure reads low where boundaries meet (by
- * 7–35 %, more for wide lines between small grains), so the width is found on the recipe's own
- * masks, not by formula: a few samples are made at a trial width and the width scaled by the
- * measured ratio, three times (the measure is close to proportional to the width). The grain
- * geometry does not depend on the label width, so the trials differ in the width alone.
- */
-export function withLabelWidth(recipe: GrainRecipe, width: number, samples = 4): GrainRecipe {
+/** The generator's limits on the label width (px at the recipe's size). */
+export const GRAIN_MASK_WIDTH: Readonly<{ min: number; max: number }> = (() => {
   const spec = GRAIN_PARAMS.find((p) => p.name === 'maskWidth')!;
-  const clamp = (v: number) => Math.min(spec.max, Math.max(spec.min, v));
+  return Object.freeze({ min: spec.min, max: spec.max });
+})();
+
+/**
+ * The recipe with its label width (`maskWidth`) set so that its masks, brought to `atSize` px as
+ * training brings them (nearest neighbour), measure `width` px by `labelBoundaryWidth` — the same
+ * measure on the same grid as the user's masks at the network's input. The measure reads low where
+ * boundaries meet (by 7–35 %, more for wide lines between small grains) and steps with the
+ * resampling, so the width is found on the recipe's own masks, not by formula: a few samples are
+ * made at a trial width and the width scaled by the measured ratio, three times (the measure is
+ * close to proportional to the width). The grain geometry does not depend on the label width, so
+ * the trials differ in the width alone. `reached` is what the chosen width measures: short of
+ * `width` where the generator's limits hold it (NaN if the masks hold no boundary).
+ */
+export function withLabelWidth(recipe: GrainRecipe, width: number, atSize = recipe.size, samples = 4): { recipe: GrainRecipe; reached: number } {
+  const clamp = (v: number) => Math.min(GRAIN_MASK_WIDTH.max, Math.max(GRAIN_MASK_WIDTH.min, v));
   const at = (w: number, spread = 0): GrainRecipe => ({ ...recipe, settings: { ...recipe.settings, maskWidth: { lo: clamp(w * (1 - spread)), hi: clamp(w * (1 + spread)) } } });
-  let trial = clamp(width);
-  for (let round = 0; round < 3; round++) {
-    const trialRecipe = at(trial);
-    const masks = Array.from({ length: Math.min(samples, recipe.count) }, (_, i) => ({ pixels: generateGrainSample(trialRecipe, i).mask, width: recipe.size, height: recipe.size }));
-    const measured = labelBoundaryWidth(masks);
-    if (measured === undefined) break;
-    trial = clamp(trial * width / measured);
+  const measure = (w: number) => labelBoundaryWidth(Array.from({ length: Math.min(samples, recipe.count) }, (_, i) => {
+    const mask = { width: recipe.size, height: recipe.size, pixels: generateGrainSample(at(w), i).mask };
+    return atSize === recipe.size ? mask : { width: atSize, height: atSize, pixels: resizeSquare(mask, atSize, true) };
+  }));
+  let trial = clamp(width * recipe.size / atSize), reached = measure(trial);
+  for (let round = 0; round < 3 && reached !== undefined; round++) {
+    const next = clamp(trial * width / reached);
+    if (next === trial) break; // held at a limit
+    trial = next;
+    reached = measure(trial);
   }
-  return at(trial, WIDTH_SPREAD);
+  return { recipe: at(trial, WIDTH_SPREAD), reached: reached ?? NaN };
 }
