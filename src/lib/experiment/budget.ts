@@ -7,7 +7,8 @@
  * factor so the run fits its share — the schedule keeps its proportions, as Train's
  * `sizeSchedule` does for one model (it is that function, given each list's share). Every phase
  * keeps at least one epoch, so a budget below one epoch each runs over. Making synthetic tiles and
- * evaluating come on top (seconds for the small sets a browser holds).
+ * evaluating come on top (seconds for the small sets a browser holds; segmentation scores four
+ * mirror views of each tile, ml/predict.ts).
  */
 import { sizeSchedule, type Phase } from '../ml/config';
 import type { ExperimentConfig, Regime } from './config';
