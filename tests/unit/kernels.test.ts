@@ -77,12 +77,15 @@ describe('conv2d gradients on wasm equal the CPU backend', () => {
 });
 
 describe('max-pool gradient on wasm equals the CPU backend', () => {
-  it.each([[9, 'same'], [10, 'same'], [9, 'valid'], [10, 'valid']] as [number, 'same' | 'valid'][])('3×3 stride 2, input %i, %s padding', async (h, pad) => {
+  // Rectified inputs, as the models' stem pool sees them: ties at zero, windows all zero.
+  const cases = [9, 10].flatMap((h) => (['same', 'valid'] as const).flatMap((pad) => [false, true].map((relu) => [h, pad, relu] as const)));
+  it.each(cases)('3×3 stride 2, input %i, %s padding, rectified %s', async (h, pad, relu) => {
     const out: Float32Array[][] = [];
     for (const backend of ['cpu', 'wasm']) {
       await tf.setBackend(backend);
       out.push(tf.tidy(() => {
-        const x = tf.tensor4d(values(2 * h * (h + 1) * 3, 6), [2, h, h + 1, 3]);
+        const v = tf.tensor4d(values(2 * h * (h + 1) * 3, 6), [2, h, h + 1, 3]);
+        const x = relu ? tf.relu(tf.sub(v, 0.5)) as tf.Tensor4D : v;
         const yShape = tf.maxPool(x, 3, 2, pad).shape;
         const g = tf.tensor4d(values(yShape.reduce((a, b) => a * b), 7), yShape);
         return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, pad), g)))(x).dataSync() as Float32Array];

@@ -111,14 +111,14 @@ const maxPoolGradKernel: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,
   backendName: BACKEND,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const wasm = backend as unknown as WasmBackendLike;
     const out = wasm.makeOutput(input.shape, 'float32');
     const dx = wasm.typedArrayFromHeap(out) as Float32Array;
     dx.fill(0);
-    maxPoolGrad(wasm.typedArrayFromHeap(input) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dx, {
+    maxPoolGrad(wasm.typedArrayFromHeap(input) as Float32Array, wasm.typedArrayFromHeap(output) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dx, {
       batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, channels: info.inChannels, outHeight: info.outHeight, outWidth: info.outWidth,
       filterHeight: info.filterHeight, filterWidth: info.filterWidth, strideHeight: info.strideHeight, strideWidth: info.strideWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
     });
