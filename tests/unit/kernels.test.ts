@@ -233,6 +233,35 @@ describe('Identity on wasm (every tensor a gradient keeps is cloned)', () => {
   });
 });
 
+describe('Cast on wasm (the ReLU gradient casts float32 to float32)', () => {
+  it('to its own dtype shares the buffer as Identity does; float32 and int32 convert as on the CPU backend', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor2d(values(12, 32), [3, 4]);
+    const expected = Array.from(x.dataSync());
+    const y = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+    x.dispose();
+    expect(y.dtype).toBe('float32');
+    expect(Array.from(y.dataSync())).toEqual(expected);
+    y.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    const out: unknown[][] = [];
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      out.push(tf.tidy(() => {
+        // (Not bool: TF.js' WASM Cast writes -1.5 as 255 and 0.7 as 0 there, a bug of its own.)
+        const v = tf.tensor1d([-1.5, -0.5, 0, 0.7, 2.5, 3]);
+        const i = tf.cast(v, 'int32');
+        return [v, i, tf.cast(i, 'float32'), tf.cast(i, 'int32')].map((t) => [t.dtype, Array.from(t.dataSync())]);
+      }));
+    }
+    expect(out[1]).toEqual(out[0]);
+    await tf.setBackend('cpu');
+  });
+});
+
 describe('FusedBatchNorm on wasm (a per-channel affine map)', () => {
   it('equals the CPU backend: per-channel, reshaped, without scale or offset, other ranks, and broadcasts it does not take', async () => {
     const cases: { x: number[]; p: number[]; scale?: boolean; offset?: boolean; shift?: number }[] = [

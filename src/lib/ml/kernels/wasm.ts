@@ -7,7 +7,8 @@
  * it is replaced by block copies. Its Sum and Mean reduce innermost axes only, so over batch, height
  * and width (batch norm's moments and gradients, every per-channel gradient of a broadcast) they
  * transposed the whole activation first; these are now one average pooling (see leadingReduction).
- * Its Identity copied the whole tensor where sharing the buffer does (see identity), and its
+ * Its Identity, and its Cast to a tensor's own dtype, copied the whole tensor where sharing the
+ * buffer does (see identity and cast), and its
  * FusedBatchNorm is a slow per-element loop, now a depthwise convolution (see batchNorm). Its
  * element-wise kernels broadcast a per-channel vector slowly; that vector is tiled first (see tiledBroadcast).
  * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced. (Its resize gradients are right; the CPU backend's are not, see
@@ -145,6 +146,26 @@ const identity: tf.KernelConfig = {
   },
 };
 
+const originalCast = tf.getKernel(tf.Cast, BACKEND);
+
+/**
+ * A Cast to the tensor's own dtype shares its buffer, as Identity does, instead of copying it.
+ * The ReLU's gradient casts its float32 mask to float32 (about 20 activation-sized copies a
+ * ResNet-18 step, 50–80 Casts in all). Other casts convert, in TF.js' kernel.
+ */
+const cast: tf.KernelConfig = {
+  kernelName: tf.Cast,
+  backendName: BACKEND,
+  kernelFunc: (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+    if (!originalCast) throw new Error('Cast is missing on the wasm backend.');
+    if (x.dtype !== dtype || dtype === 'string') return originalCast.kernelFunc(args);
+    (args.backend as tf.KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype };
+  },
+};
+
 /** TF.js' own Sum and Mean, for every reduction other than float32 over leading axes. */
 const stockReductions = { [tf.Sum]: tf.getKernel(tf.Sum, BACKEND), [tf.Mean]: tf.getKernel(tf.Mean, BACKEND) };
 
@@ -276,12 +297,12 @@ const binaryKernels = BINARY.map(tiledBroadcast);
 /** TF.js' own kernel that one of ours replaced (for benchmarks that compare the two). */
 export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
   if (name === tf.Sum || name === tf.Mean) return stockReductions[name];
-  return ({ [tf.Tile]: originalTile, [tf.Identity]: originalIdentity, [tf.FusedBatchNorm]: stockBatchNorm, ...stockBinary } as Record<string, tf.KernelConfig | undefined>)[name];
+  return ({ [tf.Tile]: originalTile, [tf.Identity]: originalIdentity, [tf.Cast]: originalCast, [tf.FusedBatchNorm]: stockBatchNorm, ...stockBinary } as Record<string, tf.KernelConfig | undefined>)[name];
 }
 
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, batchNorm, ...binaryKernels]) {
+  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, cast, batchNorm, ...binaryKernels]) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc === config.kernelFunc) continue;
     if (tf.getKernel(config.kernelName, BACKEND)) tf.unregisterKernel(config.kernelName, BACKEND);
     tf.registerKernel(config);
