@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { conv2dFilterGrad, conv2dInputGrad } from './conv2dGrad';
+import { conv2dFilterGrad, conv2dInputGrad, pointwiseFilterGrad, type TensorHeap } from './conv2dGrad';
 import { maxPoolGrad } from './pool';
 
 type ConvAttrs = {
@@ -36,10 +36,13 @@ function assertNhwc(kernel: string, attrs: ConvAttrs) {
 const filterGrad: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
   backendName: BACKEND,
-  kernelFunc: ({ inputs, attrs }) => {
+  kernelFunc: ({ inputs, attrs, backend }) => {
     const { x, dy } = inputs as unknown as { x: tf.Tensor4D; dy: tf.Tensor4D };
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     assertNhwc('Conv2DBackpropFilter', a);
+    // Strided 1×1 (the projections) only: at stride 1 the gather costs more than it saves (the U-Net's logits, 2×256×256×16 → 2: 33 ms of CPU time, the convolution 26 ms).
+    const strided = [a.strides].flat().some((s) => s > 1);
+    if (a.filterShape[0] === 1 && a.filterShape[1] === 1 && strided) return pointwiseFilterGrad(backend as unknown as TensorHeap, x, dy, a.strides, a.pad, a.dimRoundingMode);
     return conv2dFilterGrad(x, dy, a.filterShape, a.strides, a.pad, a.dimRoundingMode);
   },
 };
@@ -54,11 +57,6 @@ const inputGrad: tf.KernelConfig = {
     return conv2dInputGrad(dy, filter, a.inputShape, a.strides, a.pad, a.dimRoundingMode);
   },
 };
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /** Copies out[start, start+len) to the (reps − 1) places after it, doubling the copied run each time. */
 function replicate(out: Float32Array | Int32Array | Uint8Array, start: number, len: number, reps: number) {
@@ -100,7 +98,7 @@ const tile: tf.KernelConfig = {
       if (!originalTile) throw new Error('Tile is missing on the wasm backend.');
       return originalTile.kernelFunc(args);
     }
-    const backend = args.backend as unknown as WasmBackendLike;
+    const backend = args.backend as unknown as TensorHeap;
     const out = backend.makeOutput(x.shape.map((s, i) => s * reps[i]), x.dtype);
     if (out.shape.some((s) => s === 0)) return out;
     tileInto(backend.typedArrayFromHeap(x) as Float32Array, x.shape, reps, backend.typedArrayFromHeap(out));
@@ -115,7 +113,7 @@ const maxPoolGradKernel: tf.KernelConfig = {
     const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const wasm = backend as unknown as WasmBackendLike;
+    const wasm = backend as unknown as TensorHeap;
     const out = wasm.makeOutput(input.shape, 'float32');
     const dx = wasm.typedArrayFromHeap(out) as Float32Array;
     dx.fill(0);
