@@ -10,8 +10,9 @@ import { openDB, type IDBPDatabase } from 'idb';
 import { checkValueSize, commit, getDataset, StorageFullError, storageError, type Db, type ModelRecord } from '../data/db';
 import { modelRecordError, putModelRecord } from './modelRecords';
 import { modelChannels } from './config';
-// Registers our batch-norm layer under TF.js' class name before any stored model is read.
+// Registers our batch-norm and convolution layers under TF.js' class names before any stored model is read.
 import './batchNorm';
+import './conv2d';
 
 /** Where weights live: TF.js' IndexedDB store in the browser, memory in Node tests. */
 export interface WeightStore {

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { batchNormalization } from './batchNorm';
+import { conv2d } from './conv2d';
 import { DEPTHS, modelChannels, modelConfigError, type ModelConfig } from './config';
 
 const filters = (base: number, width: number) => Math.max(4, Math.round(base * width));
@@ -17,7 +18,7 @@ const heNormal = () => tf.initializers.heNormal({ seed: initSeed === undefined ?
 
 function convBn(x: tf.SymbolicTensor, f: number, k: number, stride: number, name: string, relu = true): tf.SymbolicTensor {
   // No kernel regulariser: weight decay is applied decoupled (AdamW), not as a loss term.
-  let y = tf.layers.conv2d({ filters: f, kernelSize: k, strides: stride, padding: 'same', useBias: false, kernelInitializer: heNormal(), name: `${name}_conv` }).apply(x) as tf.SymbolicTensor;
+  let y = conv2d({ filters: f, kernelSize: k, strides: stride, padding: 'same', useBias: false, kernelInitializer: heNormal(), name: `${name}_conv` }).apply(x) as tf.SymbolicTensor;
   y = batchNormalization({ name: `${name}_bn`, momentum: 0.9 }).apply(y) as tf.SymbolicTensor;
   return relu ? (tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor) : y;
 }
@@ -78,7 +79,7 @@ export function buildModel(c: ModelConfig): tf.LayersModel {
   }
   x = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear', name: 'dec_up_full' }).apply(x) as tf.SymbolicTensor;
   x = convBn(x, Math.max(8, filters(32, c.width)), 3, 1, 'dec_full');
-  const output = tf.layers.conv2d({ filters: c.classes, kernelSize: 1, activation: 'softmax', kernelInitializer: heNormal(), name: 'dec_logits' }).apply(x) as tf.SymbolicTensor;
+  const output = conv2d({ filters: c.classes, kernelSize: 1, activation: 'softmax', kernelInitializer: heNormal(), name: 'dec_logits' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: `unet${c.depth}` });
 }
 

@@ -7,7 +7,8 @@
  * it is replaced by block copies. Its Sum and Mean reduce innermost axes only, so over batch, height
  * and width (batch norm's moments and gradients, every per-channel gradient of a broadcast) they
  * transposed the whole activation first; these are now one average pooling (see leadingReduction).
- * Its Identity copied the whole tensor where sharing the buffer does (see identity), and its
+ * Its Identity, and its Cast to a tensor's own dtype, copied the whole tensor where sharing the
+ * buffer does (see identity and cast), and its
  * FusedBatchNorm is a slow per-element loop, now a depthwise convolution (see batchNorm). Its
  * element-wise kernels broadcast a per-channel vector slowly; that vector is tiled first (see tiledBroadcast).
  * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced. (Its resize gradients are right; the CPU backend's are not, see
@@ -16,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { conv2dFilterGrad, conv2dInputGrad } from './conv2dGrad';
+import { conv2dFilterGrad, conv2dInputGrad, pointwiseFilterGrad, type TensorHeap } from './conv2dGrad';
 import { maxPoolGrad } from './pool';
 
 type ConvAttrs = {
@@ -35,10 +36,13 @@ function assertNhwc(kernel: string, attrs: ConvAttrs) {
 const filterGrad: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
   backendName: BACKEND,
-  kernelFunc: ({ inputs, attrs }) => {
+  kernelFunc: ({ inputs, attrs, backend }) => {
     const { x, dy } = inputs as unknown as { x: tf.Tensor4D; dy: tf.Tensor4D };
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     assertNhwc('Conv2DBackpropFilter', a);
+    // Strided 1×1 (the projections) only: at stride 1 the gather costs more than it saves (the U-Net's logits, 2×256×256×16 → 2: 33 ms of CPU time, the convolution 26 ms).
+    const strided = [a.strides].flat().some((s) => s > 1);
+    if (a.filterShape[0] === 1 && a.filterShape[1] === 1 && strided) return pointwiseFilterGrad(backend as unknown as TensorHeap, x, dy, a.strides, a.pad, a.dimRoundingMode);
     return conv2dFilterGrad(x, dy, a.filterShape, a.strides, a.pad, a.dimRoundingMode);
   },
 };
@@ -53,11 +57,6 @@ const inputGrad: tf.KernelConfig = {
     return conv2dInputGrad(dy, filter, a.inputShape, a.strides, a.pad, a.dimRoundingMode);
   },
 };
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /** Copies out[start, start+len) to the (reps − 1) places after it, doubling the copied run each time. */
 function replicate(out: Float32Array | Int32Array | Uint8Array, start: number, len: number, reps: number) {
@@ -99,7 +98,7 @@ const tile: tf.KernelConfig = {
       if (!originalTile) throw new Error('Tile is missing on the wasm backend.');
       return originalTile.kernelFunc(args);
     }
-    const backend = args.backend as unknown as WasmBackendLike;
+    const backend = args.backend as unknown as TensorHeap;
     const out = backend.makeOutput(x.shape.map((s, i) => s * reps[i]), x.dtype);
     if (out.shape.some((s) => s === 0)) return out;
     tileInto(backend.typedArrayFromHeap(x) as Float32Array, x.shape, reps, backend.typedArrayFromHeap(out));
@@ -111,14 +110,14 @@ const maxPoolGradKernel: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,
   backendName: BACKEND,
   kernelFunc: ({ inputs, attrs, backend }) => {
-    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const wasm = backend as unknown as WasmBackendLike;
+    const wasm = backend as unknown as TensorHeap;
     const out = wasm.makeOutput(input.shape, 'float32');
     const dx = wasm.typedArrayFromHeap(out) as Float32Array;
     dx.fill(0);
-    maxPoolGrad(wasm.typedArrayFromHeap(input) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dx, {
+    maxPoolGrad(wasm.typedArrayFromHeap(input) as Float32Array, wasm.typedArrayFromHeap(output) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dx, {
       batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, channels: info.inChannels, outHeight: info.outHeight, outWidth: info.outWidth,
       filterHeight: info.filterHeight, filterWidth: info.filterWidth, strideHeight: info.strideHeight, strideWidth: info.strideWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
     });
@@ -142,6 +141,26 @@ const identity: tf.KernelConfig = {
     if (x.dtype === 'string') return originalIdentity!.kernelFunc(args);
     (args.backend as tf.KernelBackend).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+};
+
+const originalCast = tf.getKernel(tf.Cast, BACKEND);
+
+/**
+ * A Cast to the tensor's own dtype shares its buffer, as Identity does, instead of copying it.
+ * The ReLU's gradient casts its float32 mask to float32 (about 20 activation-sized copies a
+ * ResNet-18 step, 50–80 Casts in all). Other casts convert, in TF.js' kernel.
+ */
+const cast: tf.KernelConfig = {
+  kernelName: tf.Cast,
+  backendName: BACKEND,
+  kernelFunc: (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+    if (!originalCast) throw new Error('Cast is missing on the wasm backend.');
+    if (x.dtype !== dtype || dtype === 'string') return originalCast.kernelFunc(args);
+    (args.backend as tf.KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype };
   },
 };
 
@@ -276,12 +295,12 @@ const binaryKernels = BINARY.map(tiledBroadcast);
 /** TF.js' own kernel that one of ours replaced (for benchmarks that compare the two). */
 export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
   if (name === tf.Sum || name === tf.Mean) return stockReductions[name];
-  return ({ [tf.Tile]: originalTile, [tf.Identity]: originalIdentity, [tf.FusedBatchNorm]: stockBatchNorm, ...stockBinary } as Record<string, tf.KernelConfig | undefined>)[name];
+  return ({ [tf.Tile]: originalTile, [tf.Identity]: originalIdentity, [tf.Cast]: originalCast, [tf.FusedBatchNorm]: stockBatchNorm, ...stockBinary } as Record<string, tf.KernelConfig | undefined>)[name];
 }
 
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, batchNorm, ...binaryKernels]) {
+  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, cast, batchNorm, ...binaryKernels]) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc === config.kernelFunc) continue;
     if (tf.getKernel(config.kernelName, BACKEND)) tf.unregisterKernel(config.kernelName, BACKEND);
     tf.registerKernel(config);
