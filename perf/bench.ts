@@ -7,7 +7,8 @@
  *   grains512.workers — the browser's worker pool driven through the UI, storage included.
  *   cracks128.node, cracks128.workers — crack tiles, texture synthesis included, likewise.
  *   train.resnet18.128, train.unet18.256 — training through the Train view on each backend (wasm-1thread: WebAssembly without cross-origin isolation, one thread)
- *     (wasm, webgpu, webgl): images/s and achieved GFLOP/s (forward + backward ≈ 3 × forward).
+ *     (wasm, webgpu, webgl): images/s and achieved GFLOP/s (forward + backward ≈ 3 × forward);
+ *     the median of BENCH_TRAIN_STEPS timed steps (default 3) after the first.
  *   train-native — the same networks, batch and size in PyTorch on this machine's CPU
  *     (../shared/bench/torch_same.py; Debian's python3-torch, for measuring only), and the ratio
  *     of each backend's speed to it. Runs with either training figure, or alone. All cores, or
@@ -400,11 +401,13 @@ if ('experiment.paper.memory'.includes(only)) {
 // Scaled down so that SwiftShader (no GPU) finishes; with a GPU, raise width and batch.
 const trainWidth = Number(process.env.BENCH_TRAIN_WIDTH ?? 0.25);
 const clsBatch = Number(process.env.BENCH_TRAIN_BATCH ?? 8);
+// Timed steps per network and backend (after the first): more steady the median on a shared machine.
+const trainSteps = Number(process.env.BENCH_TRAIN_STEPS ?? 3);
 const segBatch = Number(process.env.BENCH_UNET_BATCH ?? 2);
 const trainBackends = (process.env.BENCH_BACKENDS ?? 'wasm,wasm-1thread,webgpu,webgl').split(',');
 const ours: Record<string, Record<string, number>> = {};
-if ('train.resnet18.128'.includes(only)) ours['train.resnet18.128'] = await benchTraining('cracks', 128, trainWidth, clsBatch, trainBackends, 3);
-if ('train.unet18.256'.includes(only)) ours['train.unet18.256'] = await benchTraining('grains', 256, trainWidth, segBatch, trainBackends, 3);
+if ('train.resnet18.128'.includes(only)) ours['train.resnet18.128'] = await benchTraining('cracks', 128, trainWidth, clsBatch, trainBackends, trainSteps);
+if ('train.unet18.256'.includes(only)) ours['train.unet18.256'] = await benchTraining('grains', 256, trainWidth, segBatch, trainBackends, trainSteps);
 if ('train-native'.includes(only) || Object.keys(ours).length) {
   const native = benchNative(trainWidth, clsBatch, segBatch);
   for (const [network, rates] of Object.entries(ours)) {
