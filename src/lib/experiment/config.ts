@@ -61,7 +61,8 @@ export interface ExperimentConfig {
     /**
      * Grains: 'real-train' sets the label boundary width (`maskWidth`) to the width the masks of
      * each run's own real training split draw (matchLabels.ts; never its test masks), so the
-     * network learns the user's tracing convention; `params.maskWidth` still wins.
+     * network learns the user's tracing convention. Not with `params.maskWidth` or a stored
+     * dataset, which fix their own, nor with only a test folder.
      */
     labelWidth?: 'real-train';
     /**

@@ -127,6 +127,12 @@ const maxPoolGradKernel: tf.KernelConfig = {
 
 const originalIdentity = tf.getKernel(tf.Identity, BACKEND);
 
+/** `x`'s buffer under a second reference, as `dtype` (its own): no kernel writes into its inputs. */
+function shareBuffer(backend: unknown, x: tf.TensorInfo, dtype: tf.DataType): tf.TensorInfo {
+  (backend as tf.KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype };
+}
+
 /**
  * Identity shares its input's buffer, as the CPU backend's does, instead of copying it. The engine
  * clones (runs Identity on) every tensor a gradient keeps for the backward pass, about 600 per
@@ -139,8 +145,7 @@ const identity: tf.KernelConfig = {
   kernelFunc: (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return originalIdentity!.kernelFunc(args);
-    (args.backend as tf.KernelBackend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    return shareBuffer(args.backend, x, x.dtype);
   },
 };
 
@@ -159,8 +164,7 @@ const cast: tf.KernelConfig = {
     const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
     if (!originalCast) throw new Error('Cast is missing on the wasm backend.');
     if (x.dtype !== dtype || dtype === 'string') return originalCast.kernelFunc(args);
-    (args.backend as tf.KernelBackend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype };
+    return shareBuffer(args.backend, x, dtype);
   },
 };
 
