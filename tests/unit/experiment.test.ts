@@ -376,6 +376,27 @@ describe('results files', () => {
   });
 });
 
+describe('prediction pictures', () => {
+  it('put every classified tile on one sheet, most crack-like first, framed green where right and red where wrong', async () => {
+    const { predictionPngs } = await import('../../src/lib/experiment/export');
+    const { readPng, rgbOfPng } = await import('../../src/lib/data/png');
+    // Tile k is filled with grey 10k; probabilities out of order; tile 1 is a missed crack.
+    const tile = (grey: number, truth: number, predicted: number, probability: number) => ({ image: new Uint8Array(16).fill(grey), size: 4, truth, predicted, probability });
+    const items = [tile(10, 0, 0, 0.2), tile(20, 1, 0, 0.4), tile(30, 1, 1, 0.9)];
+    const results = { ...summarise(config(), [], false, 'wasm'), predictions: [{ regime: 'synthetic' as const, seed: 1, items }] };
+    const files = predictionPngs(results);
+    expect(Object.keys(files).filter((f) => f.startsWith('synthetic/') && /-truth-/.test(f))).toHaveLength(3);
+    const sheet = rgbOfPng(readPng(files['synthetic/sheet-by-crack-probability.png']));
+    const cell = 4 + 2 * 3;
+    expect([sheet.width, sheet.height]).toEqual([3 * cell, cell]);
+    const at = (x: number, y: number) => Array.from(sheet.pixels.subarray((y * sheet.width + x) * 3, (y * sheet.width + x) * 3 + 3));
+    expect([0, 1, 2].map((k) => at(k * cell + 5, 5)[0])).toEqual([30, 20, 10]);
+    expect(at(0, 0)).toEqual([40, 170, 60]);
+    expect(at(cell, 0)).toEqual([220, 40, 40]);
+    expect(at(2 * cell + cell - 1, cell - 1)).toEqual([40, 170, 60]);
+  });
+});
+
 describe('colour experiments', () => {
   const colourConfig = (overrides: Record<string, unknown> = {}) => parseExperimentConfig({
     name: 'colour', task: 'grains', synthetic: { count: 8, size: 64, seed: 1, preset: 'colour-etched' }, real: { test: 'x' },

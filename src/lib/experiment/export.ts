@@ -2,6 +2,7 @@
 import { encodePng } from '../data/png';
 import { isPlainObject } from '../params/space';
 import { parseExperimentConfig, REGIMES } from './config';
+import type { Prediction } from '../ml/config';
 import { summarise, type ExperimentResults, type RunResult, type SetMetrics } from './summary';
 
 /** Predicted masks and test-set predictions are for the screen and for PNGs; JSON leaves them out. */
@@ -12,7 +13,7 @@ export function resultsJson(r: ExperimentResults): string {
 /**
  * The first run's predictions on the real test set as PNGs, per regime: for segmentation a strip
  * of image | traced truth | prediction, for classification the tile named with truth, prediction
- * and crack probability.
+ * and crack probability, plus one sheet of all tiles (below).
  */
 export function predictionPngs(r: ExperimentResults): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
@@ -39,8 +40,40 @@ export function predictionPngs(r: ExperimentResults): Record<string, Uint8Array>
       });
       files[`${regime}/${n}-image-truth-prediction.png`] = encodePng(strip, 3 * p.size, p.size);
     });
+    const tiles = items.filter((p) => typeof p.truth === 'number');
+    if (tiles.length) files[`${regime}/sheet-by-crack-probability.png`] = probabilitySheet(tiles);
   }
   return files;
+}
+
+const SHEET_COLUMNS = 10;
+const FRAME = 3;
+const RIGHT = [40, 170, 60], WRONG = [220, 40, 40];
+
+/**
+ * Every kept tile on one RGB sheet, most crack-like first (row by row), each framed green where
+ * the predicted class is right and red where it is wrong: red near the top are marks taken for
+ * cracks, red near the bottom are cracks the model missed. One look shows what it ranks high.
+ */
+export function probabilitySheet(tiles: readonly Prediction[]): Uint8Array {
+  const order = [...tiles].sort((a, b) => (b.probability ?? 0) - (a.probability ?? 0));
+  const cell = Math.max(...order.map((p) => p.size)) + 2 * FRAME;
+  const columns = Math.min(SHEET_COLUMNS, order.length), rows = Math.ceil(order.length / columns);
+  const width = columns * cell, sheet = new Uint8Array(width * rows * cell * 3).fill(255);
+  order.forEach((p, k) => {
+    const x0 = (k % columns) * cell, y0 = Math.floor(k / columns) * cell;
+    const frame = p.predicted === p.truth ? RIGHT : WRONG;
+    const channels = p.image.length / (p.size * p.size);
+    for (let y = 0; y < p.size + 2 * FRAME; y++) {
+      for (let x = 0; x < p.size + 2 * FRAME; x++) {
+        const to = ((y0 + y) * width + x0 + x) * 3;
+        const inside = x >= FRAME && y >= FRAME && x < p.size + FRAME && y < p.size + FRAME;
+        const from = inside ? ((y - FRAME) * p.size + x - FRAME) * channels : -1;
+        for (let c = 0; c < 3; c++) sheet[to + c] = inside ? p.image[from + (channels === 1 ? 0 : c)] : frame[c];
+      }
+    }
+  });
+  return encodePng(sheet, width, rows * cell);
 }
 
 /** One row per run and set: seed, regime, set, n, error, its 99 % interval, pixel error, IoU per class, mIoU, boundary F1. */

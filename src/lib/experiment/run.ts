@@ -313,7 +313,9 @@ export async function runExperiment(config: ExperimentConfig, recipe: Recipe, re
       progress(regime, 'evaluating');
       const evaluator = new Trainer(model, trainConfig(seed, config.train.real), realSource);
       // Classes interleaved, so the kept predictions show both (metrics do not depend on order).
-      const test = await evaluator.validate(interleaveClasses(split.test, real), size, undefined, r === 0 ? 8 : 0, threshold, MIRROR_AVERAGED[task]);
+      // Tiles are small, so a classifier keeps all of them for the sheet; masks keep the first 8.
+      const keep = r > 0 ? 0 : task === 'classify' ? split.test.length : 8;
+      const test = await evaluator.validate(interleaveClasses(split.test, real), size, undefined, keep, threshold, MIRROR_AVERAGED[task]);
       if (r === 0) predictions.push({ regime, seed, items: test.predictions });
       const all = await evaluator.validate(allIndices, size, undefined, 0, threshold, MIRROR_AVERAGED[task]);
       const result: RunResult = { seed, regime, metrics: { test: setMetrics(test.metrics, split.test.length), all: setMetrics(all.metrics, allIndices.length) },
