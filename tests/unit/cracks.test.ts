@@ -235,6 +235,28 @@ describe('hard negatives', () => {
     expect(kinds.size).toBe(MARK_KINDS.length);
   });
 
+  it('are widened by markWidth without touching a label; at 1, or left out, they keep their bytes', () => {
+    const width = (w?: number) => {
+      const r = withMarks(1, 1);
+      if (w !== undefined) r.settings.markWidth = { lo: w, hi: w };
+      return new CrackGenerator(r);
+    };
+    const plain = new CrackGenerator(withMarks(0, 0)), absent = width(), one = width(1), wide = width(3);
+    let narrowChange = 0, wideChange = 0;
+    for (let i = 0; i < 24; i++) {
+      const p = plain.sample(i), a = absent.sample(i), w = wide.sample(i);
+      expect(Buffer.from(one.sample(i).image).equals(Buffer.from(a.image))).toBe(true);
+      expect(Buffer.from(w.mask).equals(Buffer.from(p.mask))).toBe(true);
+      expect(w.params.marks).toEqual(a.params.marks);
+      for (let k = 0; k < p.image.length; k++) {
+        narrowChange += Math.abs(a.image[k] - p.image[k]);
+        wideChange += Math.abs(w.image[k] - p.image[k]);
+      }
+    }
+    // Lines, grout and joints are half the kinds (edges and blobs, which cover far more, are not widened).
+    expect(wideChange).toBeGreaterThan(1.2 * narrowChange);
+  });
+
   it('come as the recipe’s share of no-crack tiles, and only there when crack tiles get none', () => {
     const g = new CrackGenerator(withMarks(0.5, 0));
     let marked = 0;

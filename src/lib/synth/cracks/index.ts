@@ -99,7 +99,7 @@ export class CrackGenerator {
     const params: Record<string, number | number[]> = { ...values };
     // Marks draw from a stream of their own: with them off, tiles are as before they existed.
     const markRng = new Rng(hashSeed(seed, 3));
-    if (markRng.next() < (label === 'crack' ? values.crackDistractors : values.hardNegatives)) params.marks = paintMarks(texture, size, markRng);
+    if (markRng.next() < (label === 'crack' ? values.crackDistractors : values.hardNegatives)) params.marks = paintMarks(texture, size, markRng, values.markWidth);
     const mask = new Uint8Array(size * size);
     if (label === 'crack') {
       const rng = new Rng(hashSeed(seed, 2));

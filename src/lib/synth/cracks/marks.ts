@@ -10,14 +10,18 @@ import { distanceToPolylines } from '../raster';
 export const MARK_KINDS = ['line', 'edge', 'grout', 'blob', 'print', 'grid'] as const;
 export type MarkKind = (typeof MARK_KINDS)[number];
 
-/** Draws one to three marks; returns their kinds as indices into MARK_KINDS (for the sample's record). */
-export function paintMarks(texture: Float64Array, size: number, rng: Rng): number[] {
+/**
+ * Draws one to three marks; returns their kinds as indices into MARK_KINDS (for the sample's record).
+ * `widthScale` widens the straight marks (lines, grout, joints) and the spacing of grout pairs:
+ * at 1 they are drawn as before it existed.
+ */
+export function paintMarks(texture: Float64Array, size: number, rng: Rng, widthScale = 1): number[] {
   const count = 1 + Math.floor(rng.next() * 2.2);
   const kinds: number[] = [];
   for (let k = 0; k < count; k++) {
     const kind = Math.floor(rng.next() * MARK_KINDS.length);
     kinds.push(kind);
-    DRAW[MARK_KINDS[kind]](texture, size, rng);
+    DRAW[MARK_KINDS[kind]](texture, size, rng, widthScale);
   }
   return kinds;
 }
@@ -58,11 +62,11 @@ function stroke(texture: Float64Array, size: number, lines: Float64Array[], half
   }
 }
 
-const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng) => void> = {
+const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng, widthScale: number) => void> = {
   /** A straight scratch, seam or wire across the whole tile, of constant width. */
-  line(texture, size, rng) {
+  line(texture, size, rng, widthScale) {
     const { cx, cy, angle } = randomLine(size, rng);
-    stroke(texture, size, [across(size, cx, cy, angle)], (1 + 4 * rng.next()) / 2, contrastOf(rng, 0.2, 0.6));
+    stroke(texture, size, [across(size, cx, cy, angle)], ((1 + 4 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.2, 0.6));
   },
   /** An edge: one side of a straight line darker or lighter (a package or tile edge), with an optional rim. */
   edge(texture, size, rng) {
@@ -77,10 +81,10 @@ const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng) => 
     if (rim) stroke(texture, size, [across(size, cx, cy, angle)], 1, rim);
   },
   /** Grout or a trench: two parallel straight lines, or a pair crossing at right angles. */
-  grout(texture, size, rng) {
+  grout(texture, size, rng, widthScale) {
     const { cx, cy, angle } = randomLine(size, rng);
-    const second = rng.next() < 0.5 ? across(size, cx, cy, angle + Math.PI / 2) : across(size, cx, cy, angle, 4 + 10 * rng.next());
-    stroke(texture, size, [across(size, cx, cy, angle), second], (1 + 2 * rng.next()) / 2, contrastOf(rng, 0.25, 0.6));
+    const second = rng.next() < 0.5 ? across(size, cx, cy, angle + Math.PI / 2) : across(size, cx, cy, angle, (4 + 10 * rng.next()) * widthScale);
+    stroke(texture, size, [across(size, cx, cy, angle), second], ((1 + 2 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.25, 0.6));
   },
   /** A stain, void or particle: a soft-edged ellipse. */
   blob(texture, size, rng) {
@@ -100,9 +104,9 @@ const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng) => 
     }
   },
   /** Tile joints: two families of parallel lines, slightly converging as in a photo taken at an angle. */
-  grid(texture, size, rng) {
+  grid(texture, size, rng, widthScale) {
     const spacing = 20 + 60 * rng.next();
-    const half = (0.8 + 2.2 * rng.next()) / 2;
+    const half = ((0.8 + 2.2 * rng.next()) / 2) * widthScale;
     const contrast = contrastOf(rng, 0.2, 0.6);
     const first = rng.next() * Math.PI;
     const lines: Float64Array[] = [];

@@ -18,6 +18,9 @@ export const TEXTURE_PARAMS: readonly ParamSpec[] = [
     help: 'Share of no-crack tiles that carry crack-like marks that are not cracks: straight lines and seams, edges, grout-like line pairs, blobs and stains, printed marks.' },
   { name: 'crackDistractors', label: 'Marks on crack tiles', unit: 'share of crack tiles', distribution: 'uniform', min: 0, max: 1, step: 0.05, off: 0,
     help: 'Share of crack tiles that carry the same marks, so a mark alone never tells the class.' },
+  // Recipes made before it draw marks at their first widths (`off`: 1).
+  { name: 'markWidth', label: 'Mark width', unit: '×', distribution: 'uniform', min: 1, max: 4, step: 0.1, off: 1,
+    help: 'Widens straight lines, grout and tile joints (and the gap of grout pairs) by this factor: joints and package edges in photos are often several times wider than a crack.' },
 ];
 
 export const DEFAULT_TEXTURE_SETTINGS: Settings = {
