@@ -18,6 +18,7 @@
  * use (not rank 4, not channels last, without centre or scale), go to TF.js' own code.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/names';
 
 type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
 type Kwargs = { [key: string]: unknown };
@@ -46,6 +47,7 @@ const StockBatchNormalization = Object.getPrototypeOf(tf.layers.batchNormalizati
  */
 export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number):
   { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (hasFusedKernels()) return batchNormTrainingFused(x, gamma, beta, epsilon);
   const axes = [0, 1, 2];
   let mean: tf.Tensor1D | undefined, variance: tf.Tensor1D | undefined;
   const normalise = tf.customGrad((...args: unknown[]) => {
@@ -76,10 +78,42 @@ export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
   return { y, mean: mean!, variance: variance! };
 }
 
+/** Whether the current backend has both kernels of kernels/names.ts (WASM), and they are not turned off. */
+function hasFusedKernels(): boolean {
+  const backend = tf.getBackend();
+  return !BatchNormalization.opsOnly && !!tf.getKernel(BATCH_NORM_TRAIN, backend) && !!tf.getKernel(BATCH_NORM_TRAIN_GRAD, backend);
+}
+
+/** The same maths as one forward and one gradient kernel (see kernels/batchNormWasm.ts), for backends that register them. */
+function batchNormTrainingFused(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number):
+  { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  let mean: tf.Tensor1D | undefined, variance: tf.Tensor1D | undefined;
+  const normalise = tf.customGrad((...args: unknown[]) => {
+    const [x, gamma, beta] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const [y, m, v] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+    // Kept past customGrad's scope for the caller's moving averages.
+    mean = tf.keep(m as tf.Tensor1D);
+    variance = tf.keep(v as tf.Tensor1D);
+    save([x, mean, variance, gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [x, mean, variance, gamma] = saved;
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, mean, variance, gamma }, { epsilon }) as tf.Tensor[];
+      },
+    };
+  });
+  const y = normalise(x, gamma, beta) as tf.Tensor4D;
+  return { y, mean: mean!, variance: variance! };
+}
+
 export class BatchNormalization extends StockBatchNormalization {
   static className = 'BatchNormalization';
   /** Train through TF.js' own ops instead (for same-process comparisons in benchmarks and tests). */
   static useStock = false;
+  /** Train through our written-out gradient as ops even where the backend has the fused kernels (for comparisons). */
+  static opsOnly = false;
 
   constructor(args?: BatchNormArgs) {
     super(args);

@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dFilterGrad, conv2dInputGrad, pointwiseFilterGrad, type TensorHeap } from './conv2dGrad';
 import { maxPoolGrad } from './pool';
+import { batchNormTrainingKernels } from './batchNormWasm';
 
 type ConvAttrs = {
   strides: number | [number, number];
@@ -304,7 +305,7 @@ export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
 
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, cast, batchNorm, ...binaryKernels]) {
+  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, cast, batchNorm, ...binaryKernels, ...batchNormTrainingKernels]) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc === config.kernelFunc) continue;
     if (tf.getKernel(config.kernelName, BACKEND)) tf.unregisterKernel(config.kernelName, BACKEND);
     tf.registerKernel(config);
