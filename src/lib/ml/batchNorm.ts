@@ -9,7 +9,9 @@
  *   x̂ = (x − μ)/σ,  dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/σ · (dy − dβ/M − x̂·dγ/M)   (M = N·H·W)
  *
  * computed as dx = dy·k − (x̂·k·dγ/M + k·dβ/M) with k = γ/σ, where both x̂ and the bracket are one
- * `FusedBatchNorm` kernel each: five activation-sized kernels in all, and two reductions.
+ * `FusedBatchNorm` kernel each: five activation-sized kernels in all, and two reductions. Where the
+ * backend registers the two kernels of kernels/names.ts (WASM), the same maths runs as one forward
+ * and one gradient kernel instead, and the moving averages as a loop on the host.
  *
  * The layer is TF.js' `BatchNormalization` with only its training path replaced: same weights
  * (`gamma`, `beta`, `moving_mean`, `moving_variance`), same moving-average update, same config,

@@ -11,7 +11,8 @@
  * buffer does (see identity and cast), and its
  * FusedBatchNorm is a slow per-element loop, now a depthwise convolution (see batchNorm). Its
  * element-wise kernels broadcast a per-channel vector slowly; that vector is tiled first (see tiledBroadcast).
- * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced. (Its resize gradients are right; the CPU backend's are not, see
+ * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced.
+ * Batch norm in training, forward and gradient, is one kernel each of our own (see batchNormWasm.ts). (Its resize gradients are right; the CPU backend's are not, see
  * cpu.ts.)
  * Importing this module registers them once; importing it again changes nothing.
  */
