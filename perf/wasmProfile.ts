@@ -3,7 +3,7 @@
  * and our kernels as the app; SIMD, one thread, as on this 2-core machine).
  *
  *   tsx perf/wasmProfile.ts [--task classify|segment] [--size 128] [--batch 8] [--width 0.25] [--steps 5] [--top 15] [--shapes]
- *     [--ab Sum,Mean | --ab BatchNormalization | --ab Conv2DLayer]
+ *     [--ab Sum,Mean | --ab BatchNormalization | --ab BatchNormKernels | --ab AdamOnHost | --ab Conv2DLayer]
  *
  * The step is the Train view's: forward, the task's default loss, backward, the trainer's AdamW,
  * loss read back (random inputs). First the median step without instruments; then every wasm
@@ -17,7 +17,9 @@
  * process so that both see the same machine, and prints both medians: of wall-clock time, of the
  * process's CPU time (steadier where other work shares the machine), and of the time spent inside
  * the compared kernels per step. `BatchNormalization` among the names compares our batch-norm layer's
- * training path with TF.js' own (src/lib/ml/batchNorm.ts) the same way, and `Conv2DLayer` our
+ * training path with TF.js' own (src/lib/ml/batchNorm.ts) the same way, `BatchNormKernels` that
+ * path as ops against its two WASM kernels (src/lib/ml/kernels/batchNormWasm.ts), `AdamOnHost` the
+ * optimiser's last stages on kernels against its JavaScript loop (src/lib/ml/optimizer.ts), and `Conv2DLayer` our
  * convolution layer with TF.js' (src/lib/ml/conv2d.ts).
  */
 import { parseArgs } from 'node:util';
@@ -27,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BatchNormalization } from '../src/lib/ml/batchNorm';
 import { Conv2D } from '../src/lib/ml/conv2d';
+import { FusedAdamW } from '../src/lib/ml/optimizer';
 import { stockWasmKernel } from '../src/lib/ml/kernels/wasm';
 import { adamW } from '../src/lib/ml/trainer';
 import { randomTrainingStep } from './randomStep';
@@ -67,7 +70,9 @@ if (args.ab) {
   const names = args.ab.split(',');
   const layer = names.includes('BatchNormalization');
   const convLayer = names.includes('Conv2DLayer');
-  const kernelNames = names.filter((n) => n !== 'BatchNormalization' && n !== 'Conv2DLayer');
+  const bnKernels = names.includes('BatchNormKernels');
+  const adamOnHost = names.includes('AdamOnHost');
+  const kernelNames = names.filter((n) => !['BatchNormalization', 'Conv2DLayer', 'BatchNormKernels', 'AdamOnHost'].includes(n));
   const ours = kernelNames.map((n) => tf.getKernel(n, 'wasm')!);
   const stock = kernelNames.map((n) => {
     const k = stockWasmKernel(n);
@@ -92,6 +97,8 @@ if (args.ab) {
       use(variants[which]);
       BatchNormalization.useStock = layer && which === 'stock';
       Conv2D.useStock = convLayer && which === 'stock';
+      BatchNormalization.opsOnly = bnKernels && which === 'stock';
+      FusedAdamW.kernelsOnly = adamOnHost && which === 'stock';
       inKernels = 0;
       ms[which].push(...(await timeSteps(1, cpu[which])));
       kernel[which].push(inKernels);
@@ -100,6 +107,8 @@ if (args.ab) {
   use(ours);
   BatchNormalization.useStock = false;
   Conv2D.useStock = false;
+  BatchNormalization.opsOnly = false;
+  FusedAdamW.kernelsOnly = false;
   const m = (xs: number[]) => +median(xs).toFixed(1);
   console.log(JSON.stringify({ ab: names.join(','), steps, stock_step_ms: m(ms.stock), ours_step_ms: m(ms.ours), speedup: +(median(ms.stock) / median(ms.ours)).toFixed(3),
     stock_cpu_ms: m(cpu.stock), ours_cpu_ms: m(cpu.ours), cpu_speedup: +(median(cpu.stock) / median(cpu.ours)).toFixed(3),

@@ -12,6 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/lib/ml/kernels/cpu';
 import '../../src/lib/ml/kernels/wasm';
 import { BatchNormalization, batchNormalization, batchNormTraining } from '../../src/lib/ml/batchNorm';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../src/lib/ml/kernels/names';
 import { modelArtifacts } from '../../src/lib/ml/modelStore';
 import { Rng } from '../../src/lib/random';
 
@@ -93,6 +94,38 @@ describe('batch norm in training: written-out gradient', () => {
       }
     });
   }
+});
+
+describe('batch norm in training: the two WASM kernels (kernels/batchNormWasm.ts)', () => {
+  it('run in place of the ops on wasm: one forward and one gradient kernel', async () => {
+    await tf.setBackend('wasm');
+    const info = await tf.profile(() => {
+      tf.dispose(normaliseAndDifferentiate(true, [2, 3, 3, 4], 0) as unknown as tf.Tensor[]);
+    });
+    const names = info.kernels.map((k) => k.name);
+    expect(names.filter((n) => n === BATCH_NORM_TRAIN)).toHaveLength(1);
+    expect(names.filter((n) => n === BATCH_NORM_TRAIN_GRAD)).toHaveLength(1);
+    expect(names).not.toContain('FusedBatchNorm');
+  });
+
+  // Every activation shape class the models train on: ResNet-18 ×0.25 at 128², batch 8 (stem to
+  // stage 4), the U-Net's full-size decoder and its skips at 256², batch 2, and one mean far from zero.
+  const shapes: [[number, number, number, number], number][] = [
+    [[8, 64, 64, 16], 0], [[8, 32, 32, 16], 0], [[8, 16, 16, 32], 0], [[8, 8, 8, 64], 0], [[8, 4, 4, 128], 0],
+    [[2, 256, 256, 8], 0], [[2, 128, 128, 16], 2], [[2, 16, 16, 64], 0], [[3, 5, 7, 6], 10],
+  ];
+  it('equal autodiff through TF.js\' ops on the CPU backend on every shape class the models use', async () => {
+    for (const [shape, offset] of shapes) {
+      await tf.setBackend('cpu');
+      const reference = normaliseAndDifferentiate(false, shape, offset);
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      const ours = normaliseAndDifferentiate(true, shape, offset);
+      expect(tf.memory().numTensors).toBe(before);
+      const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
+      ours.forEach((v, i) => expect(relativeError(v, reference[i]), `${names[i]} at ${shape}, offset ${offset}`).toBeLessThan(2e-5));
+    }
+  }, 60_000);
 });
 
 /** A conv → batch norm → ReLU network as our models build it, with TF.js' layer or ours. */

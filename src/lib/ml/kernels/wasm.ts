@@ -11,7 +11,8 @@
  * buffer does (see identity and cast), and its
  * FusedBatchNorm is a slow per-element loop, now a depthwise convolution (see batchNorm). Its
  * element-wise kernels broadcast a per-channel vector slowly; that vector is tiled first (see tiledBroadcast).
- * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced. (Its resize gradients are right; the CPU backend's are not, see
+ * Its MaxPoolGrad is wrong when 'same' padding adds a top row (see pool.ts) and is replaced.
+ * Batch norm in training, forward and gradient, is one kernel each of our own (see batchNormWasm.ts). (Its resize gradients are right; the CPU backend's are not, see
  * cpu.ts.)
  * Importing this module registers them once; importing it again changes nothing.
  */
@@ -19,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dFilterGrad, conv2dInputGrad, pointwiseFilterGrad, type TensorHeap } from './conv2dGrad';
 import { maxPoolGrad } from './pool';
+import { batchNormTrainingKernels } from './batchNormWasm';
 
 type ConvAttrs = {
   strides: number | [number, number];
@@ -304,7 +306,7 @@ export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
 
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, cast, batchNorm, ...binaryKernels]) {
+  for (const config of [filterGrad, inputGrad, tile, maxPoolGradKernel, sumKernel, meanKernel, identity, cast, batchNorm, ...binaryKernels, ...batchNormTrainingKernels]) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc === config.kernelFunc) continue;
     if (tf.getKernel(config.kernelName, BACKEND)) tf.unregisterKernel(config.kernelName, BACKEND);
     tf.registerKernel(config);
