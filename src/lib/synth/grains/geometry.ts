@@ -37,8 +37,12 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
   const voronoi = delaunay.voronoi([0, 0, size, size]);
   for (let k = 0; k < p.lloydIterations; k++) {
     moveSeedsToCentroids(voronoi, points, n);
-    delaunay.update();
+    // voronoi.update() triangulates the moved points itself (d3-delaunay 6 calls delaunay.update()
+    // first): a delaunay.update() of our own before it triangulated every iteration twice, the
+    // second time to the same result, except where all points are collinear and each triangulation
+    // jitters them anew. There the second is kept, so the bytes stay as they were.
     voronoi.update();
+    if ((delaunay as { collinear?: Int32Array }).collinear) voronoi.update();
   }
   const edgeSeed = rng.uint32();
   const splines = new Map<number, Float64Array>();
