@@ -56,6 +56,8 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
     (Math.abs(ax - size) < eps && Math.abs(bx - size) < eps) ||
     (Math.abs(ay - size) < eps && Math.abs(by - size) < eps);
 
+  // One stream object reseeded per edge: a new Rng per edge was a thousand objects and closures a sample.
+  const edgeRng = new Rng(0);
   const cell = new CellPath();
   for (let i = 0; i < n; i++) {
     cell.read(voronoi, i);
@@ -72,7 +74,7 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
       const key = Math.min(i, j) * n + Math.max(i, j);
       let spline = splines.get(key);
       if (!spline) {
-        spline = splineThrough(ax, ay, bx, by, p.splinePoints, p.boundaryWaviness, new Rng(hashSeed(edgeSeed, key)), store);
+        spline = splineThrough(ax, ay, bx, by, p.splinePoints, p.boundaryWaviness, edgeRng.reseed(hashSeed(edgeSeed, key)), store);
         splines.set(key, spline);
         outline.appendAllButLast(spline, false);
       } else {
