@@ -23,6 +23,12 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** Restarts the stream at `seed`, as `new Rng(seed)` would: one object for many short streams. */
+  reseed(seed: number): this {
+    this.state = seed >>> 0;
+    return this;
+  }
+
   uint32(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);

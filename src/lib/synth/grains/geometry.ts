@@ -37,8 +37,12 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
   const voronoi = delaunay.voronoi([0, 0, size, size]);
   for (let k = 0; k < p.lloydIterations; k++) {
     moveSeedsToCentroids(voronoi, points, n);
-    delaunay.update();
+    // voronoi.update() triangulates the moved points itself (d3-delaunay 6 calls delaunay.update()
+    // first): a delaunay.update() of our own before it triangulated every iteration twice, the
+    // second time to the same result, except where all points are collinear and each triangulation
+    // jitters them anew. There the second is kept, so the bytes stay as they were.
     voronoi.update();
+    if ((delaunay as { collinear?: Int32Array }).collinear) voronoi.update();
   }
   const edgeSeed = rng.uint32();
   const splines = new Map<number, Float64Array>();
@@ -52,6 +56,8 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
     (Math.abs(ax - size) < eps && Math.abs(bx - size) < eps) ||
     (Math.abs(ay - size) < eps && Math.abs(by - size) < eps);
 
+  // One stream object reseeded per edge: a new Rng per edge was a thousand objects and closures a sample.
+  const edgeRng = new Rng(0);
   const cell = new CellPath();
   for (let i = 0; i < n; i++) {
     cell.read(voronoi, i);
@@ -68,7 +74,7 @@ export function buildGeometry(size: number, p: GeometryParams, rng: Rng): GrainG
       const key = Math.min(i, j) * n + Math.max(i, j);
       let spline = splines.get(key);
       if (!spline) {
-        spline = splineThrough(ax, ay, bx, by, p.splinePoints, p.boundaryWaviness, new Rng(hashSeed(edgeSeed, key)), store);
+        spline = splineThrough(ax, ay, bx, by, p.splinePoints, p.boundaryWaviness, edgeRng.reseed(hashSeed(edgeSeed, key)), store);
         splines.set(key, spline);
         outline.appendAllButLast(spline, false);
       } else {
