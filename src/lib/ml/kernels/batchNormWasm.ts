@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorHeap } from './conv2dGrad';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './names';
+import { requireStockWasmKernel } from './wasmStock';
 
 const BACKEND = 'wasm';
 
@@ -24,12 +25,8 @@ interface WasmHeap extends TensorHeap {
   disposeData(dataId: object): boolean;
 }
 
-/** TF.js' WASM kernels as registered now (before ours replace any): called directly, outside the engine. */
-function stock(name: string): tf.KernelFunc {
-  const config = tf.getKernel(name, BACKEND);
-  if (!config) throw new Error(`${name} is missing on the wasm backend.`);
-  return config.kernelFunc;
-}
+/** TF.js' own WASM kernels, called directly, outside the engine. */
+const stock = (name: string): tf.KernelFunc => requireStockWasmKernel(name).kernelFunc;
 const avgPoolKernel = stock(tf.AvgPool);
 const depthwiseKernel = stock(tf.FusedDepthwiseConv2D);
 const squareKernel = stock(tf.Square);

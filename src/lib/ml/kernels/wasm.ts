@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { requireStockWasmKernel, stockWasmKernel } from './wasmStock';
 import { conv2dFilterGrad, conv2dInputGrad, pointwiseFilterGrad, type TensorHeap } from './conv2dGrad';
 import { maxPoolGrad } from './pool';
 import { batchNormTrainingKernels } from './batchNormWasm';
@@ -88,7 +89,7 @@ export function tileInto(src: ArrayLike<number> & { subarray(a: number, b: numbe
   fill(0, 0, 0);
 }
 
-const originalTile = tf.getKernel(tf.Tile, BACKEND);
+const originalTile = requireStockWasmKernel(tf.Tile);
 
 const tile: tf.KernelConfig = {
   kernelName: tf.Tile,
@@ -96,10 +97,7 @@ const tile: tf.KernelConfig = {
   kernelFunc: (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     const { reps } = args.attrs as unknown as { reps: number[] };
-    if (x.dtype === 'string' || !originalTile) {
-      if (!originalTile) throw new Error('Tile is missing on the wasm backend.');
-      return originalTile.kernelFunc(args);
-    }
+    if (x.dtype === 'string') return originalTile.kernelFunc(args);
     const backend = args.backend as unknown as TensorHeap;
     const out = backend.makeOutput(x.shape.map((s, i) => s * reps[i]), x.dtype);
     if (out.shape.some((s) => s === 0)) return out;
@@ -127,7 +125,7 @@ const maxPoolGradKernel: tf.KernelConfig = {
   },
 };
 
-const originalIdentity = tf.getKernel(tf.Identity, BACKEND);
+const originalIdentity = requireStockWasmKernel(tf.Identity);
 
 /** `x`'s buffer under a second reference, as `dtype` (its own): no kernel writes into its inputs. */
 function shareBuffer(backend: unknown, x: tf.TensorInfo, dtype: tf.DataType): tf.TensorInfo {
@@ -146,12 +144,12 @@ const identity: tf.KernelConfig = {
   backendName: BACKEND,
   kernelFunc: (args) => {
     const x = args.inputs.x as tf.TensorInfo;
-    if (x.dtype === 'string') return originalIdentity!.kernelFunc(args);
+    if (x.dtype === 'string') return originalIdentity.kernelFunc(args);
     return shareBuffer(args.backend, x, x.dtype);
   },
 };
 
-const originalCast = tf.getKernel(tf.Cast, BACKEND);
+const originalCast = requireStockWasmKernel(tf.Cast);
 
 /**
  * A Cast to the tensor's own dtype shares its buffer, as Identity does, instead of copying it.
@@ -164,14 +162,11 @@ const cast: tf.KernelConfig = {
   kernelFunc: (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
-    if (!originalCast) throw new Error('Cast is missing on the wasm backend.');
     if (x.dtype !== dtype || dtype === 'string') return originalCast.kernelFunc(args);
     return shareBuffer(args.backend, x, dtype);
   },
 };
 
-/** TF.js' own Sum and Mean, for every reduction other than float32 over leading axes. */
-const stockReductions = { [tf.Sum]: tf.getKernel(tf.Sum, BACKEND), [tf.Mean]: tf.getKernel(tf.Mean, BACKEND) };
 
 /** Whether `axes` (non-negative) are exactly 0 … k−1 for some k below `rank`. */
 export function leadingAxes(axes: number[], rank: number): boolean {
@@ -190,8 +185,7 @@ export function leadingAxes(axes: number[], rank: number): boolean {
  * whose setup the replacement carries.
  */
 function leadingReduction(kernelName: typeof tf.Sum | typeof tf.Mean): tf.KernelConfig {
-  const stock = stockReductions[kernelName];
-  if (!stock) throw new Error(`${kernelName} is missing on the wasm backend.`);
+  const stock = requireStockWasmKernel(kernelName);
   return {
     ...stock,
     kernelFunc: (args) => {
@@ -219,7 +213,6 @@ function leadingReduction(kernelName: typeof tf.Sum | typeof tf.Mean): tf.Kernel
 const sumKernel = leadingReduction(tf.Sum);
 const meanKernel = leadingReduction(tf.Mean);
 
-const stockBatchNorm = tf.getKernel(tf.FusedBatchNorm, BACKEND);
 
 /**
  * FusedBatchNorm as a per-channel affine map, x·a + b with a = scale/√(variance + ε) and
@@ -230,11 +223,13 @@ const stockBatchNorm = tf.getKernel(tf.FusedBatchNorm, BACKEND);
  * changes the result by float rounding only (relative to the output's scale, about |mean|/σ units
  * in the last place). Parameters that are not one value per channel go to TF.js' kernel.
  */
+const stockBatchNorm = requireStockWasmKernel(tf.FusedBatchNorm);
+
 const batchNorm: tf.KernelConfig = {
   kernelName: tf.FusedBatchNorm,
   backendName: BACKEND,
   // TF.js' kernel, which the replacement falls back to, binds its WebAssembly function here.
-  setupFunc: stockBatchNorm?.setupFunc,
+  setupFunc: stockBatchNorm.setupFunc,
   kernelFunc: (args) => {
     const { x, mean, variance, offset, scale } = args.inputs as unknown as Record<'x' | 'mean' | 'variance', tf.Tensor> & Partial<Record<'offset' | 'scale', tf.Tensor>>;
     const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
@@ -242,7 +237,6 @@ const batchNorm: tf.KernelConfig = {
     // One value per channel: shape [C], or [1, …, 1, C] (a [N, 1, 1, 1] of N = C values is not).
     const perChannel = [mean, variance, offset, scale].every((t) => t == null
       || (t.size === c && t.dtype === 'float32' && t.shape.slice(0, -1).every((d) => d === 1)));
-    if (!stockBatchNorm) throw new Error('FusedBatchNorm is missing on the wasm backend.');
     if (x.dtype !== 'float32' || x.rank !== 4 || x.size === 0 || !perChannel) return stockBatchNorm.kernelFunc(args);
     return tf.tidy(() => {
       const vector = (t: tf.Tensor) => tf.reshape(t, [c]);
@@ -257,8 +251,6 @@ const batchNorm: tf.KernelConfig = {
 
 /** The element-wise kernels whose per-channel broadcasts are tiled first (tiledBroadcast). */
 const BINARY = [tf.Multiply, tf.Add, tf.Sub, tf.RealDiv];
-/** TF.js' own element-wise kernels, which broadcast by computing each element's source index. */
-const stockBinary = Object.fromEntries(BINARY.map((name) => [name, tf.getKernel(name, BACKEND)]));
 
 /** Below this many output elements the tile's own overhead (~0.1 ms) outweighs the gain (8×16×16×32: 0.12 ms stock, 0.19 ms tiled). */
 const MIN_TILED = 1 << 17;
@@ -273,8 +265,8 @@ const MIN_TILED = 1 << 17;
  * (Tile's slow case), small outputs and other dtypes go to TF.js' kernel.
  */
 function tiledBroadcast(kernelName: string): tf.KernelConfig {
-  const stock = stockBinary[kernelName];
-  if (!stock) throw new Error(`${kernelName} is missing on the wasm backend.`);
+  // TF.js' own kernel, which broadcasts by computing each element's source index.
+  const stock = requireStockWasmKernel(kernelName);
   return {
     ...stock,
     kernelFunc: (args) => {
@@ -299,10 +291,7 @@ function tiledBroadcast(kernelName: string): tf.KernelConfig {
 const binaryKernels = BINARY.map(tiledBroadcast);
 
 /** TF.js' own kernel that one of ours replaced (for benchmarks that compare the two). */
-export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
-  if (name === tf.Sum || name === tf.Mean) return stockReductions[name];
-  return ({ [tf.Tile]: originalTile, [tf.Identity]: originalIdentity, [tf.Cast]: originalCast, [tf.FusedBatchNorm]: stockBatchNorm, ...stockBinary } as Record<string, tf.KernelConfig | undefined>)[name];
-}
+export { stockWasmKernel };
 
 /** Registers (or re-registers) the kernels; replacing a kernel unregisters it first, so TF.js does not warn. */
 export function registerWasmTrainingKernels(): void {
