@@ -6,12 +6,14 @@
  *
  *   npm i --no-save webgpu   (50 MB of native builds, so not a dependency of the project)
  *   tsx perf/trainStep.ts [--width 1] [--cls-batch 32] [--seg-batch 4] [--steps 10] [--dawn PATH/index.js]
- *     [--filter-grad stock|conv] [--input-grad naive|mm] [--optimizer fused|tfjs] [--flag WEBGPU_FLAG=VALUE …] [--probe]
+ *     [--filter-grad stock|conv] [--input-grad naive|mm] [--optimizer fused|tfjs] [--batch-norm kernels|ops] [--bn-threads 64]
+ *     [--flag WEBGPU_FLAG=VALUE …] [--probe]
  * The defaults are what the app runs (TF.js 4.22's kernels, the trainer's fused AdamW); `conv`
  * computes the filter gradient as one convolution (our WASM kernel, conv2dGrad.ts), `mm` turns on
  * TF.js' matrix-product input gradient, and `--optimizer tfjs` steps with what the fused optimiser
  * replaced: TF.js' Adam (a dozen kernels per variable) then the weight decay, one multiply per
- * kernel. `--probe` says where one classifier step's time goes: host time to enqueue its kernels
+ * kernel; `--batch-norm ops` trains batch norm through ops instead of its WGSL kernels
+ * (src/lib/ml/kernels/batchNormWebgpu.ts), and `--bn-threads` sets their reductions' workgroup size. `--probe` says where one classifier step's time goes: host time to enqueue its kernels
  * against GPU time (timestamp queries), by kernel.
  *
  * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
@@ -24,10 +26,11 @@ const { values: args } = parseArgs({ options: {
   width: { type: 'string', default: '1' }, 'cls-batch': { type: 'string', default: '32' }, 'seg-batch': { type: 'string', default: '4' },
   'cls-size': { type: 'string', default: '128' }, 'seg-size': { type: 'string', default: '256' }, steps: { type: 'string', default: '10' },
   dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'stock' }, 'input-grad': { type: 'string', default: 'naive' },
-  optimizer: { type: 'string', default: 'fused' },
+  optimizer: { type: 'string', default: 'fused' }, 'batch-norm': { type: 'string', default: 'kernels' }, 'bn-threads': { type: 'string', default: '64' },
   flag: { type: 'string', multiple: true, default: [] }, probe: { type: 'boolean', default: false },
 } });
 if (args.optimizer !== 'fused' && args.optimizer !== 'tfjs') throw new Error(`--optimizer must be fused or tfjs; got ${args.optimizer}.`);
+if (args['batch-norm'] !== 'kernels' && args['batch-norm'] !== 'ops') throw new Error(`--batch-norm must be kernels or ops; got ${args['batch-norm']}.`);
 
 // TF.js registers its WebGPU backend only where it sees a browser global and navigator.gpu.
 const dawn = await import(args.dawn.endsWith('.js') ? pathToFileURL(args.dawn).href : args.dawn);
@@ -37,6 +40,8 @@ Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node'
 (globalThis as Record<string, unknown>).window ??= globalThis;
 
 await import('@tensorflow/tfjs-backend-webgpu');
+(await import('../src/lib/ml/kernels/batchNormWebgpu')).batchNormWebgpuSettings.reduceThreads = Number(args['bn-threads']);
+(await import('../src/lib/ml/batchNorm')).BatchNormalization.opsOnly = args['batch-norm'] === 'ops';
 if (args['filter-grad'] === 'conv') {
   const { conv2dFilterGrad } = await import('../src/lib/ml/kernels/conv2dGrad');
   const stock = tf.getKernel(tf.Conv2DBackpropFilter, 'webgpu')!;
@@ -106,7 +111,7 @@ async function bench(task: 'classify' | 'segment', size: number, batch: number, 
   const s = median(seconds);
   console.log(JSON.stringify({ name: `dawn-webgpu.${task === 'classify' ? 'resnet18' : 'unet18'}.${size}`, images_per_s: +(batch / s).toFixed(2),
     step_s: +s.toFixed(4), first_step_s: +firstStep.toFixed(2), batch, size, width, steps, loss: config.loss,
-    filter_grad: args['filter-grad'], input_grad: args['input-grad'], optimizer: args.optimizer, adapter: adapterInfo }));
+    filter_grad: args['filter-grad'], input_grad: args['input-grad'], optimizer: args.optimizer, batch_norm: args['batch-norm'], bn_threads: Number(args['bn-threads']), adapter: adapterInfo }));
   dispose();
 }
 
@@ -143,7 +148,8 @@ async function probe(width: number, batch: number, size: number) {
     byKernel.set(k.name, { n: e.n + 1, ms: e.ms + ms });
   }
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms || b[1].n - a[1].n).slice(0, 12).map(([k, v]) => `${k}×${v.n}:${v.ms.toFixed(1)}ms`);
-  console.log(JSON.stringify({ probe: 'step', optimizer: args.optimizer, width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top }));
+  const most = [...byKernel].sort((a, b) => b[1].n - a[1].n).slice(0, 16).map(([k, v]) => `${k}×${v.n}`);
+  console.log(JSON.stringify({ probe: 'step', optimizer: args.optimizer, batch_norm: args['batch-norm'], width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top, most }));
   tf.dispose([x, y]); optimizer.dispose(); model.dispose();
 }
 

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/lib/ml/kernels/cpu';
 import { chooseBackend } from '../../src/lib/ml/backend';
 import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../src/lib/ml/kernels/wasm';
+import { BATCH_NORM_TRAIN_GRAD } from '../../src/lib/ml/kernels/names';
 import { lossFn } from '../../src/lib/ml/losses';
 import type { ModelConfig } from '../../src/lib/ml/config';
 import { buildModel } from '../../src/lib/ml/models';
@@ -360,6 +361,27 @@ describe('backend choice', () => {
     expect(info.threads).toBe(1);
     expect(info.fallbacks.join(' ')).toMatch(/WebGPU: no graphics adapter/);
     await tf.setBackend('cpu');
+  }, 20_000);
+
+  it('refuses a backend whose batch-norm gradient kernel is wrong, and says why', async () => {
+    const good = tf.getKernel(BATCH_NORM_TRAIN_GRAD, 'wasm')!;
+    tf.unregisterKernel(BATCH_NORM_TRAIN_GRAD, 'wasm');
+    // dγ off by 1 %: small enough to train without an error, large enough to matter.
+    tf.registerKernel({ ...good, kernelFunc: (args) => {
+      const [dx, dGamma, dBeta] = good.kernelFunc(args) as tf.TensorInfo[];
+      const heap = args.backend as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+      heap.typedArrayFromHeap(dGamma).forEach((v, k, a) => { a[k] = v * 1.01; });
+      return [dx, dGamma, dBeta];
+    } });
+    try {
+      const info = await chooseBackend('wasm');
+      expect(info.name).not.toBe('wasm');
+      expect(info.fallbacks.join(' ')).toMatch(/WebAssembly: computes wrong gradients \(off by 1\.\d\d %/);
+    } finally {
+      tf.unregisterKernel(BATCH_NORM_TRAIN_GRAD, 'wasm');
+      tf.registerKernel(good);
+      await tf.setBackend('cpu');
+    }
   }, 20_000);
 });
 

@@ -15,8 +15,10 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import './kernels/wasm';
+import './kernels/batchNormWebgpu';
 import './kernels/cpu';
 import { Rng } from '../random';
+import { batchNormTraining } from './batchNorm';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -80,7 +82,7 @@ const CONV_CASES: [[number, number, number], number, number, number, number, 'sa
   [[2, 9, 9], 3, 3, 2, 2, 'valid'],
 ];
 
-/** Gradients w.r.t. input and kernel of every case, and of a 3×3 stride-2 max-pool, on the current backend. */
+/** Gradients w.r.t. input and kernel of every case, of a 3×3 stride-2 max-pool and of batch norm in training, on the current backend. */
 async function testGradients(): Promise<Float32Array[]> {
   const rng = new Rng(7);
   const values = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
@@ -96,6 +98,15 @@ async function testGradients(): Promise<Float32Array[]> {
     const x = tf.tensor4d(values(2 * 9 * 9 * 3), [2, 9, 9, 3]);
     const g = tf.tensor4d(values(2 * 5 * 5 * 3), [2, 5, 5, 3]);
     out.push(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same'), g)))(x));
+    // Batch norm in training, through the backend's own kernels where it has them (WASM, WebGPU).
+    const bnX = tf.add(tf.tensor4d(values(2 * 5 * 4 * 6), [2, 5, 4, 6]), 3);
+    const bnG = tf.tensor4d(values(2 * 5 * 4 * 6), [2, 5, 4, 6]);
+    const normalised = (a: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+      const { y, mean, variance } = batchNormTraining(a as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-3);
+      tf.dispose([mean, variance]);
+      return tf.sum(tf.mul(y, bnG));
+    };
+    out.push(...tf.grads(normalised)([bnX, tf.tensor1d(values(6)), tf.tensor1d(values(6))]));
     return out;
   });
   const data = await Promise.all(grads.map((t) => t.data() as Promise<Float32Array>));

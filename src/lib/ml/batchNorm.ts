@@ -10,8 +10,8 @@
  *
  * computed as dx = dy·k − (x̂·k·dγ/M + k·dβ/M) with k = γ/σ, where both x̂ and the bracket are one
  * `FusedBatchNorm` kernel each: five activation-sized kernels in all, and two reductions. Where the
- * backend registers the two kernels of kernels/names.ts (WASM), the same maths runs as one forward
- * and one gradient kernel instead, and the moving averages as a loop on the host.
+ * backend registers the kernels of kernels/names.ts (WASM, WebGPU), the same maths runs as one
+ * forward and one gradient kernel instead, and each moving average as one kernel.
  *
  * The layer is TF.js' `BatchNormalization` with only its training path replaced: same weights
  * (`gamma`, `beta`, `moving_mean`, `moving_variance`), same moving-average update, same config,
@@ -20,7 +20,7 @@
  * use (not rank 4, not channels last, without centre or scale), go to TF.js' own code.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/names';
+import { BATCH_NORM_MOVING_AVERAGE, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/names';
 
 type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
 type Kwargs = { [key: string]: unknown };
@@ -80,13 +80,13 @@ export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
   return { y, mean: mean!, variance: variance! };
 }
 
-/** Whether the current backend has both kernels of kernels/names.ts (WASM), and they are not turned off. */
+/** Whether the current backend has both training kernels of kernels/names.ts (WASM, WebGPU), and they are not turned off. */
 function hasFusedKernels(): boolean {
   const backend = tf.getBackend();
   return !BatchNormalization.opsOnly && !!tf.getKernel(BATCH_NORM_TRAIN, backend) && !!tf.getKernel(BATCH_NORM_TRAIN_GRAD, backend);
 }
 
-/** The same maths as one forward and one gradient kernel (see kernels/batchNormWasm.ts), for backends that register them. */
+/** The same maths as one forward and one gradient kernel (kernels/batchNormWasm.ts, batchNormWebgpu.ts), for backends that register them. */
 function batchNormTrainingFused(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number):
   { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   let mean: tf.Tensor1D | undefined, variance: tf.Tensor1D | undefined;
@@ -108,21 +108,6 @@ function batchNormTrainingFused(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Ten
   });
   const y = normalise(x, gamma, beta) as tf.Tensor4D;
   return { y, mean: mean!, variance: variance! };
-}
-
-/**
- * The moving-average update v − (v − value)·(1 − momentum) of a per-channel vector, as a JavaScript
- * loop rounding each operation to float32 as the kernels do (same values), where the batch norm
- * kernels are (WASM, whose tensors live in CPU memory): three kernels and a scope less per
- * statistic, 120 kernels a ResNet-18 step; CPU time a step 1.014× and 1.028× (two alternating runs of 31).
- */
-function movingAverageOnHost(average: tf.Tensor, value: tf.Tensor, momentum: number): tf.Tensor {
-  const f = Math.fround;
-  const rate = f(1 - momentum);
-  const v = average.dataSync() as Float32Array, x = value.dataSync() as Float32Array;
-  const out = new Float32Array(v.length);
-  for (let k = 0; k < v.length; k++) out[k] = f(v[k] - f(f(v[k] - x[k]) * rate));
-  return tf.tensor(out, average.shape, 'float32');
 }
 
 export class BatchNormalization extends StockBatchNormalization {
@@ -148,8 +133,8 @@ export class BatchNormalization extends StockBatchNormalization {
       const { y, mean, variance } = batchNormTraining(x as tf.Tensor4D, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon);
       // The moving averages as TF.js' layer updates them: v − (v − batch value)·(1 − momentum).
       for (const [average, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
-        if (hasFusedKernels()) {
-          average.write(movingAverageOnHost(average.read(), value, self.momentum));
+        if (hasFusedKernels() && tf.getKernel(BATCH_NORM_MOVING_AVERAGE, tf.getBackend())) {
+          average.write(tf.engine().runKernel(BATCH_NORM_MOVING_AVERAGE, { average: average.read(), value }, { momentum: self.momentum }) as tf.Tensor);
           continue;
         }
         tf.tidy(() => {

@@ -1,5 +1,6 @@
 /**
- * Batch norm over a training batch, forward and gradient, as one kernel each on the WASM backend.
+ * Batch norm over a training batch, forward and gradient, as one kernel each on the WASM backend,
+ * and its moving averages.
  *
  * As ops (src/lib/ml/batchNorm.ts) a layer ran about 80 kernels a training step, most of them on
  * per-channel vectors of 4–128 values, and each kernel costs 10–20 µs of the engine's bookkeeping
@@ -16,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorHeap } from './conv2dGrad';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './names';
+import { BATCH_NORM_MOVING_AVERAGE, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './names';
 import { requireStockWasmKernel } from './wasmStock';
 
 const BACKEND = 'wasm';
@@ -131,4 +132,26 @@ const gradient: tf.KernelConfig = {
   },
 };
 
-export const batchNormTrainingKernels: tf.KernelConfig[] = [forward, gradient];
+/**
+ * The moving average v − (v − value)·(1 − momentum) as a JavaScript loop rounding each operation
+ * to float32 as the ops do (same values): three kernels and a scope less per statistic, 120 kernels
+ * a ResNet-18 step; CPU time a step 1.014× and 1.028× (two alternating runs of 31).
+ */
+const movingAverage: tf.KernelConfig = {
+  kernelName: BATCH_NORM_MOVING_AVERAGE,
+  backendName: BACKEND,
+  kernelFunc: ({ inputs, attrs, backend: b }) => {
+    const backend = b as unknown as WasmHeap;
+    const { average, value } = inputs as { average: Info; value: Info };
+    const { momentum } = attrs as unknown as { momentum: number };
+    const f = Math.fround;
+    const rate = f(1 - momentum);
+    const v = backend.typedArrayFromHeap(average), x = backend.typedArrayFromHeap(value);
+    const out = backend.makeOutput(average.shape, 'float32');
+    const result = backend.typedArrayFromHeap(out) as Float32Array;
+    for (let k = 0; k < v.length; k++) result[k] = f(v[k] - f(f(v[k] - x[k]) * rate));
+    return out;
+  },
+};
+
+export const batchNormTrainingKernels: tf.KernelConfig[] = [forward, gradient, movingAverage];

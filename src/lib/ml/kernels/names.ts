@@ -8,3 +8,5 @@
 export const BATCH_NORM_TRAIN = 'SynthScopeBatchNormTrain';
 /** Its gradient: inputs dy, x, mean, variance, gamma; attr epsilon; outputs dx, dGamma, dBeta. */
 export const BATCH_NORM_TRAIN_GRAD = 'SynthScopeBatchNormTrainGrad';
+/** A batch-norm moving average's update v − (v − value)·(1 − momentum): inputs average, value; attr momentum; output the new average. */
+export const BATCH_NORM_MOVING_AVERAGE = 'SynthScopeBatchNormMovingAverage';
