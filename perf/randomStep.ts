@@ -21,8 +21,10 @@ export function randomTrainingStep(task: 'classify' | 'segment', size: number, b
   const labels = task === 'segment'
     ? tf.oneHot(tf.randomUniform([batch, size, size], 0, 2, 'int32') as tf.Tensor3D, 2)
     : tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
+  /** The step up to its loss, not read back: what enqueuing a step costs. */
+  const minimizeOnce = () => optimizer.minimize(() => lossFn(config.loss, labels, model.apply(x, { training: true }) as tf.Tensor));
   const step = async () => {
-    const cost = optimizer.minimize(() => lossFn(config.loss, labels, model.apply(x, { training: true }) as tf.Tensor));
+    const cost = minimizeOnce();
     await cost.data();
     cost.dispose();
   };
@@ -31,5 +33,5 @@ export function randomTrainingStep(task: 'classify' | 'segment', size: number, b
     optimizer.dispose();
     model.dispose();
   };
-  return { config, model, step, dispose };
+  return { config, model, step, minimizeOnce, dispose };
 }

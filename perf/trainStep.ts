@@ -6,14 +6,17 @@
  *
  *   npm i --no-save webgpu   (50 MB of native builds, so not a dependency of the project)
  *   tsx perf/trainStep.ts [--width 1] [--cls-batch 32] [--seg-batch 4] [--steps 10] [--dawn PATH/index.js]
- *     [--filter-grad stock|conv] [--input-grad naive|mm] [--optimizer fused|tfjs] [--batch-norm kernels|ops] [--bn-threads 64]
- *     [--flag WEBGPU_FLAG=VALUE …] [--probe]
- * The defaults are what the app runs (TF.js 4.22's kernels, the trainer's fused AdamW); `conv`
- * computes the filter gradient as one convolution (our WASM kernel, conv2dGrad.ts), `mm` turns on
+ *     [--filter-grad split|stock|conv] [--fg-threads 1048576] [--fg-min-loop 4096] [--fg-min-segment 256] [--input-grad naive|mm] [--optimizer fused|tfjs]
+ *     [--batch-norm kernels|ops] [--bn-threads 64] [--flag WEBGPU_FLAG=VALUE …] [--probe]
+ * The defaults are what the app runs (TF.js 4.22's kernels but for the filter gradient and batch
+ * norm, the trainer's fused AdamW). `split` is our filter gradient split over rows
+ * (src/lib/ml/kernels/conv2dFilterGradWebgpu.ts, whose settings the `--fg-…` options set), `stock`
+ * TF.js' own, `conv` computes it as one convolution (our WASM kernel, conv2dGrad.ts); `mm` turns on
  * TF.js' matrix-product input gradient, and `--optimizer tfjs` steps with what the fused optimiser
  * replaced: TF.js' Adam (a dozen kernels per variable) then the weight decay, one multiply per
  * kernel; `--batch-norm ops` trains batch norm through ops instead of its WGSL kernels
- * (src/lib/ml/kernels/batchNormWebgpu.ts), and `--bn-threads` sets their reductions' workgroup size. `--probe` says where one classifier step's time goes: host time to enqueue its kernels
+ * (src/lib/ml/kernels/batchNormWebgpu.ts), and `--bn-threads` sets their reductions' workgroup
+ * size. `--probe` says where a step's time goes, for each network: host time to enqueue its kernels
  * against GPU time (timestamp queries), by kernel.
  *
  * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
@@ -25,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 const { values: args } = parseArgs({ options: {
   width: { type: 'string', default: '1' }, 'cls-batch': { type: 'string', default: '32' }, 'seg-batch': { type: 'string', default: '4' },
   'cls-size': { type: 'string', default: '128' }, 'seg-size': { type: 'string', default: '256' }, steps: { type: 'string', default: '10' },
-  dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'stock' }, 'input-grad': { type: 'string', default: 'naive' },
+  dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'split' }, 'fg-threads': { type: 'string', default: String(1 << 20) }, 'fg-min-loop': { type: 'string', default: '4096' }, 'fg-min-segment': { type: 'string', default: '256' }, 'input-grad': { type: 'string', default: 'naive' },
   optimizer: { type: 'string', default: 'fused' }, 'batch-norm': { type: 'string', default: 'kernels' }, 'bn-threads': { type: 'string', default: '64' },
   flag: { type: 'string', multiple: true, default: [] }, probe: { type: 'boolean', default: false },
 } });
@@ -42,10 +45,14 @@ Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node'
 await import('@tensorflow/tfjs-backend-webgpu');
 (await import('../src/lib/ml/kernels/batchNormWebgpu')).batchNormWebgpuSettings.reduceThreads = Number(args['bn-threads']);
 (await import('../src/lib/ml/batchNorm')).BatchNormalization.opsOnly = args['batch-norm'] === 'ops';
+const filterGrad = await import('../src/lib/ml/kernels/conv2dFilterGradWebgpu');
+Object.assign(filterGrad.conv2dFilterGradSettings, { parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
+if (!['split', 'stock', 'conv'].includes(args['filter-grad'])) throw new Error(`--filter-grad must be split, stock or conv; got ${args['filter-grad']}.`);
+if (args['filter-grad'] !== 'split') tf.unregisterKernel(tf.Conv2DBackpropFilter, 'webgpu');
+const stock = filterGrad.stockConv2dFilterGrad!;
+if (args['filter-grad'] === 'stock') tf.registerKernel(stock);
 if (args['filter-grad'] === 'conv') {
   const { conv2dFilterGrad } = await import('../src/lib/ml/kernels/conv2dGrad');
-  const stock = tf.getKernel(tf.Conv2DBackpropFilter, 'webgpu')!;
-  tf.unregisterKernel(tf.Conv2DBackpropFilter, 'webgpu');
   tf.registerKernel({ ...stock, kernelFunc: ({ inputs, attrs }) => {
     const a = attrs as unknown as { filterShape: [number, number, number, number]; strides: [number, number]; pad: 'same' };
     return conv2dFilterGrad(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, a.filterShape, a.strides, a.pad);
@@ -56,8 +63,6 @@ for (const f of args.flag) {
   const [name, value] = f.split('=');
   tf.env().set(name, value === 'true' ? true : value === 'false' ? false : Number(value));
 }
-const { buildModel } = await import('../src/lib/ml/models');
-const { lossFn } = await import('../src/lib/ml/losses');
 const { defaultTrainConfig } = await import('../src/lib/ml/config');
 const { adamW } = await import('../src/lib/ml/trainer');
 const { randomTrainingStep } = await import('./randomStep');
@@ -111,12 +116,12 @@ async function bench(task: 'classify' | 'segment', size: number, batch: number, 
   const s = median(seconds);
   console.log(JSON.stringify({ name: `dawn-webgpu.${task === 'classify' ? 'resnet18' : 'unet18'}.${size}`, images_per_s: +(batch / s).toFixed(2),
     step_s: +s.toFixed(4), first_step_s: +firstStep.toFixed(2), batch, size, width, steps, loss: config.loss,
-    filter_grad: args['filter-grad'], input_grad: args['input-grad'], optimizer: args.optimizer, batch_norm: args['batch-norm'], bn_threads: Number(args['bn-threads']), adapter: adapterInfo }));
+    filter_grad: args['filter-grad'], fg_threads: Number(args['fg-threads']), fg_min_loop: Number(args['fg-min-loop']), fg_min_segment: Number(args['fg-min-segment']), input_grad: args['input-grad'], optimizer: args.optimizer, batch_norm: args['batch-norm'], bn_threads: Number(args['bn-threads']), adapter: adapterInfo }));
   dispose();
 }
 
 /** Where a step's time goes: per-op cost of a long chain of tiny ops, and one step's kernels (GPU time where the adapter has timestamps). */
-async function probe(width: number, batch: number, size: number) {
+async function probe(task: 'classify' | 'segment', width: number, batch: number, size: number) {
   let t = tf.ones([4096]);
   await t.data();
   let t0 = performance.now();
@@ -125,20 +130,15 @@ async function probe(width: number, batch: number, size: number) {
   await t.data();
   console.log(JSON.stringify({ probe: 'tiny ops', per_op_us: +((performance.now() - t0) * 1000 / 2000).toFixed(1), enqueue_per_op_us: +(enqueueMs * 1000 / 2000).toFixed(1) }));
   t.dispose();
-  const config = defaultTrainConfig('classify', size);
-  const model = buildModel({ ...config.model, depth: 18, width });
-  const optimizer = makeOptimizer(model, config);
-  const x = tf.randomNormal([batch, size, size, 1]);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32') as tf.Tensor1D, 2);
-  const step = () => optimizer.minimize(() => lossFn(config.loss, y, model.apply(x, { training: true }) as tf.Tensor));
-  for (let i = 0; i < 2; i++) { const c = step(); await c.data(); c.dispose(); }
+  const { step, minimizeOnce, dispose } = randomTrainingStep(task, size, batch, width, (model, config) => makeOptimizer(model, config));
+  for (let i = 0; i < 2; i++) await step();
   t0 = performance.now();
-  const c = step();
+  const c = minimizeOnce();
   const built = performance.now() - t0;
   await c.data();
   const total = performance.now() - t0;
   c.dispose();
-  const info = await tf.profile(async () => { const d = step(); await d.data(); d.dispose(); });
+  const info = await tf.profile(async () => { await step(); });
   const byKernel = new Map<string, { n: number; ms: number }>();
   let gpuMs = 0;
   for (const k of info.kernels) {
@@ -149,13 +149,15 @@ async function probe(width: number, batch: number, size: number) {
   }
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms || b[1].n - a[1].n).slice(0, 12).map(([k, v]) => `${k}×${v.n}:${v.ms.toFixed(1)}ms`);
   const most = [...byKernel].sort((a, b) => b[1].n - a[1].n).slice(0, 16).map(([k, v]) => `${k}×${v.n}`);
-  console.log(JSON.stringify({ probe: 'step', optimizer: args.optimizer, batch_norm: args['batch-norm'], width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top, most }));
-  tf.dispose([x, y]); optimizer.dispose(); model.dispose();
+  console.log(JSON.stringify({ probe: task === 'classify' ? 'resnet18' : 'unet18', optimizer: args.optimizer, batch_norm: args['batch-norm'], filter_grad: args['filter-grad'],
+    width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top, most }));
+  dispose();
 }
 
 const width = Number(args.width), steps = Number(args.steps);
 if (args.probe) {
-  await probe(width, Number(args['cls-batch']), Number(args['cls-size']));
+  await probe('classify', width, Number(args['cls-batch']), Number(args['cls-size']));
+  await probe('segment', width, Number(args['seg-batch']), Number(args['seg-size']));
   process.exit(0);
 }
 await bench('classify', Number(args['cls-size']), Number(args['cls-batch']), width, steps);

@@ -12,6 +12,7 @@ import '../../src/lib/ml/kernels/cpu';
 import { chooseBackend } from '../../src/lib/ml/backend';
 import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../src/lib/ml/kernels/wasm';
 import { BATCH_NORM_TRAIN_GRAD } from '../../src/lib/ml/kernels/names';
+import { filterGradSegments } from '../../src/lib/ml/kernels/conv2dFilterGradWebgpu';
 import { lossFn } from '../../src/lib/ml/losses';
 import type { ModelConfig } from '../../src/lib/ml/config';
 import { buildModel } from '../../src/lib/ml/models';
@@ -436,5 +437,20 @@ describe('Sum and Mean over leading axes on wasm (batch norm\'s reductions)', ()
       }));
     }
     for (const e of relativeErrors(grads[1], grads[0])) expect(e).toBeLessThan(1e-4);
+  });
+});
+
+describe('WebGPU filter gradient: segments of the rows (kernels/conv2dFilterGradWebgpu.ts)', () => {
+  const settings = { parallelThreads: 1 << 20, minLoopToSplit: 4096, minLoopPerThread: 256 };
+  it('splits long sums of few weights, and leaves short sums and many weights whole', () => {
+    // ResNet-18 stem at batch 32, 128²: 3,136 weights over 32·64 rows of 64 pixels.
+    expect(filterGradSegments(3136, 32 * 64, 32 * 64 * 64, settings)).toBe(334);
+    // Never more segments than rows, nor segments shorter than the minimum.
+    expect(filterGradSegments(9, 100, 100 * 100, settings)).toBe(39);
+    expect(filterGradSegments(9, 10, 10 * 1000, settings)).toBe(10);
+    // Short sums and large layers: one segment, TF.js' plan.
+    expect(filterGradSegments(3136, 40, 4000, settings)).toBe(1);
+    expect(filterGradSegments(3 * 3 * 512 * 512, 32 * 4, 32 * 4 * 4, settings)).toBe(1);
+    expect(filterGradSegments(1 << 21, 1000, 1 << 20, settings)).toBe(1);
   });
 });

@@ -16,6 +16,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import './kernels/wasm';
 import './kernels/batchNormWebgpu';
+import './kernels/conv2dFilterGradWebgpu';
 import './kernels/cpu';
 import { Rng } from '../random';
 import { batchNormTraining } from './batchNorm';
@@ -70,7 +71,7 @@ function useBundledWasm() {
  * One case per convolution shape class of models.ts: the 7×7 stride-2 stem on one channel, 3×3
  * stride 1 and 2, the 1×1 stride-2 projection, the 1×1 logits; 'same' padding as the models use,
  * on odd and even sizes (TensorFlow puts a stride-2 convolution's odd padding row at the bottom),
- * plus one 'valid'. [batch, height, width], kernel size, in and out channels, stride, padding.
+ * plus one 'valid' and one large map. [batch, height, width], kernel size, in and out channels, stride, padding.
  */
 const CONV_CASES: [[number, number, number], number, number, number, number, 'same' | 'valid'][] = [
   [[2, 11, 10], 7, 1, 4, 2, 'same'],
@@ -80,6 +81,8 @@ const CONV_CASES: [[number, number, number], number, number, number, number, 'sa
   [[2, 9, 8], 1, 4, 6, 2, 'same'],
   [[2, 6, 6], 1, 4, 2, 1, 'same'],
   [[2, 9, 9], 3, 3, 2, 2, 'valid'],
+  // Enough output pixels (2·48·48) that WebGPU's filter gradient is split over rows (kernels/conv2dFilterGradWebgpu.ts).
+  [[2, 48, 48], 3, 1, 2, 1, 'same'],
 ];
 
 /** Gradients w.r.t. input and kernel of every case, of a 3×3 stride-2 max-pool and of batch norm in training, on the current backend. */

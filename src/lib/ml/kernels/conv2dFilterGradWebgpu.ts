@@ -1,0 +1,169 @@
+/**
+ * The filter gradient of a 2-D convolution (Conv2DBackpropFilter) on WebGPU, split over the batch's
+ * rows so that the GPU has enough threads.
+ *
+ *   dW[kh, kw, ci, co] = Σ over n, oh, ow of x[n, oh·s + kh − pad, ow·s + kw − pad, ci] · dy[n, oh, ow, co]
+ *
+ * TF.js 4.22 gives each weight one thread that loops over all N·OH·OW output pixels. The early
+ * layers have few weights and many pixels (the stem: 3,136 weights, 131,072 pixels a weight at batch
+ * 32 and 128²), so a GPU with 10⁵ threads in flight runs a few thousand long loops: on an H100 that
+ * kernel was 83 % of a ResNet-18 step's GPU time. Here the N·OH rows are cut into segments, each
+ * (segment, weight) pair is a thread writing a partial sum, and a second program adds the segments,
+ * so every layer gets about PARALLEL_THREADS threads. Layers with enough weights already take one
+ * segment and one program, as before.
+ *
+ * Channels-last only (what our models use); NCHW goes to TF.js' kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+
+const BACKEND = 'webgpu';
+
+export const conv2dFilterGradSettings = {
+  /** Threads to aim for: a few times what a large GPU keeps in flight (an H100: 132 units × 2,048). */
+  parallelThreads: 1 << 20,
+  /** A weight's sum over fewer output pixels than this stays one loop: the second program would cost more than it saves. */
+  minLoopToSplit: 4096,
+  /** Nor is a segment cut shorter than this many pixels. */
+  minLoopPerThread: 256,
+};
+
+/** Segments of the N·OH rows, for a layer of `weights` weights whose sums run over `rows` rows of `loop` pixels in all. */
+export function filterGradSegments(weights: number, rows: number, loop: number, settings = conv2dFilterGradSettings): number {
+  if (loop < settings.minLoopToSplit) return 1;
+  return Math.max(1, Math.min(rows, Math.floor(settings.parallelThreads / weights), Math.floor(loop / settings.minLoopPerThread)));
+}
+
+const CONV_UNIFORMS = 'pads : vec2<i32>, strides : vec2<i32>, batchSize : i32, outHeight : i32, outWidth : i32, inHeight : i32, inWidth : i32, '
+  + 'inChannels : i32, outChannels : i32, weights : i32, rowsPerSegment : i32, segments : i32,';
+
+/** Partial sums [segments, weights]: thread s·W + w adds segment s's rows for weight w (co fastest, so reads of dy coalesce). */
+class FilterGradPartialsProgram implements WebGPUProgram {
+  variableNames = ['x', 'dy'];
+  uniforms = CONV_UNIFORMS;
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey = 'synthscopeConv2dFilterGradPartials';
+
+  constructor(segments: number, weights: number, readonly filterShape: number[]) {
+    this.outputShape = segments === 1 ? filterShape : [segments, weights];
+    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index >= uniforms.size) {
+          return;
+        }
+        let s = index / uniforms.weights;
+        let w = index - s * uniforms.weights;
+        let co = w % uniforms.outChannels;
+        let ci = (w / uniforms.outChannels) % uniforms.inChannels;
+        let tap = w / (uniforms.outChannels * uniforms.inChannels);
+        let kw = tap % ${this.filterShape[1]};
+        let kh = tap / ${this.filterShape[1]};
+        let firstRow = s * uniforms.rowsPerSegment;
+        let lastRow = min(firstRow + uniforms.rowsPerSegment, uniforms.batchSize * uniforms.outHeight);
+        var sum = 0.0;
+        for (var row = firstRow; row < lastRow; row = row + 1) {
+          let b = row / uniforms.outHeight;
+          let yR = row - b * uniforms.outHeight;
+          let xR = kh + yR * uniforms.strides[0] - uniforms.pads[0];
+          if (xR < 0 || xR >= uniforms.inHeight) {
+            continue;
+          }
+          let xRow = (b * uniforms.inHeight + xR) * uniforms.inWidth;
+          let dyRow = row * uniforms.outWidth;
+          for (var yC = 0; yC < uniforms.outWidth; yC = yC + 1) {
+            let xC = kw + yC * uniforms.strides[1] - uniforms.pads[1];
+            if (xC < 0 || xC >= uniforms.inWidth) {
+              continue;
+            }
+            sum = sum + x[(xRow + xC) * uniforms.inChannels + ci] * dy[(dyRow + yC) * uniforms.outChannels + co];
+          }
+        }
+        setOutputAtIndex(index, sum);
+      }`;
+  }
+}
+
+/** The filter gradient: partials [segments, weights] summed over segments, in the filter's shape. */
+class SegmentSumProgram implements WebGPUProgram {
+  variableNames = ['partials'];
+  uniforms = 'segments : i32,';
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey = 'synthscopeSegmentSum';
+
+  constructor(readonly outputShape: number[]) {
+    this.dispatchLayout = webgpu_util.flatDispatchLayout(outputShape);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, outputShape, this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          var sum = 0.0;
+          for (var s = 0; s < uniforms.segments; s = s + 1) {
+            sum = sum + partials[s * uniforms.size + index];
+          }
+          setOutputAtIndex(index, sum);
+        }
+      }`;
+  }
+}
+
+interface FilterGradAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+/** TF.js' own kernel, for what this one does not take (NCHW), and for comparisons. */
+export const stockConv2dFilterGrad = tf.getKernel(tf.Conv2DBackpropFilter, BACKEND);
+const stock = stockConv2dFilterGrad;
+
+const filterGrad: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: BACKEND,
+  kernelFunc: (args) => {
+    const { inputs, attrs, backend: b } = args;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = attrs as unknown as FilterGradAttrs;
+    if (a.dataFormat === 'NCHW' || x.dtype !== 'float32') {
+      if (!stock) throw new Error('Conv2DBackpropFilter on WebGPU takes channels-last float32 tensors.');
+      return stock.kernelFunc(args);
+    }
+    const backend = b as unknown as WebGPUBackend;
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+    const weights = tf.util.sizeFromShape(a.filterShape);
+    const rows = info.batchSize * info.outHeight;
+    const segments = filterGradSegments(weights, rows, rows * info.outWidth);
+    const rowsPerSegment = Math.ceil(rows / segments);
+    const used = Math.ceil(rows / rowsPerSegment);
+    const uniforms = [
+      { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
+      { type: 'int32', data: [info.strideHeight, info.strideWidth] },
+      ...[info.batchSize, info.outHeight, info.outWidth, info.inHeight, info.inWidth, info.inChannels, info.outChannels, weights, rowsPerSegment, used]
+        .map((v) => ({ type: 'int32', data: [v] })),
+    ];
+    const partials = backend.runWebGPUProgram(new FilterGradPartialsProgram(used, weights, a.filterShape), [x, dy], 'float32', uniforms);
+    if (used === 1) return partials;
+    const out = backend.runWebGPUProgram(new SegmentSumProgram(a.filterShape), [partials], 'float32', [{ type: 'int32', data: [used] }]);
+    backend.disposeData(partials.dataId);
+    return out;
+  },
+};
+
+if (stock) tf.unregisterKernel(tf.Conv2DBackpropFilter, BACKEND);
+tf.registerKernel(filterGrad);
