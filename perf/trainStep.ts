@@ -7,16 +7,17 @@
  *   npm i --no-save webgpu   (50 MB of native builds, so not a dependency of the project)
  *   tsx perf/trainStep.ts [--width 1] [--cls-batch 32] [--seg-batch 4] [--steps 10] [--dawn PATH/index.js]
  *     [--filter-grad split|stock|conv] [--fg-threads 1048576] [--fg-min-loop 4096] [--fg-min-segment 256] [--input-grad naive|mm] [--optimizer fused|tfjs]
- *     [--batch-norm kernels|ops] [--bn-threads 64] [--flag WEBGPU_FLAG=VALUE …] [--probe]
+ *     [--batch-norm kernels|ops] [--bn-threads 64] [--conv mm|direct] [--flag WEBGPU_FLAG=VALUE …] [--probe]
  * The defaults are what the app runs (TF.js 4.22's kernels but for the filter gradient and batch
  * norm, the trainer's fused AdamW). `split` is our filter gradient split over rows
- * (src/lib/ml/kernels/conv2dFilterGradWebgpu.ts, whose settings the `--fg-…` options set), `stock`
+ * (src/lib/ml/kernels/conv2dWebgpu.ts, whose settings the `--fg-…` options set), `stock`
  * TF.js' own, `conv` computes it as one convolution (our WASM kernel, conv2dGrad.ts); `mm` turns on
  * TF.js' matrix-product input gradient, and `--optimizer tfjs` steps with what the fused optimiser
  * replaced: TF.js' Adam (a dozen kernels per variable) then the weight decay, one multiply per
  * kernel; `--batch-norm ops` trains batch norm through ops instead of its WGSL kernels
  * (src/lib/ml/kernels/batchNormWebgpu.ts), and `--bn-threads` sets their reductions' workgroup
- * size. `--probe` says where a step's time goes, for each network: host time to enqueue its kernels
+ * size; `--conv direct` runs the forward convolution as the direct loop the app uses on software
+ * GPUs. `--probe` says where a step's time goes, for each network: host time to enqueue its kernels
  * against GPU time (timestamp queries), by kernel.
  *
  * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
@@ -28,7 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 const { values: args } = parseArgs({ options: {
   width: { type: 'string', default: '1' }, 'cls-batch': { type: 'string', default: '32' }, 'seg-batch': { type: 'string', default: '4' },
   'cls-size': { type: 'string', default: '128' }, 'seg-size': { type: 'string', default: '256' }, steps: { type: 'string', default: '10' },
-  dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'split' }, 'fg-threads': { type: 'string', default: String(1 << 20) }, 'fg-min-loop': { type: 'string', default: '4096' }, 'fg-min-segment': { type: 'string', default: '256' }, 'input-grad': { type: 'string', default: 'naive' },
+  dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'split' }, 'fg-threads': { type: 'string', default: String(1 << 20) }, 'fg-min-loop': { type: 'string', default: '4096' }, 'fg-min-segment': { type: 'string', default: '256' }, conv: { type: 'string', default: 'mm' }, 'input-grad': { type: 'string', default: 'naive' },
   optimizer: { type: 'string', default: 'fused' }, 'batch-norm': { type: 'string', default: 'kernels' }, 'bn-threads': { type: 'string', default: '64' },
   flag: { type: 'string', multiple: true, default: [] }, probe: { type: 'boolean', default: false },
 } });
@@ -45,8 +46,8 @@ Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node'
 await import('@tensorflow/tfjs-backend-webgpu');
 (await import('../src/lib/ml/kernels/batchNormWebgpu')).batchNormWebgpuSettings.reduceThreads = Number(args['bn-threads']);
 (await import('../src/lib/ml/batchNorm')).BatchNormalization.opsOnly = args['batch-norm'] === 'ops';
-const filterGrad = await import('../src/lib/ml/kernels/conv2dFilterGradWebgpu');
-Object.assign(filterGrad.conv2dFilterGradSettings, { parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
+const filterGrad = await import('../src/lib/ml/kernels/conv2dWebgpu');
+Object.assign(filterGrad.conv2dWebgpuSettings, { direct: args.conv === 'direct', parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
 if (!['split', 'stock', 'conv'].includes(args['filter-grad'])) throw new Error(`--filter-grad must be split, stock or conv; got ${args['filter-grad']}.`);
 if (args['filter-grad'] !== 'split') tf.unregisterKernel(tf.Conv2DBackpropFilter, 'webgpu');
 const stock = filterGrad.stockConv2dFilterGrad!;
@@ -116,7 +117,7 @@ async function bench(task: 'classify' | 'segment', size: number, batch: number, 
   const s = median(seconds);
   console.log(JSON.stringify({ name: `dawn-webgpu.${task === 'classify' ? 'resnet18' : 'unet18'}.${size}`, images_per_s: +(batch / s).toFixed(2),
     step_s: +s.toFixed(4), first_step_s: +firstStep.toFixed(2), batch, size, width, steps, loss: config.loss,
-    filter_grad: args['filter-grad'], fg_threads: Number(args['fg-threads']), fg_min_loop: Number(args['fg-min-loop']), fg_min_segment: Number(args['fg-min-segment']), input_grad: args['input-grad'], optimizer: args.optimizer, batch_norm: args['batch-norm'], bn_threads: Number(args['bn-threads']), adapter: adapterInfo }));
+    filter_grad: args['filter-grad'], fg_threads: Number(args['fg-threads']), fg_min_loop: Number(args['fg-min-loop']), fg_min_segment: Number(args['fg-min-segment']), conv: args.conv, input_grad: args['input-grad'], optimizer: args.optimizer, batch_norm: args['batch-norm'], bn_threads: Number(args['bn-threads']), adapter: adapterInfo }));
   dispose();
 }
 
@@ -149,7 +150,7 @@ async function probe(task: 'classify' | 'segment', width: number, batch: number,
   }
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms || b[1].n - a[1].n).slice(0, 12).map(([k, v]) => `${k}×${v.n}:${v.ms.toFixed(1)}ms`);
   const most = [...byKernel].sort((a, b) => b[1].n - a[1].n).slice(0, 16).map(([k, v]) => `${k}×${v.n}`);
-  console.log(JSON.stringify({ probe: task === 'classify' ? 'resnet18' : 'unet18', optimizer: args.optimizer, batch_norm: args['batch-norm'], filter_grad: args['filter-grad'],
+  console.log(JSON.stringify({ probe: task === 'classify' ? 'resnet18' : 'unet18', optimizer: args.optimizer, batch_norm: args['batch-norm'], filter_grad: args['filter-grad'], conv: args.conv,
     width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top, most }));
   dispose();
 }

@@ -12,7 +12,7 @@ import '../../src/lib/ml/kernels/cpu';
 import { chooseBackend } from '../../src/lib/ml/backend';
 import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../src/lib/ml/kernels/wasm';
 import { BATCH_NORM_TRAIN_GRAD } from '../../src/lib/ml/kernels/names';
-import { filterGradSegments } from '../../src/lib/ml/kernels/conv2dFilterGradWebgpu';
+import { filterGradSegments } from '../../src/lib/ml/kernels/conv2dWebgpu';
 import { lossFn } from '../../src/lib/ml/losses';
 import type { ModelConfig } from '../../src/lib/ml/config';
 import { buildModel } from '../../src/lib/ml/models';
@@ -440,7 +440,7 @@ describe('Sum and Mean over leading axes on wasm (batch norm\'s reductions)', ()
   });
 });
 
-describe('WebGPU filter gradient: segments of the rows (kernels/conv2dFilterGradWebgpu.ts)', () => {
+describe('WebGPU filter gradient: segments of the rows (kernels/conv2dWebgpu.ts)', () => {
   const settings = { parallelThreads: 1 << 20, minLoopToSplit: 4096, minLoopPerThread: 256 };
   it('splits long sums of few weights, and leaves short sums and many weights whole', () => {
     // ResNet-18 stem at batch 32, 128²: 3,136 weights over 32·64 rows of 64 pixels.
