@@ -12,7 +12,8 @@ import '../../src/lib/ml/kernels/cpu';
 import { chooseBackend } from '../../src/lib/ml/backend';
 import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../src/lib/ml/kernels/wasm';
 import { BATCH_NORM_TRAIN_GRAD } from '../../src/lib/ml/kernels/names';
-import { filterGradSegments } from '../../src/lib/ml/kernels/conv2dWebgpu';
+import { DirectConv2DProgram, FilterGradPartialsProgram, SegmentSumProgram, filterGradSegments } from '../../src/lib/ml/kernels/conv2dWebgpu';
+import { ChannelSumProgram } from '../../src/lib/ml/kernels/batchNormWebgpu';
 import { lossFn } from '../../src/lib/ml/losses';
 import type { ModelConfig } from '../../src/lib/ml/config';
 import { buildModel } from '../../src/lib/ml/models';
@@ -452,5 +453,28 @@ describe('WebGPU filter gradient: segments of the rows (kernels/conv2dWebgpu.ts)
     expect(filterGradSegments(3136, 40, 4000, settings)).toBe(1);
     expect(filterGradSegments(3 * 3 * 512 * 512, 32 * 4, 32 * 4 * 4, settings)).toBe(1);
     expect(filterGradSegments(1 << 21, 1000, 1 << 20, settings)).toBe(1);
+  });
+});
+
+describe('our WGSL programs', () => {
+  // TF.js caches a compiled pipeline by the program's shaderKey plus its inputs' ranks and dtypes,
+  // not their sizes: a program that bakes a size into its code must put it in its key.
+  it('with the same shader key always have the same code', () => {
+    const programs: { shaderKey: string; getUserCode(): string }[] = [];
+    for (const [kh, kw] of [[7, 7], [3, 3], [1, 1], [3, 1]]) {
+      for (const segments of [1, 4]) programs.push(new FilterGradPartialsProgram(segments, kh * kw * 8 * 16, [kh, kw, 8, 16]));
+      programs.push(new DirectConv2DProgram([2, 8, 8, 16], kh, kw));
+    }
+    programs.push(new SegmentSumProgram([3, 3, 8, 16]), new SegmentSumProgram([1, 1, 4, 2]));
+    for (const kind of ['mean', 'variance', 'dBeta', 'dGamma']) {
+      for (const threads of [64, 256]) programs.push(new ChannelSumProgram(16, kind as ConstructorParameters<typeof ChannelSumProgram>[1], threads));
+    }
+    const byKey = new Map<string, string>();
+    for (const p of programs) {
+      const code = p.getUserCode();
+      if (byKey.has(p.shaderKey)) expect(code, p.shaderKey).toBe(byKey.get(p.shaderKey));
+      byKey.set(p.shaderKey, code);
+    }
+    expect(byKey.size).toBeGreaterThan(10);
   });
 });

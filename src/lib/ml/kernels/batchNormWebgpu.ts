@@ -43,7 +43,7 @@ const REDUCED_TERMS = {
 } as const;
 
 /** A sum over N, H and W for each channel of an [N, H, W, C] tensor: output [C]. */
-class ChannelSumProgram implements WebGPUProgram {
+export class ChannelSumProgram implements WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
@@ -93,7 +93,7 @@ class ChannelSumProgram implements WebGPUProgram {
 }
 
 /** An element-wise program over an [N, H, W, C] (or [C]) tensor whose channel is index mod C. */
-class PerChannelProgram implements WebGPUProgram {
+export class PerChannelProgram implements WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };

@@ -11,14 +11,15 @@
  * 32 and 128²), so a GPU with 10⁵ threads in flight runs a few thousand long loops: on an H100 that
  * kernel was 83 % of a ResNet-18 step's GPU time. Here the N·OH rows are cut into segments, each
  * (segment, weight) pair is a thread writing a partial sum, and a second program adds the segments,
- * so every layer gets about PARALLEL_THREADS threads. Layers with enough weights already take one
+ * so every layer gets about `parallelThreads` threads. Layers with enough weights already take one
  * segment and one program, as before.
  *
  * The forward convolution (Conv2D) is TF.js' matrix-product program, except where
  * `conv2dWebgpuSettings.direct` is set (chooseBackend sets it on a software adapter): there a
  * thread per output value loops over the kernel's taps and input channels. On SwiftShader that took
- * a training step's forward convolutions 2,154 → 575 ms (ResNet-18) and 887 → 478 ms (U-Net);
- * TF.js' own direct program would do the same but does not compile for large outputs in 4.22.
+ * a training step's forward convolutions 2,644–2,671 → 755–946 ms (ResNet-18) and 1,380–1,556 →
+ * 645 ms (U-Net); TF.js' own direct program would do the same but its shader does not compile for
+ * large outputs in 4.22.
  *
  * Channels-last only (what our models use); NCHW goes to TF.js' kernels.
  */
@@ -49,7 +50,7 @@ const CONV_UNIFORMS = 'pads : vec2<i32>, strides : vec2<i32>, batchSize : i32, o
   + 'inChannels : i32, outChannels : i32, weights : i32, rowsPerSegment : i32, segments : i32,';
 
 /** Partial sums [segments, weights]: thread s·W + w adds segment s's rows for weight w (co fastest, so reads of dy coalesce). */
-class FilterGradPartialsProgram implements WebGPUProgram {
+export class FilterGradPartialsProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
   uniforms = CONV_UNIFORMS;
   workgroupSize: [number, number, number] = [64, 1, 1];
@@ -57,9 +58,11 @@ class FilterGradPartialsProgram implements WebGPUProgram {
   outputShape: number[];
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
-  shaderKey = 'synthscopeConv2dFilterGradPartials';
+  shaderKey: string;
 
   constructor(segments: number, weights: number, readonly filterShape: number[]) {
+    // TF.js caches a pipeline by this key and the inputs' ranks, not their sizes: the code's baked-in kernel width goes in it.
+    this.shaderKey = `synthscopeConv2dFilterGradPartials_${filterShape[1]}`;
     this.outputShape = segments === 1 ? filterShape : [segments, weights];
     this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
     this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
@@ -104,7 +107,7 @@ class FilterGradPartialsProgram implements WebGPUProgram {
 }
 
 /** The filter gradient: partials [segments, weights] summed over segments, in the filter's shape. */
-class SegmentSumProgram implements WebGPUProgram {
+export class SegmentSumProgram implements WebGPUProgram {
   variableNames = ['partials'];
   uniforms = 'segments : i32,';
   workgroupSize: [number, number, number] = [64, 1, 1];
@@ -177,7 +180,7 @@ const filterGrad: tf.KernelConfig = {
 };
 
 /** out[n, oh, ow, co] = Σ over kh, kw, ci of x[n, oh·s + kh − pad, ow·s + kw − pad, ci] · w[kh, kw, ci, co], a thread per output value. */
-class DirectConv2DProgram implements WebGPUProgram {
+export class DirectConv2DProgram implements WebGPUProgram {
   variableNames = ['x', 'w'];
   uniforms = CONV_UNIFORMS;
   workgroupSize: [number, number, number] = [64, 1, 1];
