@@ -4,7 +4,7 @@
  * uses). For a machine with a real GPU but no browser, where `npm run bench -- train` cannot run;
  * the step is the Train view's: forward, the task's default loss, backward, AdamW, loss read back.
  *
- *   npm i --no-save webgpu   (50 MB of native builds, so not a dependency of the project)
+ *   npm i --no-save webgpu   (see perf/dawn.ts)
  *   tsx perf/trainStep.ts [--width 1] [--cls-batch 32] [--seg-batch 4] [--steps 10] [--dawn PATH/index.js]
  *     [--filter-grad split|stock|conv] [--fg-threads 1048576] [--fg-min-loop 4096] [--fg-min-segment 256] [--input-grad naive|mm] [--optimizer fused|tfjs]
  *     [--batch-norm kernels|ops] [--bn-threads 64] [--conv mm|direct] [--flag WEBGPU_FLAG=VALUE …] [--probe]
@@ -23,8 +23,8 @@
  * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
  */
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { useDawn } from './dawn';
 
 const { values: args } = parseArgs({ options: {
   width: { type: 'string', default: '1' }, 'cls-batch': { type: 'string', default: '32' }, 'seg-batch': { type: 'string', default: '4' },
@@ -36,14 +36,7 @@ const { values: args } = parseArgs({ options: {
 if (args.optimizer !== 'fused' && args.optimizer !== 'tfjs') throw new Error(`--optimizer must be fused or tfjs; got ${args.optimizer}.`);
 if (args['batch-norm'] !== 'kernels' && args['batch-norm'] !== 'ops') throw new Error(`--batch-norm must be kernels or ops; got ${args['batch-norm']}.`);
 
-// TF.js registers its WebGPU backend only where it sees a browser global and navigator.gpu.
-const dawn = await import(args.dawn.endsWith('.js') ? pathToFileURL(args.dawn).href : args.dawn);
-Object.assign(globalThis, dawn.globals);
-const gpu = dawn.create([]);
-Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true });
-(globalThis as Record<string, unknown>).window ??= globalThis;
-
-await import('@tensorflow/tfjs-backend-webgpu');
+const gpu = await useDawn(args.dawn);
 (await import('../src/lib/ml/kernels/batchNormWebgpu')).batchNormWebgpuSettings.reduceThreads = Number(args['bn-threads']);
 (await import('../src/lib/ml/batchNorm')).BatchNormalization.opsOnly = args['batch-norm'] === 'ops';
 const filterGrad = await import('../src/lib/ml/kernels/conv2dWebgpu');
