@@ -110,7 +110,7 @@ describe('TIFF micrographs', () => {
     expect(() => checkImage(huge, 'huge.tif')).toThrow('huge.tif is 20,000×20,000 px, over the 100-megapixel limit');
   });
 
-  it('damaged TIFFs (fuzzed bytes) decode or give a message naming the file, never a TypeError', () => {
+  function damagedTiffsFailCleanly(parameters: fc.Parameters<[[number, number][], number]>) {
     const good = tiff(16, 12, Array.from({ length: 16 * 12 }, (_, i) => i), { description: 'ImageJ=1\nunit=micron\n', resolution: 2 });
     fc.assert(fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(good.length), (edits, cut) => {
       const bytes = good.slice(0, Math.max(8, cut));
@@ -122,6 +122,17 @@ describe('TIFF micrographs', () => {
         expect(e).not.toBeInstanceOf(TypeError);
         expect((e as Error).message).toMatch(/x\.tif/);
       }
-    }), { numRuns: 300 });
+    }), parameters);
+  }
+
+  it('damaged TIFFs (fuzzed bytes) decode or give a message naming the file, never a TypeError', () => {
+    damagedTiffsFailCleanly({ numRuns: 300 });
+  });
+
+  it('a damaged description tag that holds numbers, not text, gives no scale and no TypeError', () => {
+    // The case fast-check found: an edited tag type turned the ImageJ description into numbers.
+    damagedTiffsFailCleanly({ seed: 1692268608, path: '224:10:9:9:8:12:8:0:1', endOnFailure: true });
+    expect(pixelSize([73, 109], 2, undefined)).toBeUndefined();
+    expect(pixelSize('ImageJ=1\nunit=micron\n', 2, undefined)).toBe(0.5);
   });
 });

@@ -135,9 +135,10 @@ export function window16(values: Uint16Array): [number, number] {
  * pixels per unit), or from centimetre resolution tags. Inch resolution is taken only when it is
  * physical (under 50 µm per pixel): most files carry a screen's 72 or 96 dpi, which says nothing.
  */
-export function pixelSize(description: string | undefined, xResolution: number | undefined, unit: number | undefined): number | undefined {
+export function pixelSize(description: unknown, xResolution: number | undefined, unit: number | undefined): number | undefined {
   if (!xResolution || !Number.isFinite(xResolution) || xResolution <= 0) return undefined;
-  const imagej = description?.match(/unit=([^\n\r]+)/)?.[1]?.trim().toLowerCase().replace(/\\u00b5/g, 'µ');
+  // A damaged file's description tag can hold numbers instead of text: then it says nothing.
+  const imagej = (typeof description === 'string' ? description : undefined)?.match(/unit=([^\n\r]+)/)?.[1]?.trim().toLowerCase().replace(/\\u00b5/g, 'µ');
   const perUnit: Record<string, number> = { micron: 1, microns: 1, 'µm': 1, um: 1, nm: 1e-3, mm: 1e3 };
   if (imagej && perUnit[imagej] !== undefined) return perUnit[imagej] / xResolution;
   if (unit === 3) return 1e4 / xResolution;
