@@ -70,6 +70,8 @@ describe('fuzzed inputs', () => {
         }
       }), RUNS);
     }
+    // Found by the fuzzer: a depth that is an object whose toString is not a function.
+    expect(() => parseExperimentConfig({ ...good, model: { depth: { toString: 0 }, width: 0.25 } })).toThrow(ConfigError);
   });
 
   it('model records: the validator answers for anything, never throws', () => {

@@ -226,7 +226,8 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (channels === 3 && task !== 'grains') throw new ConfigError('input.channels', 'is 3 (RGB), but crack tiles are grey; colour is for grain experiments.');
   const m = isObject(raw.model) ? raw.model : {};
   const depth = (m.depth as Depth | undefined) ?? 10;
-  if (!(depth in DEPTHS)) throw new ConfigError('model.depth', `must be one of ${Object.keys(DEPTHS).join(', ')}.`);
+  // A number before `in`, which would convert an object (and can throw doing so).
+  if (typeof depth !== 'number' || !(depth in DEPTHS)) throw new ConfigError('model.depth', `must be one of ${Object.keys(DEPTHS).join(', ')}.`);
   const width = (m.width as number | undefined) ?? 0.125;
   if (!(typeof width === 'number' && width > 0 && width <= 2)) throw new ConfigError('model.width', 'must be a number above 0 and at most 2.');
   const loss = (m.loss as LossName | undefined) ?? (task === 'grains' ? 'weighted-ce+dice' : 'ce');
