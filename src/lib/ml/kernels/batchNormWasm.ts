@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorHeap } from './conv2dGrad';
-import { BATCH_NORM_MOVING_AVERAGE, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './names';
+import { BATCH_NORM_MOVING_AVERAGE, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, checkBatchNormInput } from './names';
 import { requireStockWasmKernel } from './wasmStock';
 
 const BACKEND = 'wasm';
@@ -73,12 +73,6 @@ function read(backend: WasmHeap, t: Info): Float64Array {
   return Float64Array.from(backend.typedArrayFromHeap(t));
 }
 
-function check(name: string, x: Info) {
-  if (x.shape.length !== 4 || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0) {
-    throw new Error(`${name} takes a non-empty float32 [N, H, W, C] tensor; got ${x.dtype} [${x.shape}].`);
-  }
-}
-
 const forward: tf.KernelConfig = {
   kernelName: BATCH_NORM_TRAIN,
   backendName: BACKEND,
@@ -86,7 +80,7 @@ const forward: tf.KernelConfig = {
     const backend = b as unknown as WasmHeap;
     const { x, gamma, beta } = inputs as { x: Info; gamma: Info; beta: Info };
     const { epsilon } = attrs as unknown as { epsilon: number };
-    check(BATCH_NORM_TRAIN, x);
+    checkBatchNormInput(BATCH_NORM_TRAIN, x);
     const c = x.shape[3];
     const mean = channelMeans(backend, x);
     const centred = affine(backend, x, new Float32Array(c).fill(1), mean.map((m) => -m));
@@ -111,7 +105,7 @@ const gradient: tf.KernelConfig = {
     const backend = b as unknown as WasmHeap;
     const { dy, x, mean, variance, gamma } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', Info>;
     const { epsilon } = attrs as unknown as { epsilon: number };
-    check(BATCH_NORM_TRAIN_GRAD, x);
+    checkBatchNormInput(BATCH_NORM_TRAIN_GRAD, x);
     const c = x.shape[3];
     const count = tf.util.sizeFromShape(x.shape) / c;
     const mu = read(backend, mean), v = read(backend, variance), g = read(backend, gamma);

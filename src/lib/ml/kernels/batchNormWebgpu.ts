@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_MOVING_AVERAGE, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './names';
+import { BATCH_NORM_MOVING_AVERAGE, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, checkBatchNormInput } from './names';
 
 const BACKEND = 'webgpu';
 /**
@@ -136,12 +136,6 @@ const INPUT_GRADIENT = `
 const MOVING_AVERAGE = `
   setOutputAtIndex(i, average[i] - (average[i] - value[i]) * uniforms.rate);`;
 
-function check(name: string, x: Info) {
-  if (x.shape.length !== 4 || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0 || x.shape[3] > MAX_CHANNELS) {
-    throw new Error(`${name} takes a non-empty float32 [N, H, W, C] tensor with C ≤ ${MAX_CHANNELS}; got ${x.dtype} [${x.shape}].`);
-  }
-}
-
 /** The uniforms both program kinds read, in their declared order. */
 function uniforms(x: Info, epsilon = 0, rate = 0) {
   const channels = x.shape[x.shape.length - 1];
@@ -167,7 +161,7 @@ const forward: tf.KernelConfig = {
     const backend = b as unknown as WebGPUBackend;
     const { x, gamma, beta } = inputs as { x: Info; gamma: Info; beta: Info };
     const { epsilon } = attrs as unknown as { epsilon: number };
-    check(BATCH_NORM_TRAIN, x);
+    checkBatchNormInput(BATCH_NORM_TRAIN, x, MAX_CHANNELS);
     const mean = channelSum(backend, 'mean', [x]);
     const variance = channelSum(backend, 'variance', [x, mean]);
     const y = perChannel(backend, 'normalise', NORMALISE, ['x', 'mu', 'sigma2', 'gamma', 'beta'], [x, mean, variance, gamma, beta], epsilon);
@@ -182,7 +176,7 @@ const gradient: tf.KernelConfig = {
     const backend = b as unknown as WebGPUBackend;
     const { dy, x, mean, variance, gamma } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', Info>;
     const { epsilon } = attrs as unknown as { epsilon: number };
-    check(BATCH_NORM_TRAIN_GRAD, x);
+    checkBatchNormInput(BATCH_NORM_TRAIN_GRAD, x, MAX_CHANNELS);
     const dBeta = channelSum(backend, 'dBeta', [dy]);
     const dGamma = channelSum(backend, 'dGamma', [dy, x, mean, variance], epsilon);
     const dx = perChannel(backend, 'inputGradient', INPUT_GRADIENT, ['dy', 'x', 'mu', 'sigma2', 'gamma', 'dGamma', 'dBeta'],
