@@ -39,11 +39,11 @@ if (args['batch-norm'] !== 'kernels' && args['batch-norm'] !== 'ops') throw new 
 const gpu = await useDawn(args.dawn);
 (await import('../src/lib/ml/kernels/batchNormWebgpu')).batchNormWebgpuSettings.reduceThreads = Number(args['bn-threads']);
 (await import('../src/lib/ml/batchNorm')).BatchNormalization.opsOnly = args['batch-norm'] === 'ops';
-const filterGrad = await import('../src/lib/ml/kernels/conv2dWebgpu');
-Object.assign(filterGrad.conv2dWebgpuSettings, { direct: args.conv === 'direct', parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
+const convKernels = await import('../src/lib/ml/kernels/conv2dWebgpu');
+Object.assign(convKernels.conv2dWebgpuSettings, { direct: args.conv === 'direct', parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
 if (!['split', 'stock', 'conv'].includes(args['filter-grad'])) throw new Error(`--filter-grad must be split, stock or conv; got ${args['filter-grad']}.`);
 if (args['filter-grad'] !== 'split') tf.unregisterKernel(tf.Conv2DBackpropFilter, 'webgpu');
-const stock = filterGrad.stockConv2dFilterGrad!;
+const stock = convKernels.stockConv2dFilterGrad!;
 if (args['filter-grad'] === 'stock') tf.registerKernel(stock);
 if (args['filter-grad'] === 'conv') {
   const { conv2dFilterGrad } = await import('../src/lib/ml/kernels/conv2dGrad');

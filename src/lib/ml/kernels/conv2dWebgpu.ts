@@ -49,6 +49,24 @@ export function filterGradSegments(weights: number, rows: number, loop: number,
 const CONV_UNIFORMS = 'pads : vec2<i32>, strides : vec2<i32>, batchSize : i32, outHeight : i32, outWidth : i32, inHeight : i32, inWidth : i32, '
   + 'inChannels : i32, outChannels : i32, weights : i32, rowsPerSegment : i32, segments : i32,';
 
+/** Values for CONV_UNIFORMS, in its order; the last three only the filter gradient's partial sums read. */
+function convUniforms(info: tf.backend_util.Conv2DInfo, weights = 0, rowsPerSegment = 0, segments = 0) {
+  return [
+    { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
+    { type: 'int32', data: [info.strideHeight, info.strideWidth] },
+    ...[info.batchSize, info.outHeight, info.outWidth, info.inHeight, info.inWidth, info.inChannels, info.outChannels, weights, rowsPerSegment, segments]
+      .map((v) => ({ type: 'int32', data: [v] })),
+  ];
+}
+
+/** The attributes both convolution kernels read (TF.js passes them untyped). */
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
 /** Partial sums [segments, weights]: thread s·W + w adds segment s's rows for weight w (co fastest, so reads of dy coalesce). */
 export class FilterGradPartialsProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
@@ -135,17 +153,8 @@ export class SegmentSumProgram implements WebGPUProgram {
   }
 }
 
-interface FilterGradAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
-
 /** TF.js' own kernel, for what this one does not take (NCHW), and for comparisons. */
 export const stockConv2dFilterGrad = tf.getKernel(tf.Conv2DBackpropFilter, BACKEND);
-const stock = stockConv2dFilterGrad;
 
 const filterGrad: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
@@ -153,10 +162,10 @@ const filterGrad: tf.KernelConfig = {
   kernelFunc: (args) => {
     const { inputs, attrs, backend: b } = args;
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const a = attrs as unknown as FilterGradAttrs;
+    const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     if (a.dataFormat === 'NCHW' || x.dtype !== 'float32') {
-      if (!stock) throw new Error('Conv2DBackpropFilter on WebGPU takes channels-last float32 tensors.');
-      return stock.kernelFunc(args);
+      if (!stockConv2dFilterGrad) throw new Error('Conv2DBackpropFilter on WebGPU takes channels-last float32 tensors.');
+      return stockConv2dFilterGrad.kernelFunc(args);
     }
     const backend = b as unknown as WebGPUBackend;
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
@@ -165,13 +174,8 @@ const filterGrad: tf.KernelConfig = {
     const segments = filterGradSegments(weights, rows, rows * info.outWidth);
     const rowsPerSegment = Math.ceil(rows / segments);
     const used = Math.ceil(rows / rowsPerSegment);
-    const uniforms = [
-      { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
-      { type: 'int32', data: [info.strideHeight, info.strideWidth] },
-      ...[info.batchSize, info.outHeight, info.outWidth, info.inHeight, info.inWidth, info.inChannels, info.outChannels, weights, rowsPerSegment, used]
-        .map((v) => ({ type: 'int32', data: [v] })),
-    ];
-    const partials = backend.runWebGPUProgram(new FilterGradPartialsProgram(used, weights, a.filterShape), [x, dy], 'float32', uniforms);
+    const partials = backend.runWebGPUProgram(new FilterGradPartialsProgram(used, weights, a.filterShape), [x, dy], 'float32',
+      convUniforms(info, weights, rowsPerSegment, used));
     if (used === 1) return partials;
     const out = backend.runWebGPUProgram(new SegmentSumProgram(a.filterShape), [partials], 'float32', [{ type: 'int32', data: [used] }]);
     backend.disposeData(partials.dataId);
@@ -230,14 +234,6 @@ export class DirectConv2DProgram implements WebGPUProgram {
   }
 }
 
-interface Conv2DAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
 const stockConv2D = tf.getKernel(tf.Conv2D, BACKEND);
 
 const conv2D: tf.KernelConfig = {
@@ -246,7 +242,7 @@ const conv2D: tf.KernelConfig = {
   kernelFunc: (args) => {
     const { inputs, attrs, backend: b } = args;
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-    const a = attrs as unknown as Conv2DAttrs;
+    const a = attrs as unknown as ConvAttrs & { dilations: number | [number, number] };
     const dilated = Array.isArray(a.dilations) ? a.dilations.some((d) => d !== 1) : a.dilations !== 1;
     if (!conv2dWebgpuSettings.direct || a.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32') {
       if (!stockConv2D) throw new Error('Conv2D is not registered for WebGPU.');
@@ -254,13 +250,7 @@ const conv2D: tf.KernelConfig = {
     }
     const f = filter.shape as [number, number, number, number];
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], f, a.strides, 1, a.pad, a.dimRoundingMode);
-    const uniforms = [
-      { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
-      { type: 'int32', data: [info.strideHeight, info.strideWidth] },
-      ...[info.batchSize, info.outHeight, info.outWidth, info.inHeight, info.inWidth, info.inChannels, info.outChannels, 0, 0, 0]
-        .map((v) => ({ type: 'int32', data: [v] })),
-    ];
-    return (b as unknown as WebGPUBackend).runWebGPUProgram(new DirectConv2DProgram(info.outShape, f[0], f[1]), [x, filter], 'float32', uniforms);
+    return (b as unknown as WebGPUBackend).runWebGPUProgram(new DirectConv2DProgram(info.outShape, f[0], f[1]), [x, filter], 'float32', convUniforms(info));
   },
 };
 
