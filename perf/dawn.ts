@@ -16,7 +16,6 @@ export async function useDawn(module = 'webgpu'): Promise<{ requestAdapter(): Pr
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true });
   (globalThis as Record<string, unknown>).window ??= globalThis;
   await import('@tensorflow/tfjs-backend-webgpu');
-  await import('../src/lib/ml/kernels/batchNormWebgpu');
-  await import('../src/lib/ml/kernels/conv2dWebgpu');
+  await import('../src/lib/ml/kernels/webgpu');
   return gpu;
 }

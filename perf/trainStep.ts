@@ -7,7 +7,7 @@
  *   npm i --no-save webgpu   (see perf/dawn.ts)
  *   tsx perf/trainStep.ts [--width 1] [--cls-batch 32] [--seg-batch 4] [--steps 10] [--dawn PATH/index.js]
  *     [--filter-grad split|stock|conv] [--fg-threads 1048576] [--fg-min-loop 4096] [--fg-min-segment 256] [--input-grad naive|mm] [--optimizer fused|tfjs]
- *     [--batch-norm kernels|ops] [--bn-threads 64] [--conv mm|direct] [--flag WEBGPU_FLAG=VALUE …] [--probe]
+ *     [--batch-norm kernels|ops] [--bn-threads 64] [--software] [--conv mm|direct] [--channels 1|4] [--reduce tfjs|loops] [--flag WEBGPU_FLAG=VALUE …] [--probe]
  * The defaults are what the app runs (TF.js 4.22's kernels but for the filter gradient and batch
  * norm, the trainer's fused AdamW). `split` is our filter gradient split over rows
  * (src/lib/ml/kernels/conv2dWebgpu.ts, whose settings the `--fg-…` options set), `stock`
@@ -16,9 +16,11 @@
  * replaced: TF.js' Adam (a dozen kernels per variable) then the weight decay, one multiply per
  * kernel; `--batch-norm ops` trains batch norm through ops instead of its WGSL kernels
  * (src/lib/ml/kernels/batchNormWebgpu.ts), and `--bn-threads` sets their reductions' workgroup
- * size; `--conv direct` runs the forward convolution as the direct loop the app uses on software
- * GPUs. `--probe` says where a step's time goes, for each network: host time to enqueue its kernels
- * against GPU time (timestamp queries), by kernel.
+ * size; `--software` picks the programs the app uses on a software GPU (src/lib/ml/kernels/webgpu.ts),
+ * and each of them can be set apart: `--conv direct` runs the forward convolution as a direct loop,
+ * `--channels 4` gives our convolution programs four output channels per thread, and `--reduce
+ * loops` makes Sum, Mean and Softmax loops (src/lib/ml/kernels/reduceWebgpu.ts). `--probe` says where a step's time goes, for each network: host time to enqueue
+ * its kernels against GPU time (timestamp queries), by kernel.
  *
  * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
  */
@@ -29,18 +31,26 @@ import { useDawn } from './dawn';
 const { values: args } = parseArgs({ options: {
   width: { type: 'string', default: '1' }, 'cls-batch': { type: 'string', default: '32' }, 'seg-batch': { type: 'string', default: '4' },
   'cls-size': { type: 'string', default: '128' }, 'seg-size': { type: 'string', default: '256' }, steps: { type: 'string', default: '10' },
-  dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'split' }, 'fg-threads': { type: 'string', default: String(1 << 20) }, 'fg-min-loop': { type: 'string', default: '4096' }, 'fg-min-segment': { type: 'string', default: '256' }, conv: { type: 'string', default: 'mm' }, 'input-grad': { type: 'string', default: 'naive' },
+  dawn: { type: 'string', default: 'webgpu' }, 'filter-grad': { type: 'string', default: 'split' }, 'fg-threads': { type: 'string', default: String(1 << 20) }, 'fg-min-loop': { type: 'string', default: '4096' }, 'fg-min-segment': { type: 'string', default: '256' }, software: { type: 'boolean', default: false }, conv: { type: 'string' }, channels: { type: 'string' }, reduce: { type: 'string' }, 'input-grad': { type: 'string', default: 'naive' },
   optimizer: { type: 'string', default: 'fused' }, 'batch-norm': { type: 'string', default: 'kernels' }, 'bn-threads': { type: 'string', default: '64' },
   flag: { type: 'string', multiple: true, default: [] }, probe: { type: 'boolean', default: false },
 } });
 if (args.optimizer !== 'fused' && args.optimizer !== 'tfjs') throw new Error(`--optimizer must be fused or tfjs; got ${args.optimizer}.`);
+if (args.channels !== undefined && args.channels !== '1' && args.channels !== '4') throw new Error(`--channels must be 1 or 4; got ${args.channels}.`);
 if (args['batch-norm'] !== 'kernels' && args['batch-norm'] !== 'ops') throw new Error(`--batch-norm must be kernels or ops; got ${args['batch-norm']}.`);
 
 const gpu = await useDawn(args.dawn);
 (await import('../src/lib/ml/kernels/batchNormWebgpu')).batchNormWebgpuSettings.reduceThreads = Number(args['bn-threads']);
 (await import('../src/lib/ml/batchNorm')).BatchNormalization.opsOnly = args['batch-norm'] === 'ops';
 const convKernels = await import('../src/lib/ml/kernels/conv2dWebgpu');
-Object.assign(convKernels.conv2dWebgpuSettings, { direct: args.conv === 'direct', parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
+(await import('../src/lib/ml/kernels/webgpu')).useSoftwareGpuKernels(args.software);
+if (args.conv !== undefined) convKernels.conv2dWebgpuSettings.direct = args.conv === 'direct';
+if (args.channels !== undefined) convKernels.conv2dWebgpuSettings.channelsPerThread = Number(args.channels) as 1 | 4;
+if (args.reduce !== undefined) (await import('../src/lib/ml/kernels/reduceWebgpu')).reduceWebgpuSettings.enabled = args.reduce === 'loops';
+const reduceLoops = (await import('../src/lib/ml/kernels/reduceWebgpu')).reduceWebgpuSettings.enabled;
+/** What this run uses, as each JSON line reports it. */
+const programs = { conv: convKernels.conv2dWebgpuSettings.direct ? 'direct' : 'mm', channels: convKernels.conv2dWebgpuSettings.channelsPerThread, reduce: reduceLoops ? 'loops' : 'tfjs' };
+Object.assign(convKernels.conv2dWebgpuSettings, { parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
 if (!['split', 'stock', 'conv'].includes(args['filter-grad'])) throw new Error(`--filter-grad must be split, stock or conv; got ${args['filter-grad']}.`);
 if (args['filter-grad'] !== 'split') tf.unregisterKernel(tf.Conv2DBackpropFilter, 'webgpu');
 const stock = convKernels.stockConv2dFilterGrad!;
@@ -110,7 +120,7 @@ async function bench(task: 'classify' | 'segment', size: number, batch: number, 
   const s = median(seconds);
   console.log(JSON.stringify({ name: `dawn-webgpu.${task === 'classify' ? 'resnet18' : 'unet18'}.${size}`, images_per_s: +(batch / s).toFixed(2),
     step_s: +s.toFixed(4), first_step_s: +firstStep.toFixed(2), batch, size, width, steps, loss: config.loss,
-    filter_grad: args['filter-grad'], fg_threads: Number(args['fg-threads']), fg_min_loop: Number(args['fg-min-loop']), fg_min_segment: Number(args['fg-min-segment']), conv: args.conv, input_grad: args['input-grad'], optimizer: args.optimizer, batch_norm: args['batch-norm'], bn_threads: Number(args['bn-threads']), adapter: adapterInfo }));
+    filter_grad: args['filter-grad'], fg_threads: Number(args['fg-threads']), fg_min_loop: Number(args['fg-min-loop']), fg_min_segment: Number(args['fg-min-segment']), ...programs, input_grad: args['input-grad'], optimizer: args.optimizer, batch_norm: args['batch-norm'], bn_threads: Number(args['bn-threads']), adapter: adapterInfo }));
   dispose();
 }
 
@@ -143,7 +153,7 @@ async function probe(task: 'classify' | 'segment', width: number, batch: number,
   }
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms || b[1].n - a[1].n).slice(0, 12).map(([k, v]) => `${k}×${v.n}:${v.ms.toFixed(1)}ms`);
   const most = [...byKernel].sort((a, b) => b[1].n - a[1].n).slice(0, 16).map(([k, v]) => `${k}×${v.n}`);
-  console.log(JSON.stringify({ probe: task === 'classify' ? 'resnet18' : 'unet18', optimizer: args.optimizer, batch_norm: args['batch-norm'], filter_grad: args['filter-grad'], conv: args.conv,
+  console.log(JSON.stringify({ probe: task === 'classify' ? 'resnet18' : 'unet18', optimizer: args.optimizer, batch_norm: args['batch-norm'], filter_grad: args['filter-grad'], ...programs,
     width, batch, size, enqueue_ms: +built.toFixed(1), step_ms: +total.toFixed(1), kernels: info.kernels.length, gpu_ms: +gpuMs.toFixed(1), top, most }));
   dispose();
 }

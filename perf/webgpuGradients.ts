@@ -5,14 +5,16 @@
  * run. Sizes large enough that the filter gradient is split over rows. Prints one JSON line per
  * network: the worst relative L2 difference over all weight gradients (float rounding: about 1e-5).
  *
- *   tsx perf/webgpuGradients.ts [--dawn PATH/index.js]
+ *   tsx perf/webgpuGradients.ts [--dawn PATH/index.js] [--software]
+ * `--software` checks the programs a software GPU gets (kernels/webgpu.ts; chooseBackend picks them there).
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { useDawn } from './dawn';
 
-const { values: args } = parseArgs({ options: { dawn: { type: 'string', default: 'webgpu' } } });
+const { values: args } = parseArgs({ options: { dawn: { type: 'string', default: 'webgpu' }, software: { type: 'boolean', default: false } } });
 await useDawn(args.dawn);
+if (args.software) (await import('../src/lib/ml/kernels/webgpu')).useSoftwareGpuKernels(true);
 // The CPU backend's own resize gradient is wrong (kernels/resizeGrad.ts): the reference uses ours.
 await import('../src/lib/ml/kernels/cpu');
 const { buildModel } = await import('../src/lib/ml/models');

@@ -14,6 +14,7 @@ import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../sr
 import { BATCH_NORM_TRAIN_GRAD } from '../../src/lib/ml/kernels/names';
 import { DirectConv2DProgram, FilterGradPartialsProgram, SegmentSumProgram, filterGradSegments } from '../../src/lib/ml/kernels/conv2dWebgpu';
 import { ChannelSumProgram } from '../../src/lib/ml/kernels/batchNormWebgpu';
+import { RowSoftmaxProgram, StridedSumProgram, reductionLayout } from '../../src/lib/ml/kernels/reduceWebgpu';
 import { lossFn } from '../../src/lib/ml/losses';
 import type { ModelConfig } from '../../src/lib/ml/config';
 import { buildModel } from '../../src/lib/ml/models';
@@ -456,16 +457,35 @@ describe('WebGPU filter gradient: segments of the rows (kernels/conv2dWebgpu.ts)
   });
 });
 
+describe('WebGPU reductions as loops (kernels/reduceWebgpu.ts)', () => {
+  it('read the innermost or the outermost axes as strides over the flat input, and leave the rest to TF.js', () => {
+    // The loss's sum over two classes: 131,072 outputs of two values each, side by side.
+    expect(reductionLayout([2, 256, 256, 2], [3])).toEqual({ outSize: 131072, reduceSize: 2, outStride: 2, reduceStride: 1 });
+    // The class frequencies: a mean over axis 0 of [pixels, classes], two outputs a row apart.
+    expect(reductionLayout([131072, 2], [0])).toEqual({ outSize: 2, reduceSize: 131072, outStride: 1, reduceStride: 2 });
+    // Everything into one value; several innermost axes, in any order.
+    expect(reductionLayout([2, 3, 4], [0, 1, 2])).toEqual({ outSize: 1, reduceSize: 24, outStride: 24, reduceStride: 1 });
+    expect(reductionLayout([2, 3, 4], [2, 1])).toEqual({ outSize: 2, reduceSize: 12, outStride: 12, reduceStride: 1 });
+    expect(reductionLayout([2, 3, 4], [0, 1])).toEqual({ outSize: 4, reduceSize: 6, outStride: 1, reduceStride: 4 });
+    // A middle axis is neither.
+    expect(reductionLayout([2, 3, 4], [1])).toBeNull();
+    expect(reductionLayout([2, 3, 4, 5], [0, 2])).toBeNull();
+  });
+});
+
 describe('our WGSL programs', () => {
   // TF.js caches a compiled pipeline by the program's shaderKey plus its inputs' ranks and dtypes,
   // not their sizes: a program that bakes a size into its code must put it in its key.
   it('with the same shader key always have the same code', () => {
     const programs: { shaderKey: string; getUserCode(): string }[] = [];
     for (const [kh, kw] of [[7, 7], [3, 3], [1, 1], [3, 1]]) {
-      for (const segments of [1, 4]) programs.push(new FilterGradPartialsProgram(segments, kh * kw * 8 * 16, [kh, kw, 8, 16]));
-      programs.push(new DirectConv2DProgram([2, 8, 8, 16], kh, kw));
+      for (const channels of [1, 4] as const) {
+        for (const segments of [1, 4]) programs.push(new FilterGradPartialsProgram(segments, kh * kw * 8 * 16, [kh, kw, 8, 16], channels));
+        programs.push(new DirectConv2DProgram([2, 8, 8, 16], kh, kw, channels));
+      }
     }
     programs.push(new SegmentSumProgram([3, 3, 8, 16]), new SegmentSumProgram([1, 1, 4, 2]));
+    programs.push(new StridedSumProgram([4, 2]), new StridedSumProgram([1]), new RowSoftmaxProgram([2, 8, 8, 2], 128), new RowSoftmaxProgram([4, 10], 4));
     for (const kind of ['mean', 'variance', 'dBeta', 'dGamma']) {
       for (const threads of [64, 256]) programs.push(new ChannelSumProgram(16, kind as ConstructorParameters<typeof ChannelSumProgram>[1], threads));
     }

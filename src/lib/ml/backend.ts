@@ -15,11 +15,11 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import './kernels/wasm';
-import './kernels/batchNormWebgpu';
-import { conv2dWebgpuSettings } from './kernels/conv2dWebgpu';
+import { useSoftwareGpuKernels } from './kernels/webgpu';
 import './kernels/cpu';
 import { Rng } from '../random';
 import { batchNormTraining } from './batchNorm';
+import { lossFn } from './losses';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -81,11 +81,13 @@ const CONV_CASES: [[number, number, number], number, number, number, number, 'sa
   [[2, 9, 8], 1, 4, 6, 2, 'same'],
   [[2, 6, 6], 1, 4, 2, 1, 'same'],
   [[2, 9, 9], 3, 3, 2, 2, 'valid'],
-  // Enough output pixels (2·48·48) that WebGPU's filter gradient is split over rows (kernels/conv2dWebgpu.ts).
+  // Enough output pixels (2·48·48) that WebGPU's filter gradient is split over rows (kernels/conv2dWebgpu.ts),
+  // with output channels one at a time and four to a thread (software GPUs).
   [[2, 48, 48], 3, 1, 2, 1, 'same'],
+  [[2, 48, 48], 3, 2, 4, 1, 'same'],
 ];
 
-/** Gradients w.r.t. input and kernel of every case, of a 3×3 stride-2 max-pool and of batch norm in training, on the current backend. */
+/** Gradients w.r.t. input and kernel of every case, of a 3×3 stride-2 max-pool, of batch norm in training and of the segmentation loss, on the current backend. */
 async function testGradients(): Promise<Float32Array[]> {
   const rng = new Rng(7);
   const values = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
@@ -110,6 +112,11 @@ async function testGradients(): Promise<Float32Array[]> {
       return tf.sum(tf.mul(y, bnG));
     };
     out.push(...tf.grads(normalised)([bnX, tf.tensor1d(values(6)), tf.tensor1d(values(6))]));
+    // The segmentation loss through softmax: its sums over two classes and its means over every
+    // pixel (long enough to be reduced in chunks by a software GPU's loops, kernels/reduceWebgpu.ts).
+    const logits = tf.tensor4d(values(2 * 16 * 16 * 2), [2, 16, 16, 2]);
+    const labels = tf.oneHot(tf.tensor3d(Int32Array.from(values(2 * 16 * 16), (v) => (v > 0.6 ? 1 : 0)), [2, 16, 16], 'int32'), 2);
+    out.push(tf.grad((a: tf.Tensor) => lossFn('weighted-ce+dice', labels, tf.softmax(a)))(logits));
     return out;
   });
   const data = await Promise.all(grads.map((t) => t.data() as Promise<Float32Array>));
@@ -174,8 +181,7 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
       if (preference === 'webgpu' || (preference === 'auto' && order[0] === 'webgpu')) fallbacks.push('WebGPU: this browser offers no WebGPU adapter.');
       continue;
     }
-    // A direct forward convolution on a software GPU, where it is about 3× faster than TF.js' matrix product (kernels/conv2dWebgpu.ts).
-    if (name === 'webgpu') conv2dWebgpuSettings.direct = gpu.software;
+    if (name === 'webgpu') useSoftwareGpuKernels(gpu.software);
     let ok = false;
     try {
       ok = await tf.setBackend(name);

@@ -19,7 +19,9 @@
  * thread per output value loops over the kernel's taps and input channels. On SwiftShader that took
  * a training step's forward convolutions 2,644–2,671 → 755–946 ms (ResNet-18) and 1,380–1,556 →
  * 645 ms (U-Net); TF.js' own direct program would do the same but its shader does not compile for
- * large outputs in 4.22.
+ * large outputs in 4.22. (The input gradient as such a loop, a thread per input value over the taps
+ * that reach it and four output channels at a time, was slower on SwiftShader than TF.js' own
+ * program: ResNet-18 1.18 → 2.06 s a step, U-Net 4.2 → 6.3 s; not taken.)
  *
  * Channels-last only (what our models use); NCHW goes to TF.js' kernels.
  */
@@ -31,6 +33,13 @@ const BACKEND = 'webgpu';
 export const conv2dWebgpuSettings = {
   /** The forward convolution as a direct loop instead of TF.js' matrix product (for software GPUs). */
   direct: false,
+  /**
+   * Output channels per thread, in our programs (the direct convolution and the filter gradient's
+   * partial sums) where a layer's output channels are a multiple of it: 4 makes each thread read an
+   * input value once for four products and the weights or dy as vec4, a quarter of the threads and
+   * index arithmetic. Set for software GPUs (chooseBackend); real GPUs keep 1, as measured on an H100.
+   */
+  channelsPerThread: 1 as 1 | 4,
   /** Threads to aim for: a few times what a large GPU keeps in flight (an H100: 132 units × 2,048). */
   parallelThreads: 1 << 20,
   /** A weight's sum over fewer output pixels than this stays one loop: the second program would cost more than it saves. */
@@ -67,41 +76,54 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** Partial sums [segments, weights]: thread s·W + w adds segment s's rows for weight w (co fastest, so reads of dy coalesce). */
+/** Zero in the type of `channels` float32 lanes (f32 or vec4). */
+const zeroOf = (channels: 1 | 4) => (channels === 4 ? 'vec4<f32>(0.0)' : '0.0');
+
+/**
+ * Partial sums [segments, weights]: thread s·W/c + w adds segment s's rows for the c output channels
+ * of group w (channels fastest, so reads of dy coalesce).
+ */
 export class FilterGradPartialsProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
   uniforms = CONV_UNIFORMS;
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
   outputShape: number[];
+  outputComponent: number;
+  variableComponents: number[];
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(segments: number, weights: number, readonly filterShape: number[]) {
+  constructor(segments: number, weights: number, readonly filterShape: number[], readonly channels: 1 | 4 = 1) {
     // TF.js caches a pipeline by this key and the inputs' ranks, not their sizes: the code's baked-in kernel width goes in it.
-    this.shaderKey = `synthscopeConv2dFilterGradPartials_${filterShape[1]}`;
+    this.shaderKey = `synthscopeConv2dFilterGradPartials_${filterShape[1]}_${channels}`;
     this.outputShape = segments === 1 ? filterShape : [segments, weights];
+    this.outputComponent = channels;
+    this.variableComponents = [1, channels];
     this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize, [channels, 1, 1]);
   }
 
   getUserCode(): string {
+    const c = this.channels;
     return `
       fn main(index : i32) {
         if (index >= uniforms.size) {
           return;
         }
-        let s = index / uniforms.weights;
-        let w = index - s * uniforms.weights;
-        let co = w % uniforms.outChannels;
-        let ci = (w / uniforms.outChannels) % uniforms.inChannels;
-        let tap = w / (uniforms.outChannels * uniforms.inChannels);
+        let perSegment = uniforms.weights / ${c};
+        let groups = uniforms.outChannels / ${c};
+        let s = index / perSegment;
+        let w = index - s * perSegment;
+        let group = w % groups;
+        let ci = (w / groups) % uniforms.inChannels;
+        let tap = w / (groups * uniforms.inChannels);
         let kw = tap % ${this.filterShape[1]};
         let kh = tap / ${this.filterShape[1]};
         let firstRow = s * uniforms.rowsPerSegment;
         let lastRow = min(firstRow + uniforms.rowsPerSegment, uniforms.batchSize * uniforms.outHeight);
-        var sum = 0.0;
+        var sum = ${zeroOf(c)};
         for (var row = firstRow; row < lastRow; row = row + 1) {
           let b = row / uniforms.outHeight;
           let yR = row - b * uniforms.outHeight;
@@ -116,7 +138,7 @@ export class FilterGradPartialsProgram implements WebGPUProgram {
             if (xC < 0 || xC >= uniforms.inWidth) {
               continue;
             }
-            sum = sum + x[(xRow + xC) * uniforms.inChannels + ci] * dy[(dyRow + yC) * uniforms.outChannels + co];
+            sum = sum + x[(xRow + xC) * uniforms.inChannels + ci] * dy[(dyRow + yC) * groups + group];
           }
         }
         setOutputAtIndex(index, sum);
@@ -153,6 +175,9 @@ export class SegmentSumProgram implements WebGPUProgram {
   }
 }
 
+/** The settings' channels per thread where a layer's output channels allow it, else 1. */
+const channelsPerThread = (outChannels: number): 1 | 4 => (outChannels % conv2dWebgpuSettings.channelsPerThread === 0 ? conv2dWebgpuSettings.channelsPerThread : 1);
+
 /** TF.js' own kernel, for what this one does not take (NCHW), and for comparisons. */
 export const stockConv2dFilterGrad = tf.getKernel(tf.Conv2DBackpropFilter, BACKEND);
 
@@ -170,11 +195,12 @@ const filterGrad: tf.KernelConfig = {
     const backend = b as unknown as WebGPUBackend;
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
     const weights = tf.util.sizeFromShape(a.filterShape);
+    const channels = channelsPerThread(info.outChannels);
     const rows = info.batchSize * info.outHeight;
-    const segments = filterGradSegments(weights, rows, rows * info.outWidth);
+    const segments = filterGradSegments(weights / channels, rows, rows * info.outWidth);
     const rowsPerSegment = Math.ceil(rows / segments);
     const used = Math.ceil(rows / rowsPerSegment);
-    const partials = backend.runWebGPUProgram(new FilterGradPartialsProgram(used, weights, a.filterShape), [x, dy], 'float32',
+    const partials = backend.runWebGPUProgram(new FilterGradPartialsProgram(used, weights, a.filterShape, channels), [x, dy], 'float32',
       convUniforms(info, weights, rowsPerSegment, used));
     if (used === 1) return partials;
     const out = backend.runWebGPUProgram(new SegmentSumProgram(a.filterShape), [partials], 'float32', [{ type: 'int32', data: [used] }]);
@@ -183,35 +209,44 @@ const filterGrad: tf.KernelConfig = {
   },
 };
 
-/** out[n, oh, ow, co] = Σ over kh, kw, ci of x[n, oh·s + kh − pad, ow·s + kw − pad, ci] · w[kh, kw, ci, co], a thread per output value. */
+/**
+ * out[n, oh, ow, co] = Σ over kh, kw, ci of x[n, oh·s + kh − pad, ow·s + kw − pad, ci] · w[kh, kw, ci, co],
+ * a thread per output pixel and group of c output channels.
+ */
 export class DirectConv2DProgram implements WebGPUProgram {
   variableNames = ['x', 'w'];
   uniforms = CONV_UNIFORMS;
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
+  outputComponent: number;
+  variableComponents: number[];
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(readonly outputShape: number[], private readonly kernelHeight: number, private readonly kernelWidth: number) {
+  constructor(readonly outputShape: number[], private readonly kernelHeight: number, private readonly kernelWidth: number, readonly channels: 1 | 4 = 1) {
+    this.outputComponent = channels;
+    this.variableComponents = [1, channels];
     this.dispatchLayout = webgpu_util.flatDispatchLayout(outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, outputShape, this.workgroupSize);
-    this.shaderKey = `synthscopeDirectConv2D_${kernelHeight}_${kernelWidth}`;
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, outputShape, this.workgroupSize, [channels, 1, 1]);
+    this.shaderKey = `synthscopeDirectConv2D_${kernelHeight}_${kernelWidth}_${channels}`;
   }
 
   getUserCode(): string {
+    const c = this.channels;
     return `
       fn main(index : i32) {
         if (index >= uniforms.size) {
           return;
         }
-        let co = index % uniforms.outChannels;
-        let pixel = index / uniforms.outChannels;
+        let groups = uniforms.outChannels / ${c};
+        let group = index % groups;
+        let pixel = index / groups;
         let yC = pixel % uniforms.outWidth;
         let row = pixel / uniforms.outWidth;
         let yR = row % uniforms.outHeight;
         let b = row / uniforms.outHeight;
-        var sum = 0.0;
+        var sum = ${zeroOf(c)};
         for (var kh = 0; kh < ${this.kernelHeight}; kh = kh + 1) {
           let xR = yR * uniforms.strides[0] + kh - uniforms.pads[0];
           if (xR < 0 || xR >= uniforms.inHeight) {
@@ -223,9 +258,9 @@ export class DirectConv2DProgram implements WebGPUProgram {
               continue;
             }
             let xBase = ((b * uniforms.inHeight + xR) * uniforms.inWidth + xC) * uniforms.inChannels;
-            let wBase = (kh * ${this.kernelWidth} + kw) * uniforms.inChannels * uniforms.outChannels + co;
+            let wBase = (kh * ${this.kernelWidth} + kw) * uniforms.inChannels * groups + group;
             for (var ci = 0; ci < uniforms.inChannels; ci = ci + 1) {
-              sum = sum + x[xBase + ci] * w[wBase + ci * uniforms.outChannels];
+              sum = sum + x[xBase + ci] * w[wBase + ci * groups];
             }
           }
         }
@@ -250,7 +285,7 @@ const conv2D: tf.KernelConfig = {
     }
     const f = filter.shape as [number, number, number, number];
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], f, a.strides, 1, a.pad, a.dimRoundingMode);
-    return (b as unknown as WebGPUBackend).runWebGPUProgram(new DirectConv2DProgram(info.outShape, f[0], f[1]), [x, filter], 'float32', convUniforms(info));
+    return (b as unknown as WebGPUBackend).runWebGPUProgram(new DirectConv2DProgram(info.outShape, f[0], f[1], channelsPerThread(info.outChannels)), [x, filter], 'float32', convUniforms(info));
   },
 };
 
