@@ -24,7 +24,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 type Timing = { ms: number; cpu: number };
 const start = (root: string) => new Promise<Worker>((ready, fail) => {
-  const worker = new Worker(new URL('./abGeneratorsWorker.mjs', import.meta.url), { workerData: { root: resolve(root) } });
+  const worker = new Worker(new URL('./generatorWorker.mjs', import.meta.url), { workerData: { root: resolve(root) } });
   worker.once('message', () => ready(worker));
   worker.once('error', fail);
 });

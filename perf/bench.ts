@@ -1,6 +1,7 @@
 /**
  * npm run bench: one JSON line per figure, medians over repeated runs.
- *   grains256.node, grains512.node — one thread in Node, per-image times after warm-up.
+ *   grains256.node, grains512.node — one thread in Node (a worker thread that holds only the
+ *     generators, as the app's synth worker does), per-image times after warm-up.
  *   grains512.numpy — the same pipeline in NumPy/SciPy (perf/numpy_grains.py, one thread; for
  *     measuring only), run right after grains512.node, with their ratio (grains512.ratio.numpy):
  *     runs with grains512.node or alone; skipped with a message where python3, NumPy or SciPy is missing.
@@ -25,27 +26,47 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../src/lib/ml/models';
 import { parseExperimentConfig, realFolders } from '../src/lib/experiment/config';
-import { decodeGreyPng } from '../src/lib/data/png';
-import { CrackGenerator } from '../src/lib/synth/cracks/index';
-import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../src/lib/synth/cracks/space';
-import { generateGrainSample, type GrainRecipe } from '../src/lib/synth/grains/index';
 import { DEFAULT_PRESET } from '../src/lib/synth/grains/space';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-function benchNode(size: number, images: number): number {
-  const recipe: GrainRecipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size, count: images, seed: 1 };
-  for (let i = 0; i < 5; i++) generateGrainSample(recipe, 10_000 + i); // warm-up (JIT)
-  const ms: number[] = [];
-  for (let i = 0; i < images; i++) {
-    const t = performance.now();
-    generateGrainSample(recipe, i);
-    ms.push(performance.now() - t);
-  }
-  const m = median(ms);
+/**
+ * The generators in a worker thread holding only them (perf/generatorWorker.mjs), as the app's
+ * synth worker does: this process also loads TF.js, Playwright and Vite for the other figures, and
+ * with TF.js alone in the same heap a 512² grain sample took 1.09× as long (paired runs, 13.5 against
+ * 12.4 ms).
+ */
+let generators: Worker | null = null;
+async function generatorCall(job: { figure: string; from: number; count: number }): Promise<number[]> {
+  generators ??= await new Promise<Worker>((ready, fail) => {
+    const worker = new Worker(new URL('./generatorWorker.mjs', import.meta.url), { workerData: { root: resolve('.') } });
+    worker.once('message', () => ready(worker));
+    worker.once('error', fail);
+  });
+  const worker = generators;
+  return new Promise<number[]>((done) => {
+    worker.once('message', (t: { each: number[] }) => done(t.each));
+    worker.postMessage(job);
+  });
+}
+
+async function stopGenerators() {
+  await generators?.terminate();
+  generators = null;
+}
+
+/** Median milliseconds per sample of `figure` (grains256, grains512, cracks128) over `images` samples made back to back, after a warm-up. */
+async function timeGenerator(figure: string, images: number, warmUp: number): Promise<number> {
+  await generatorCall({ figure, from: 100_000, count: warmUp }); // JIT (and the crack dictionaries)
+  return median(await generatorCall({ figure, from: 0, count: images }));
+}
+
+async function benchNode(size: number, images: number): Promise<number> {
+  const m = await timeGenerator(`grains${size}`, images, 5);
   console.log(JSON.stringify({ name: `grains${size}.node`, images_per_s: +(1000 / m).toFixed(1), median_ms: +m.toFixed(2), images, preset: DEFAULT_PRESET.id, threads: 1 }));
   return 1000 / m;
 }
@@ -73,21 +94,8 @@ function benchNumpy(size: number, images: number): number | null {
 }
 
 /** Crack tiles at 128², texture synthesis included; the generator's patch dictionaries are built once, as in a worker. */
-function benchCracksNode(tiles: number) {
-  const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
-  const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`)));
-  const generator = new CrackGenerator({
-    kind: 'cracks', size: 128, count: tiles, seed: 1, settings: DEFAULT_TEXTURE_SETTINGS, crack: DEFAULT_CRACK_MODEL,
-    exemplars, exemplarSource: index.source,
-  });
-  for (let i = 0; i < 50; i++) generator.sample(100_000 + i); // warm-up: JIT and dictionaries
-  const ms: number[] = [];
-  for (let i = 0; i < tiles; i++) {
-    const t = performance.now();
-    generator.sample(i);
-    ms.push(performance.now() - t);
-  }
-  const m = median(ms);
+async function benchCracksNode(tiles: number) {
+  const m = await timeGenerator('cracks128', tiles, 50);
   console.log(JSON.stringify({ name: 'cracks128.node', images_per_s: +(1000 / m).toFixed(1), median_ms: +m.toFixed(3), images: tiles, threads: 1 }));
 }
 
@@ -383,8 +391,8 @@ async function benchExperimentMemory(configPath: string, seconds: number) {
 
 // `npm run bench -- node` runs only the figures whose name contains "node".
 const only = process.argv[2] ?? '';
-if ('grains256.node'.includes(only)) benchNode(256, 60);
-const grains512 = 'grains512.node'.includes(only) ? benchNode(512, 40) : null;
+if ('grains256.node'.includes(only)) await benchNode(256, 60);
+const grains512 = 'grains512.node'.includes(only) ? await benchNode(512, 40) : null;
 if (grains512 !== null || 'grains512.numpy'.includes(only)) {
   const numpy = benchNumpy(512, 20);
   if (grains512 !== null && numpy !== null) {
@@ -392,7 +400,8 @@ if (grains512 !== null || 'grains512.numpy'.includes(only)) {
   }
 }
 if ('grains512.workers'.includes(only)) await benchWorkers('grains', 512, 60, 3);
-if ('cracks128.node'.includes(only)) benchCracksNode(400);
+if ('cracks128.node'.includes(only)) await benchCracksNode(400);
+await stopGenerators();
 if ('cracks128.workers'.includes(only)) await benchWorkers('cracks', 128, 400, 3);
 if ('tryit'.includes(only)) await benchTryIt(Number(process.env.BENCH_TRYIT_REPEATS ?? 1));
 if ('experiment.paper.memory'.includes(only)) {

@@ -1,4 +1,6 @@
-// One tree's generators for perf/abGenerators.ts: times `count` images from index `from` on request.
+// One tree's generators in a worker thread of their own, as the app's synth worker holds them (no
+// TF.js, Playwright or Vite in the same heap): times `count` images of a figure from index `from`
+// on request, back to back. For perf/bench.ts (this tree) and perf/abGenerators.ts (two trees side by side).
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { tsImport } from 'tsx/esm/api';
@@ -21,10 +23,17 @@ const make = (figure, i) => {
   const size = Number(figure.replace(/\D+/g, ''));
   return grains.generateGrainSample({ kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size, count: 100, seed: 1 }, i);
 };
+// Replies the mean wall and CPU milliseconds per image, and each image's wall time (`each`).
 parentPort.on('message', ({ figure, from, count }) => {
   const t = performance.now(), c = process.cpuUsage();
-  for (let k = 0; k < count; k++) make(figure, from + k);
+  const each = [];
+  for (let k = 0, last = t; k < count; k++) {
+    make(figure, from + k);
+    const now = performance.now();
+    each.push(now - last);
+    last = now;
+  }
   const cpu = process.cpuUsage(c);
-  parentPort.postMessage({ ms: (performance.now() - t) / count, cpu: (cpu.user + cpu.system) / 1000 / count });
+  parentPort.postMessage({ ms: (performance.now() - t) / count, cpu: (cpu.user + cpu.system) / 1000 / count, each });
 });
 parentPort.postMessage('ready');
