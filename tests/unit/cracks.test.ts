@@ -271,7 +271,7 @@ describe('hard negatives', () => {
   });
 
   it('a recipe made before hard negatives existed validates and keeps its bytes; default tiles match their golden hashes', () => {
-    const legacySettings = Object.fromEntries(Object.entries(DEFAULT_TEXTURE_SETTINGS).filter(([k]) => !['hardNegatives', 'crackDistractors', 'markWidth'].includes(k)));
+    const legacySettings = Object.fromEntries(Object.entries(DEFAULT_TEXTURE_SETTINGS).filter(([k]) => !['hardNegatives', 'crackDistractors', 'markWidth', 'randomSurface'].includes(k)));
     const digest = (recipe: CrackRecipe) => {
       const g = new CrackGenerator(recipe);
       return [0, 1, 2, 3].map((i) => {
@@ -287,5 +287,43 @@ describe('hard negatives', () => {
     // An intended change to the generator's bytes updates these; an unintended one fails here.
     expect(digest(legacy)).toEqual(['bbe0e0521ca0109e', '3be12dc284fb91f3', '272e0c66439b8ade', '076e5e921c6c1965']);
     expect(digest(crackRecipe({ count: 4, seed: 7 }))).toEqual(['999cb3495bd61795', '3be12dc284fb91f3', 'f18038f55dd1ce7d', '076e5e921c6c1965']);
+  });
+});
+
+describe('random surfaces', () => {
+  const withSurface = (share?: number) => {
+    const r = crackRecipe({ count: 40 });
+    if (share === undefined) delete r.settings.randomSurface;
+    else r.settings.randomSurface = { lo: share, hi: share };
+    return new CrackGenerator(r);
+  };
+
+  it('change the surface of the recipe\'s share of tiles and never a label; off, or left out, the tiles keep their bytes', () => {
+    const off = withSurface(0), absent = withSurface(), all = withSurface(1), some = withSurface(0.3);
+    let changed = 0;
+    for (let i = 0; i < 40; i++) {
+      const a = off.sample(i), b = all.sample(i);
+      expect(Buffer.from(absent.sample(i).image).equals(Buffer.from(a.image))).toBe(true);
+      expect(b.label).toBe(a.label);
+      expect(Buffer.from(b.mask).equals(Buffer.from(a.mask))).toBe(true);
+      expect(Buffer.from(b.image).equals(Buffer.from(a.image))).toBe(false);
+      expect(b.params.surfaceWeight).toBeGreaterThanOrEqual(0.3);
+      expect(a.params.surfaceWeight).toBeUndefined();
+      if (some.sample(i).params.surfaceWeight !== undefined) changed++;
+    }
+    expect(changed).toBeGreaterThan(4);
+    expect(changed).toBeLessThan(20);
+  });
+
+  it('keep the tile\'s brightness and add texture of the drawn scale', () => {
+    const off = withSurface(0), all = withSurface(1);
+    for (let i = 1; i < 40; i += 2) { // no-crack tiles: the surface alone
+      const a = off.sample(i), b = all.sample(i);
+      const mean = (img: Uint8Array) => img.reduce((t, v) => t + v, 0) / img.length;
+      expect(Math.abs(mean(b.image) - mean(a.image))).toBeLessThan(6);
+      // Coarse surfaces move neighbouring pixels little; fine or grainy ones more.
+      const edges = horizontalEdges(b.image, 128, 128, Array.from({ length: 127 }, (_, x) => x + 1));
+      if ((b.params.surfaceWavelength as number) > 32 && (b.params.surfaceGrain as number) < 1) expect(edges).toBeLessThan(horizontalEdges(a.image, 128, 128, Array.from({ length: 127 }, (_, x) => x + 1)) + 2);
+    }
   });
 });

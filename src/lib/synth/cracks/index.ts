@@ -5,6 +5,7 @@ import { distributionError } from '../../stats/distributions';
 import { validateSizeCountSeed } from '../dataset';
 import { applyCrack, applyHalo, CRACK_VARIETY, crackCoverage, MAX_EXTRA_CRACKS, sampleCrack, type CrackModel } from './crack';
 import { paintMarks } from './marks';
+import { paintRandomSurface } from './surface';
 import { TEXTURE_PARAMS } from './space';
 import { buildDictionary, synthesizeTexture, type Exemplar, type PatchDictionary, SEED_TILE } from './texture';
 
@@ -93,10 +94,13 @@ export class CrackGenerator {
     const texture = synthesizeTexture(this.dictionary(values.patchSize), recipe.exemplars, size, {
       patchSize: values.patchSize, overlap: values.overlap, randomness: values.randomness, candidates: values.candidates,
     }, new Rng(hashSeed(seed, 1)));
+    const params: Record<string, number | number[]> = { ...values };
     stretch(texture, values.textureGain);
+    // Random surfaces draw from a stream of their own (as marks do): off, tiles are as before they existed.
+    const surfaceRng = new Rng(hashSeed(seed, 4));
+    if (values.randomSurface > 0 && surfaceRng.next() < values.randomSurface) Object.assign(params, paintRandomSurface(texture, size, surfaceRng));
 
     const label = labelOf(index);
-    const params: Record<string, number | number[]> = { ...values };
     // Marks draw from a stream of their own: with them off, tiles are as before they existed.
     const markRng = new Rng(hashSeed(seed, 3));
     if (markRng.next() < (label === 'crack' ? values.crackDistractors : values.hardNegatives)) params.marks = paintMarks(texture, size, markRng, values.markWidth);
