@@ -218,8 +218,8 @@ describe('crack variety', () => {
 });
 
 describe('hard negatives', () => {
-  const withMarks = (hard: number, onCracks: number) =>
-    crackRecipe({ count: 24, settings: { ...structuredClone(DEFAULT_TEXTURE_SETTINGS), hardNegatives: { lo: hard, hi: hard }, crackDistractors: { lo: onCracks, hi: onCracks } } });
+  const withMarks = (hard: number, onCracks: number, junctions = 0.3) =>
+    crackRecipe({ count: 24, settings: { ...structuredClone(DEFAULT_TEXTURE_SETTINGS), hardNegatives: { lo: hard, hi: hard }, crackDistractors: { lo: onCracks, hi: onCracks }, junctions: { lo: junctions, hi: junctions } } });
 
   it('mark no-crack tiles (and, if asked, crack tiles) without touching any label', () => {
     const plain = new CrackGenerator(withMarks(0, 0)), marked = new CrackGenerator(withMarks(1, 1));
@@ -258,6 +258,24 @@ describe('hard negatives', () => {
     expect(wideChange).toBeGreaterThan(1.2 * narrowChange);
   });
 
+  it('include junctions as the recipe\'s share of marks; without them, or left out, tiles keep their bytes', () => {
+    const make = (junctions?: number) => {
+      const r = withMarks(1, 1, junctions ?? 0);
+      if (junctions === undefined) delete r.settings.junctions;
+      return new CrackGenerator(r);
+    };
+    const absent = make(), none = make(0), all = make(1);
+    const junction = MARK_KINDS.indexOf('junction');
+    for (let i = 0; i < 24; i++) {
+      const a = none.sample(i), j = all.sample(i);
+      expect(Buffer.from(absent.sample(i).image).equals(Buffer.from(a.image))).toBe(true);
+      expect(a.params.marks).not.toContain(junction);
+      expect(new Set(j.params.marks as number[])).toEqual(new Set([junction]));
+      expect(Buffer.from(j.mask).equals(Buffer.from(a.mask))).toBe(true);
+      expect(Buffer.from(j.image).equals(Buffer.from(a.image))).toBe(false);
+    }
+  });
+
   it('come as the recipe’s share of no-crack tiles, and only there when crack tiles get none', () => {
     const g = new CrackGenerator(withMarks(0.5, 0));
     let marked = 0;
@@ -271,7 +289,7 @@ describe('hard negatives', () => {
   });
 
   it('a recipe made before hard negatives existed validates and keeps its bytes; default tiles match their golden hashes', () => {
-    const legacySettings = Object.fromEntries(Object.entries(DEFAULT_TEXTURE_SETTINGS).filter(([k]) => !['hardNegatives', 'crackDistractors', 'markWidth', 'randomSurface'].includes(k)));
+    const legacySettings = Object.fromEntries(Object.entries(DEFAULT_TEXTURE_SETTINGS).filter(([k]) => !['hardNegatives', 'crackDistractors', 'markWidth', 'randomSurface', 'junctions'].includes(k)));
     const digest = (recipe: CrackRecipe) => {
       const g = new CrackGenerator(recipe);
       return [0, 1, 2, 3].map((i) => {

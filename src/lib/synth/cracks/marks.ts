@@ -7,19 +7,23 @@
 import type { Rng } from '../../random';
 import { distanceToPolylines } from '../raster';
 
-export const MARK_KINDS = ['line', 'edge', 'grout', 'blob', 'print', 'grid'] as const;
+export const MARK_KINDS = ['line', 'edge', 'grout', 'blob', 'print', 'grid', 'junction'] as const;
 export type MarkKind = (typeof MARK_KINDS)[number];
+/** Kinds drawn uniformly at random: the first six, as recipes made before junctions drew them. */
+const UNIFORM_KINDS = 6;
+const JUNCTION = MARK_KINDS.indexOf('junction');
 
 /**
  * Draws one to three marks; returns their kinds as indices into MARK_KINDS (for the sample's record).
- * `widthScale` widens the straight marks (lines, grout, joints) and the spacing of grout pairs:
- * at 1 they are drawn as before it existed.
+ * `widthScale` widens the straight marks (lines, grout, joints, junctions) and the spacing of grout
+ * pairs: at 1 they are drawn as before it existed. `junctions` is the share of marks that are
+ * junctions; at 0 no draw is spent on it, so recipes without it keep their bytes.
  */
-export function paintMarks(texture: Float64Array, size: number, rng: Rng, widthScale = 1): number[] {
+export function paintMarks(texture: Float64Array, size: number, rng: Rng, widthScale = 1, junctions = 0): number[] {
   const count = 1 + Math.floor(rng.next() * 2.2);
   const kinds: number[] = [];
   for (let k = 0; k < count; k++) {
-    const kind = Math.floor(rng.next() * MARK_KINDS.length);
+    const kind = junctions > 0 && rng.next() < junctions ? JUNCTION : Math.floor(rng.next() * UNIFORM_KINDS);
     kinds.push(kind);
     DRAW[MARK_KINDS[kind]](texture, size, rng, widthScale);
   }
@@ -117,6 +121,19 @@ const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng, wid
       for (let k = -count; k <= count; k++) lines.push(across(size, size / 2, size / 2, angle + k * converge, k * spacing + phase));
     }
     stroke(texture, size, lines, half, contrast);
+  },
+  /**
+   * Corners and junctions of straight structures, ending inside the tile as package, die and tile
+   * corners do: two arms from one point (an L, at 90° ± 20° as seen in perspective), or a line with
+   * a third arm ending on it (a T), each arm running out of the tile. A crack is not told by a line
+   * that ends or meets another.
+   */
+  junction(texture, size, rng, widthScale) {
+    const { cx, cy, angle } = randomLine(size, rng);
+    const turn = Math.PI / 2 + (rng.next() - 0.5) * 0.7;
+    const arm = (a: number) => Float64Array.of(cx, cy, cx + 2 * size * Math.cos(a), cy + 2 * size * Math.sin(a));
+    const arms = rng.next() < 0.5 ? [arm(angle), arm(angle + turn)] : [across(size, cx, cy, angle), arm(angle + turn)];
+    stroke(texture, size, arms, ((0.8 + 2.2 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.2, 0.6));
   },
   /** Printed marks or text: a row of small glyphs made of axis-aligned strokes. */
   print(texture, size, rng) {
