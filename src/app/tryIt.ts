@@ -16,16 +16,16 @@ import { CancelledError, type SynthPool } from './synthPool';
 
 /** 222 px = 50 µm (NIST's scale note). */
 export const NIST_MICRONS_PER_PIXEL = 50 / 222;
-/** Synthetic images the demo trains on, and the seconds of training it allows itself. */
-const COUNT = 96;
-const TRAINING_SECONDS = 120;
+/** Synthetic images the demo trains on, and the seconds of training it allows itself (the Try it panel says both). */
+export const TRY_IT_IMAGES = 96;
+export const TRY_IT_TRAINING_SECONDS = 120;
 
 export async function runTryIt(db: Db, pool: SynthPool, onStatus: (text: string) => void, signal: AbortSignal): Promise<Outcome<AnalysisResult>> {
-  onStatus(`1/3 Generating ${COUNT} synthetic grain micrographs with exact boundary labels…`);
+  onStatus(`1/3 Generating ${TRY_IT_IMAGES} synthetic grain micrographs with exact boundary labels…`);
   let dataset;
   try {
-    dataset = await createDataset(db, pool, { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 128, count: COUNT, seed: 1 },
-      `Try it: grains 128px ×${COUNT}`, { signal, onProgress: (p) => onStatus(`1/3 Generating synthetic micrographs: ${p.done} of ${p.total}`) });
+    dataset = await createDataset(db, pool, { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 128, count: TRY_IT_IMAGES, seed: 1 },
+      `Try it: grains 128px ×${TRY_IT_IMAGES}`, { signal, onProgress: (p) => onStatus(`1/3 Generating synthetic micrographs: ${p.done} of ${p.total}`) });
   } catch (e) {
     if (e instanceof CancelledError) return { status: 'cancelled' };
     throw e;
@@ -34,7 +34,7 @@ export async function runTryIt(db: Db, pool: SynthPool, onStatus: (text: string)
   // The Train tab's defaults, with a small network and one phase at the stored size, sized to the time budget.
   const config: TrainConfig = {
     ...defaultTrainConfig('segment', 128), model: { task: 'segment', depth: 10, width: 0.25, classes: 2, seed: 1 },
-    phases: [{ epochs: 10, maxLr: 3e-3, freezeEncoder: false, size: 128 }], budgetSeconds: TRAINING_SECONDS,
+    phases: [{ epochs: 10, maxLr: 3e-3, freezeEncoder: false, size: 128 }], budgetSeconds: TRY_IT_TRAINING_SECONDS,
   };
   const record = newModelRecord(dataset, config, 'Try it: small U-Net');
   await putModelRecord(db, record);
