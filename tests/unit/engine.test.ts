@@ -116,6 +116,12 @@ describe('engine jobs', () => {
     const evaluation = await jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context());
     expect(evaluation.metrics).toHaveProperty('miou');
     expect(evaluation.numTensors.after).toBe(evaluation.numTensors.before);
+    // Scored with the model's own decision threshold, as Analyse uses it: another threshold, other metrics.
+    const trained = (await db.get('models', record.id))!;
+    expect(trained.decision).toBeDefined();
+    await db.put('models', { ...trained, decision: { ...trained.decision!, threshold: 0.999 } });
+    expect((await jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context())).metrics).not.toEqual(evaluation.metrics);
+    await db.put('models', trained);
     // Cancelled as soon as it has its backend: it ends as cancelled, not as a result.
     await expect(jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context((p) => p.kind === 'backend'))).rejects.toBeInstanceOf(CancelledError);
     const maker = new SampleMaker();

@@ -222,7 +222,8 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       const validated = await (async () => {
         const trainer = new Trainer(model, record.config, source);
         const val = split?.val ?? splitIndices(source.count, record.config.valFraction, record.config.seed).val;
-        return trainer.validate(val, lastSize(record), ctx.signal);
+        // Scored as the model is used (Analyse, the real test set): its own threshold, mirror-averaged where its task is.
+        return trainer.validate(val, lastSize(record), ctx.signal, 4, record.decision?.threshold, MIRROR_AVERAGED[record.task]);
       })().finally(() => model.dispose());
       const { metrics, valLoss, predictions } = validated;
       const outputs = predictions.map((p) => p.probability ?? (p.predicted as Uint8Array).reduce((a, v) => a + v, 0) / 255 / (p.size * p.size));
