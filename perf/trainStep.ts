@@ -19,8 +19,9 @@
  * size; `--software` picks the programs the app uses on a software GPU (src/lib/ml/kernels/webgpu.ts),
  * and each of them can be set apart: `--conv direct` runs the forward convolution as a direct loop,
  * `--channels 4` gives our convolution programs four output channels per thread, and `--reduce
- * loops` makes Sum, Mean and Softmax loops (src/lib/ml/kernels/reduceWebgpu.ts). `--probe` says where a step's time goes, for each network: host time to enqueue
- * its kernels against GPU time (timestamp queries), by kernel.
+ * loops` makes Sum, Mean and Softmax loops (src/lib/ml/kernels/reduceWebgpu.ts). `--probe` says
+ * where a step's time goes, for each network: host time to enqueue its kernels against GPU time
+ * (timestamp queries), by kernel.
  *
  * Prints one JSON line per network, as ../shared/bench/torch_same.py does, with the median step.
  */
@@ -43,13 +44,13 @@ const gpu = await useDawn(args.dawn);
 (await import('../src/lib/ml/kernels/batchNormWebgpu')).batchNormWebgpuSettings.reduceThreads = Number(args['bn-threads']);
 (await import('../src/lib/ml/batchNorm')).BatchNormalization.opsOnly = args['batch-norm'] === 'ops';
 const convKernels = await import('../src/lib/ml/kernels/conv2dWebgpu');
+const { reduceWebgpuSettings } = await import('../src/lib/ml/kernels/reduceWebgpu');
 (await import('../src/lib/ml/kernels/webgpu')).useSoftwareGpuKernels(args.software);
 if (args.conv !== undefined) convKernels.conv2dWebgpuSettings.direct = args.conv === 'direct';
 if (args.channels !== undefined) convKernels.conv2dWebgpuSettings.channelsPerThread = Number(args.channels) as 1 | 4;
-if (args.reduce !== undefined) (await import('../src/lib/ml/kernels/reduceWebgpu')).reduceWebgpuSettings.enabled = args.reduce === 'loops';
-const reduceLoops = (await import('../src/lib/ml/kernels/reduceWebgpu')).reduceWebgpuSettings.enabled;
+if (args.reduce !== undefined) reduceWebgpuSettings.enabled = args.reduce === 'loops';
 /** What this run uses, as each JSON line reports it. */
-const programs = { conv: convKernels.conv2dWebgpuSettings.direct ? 'direct' : 'mm', channels: convKernels.conv2dWebgpuSettings.channelsPerThread, reduce: reduceLoops ? 'loops' : 'tfjs' };
+const programs = { conv: convKernels.conv2dWebgpuSettings.direct ? 'direct' : 'mm', channels: convKernels.conv2dWebgpuSettings.channelsPerThread, reduce: reduceWebgpuSettings.enabled ? 'loops' : 'tfjs' };
 Object.assign(convKernels.conv2dWebgpuSettings, { parallelThreads: Number(args['fg-threads']), minLoopToSplit: Number(args['fg-min-loop']), minLoopPerThread: Number(args['fg-min-segment']) });
 if (!['split', 'stock', 'conv'].includes(args['filter-grad'])) throw new Error(`--filter-grad must be split, stock or conv; got ${args['filter-grad']}.`);
 if (args['filter-grad'] !== 'split') tf.unregisterKernel(tf.Conv2DBackpropFilter, 'webgpu');

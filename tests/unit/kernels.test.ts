@@ -12,7 +12,7 @@ import '../../src/lib/ml/kernels/cpu';
 import { chooseBackend } from '../../src/lib/ml/backend';
 import { registerWasmTrainingKernels, stockWasmKernel, tileInto } from '../../src/lib/ml/kernels/wasm';
 import { BATCH_NORM_TRAIN_GRAD } from '../../src/lib/ml/kernels/names';
-import { DirectConv2DProgram, FilterGradPartialsProgram, SegmentSumProgram, filterGradSegments } from '../../src/lib/ml/kernels/conv2dWebgpu';
+import { DirectConv2DProgram, FilterGradPartialsProgram, filterGradSegments } from '../../src/lib/ml/kernels/conv2dWebgpu';
 import { ChannelSumProgram } from '../../src/lib/ml/kernels/batchNormWebgpu';
 import { RowSoftmaxProgram, StridedSumProgram, reductionLayout } from '../../src/lib/ml/kernels/reduceWebgpu';
 import { lossFn } from '../../src/lib/ml/losses';
@@ -484,7 +484,6 @@ describe('our WGSL programs', () => {
         programs.push(new DirectConv2DProgram([2, 8, 8, 16], kh, kw, channels));
       }
     }
-    programs.push(new SegmentSumProgram([3, 3, 8, 16]), new SegmentSumProgram([1, 1, 4, 2]));
     programs.push(new StridedSumProgram([4, 2]), new StridedSumProgram([1]), new RowSoftmaxProgram([2, 8, 8, 2], 128), new RowSoftmaxProgram([4, 10], 4));
     for (const kind of ['mean', 'variance', 'dBeta', 'dGamma']) {
       for (const threads of [64, 256]) programs.push(new ChannelSumProgram(16, kind as ConstructorParameters<typeof ChannelSumProgram>[1], threads));

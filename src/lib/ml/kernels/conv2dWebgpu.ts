@@ -27,6 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { stridedSum } from './reduceWebgpu';
 
 const BACKEND = 'webgpu';
 
@@ -56,14 +57,14 @@ export function filterGradSegments(weights: number, rows: number, loop: number,
 }
 
 const CONV_UNIFORMS = 'pads : vec2<i32>, strides : vec2<i32>, batchSize : i32, outHeight : i32, outWidth : i32, inHeight : i32, inWidth : i32, '
-  + 'inChannels : i32, outChannels : i32, weights : i32, rowsPerSegment : i32, segments : i32,';
+  + 'inChannels : i32, outChannels : i32, weights : i32, rowsPerSegment : i32,';
 
-/** Values for CONV_UNIFORMS, in its order; the last three only the filter gradient's partial sums read. */
-function convUniforms(info: tf.backend_util.Conv2DInfo, weights = 0, rowsPerSegment = 0, segments = 0) {
+/** Values for CONV_UNIFORMS, in its order; the last two only the filter gradient's partial sums read. */
+function convUniforms(info: tf.backend_util.Conv2DInfo, weights = 0, rowsPerSegment = 0) {
   return [
     { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },
-    ...[info.batchSize, info.outHeight, info.outWidth, info.inHeight, info.inWidth, info.inChannels, info.outChannels, weights, rowsPerSegment, segments]
+    ...[info.batchSize, info.outHeight, info.outWidth, info.inHeight, info.inWidth, info.inChannels, info.outChannels, weights, rowsPerSegment]
       .map((v) => ({ type: 'int32', data: [v] })),
   ];
 }
@@ -146,35 +147,6 @@ export class FilterGradPartialsProgram implements WebGPUProgram {
   }
 }
 
-/** The filter gradient: partials [segments, weights] summed over segments, in the filter's shape. */
-export class SegmentSumProgram implements WebGPUProgram {
-  variableNames = ['partials'];
-  uniforms = 'segments : i32,';
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  shaderKey = 'synthscopeSegmentSum';
-
-  constructor(readonly outputShape: number[]) {
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, outputShape, this.workgroupSize);
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          var sum = 0.0;
-          for (var s = 0; s < uniforms.segments; s = s + 1) {
-            sum = sum + partials[s * uniforms.size + index];
-          }
-          setOutputAtIndex(index, sum);
-        }
-      }`;
-  }
-}
-
 /** The settings' channels per thread where a layer's output channels allow it, else 1. */
 const channelsPerThread = (outChannels: number): 1 | 4 => (outChannels % conv2dWebgpuSettings.channelsPerThread === 0 ? conv2dWebgpuSettings.channelsPerThread : 1);
 
@@ -201,9 +173,10 @@ const filterGrad: tf.KernelConfig = {
     const rowsPerSegment = Math.ceil(rows / segments);
     const used = Math.ceil(rows / rowsPerSegment);
     const partials = backend.runWebGPUProgram(new FilterGradPartialsProgram(used, weights, a.filterShape, channels), [x, dy], 'float32',
-      convUniforms(info, weights, rowsPerSegment, used));
+      convUniforms(info, weights, rowsPerSegment));
     if (used === 1) return partials;
-    const out = backend.runWebGPUProgram(new SegmentSumProgram(a.filterShape), [partials], 'float32', [{ type: 'int32', data: [used] }]);
+    // The partials [segments, weights] summed over their outer axis, in the filter's shape.
+    const out = stridedSum(backend, partials, a.filterShape, { outStride: 1, reduceStride: weights, reduceSize: used, chunks: 1, chunk: used, scale: 1 });
     backend.disposeData(partials.dataId);
     return out;
   },

@@ -13,8 +13,9 @@
  * longer reductions first add chunks of MAX_LOOP into partial sums (a thread per output and chunk),
  * then reduce those the same way. Softmax is a thread per row for rows of at most MAX_LOOP classes.
  * Anything else (reductions over axes that are neither the innermost nor the outermost ones, long
- * softmax rows, softmax of other than float32) goes to TF.js' kernels. `reduceWebgpuSettings.enabled` is set by
- * chooseBackend on software GPUs only: on a real GPU TF.js' own programs are kept, as measured.
+ * softmax rows, softmax of other than float32) goes to TF.js' kernels. `reduceWebgpuSettings.enabled`
+ * is set by chooseBackend on software GPUs only: on a real GPU TF.js' own programs are kept, as
+ * measured. The strided sum also adds the filter gradient's segments (kernels/conv2dWebgpu.ts) on any GPU.
  */
 import * as tf from '@tensorflow/tfjs';
 import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
@@ -148,7 +149,7 @@ function reduceKernel(kernelName: 'Sum' | 'Mean'): tf.KernelConfig {
       // Chunked passes until one loop per output is short enough; each pass's partial sums are [outSize, chunks].
       while (reduceSize > MAX_LOOP) {
         const chunks = Math.ceil(reduceSize / MAX_LOOP);
-        const partials = backend.runWebGPUProgram(new StridedSumProgram([layout.outSize, chunks]), [input], 'float32', uniforms(outStride, reduceStride, reduceSize, chunks, MAX_LOOP, 1));
+        const partials = stridedSum(backend, input, [layout.outSize, chunks], { outStride, reduceStride, reduceSize, chunks, chunk: MAX_LOOP, scale: 1 });
         if (input !== x) backend.disposeData(input.dataId);
         input = partials;
         reduceSize = chunks;
@@ -157,15 +158,27 @@ function reduceKernel(kernelName: 'Sum' | 'Mean'): tf.KernelConfig {
       }
       // TF.js' output types: a mean is float32, a sum of integers or booleans int32.
       const dtype = kernelName === 'Mean' ? 'float32' : tf.sumOutType(x.dtype);
-      const out = backend.runWebGPUProgram(new StridedSumProgram(outputShape), [input], dtype, uniforms(outStride, reduceStride, reduceSize, 1, reduceSize, scale));
+      const out = stridedSum(backend, input, outputShape, { outStride, reduceStride, reduceSize, chunks: 1, chunk: reduceSize, scale }, dtype);
       if (input !== x) backend.disposeData(input.dataId);
       return out;
     },
   };
 }
 
-function uniforms(outStride: number, reduceStride: number, reduceSize: number, chunks: number, chunk: number, scale: number) {
-  return [...[outStride, reduceStride, reduceSize, chunks, chunk].map((v) => ({ type: 'int32', data: [v] })), { type: 'float32', data: [scale] }];
+/** StridedSumProgram's uniforms, in its order. */
+export interface StridedSum {
+  outStride: number;
+  reduceStride: number;
+  reduceSize: number;
+  chunks: number;
+  chunk: number;
+  scale: number;
+}
+
+/** Runs StridedSumProgram on `x` into a new tensor of `outputShape` (for these reductions and the filter gradient's segments). */
+export function stridedSum(backend: WebGPUBackend, x: tf.TensorInfo, outputShape: number[], s: StridedSum, dtype: tf.DataType = 'float32'): tf.TensorInfo {
+  const ints = [s.outStride, s.reduceStride, s.reduceSize, s.chunks, s.chunk].map((v) => ({ type: 'int32', data: [v] }));
+  return backend.runWebGPUProgram(new StridedSumProgram(outputShape), [x], dtype, [...ints, { type: 'float32', data: [s.scale] }]);
 }
 
 const stockSoftmax = tf.getKernel(tf.Softmax, BACKEND);
