@@ -215,6 +215,39 @@ describe('crack variety', () => {
       expect(b.params.crackPixels).toBe(count(b.mask));
     }
   });
+
+  it('smooth cracks are long gentle curves with true labels; off, or left out, tiles keep their bytes', () => {
+    const absent = new CrackGenerator(crackRecipe({ count: 20 })); // the default model has no smooth field
+    const off = new CrackGenerator(crackRecipe({ count: 20, crack: { ...DEFAULT_CRACK_MODEL, smooth: 0 } }));
+    const on = new CrackGenerator(crackRecipe({ count: 20, crack: { ...DEFAULT_CRACK_MODEL, smooth: 1 } }));
+    for (let i = 0; i < 20; i++) {
+      const a = off.sample(i), b = on.sample(i);
+      expect(Buffer.from(absent.sample(i).image).equals(Buffer.from(a.image))).toBe(true);
+      if (a.label === 'no_crack') {
+        expect(Buffer.from(b.image).equals(Buffer.from(a.image))).toBe(true);
+        continue;
+      }
+      expect(a.params.smooth).toBeUndefined();
+      expect(b.params.smooth).toBe(1);
+      expect(Buffer.from(b.image).equals(Buffer.from(a.image))).toBe(false);
+      expect(b.params.crackPixels).toBe(b.mask.reduce((n, v) => n + (v === 255 ? 1 : 0), 0));
+      expect(b.params.crackPixels as number).toBeGreaterThanOrEqual(MIN_CRACK_PIXELS);
+    }
+    // Drawn alone: one curve at least 0.8 tile long, whose heading turns by well under a right
+    // angle between neighbouring quarters of its length.
+    const rng = new Rng(7);
+    for (let k = 0; k < 50; k++) {
+      const crack = sampleCrack({ ...DEFAULT_CRACK_MODEL, smooth: 1 }, 128, rng);
+      expect(crack.smooth).toBe(true);
+      expect(crack.lengths[0]).toBeGreaterThanOrEqual(0.8 * 128);
+      const p = crack.main.points, n = p.length / 2, q = Math.floor(n / 4);
+      const heading = (a: number, b: number) => Math.atan2(p[2 * b + 1] - p[2 * a + 1], p[2 * b] - p[2 * a]);
+      for (let s = 0; s + 2 * q < n; s += q) {
+        const turn = Math.abs(((heading(s + q, s + 2 * q) - heading(s, s + q) + 3 * Math.PI) % (2 * Math.PI)) - Math.PI);
+        expect(turn).toBeLessThan(Math.PI / 3);
+      }
+    }
+  });
 });
 
 describe('hard negatives', () => {

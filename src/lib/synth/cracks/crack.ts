@@ -32,10 +32,16 @@ export interface CrackModel {
    * more): crazed glaze and cracked packages often show several. Absent: 0.
    */
   moreCracks?: number;
+  /**
+   * Chance that the crack is one long, smooth curve across the tile instead of a zig-zag of
+   * segments: brittle fracture (glaze, glass, mould compound, a die) runs on in gently bending
+   * arcs, rough only at the pixel scale. Absent: 0.
+   */
+  smooth?: number;
 }
 
 /** The optional variety fields, each a probability; recipes made before them leave them out. */
-export const CRACK_VARIETY = ['edgeStart', 'taper', 'halo', 'moreCracks'] as const;
+export const CRACK_VARIETY = ['edgeStart', 'taper', 'halo', 'moreCracks', 'smooth'] as const;
 
 /** Further cracks a tile may get beyond its first. */
 export const MAX_EXTRA_CRACKS = 2;
@@ -59,9 +65,13 @@ export interface CrackDraw {
   /** Whether it entered from the edge, and whether it tapers. */
   fromEdge?: boolean;
   tapered?: boolean;
+  /** Whether it is a smooth curve (`CrackModel.smooth`). */
+  smooth?: boolean;
 }
 
 const MIN_WIDTH = 0.5;
+/** Step of a smooth crack's curve, px. */
+const SMOOTH_STEP = 4;
 
 /** Draws the shape of one crack starting in the central half of a size² tile. */
 export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDraw {
@@ -80,7 +90,28 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
   const main: CrackPath = { points: [...start], widths: [Math.max(MIN_WIDTH, sample(model.width, rng))] };
   const branches: CrackPath[] = [];
   let [x, y] = start;
-  for (let s = 0; s < segments; s++) {
+  const smooth = !!model.smooth && rng.next() < model.smooth;
+  if (smooth) {
+    // A curve of short steps whose heading turns steadily (an arc bending up to about ±60° over its
+    // length) with a little drift; long enough to cross the tile. Its width goes linearly from the
+    // first to a second draw; a branch may leave about every mean segment length.
+    const steps = Math.ceil((size * (0.8 + 0.8 * rng.next())) / SMOOTH_STEP);
+    const turn = (sample(model.bendAngle, rng) * 1.5 * Math.PI) / 180 / steps;
+    const endWidth = Math.max(MIN_WIDTH, sample(model.width, rng));
+    const branchEvery = Math.max(1, Math.round(sample(model.segmentLength, rng) / SMOOTH_STEP));
+    const startHeading = heading;
+    for (let s = 1; s <= steps; s++) {
+      heading += turn + 0.05 * rng.normal();
+      x += SMOOTH_STEP * Math.cos(heading);
+      y += SMOOTH_STEP * Math.sin(heading);
+      main.points.push(x, y);
+      main.widths.push(main.widths[0] + (s / steps) * (endWidth - main.widths[0]));
+      if (s % branchEvery === 0 && s < steps && rng.next() < model.branchProbability) branches.push(branchFrom(model, x, y, heading, rng));
+    }
+    lengths.push(steps * SMOOTH_STEP);
+    angles.push(((heading - startHeading) * 180) / Math.PI);
+  }
+  for (let s = 0; s < (smooth ? 0 : segments); s++) {
     if (s > 0) {
       const turn = sample(model.bendAngle, rng);
       angles.push(turn);
@@ -107,7 +138,10 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
     const mean = main.widths.reduce((a, b) => a + b, 0) / main.widths.length;
     halo = { width: mean * (2 + 2 * rng.next()), intensity: (rng.next() < 0.7 ? 1 : -1) * (0.1 + 0.2 * rng.next()) };
   }
-  return { main, branches, lengths, angles, intensity, ...(halo ? { halo } : {}), ...(fromEdge ? { fromEdge } : {}), ...(tapered ? { tapered } : {}) };
+  return {
+    main, branches, lengths, angles, intensity,
+    ...(halo ? { halo } : {}), ...(fromEdge ? { fromEdge } : {}), ...(tapered ? { tapered } : {}), ...(smooth ? { smooth } : {}),
+  };
 }
 
 /** A branch leaves at 20–70° to either side, thinner, with half as many segments at most. */

@@ -131,7 +131,7 @@ export class CrackGenerator {
             segments: crack.lengths.length, segmentLengths: crack.lengths, bendAngles: crack.angles,
             widths: crack.main.widths, intensity: crack.intensity, branches: crack.branches.length, crackPixels: pixels,
             ...(crack.halo ? { haloWidth: crack.halo.width, haloIntensity: crack.halo.intensity } : {}),
-            ...(crack.fromEdge ? { fromEdge: 1 } : {}), ...(crack.tapered ? { tapered: 1 } : {}), ...(extra ? { moreCracks: extra } : {}),
+            ...(crack.fromEdge ? { fromEdge: 1 } : {}), ...(crack.tapered ? { tapered: 1 } : {}), ...(crack.smooth ? { smooth: 1 } : {}), ...(extra ? { moreCracks: extra } : {}),
           });
           break;
         }
