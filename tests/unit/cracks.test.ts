@@ -8,7 +8,7 @@ import { CRACK_VARIETY, crackCoverage, MAX_EXTRA_CRACKS, sampleCrack, type Crack
 import { CrackGenerator, MIN_CRACK_PIXELS, validateCrackRecipe, type CrackRecipe } from '../../src/lib/synth/cracks/index';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import { buildDictionary, synthesizeTexture } from '../../src/lib/synth/cracks/texture';
-import { MARK_KINDS } from '../../src/lib/synth/cracks/marks';
+import { FIRST_MARK_STYLE, MARK_KINDS, paintMarks } from '../../src/lib/synth/cracks/marks';
 
 const index = JSON.parse(readFileSync('public/exemplars/index.json', 'utf8'));
 const exemplars = index.files.map((f: string) => decodeGreyPng(readFileSync(`public/exemplars/${f}`), f));
@@ -291,6 +291,41 @@ describe('hard negatives', () => {
     expect(wideChange).toBeGreaterThan(1.2 * narrowChange);
   });
 
+  it('reach markContrast at their strongest without touching a label; at 0.6, or left out, they keep their bytes', () => {
+    const strongest = (c?: number) => {
+      const r = withMarks(1, 1);
+      if (c === undefined) delete r.settings.markContrast;
+      else r.settings.markContrast = { lo: c, hi: c };
+      return new CrackGenerator(r);
+    };
+    const absent = strongest(), first = strongest(0.6), strong = strongest(0.95);
+    for (let i = 0; i < 24; i++) {
+      const a = absent.sample(i), s = strong.sample(i);
+      expect(Buffer.from(first.sample(i).image).equals(Buffer.from(a.image))).toBe(true);
+      expect(Buffer.from(s.mask).equals(Buffer.from(a.mask))).toBe(true);
+      expect(s.params.marks).toEqual(a.params.marks);
+    }
+    // Drawn alone on a flat surface: a straight line darkens by at most the strongest contrast, and
+    // over many draws comes near it.
+    const darkest = (c: number) => {
+      let low = 255;
+      for (let k = 0; k < 300; k++) {
+        const flat = new Float64Array(64 * 64).fill(200);
+        const rng = new Rng(k);
+        // One mark, of the first kind ('line'): paintMarks draws its count and kind first.
+        const count = 1 + Math.floor(rng.next() * 2.2), kind = Math.floor(rng.next() * 6);
+        if (count !== 1 || MARK_KINDS[kind] !== 'line') continue;
+        paintMarks(flat, 64, new Rng(k), { ...FIRST_MARK_STYLE, strongest: c });
+        for (const v of flat) low = Math.min(low, v);
+      }
+      return 1 - low / 200;
+    };
+    expect(darkest(0.6)).toBeLessThanOrEqual(0.6 + 1e-9);
+    expect(darkest(0.6)).toBeGreaterThan(0.5);
+    expect(darkest(0.9)).toBeLessThanOrEqual(0.9 + 1e-9);
+    expect(darkest(0.9)).toBeGreaterThan(0.75);
+  });
+
   it('include junctions as the recipe\'s share of marks; without them, or left out, tiles keep their bytes', () => {
     const make = (junctions?: number) => {
       const r = withMarks(1, 1, junctions ?? 0);
@@ -322,7 +357,7 @@ describe('hard negatives', () => {
   });
 
   it('a recipe made before hard negatives existed validates and keeps its bytes; default tiles match their golden hashes', () => {
-    const legacySettings = Object.fromEntries(Object.entries(DEFAULT_TEXTURE_SETTINGS).filter(([k]) => !['hardNegatives', 'crackDistractors', 'markWidth', 'randomSurface', 'junctions'].includes(k)));
+    const legacySettings = Object.fromEntries(Object.entries(DEFAULT_TEXTURE_SETTINGS).filter(([k]) => !['hardNegatives', 'crackDistractors', 'markWidth', 'randomSurface', 'junctions', 'markContrast'].includes(k)));
     const digest = (recipe: CrackRecipe) => {
       const g = new CrackGenerator(recipe);
       return [0, 1, 2, 3].map((i) => {

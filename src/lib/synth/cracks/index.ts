@@ -103,7 +103,7 @@ export class CrackGenerator {
     const label = labelOf(index);
     // Marks draw from a stream of their own: with them off, tiles are as before they existed.
     const markRng = new Rng(hashSeed(seed, 3));
-    if (markRng.next() < (label === 'crack' ? values.crackDistractors : values.hardNegatives)) params.marks = paintMarks(texture, size, markRng, values.markWidth, values.junctions);
+    if (markRng.next() < (label === 'crack' ? values.crackDistractors : values.hardNegatives)) params.marks = paintMarks(texture, size, markRng, { widthScale: values.markWidth, junctions: values.junctions, strongest: values.markContrast });
     const mask = new Uint8Array(size * size);
     if (label === 'crack') {
       const rng = new Rng(hashSeed(seed, 2));

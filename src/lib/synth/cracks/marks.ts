@@ -13,19 +13,28 @@ export type MarkKind = (typeof MARK_KINDS)[number];
 const UNIFORM_KINDS = 6;
 const JUNCTION = MARK_KINDS.indexOf('junction');
 
-/**
- * Draws one to three marks; returns their kinds as indices into MARK_KINDS (for the sample's record).
- * `widthScale` widens the straight marks (lines, grout, joints, junctions) and the spacing of grout
- * pairs: at 1 they are drawn as before it existed. `junctions` is the share of marks that are
- * junctions; at 0 no draw is spent on it, so recipes without it keep their bytes.
- */
-export function paintMarks(texture: Float64Array, size: number, rng: Rng, widthScale = 1, junctions = 0): number[] {
+/** How straight marks are drawn beyond their kind; each at its `off` value draws as before it existed. */
+export interface MarkStyle {
+  /** Widens the straight marks (lines, grout, joints, junctions) and the spacing of grout pairs. */
+  widthScale: number;
+  /** Share of marks that are junctions; at 0 no draw is spent on it. */
+  junctions: number;
+  /** The strongest contrast of the straight marks (they draw theirs up to it). */
+  strongest: number;
+}
+
+/** The marks as recipes made before these options drew them. */
+export const FIRST_MARK_STYLE: MarkStyle = { widthScale: 1, junctions: 0, strongest: 0.6 };
+
+/** Draws one to three marks; returns their kinds as indices into MARK_KINDS (for the sample's record). */
+export function paintMarks(texture: Float64Array, size: number, rng: Rng, style: MarkStyle = FIRST_MARK_STYLE): number[] {
+  const { junctions } = style;
   const count = 1 + Math.floor(rng.next() * 2.2);
   const kinds: number[] = [];
   for (let k = 0; k < count; k++) {
     const kind = junctions > 0 && rng.next() < junctions ? JUNCTION : Math.floor(rng.next() * UNIFORM_KINDS);
     kinds.push(kind);
-    DRAW[MARK_KINDS[kind]](texture, size, rng, widthScale);
+    DRAW[MARK_KINDS[kind]](texture, size, rng, style);
   }
   return kinds;
 }
@@ -66,11 +75,11 @@ function stroke(texture: Float64Array, size: number, lines: Float64Array[], half
   }
 }
 
-const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng, widthScale: number) => void> = {
+const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng, style: MarkStyle) => void> = {
   /** A straight scratch, seam or wire across the whole tile, of constant width. */
-  line(texture, size, rng, widthScale) {
+  line(texture, size, rng, { widthScale, strongest }) {
     const { cx, cy, angle } = randomLine(size, rng);
-    stroke(texture, size, [across(size, cx, cy, angle)], ((1 + 4 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.2, 0.6));
+    stroke(texture, size, [across(size, cx, cy, angle)], ((1 + 4 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.2, strongest));
   },
   /** An edge: one side of a straight line darker or lighter (a package or tile edge), with an optional rim. */
   edge(texture, size, rng) {
@@ -85,10 +94,10 @@ const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng, wid
     if (rim) stroke(texture, size, [across(size, cx, cy, angle)], 1, rim);
   },
   /** Grout or a trench: two parallel straight lines, or a pair crossing at right angles. */
-  grout(texture, size, rng, widthScale) {
+  grout(texture, size, rng, { widthScale, strongest }) {
     const { cx, cy, angle } = randomLine(size, rng);
     const second = rng.next() < 0.5 ? across(size, cx, cy, angle + Math.PI / 2) : across(size, cx, cy, angle, (4 + 10 * rng.next()) * widthScale);
-    stroke(texture, size, [across(size, cx, cy, angle), second], ((1 + 2 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.25, 0.6));
+    stroke(texture, size, [across(size, cx, cy, angle), second], ((1 + 2 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.25, strongest));
   },
   /** A stain, void or particle: a soft-edged ellipse. */
   blob(texture, size, rng) {
@@ -108,10 +117,10 @@ const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng, wid
     }
   },
   /** Tile joints: two families of parallel lines, slightly converging as in a photo taken at an angle. */
-  grid(texture, size, rng, widthScale) {
+  grid(texture, size, rng, { widthScale, strongest }) {
     const spacing = 20 + 60 * rng.next();
     const half = ((0.8 + 2.2 * rng.next()) / 2) * widthScale;
-    const contrast = contrastOf(rng, 0.2, 0.6);
+    const contrast = contrastOf(rng, 0.2, strongest);
     const first = rng.next() * Math.PI;
     const lines: Float64Array[] = [];
     const count = Math.ceil((size * Math.SQRT2) / 2 / spacing);
@@ -128,12 +137,12 @@ const DRAW: Record<MarkKind, (texture: Float64Array, size: number, rng: Rng, wid
    * a third arm ending on it (a T), each arm running out of the tile. A crack is not told by a line
    * that ends or meets another.
    */
-  junction(texture, size, rng, widthScale) {
+  junction(texture, size, rng, { widthScale, strongest }) {
     const { cx, cy, angle } = randomLine(size, rng);
     const turn = Math.PI / 2 + (rng.next() - 0.5) * 0.7;
     const arm = (a: number) => Float64Array.of(cx, cy, cx + 2 * size * Math.cos(a), cy + 2 * size * Math.sin(a));
     const arms = rng.next() < 0.5 ? [arm(angle), arm(angle + turn)] : [across(size, cx, cy, angle), arm(angle + turn)];
-    stroke(texture, size, arms, ((0.8 + 2.2 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.2, 0.6));
+    stroke(texture, size, arms, ((0.8 + 2.2 * rng.next()) / 2) * widthScale, contrastOf(rng, 0.2, strongest));
   },
   /** Printed marks or text: a row of small glyphs made of axis-aligned strokes. */
   print(texture, size, rng) {

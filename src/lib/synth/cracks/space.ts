@@ -27,6 +27,9 @@ export const TEXTURE_PARAMS: readonly ParamSpec[] = [
   // Recipes made before it have none (`off`: 0).
   { name: 'randomSurface', label: 'Random surfaces', unit: 'share of tiles', distribution: 'uniform', min: 0, max: 1, step: 0.05, off: 0,
     help: 'Share of tiles (either class) whose surface is partly replaced by a random procedural one (smooth or grainy, fine or coarse), so that a model does not learn the exemplars\' surface instead of the crack.' },
+  // Recipes made before it draw their straight marks up to 0.6 (`off`).
+  { name: 'markContrast', label: 'Mark contrast', unit: 'strongest', distribution: 'uniform', min: 0.3, max: 0.95, step: 0.05, off: 0.6,
+    help: 'The strongest contrast of straight lines, grout, tile joints and junctions (each draws its own up to it): joints and package edges are often as dark as the darkest crack, and a mark never darker than a crack lets darkness tell the class.' },
 ];
 
 export const DEFAULT_TEXTURE_SETTINGS: Settings = {
@@ -40,6 +43,7 @@ export const DEFAULT_TEXTURE_SETTINGS: Settings = {
   // Up to three times the first widths: real joints and edges are often far wider than a crack
   // (measured on cracks-quick, three seeds: test error 0.441 → 0.363, all-tile AUC 0.622 → 0.652).
   markWidth: { lo: 1, hi: 3 },
+  markContrast: { lo: 0.6, hi: 0.6 },
   // Off: on cracks-quick, three seeds, a share of 0.3 gave test error 0.374 against 0.363 and
   // all-tile AUC 0.631 against 0.652 (floor tiles are not where a surface unlike the exemplars shows).
   randomSurface: { lo: 0, hi: 0 },
