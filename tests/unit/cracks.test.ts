@@ -5,7 +5,8 @@ import { decodeGreyPng } from '../../src/lib/data/png';
 import { Rng } from '../../src/lib/random';
 import { fit, sample, type Distribution } from '../../src/lib/stats/distributions';
 import { CRACK_VARIETY, crackCoverage, MAX_EXTRA_CRACKS, sampleCrack, type CrackModel } from '../../src/lib/synth/cracks/crack';
-import { CrackGenerator, MIN_CRACK_PIXELS, validateCrackRecipe, type CrackRecipe } from '../../src/lib/synth/cracks/index';
+import { CrackGenerator, crackNumberError, MIN_CRACK_PIXELS, validateCrackRecipe, type CrackRecipe } from '../../src/lib/synth/cracks/index';
+import { recipeFromSpec, type RecipeSpec } from '../../src/lib/synth/recipe';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from '../../src/lib/synth/cracks/space';
 import { buildDictionary, synthesizeTexture } from '../../src/lib/synth/cracks/texture';
 import { FIRST_MARK_STYLE, MARK_KINDS, paintMarks } from '../../src/lib/synth/cracks/marks';
@@ -168,6 +169,14 @@ describe('crack tiles', () => {
     expect(() => validateCrackRecipe(bad)).toThrow('crack.width');
     const noTexture = crackRecipe({ exemplars: [] });
     expect(() => validateCrackRecipe(noTexture)).toThrow('exemplar');
+    // A misspelt field would otherwise be ignored and tiles made without it.
+    const misspelt = crackRecipe({ crack: { ...DEFAULT_CRACK_MODEL, smoth: 0.5 } as CrackModel });
+    expect(() => validateCrackRecipe(misspelt)).toThrow(/crack\.smoth is not a field of the crack model; the fields are .*smooth/);
+    // An emptied box in the Generate form reads as null.
+    expect(crackNumberError({ ...DEFAULT_CRACK_MODEL, branchProbability: null as unknown as number })).toBe('crack.branchProbability must be a number from 0 to 1; got nothing.');
+    expect(crackNumberError({ ...DEFAULT_CRACK_MODEL, smooth: null as unknown as number })).toBe('crack.smooth is a probability from 0 to 1 (0 turns it off); got nothing.');
+    expect(crackNumberError(DEFAULT_CRACK_MODEL)).toBeUndefined();
+    expect(() => recipeFromSpec('cracks', { crack: 'smooth' } as unknown as RecipeSpec, 128, 2, 1, exemplars, index.source)).toThrow(/crack must be an object of crack-model fields/);
   });
 });
 

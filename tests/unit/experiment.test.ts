@@ -45,6 +45,9 @@ describe('experiment configs', () => {
     const good = { task: 'cracks', synthetic: { count: 8, size: 64 }, real: { all: 'x' }, runs: 2 };
     expect(() => parseExperimentConfig(good)).not.toThrow();
     bad({ ...good, task: 'cells' }, 'task');
+    bad({ ...good, synthetic: { ...good.synthetic, crack: 'smooth' } }, 'synthetic.crack');
+    bad({ ...good, synthetic: { ...good.synthetic, params: [1, 2] } }, 'synthetic.params');
+    bad({ ...good, task: 'grains', synthetic: { ...good.synthetic, crack: { smooth: 0.5 } } }, 'synthetic.crack');
     bad({ ...good, runs: 0 }, 'runs');
     bad({ ...good, regimes: ['synthetic', 'magic'] }, 'regimes');
     bad({ ...good, seeds: [1] }, 'seeds');

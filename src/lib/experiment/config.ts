@@ -185,6 +185,9 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (s.exemplars !== undefined && (s.texture === 'real-train' || s.dataset !== undefined)) {
     throw new ConfigError('synthetic.exemplars', 'names the texture, so it cannot be combined with texture "real-train" or a stored dataset\'s recipe (which brings its own texture).');
   }
+  if (s.params !== undefined && !isObject(s.params)) throw new ConfigError('synthetic.params', 'must be an object of parameter ranges, e.g. {"blurSigma": [0.5, 1.5]}.');
+  if (s.crack !== undefined && !isObject(s.crack)) throw new ConfigError('synthetic.crack', 'must be an object of crack-model fields over the defaults, e.g. {"edgeStart": 0.5}.');
+  if (s.crack !== undefined && task !== 'cracks') throw new ConfigError('synthetic.crack', 'is the crack model; it applies to cracks only.');
   if (s.dataset !== undefined && (typeof s.dataset !== 'string' || !s.dataset.trim())) throw new ConfigError('synthetic.dataset', 'must be the id or name of a complete stored dataset (Datasets tab).');
   const r = raw.real;
   if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, all with a split, or stored: true.');

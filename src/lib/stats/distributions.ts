@@ -76,7 +76,7 @@ export function fit(family: Distribution['family'], values: readonly number[]): 
 
 /** A message naming the field when a distribution cannot be sampled, else undefined. */
 export function distributionError(field: string, d: Distribution | undefined): string | undefined {
-  if (!d || typeof d !== 'object') return `${field}: a distribution is required.`;
+  if (!d || typeof d !== 'object') return `${field}: a distribution is required, e.g. {"family": "lognormal", "mu": 1, "sigma": 0.3} (or normal: mean, sd; uniform or integer: lo, hi).`;
   const finite = (...xs: number[]) => xs.every((x) => typeof x === 'number' && Number.isFinite(x));
   switch (d.family) {
     case 'normal':

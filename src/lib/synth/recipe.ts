@@ -1,5 +1,5 @@
 /** Every kind of synthetic dataset behind one recipe type and one `makeSample`. */
-import { parseSettings } from '../params/space';
+import { isPlainObject, parseSettings } from '../params/space';
 import type { CrackModel } from './cracks/crack';
 import { CrackGenerator, validateCrackRecipe, type CrackLabel, type CrackRecipe } from './cracks/index';
 import { DEFAULT_CRACK_MODEL, DEFAULT_TEXTURE_SETTINGS } from './cracks/space';
@@ -43,6 +43,9 @@ export function recipeFromSpec(kind: Recipe['kind'], spec: RecipeSpec, size: num
     // Appended only when given, so recipes without a scale keep their bytes.
     return { kind, preset: preset.id, settings: { ...preset.settings, ...parseSettings(spec.params) }, size, count, seed,
       ...(spec.micronsPerPixel !== undefined ? { micronsPerPixel: spec.micronsPerPixel } : {}) };
+  }
+  if (spec.crack !== undefined && !isPlainObject(spec.crack)) {
+    throw new RangeError(`crack must be an object of crack-model fields over the defaults, e.g. {"edgeStart": 0.5}; got ${JSON.stringify(spec.crack)}.`);
   }
   return { kind, size, count, seed, settings: { ...DEFAULT_TEXTURE_SETTINGS, ...parseSettings(spec.params) },
     crack: { ...DEFAULT_CRACK_MODEL, ...(spec.crack ?? {}) }, exemplars, exemplarSource };

@@ -41,23 +41,40 @@ export interface CrackSample {
   mask: Uint8Array;
 }
 
+/** The crack model's fields that are distributions. */
+export const CRACK_DISTRIBUTIONS = ['segments', 'segmentLength', 'bendAngle', 'width', 'intensity'] as const;
+const CRACK_NUMBERS = { branchProbability: 1, roughness: 5 } as const;
+
+/**
+ * What is wrong with a crack model's plain numbers (branch probability, roughness, the variety
+ * probabilities) or its field names, else undefined: for validation and for the Generate form,
+ * where an emptied box reads as null.
+ */
+export function crackNumberError(crack: CrackModel): string | undefined {
+  const known: readonly string[] = [...CRACK_DISTRIBUTIONS, ...Object.keys(CRACK_NUMBERS), ...CRACK_VARIETY];
+  const unknown = Object.keys(crack).find((k) => !known.includes(k));
+  if (unknown !== undefined) return `crack.${unknown} is not a field of the crack model; the fields are ${known.join(', ')}.`;
+  for (const [field, max] of Object.entries(CRACK_NUMBERS)) {
+    const v = crack[field as keyof typeof CRACK_NUMBERS];
+    if (typeof v !== 'number' || !(v >= 0 && v <= max)) return `crack.${field} must be a number from 0 to ${max}; got ${v ?? 'nothing'}.`;
+  }
+  for (const field of CRACK_VARIETY) {
+    const v = crack[field];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) return `crack.${field} is a probability from 0 to 1 (0 turns it off); got ${v ?? 'nothing'}.`;
+  }
+  return undefined;
+}
+
 export function validateCrackRecipe(recipe: CrackRecipe): void {
   validateSizeCountSeed(recipe, 'Tile', MIN_TILE, MAX_TILE);
   validateSettings(TEXTURE_PARAMS, recipe.settings);
-  if (!isPlainObject(recipe.crack)) throw new RangeError('crack: the crack model is missing; give segments, segmentLength, bendAngle, width, intensity, branchProbability and roughness.');
-  for (const field of ['segments', 'segmentLength', 'bendAngle', 'width', 'intensity'] as const) {
+  if (!isPlainObject(recipe.crack)) throw new RangeError(`crack: the crack model is missing; give ${CRACK_DISTRIBUTIONS.join(', ')}, branchProbability and roughness.`);
+  for (const field of CRACK_DISTRIBUTIONS) {
     const message = distributionError(`crack.${field}`, recipe.crack[field]);
     if (message) throw new RangeError(message);
   }
-  for (const field of CRACK_VARIETY) {
-    const v = recipe.crack[field];
-    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new RangeError(`crack.${field} is a probability from 0 to 1; got ${v}.`);
-  }
-  for (const field of ['branchProbability', 'roughness'] as const) {
-    const v = recipe.crack[field];
-    const max = field === 'branchProbability' ? 1 : 5;
-    if (typeof v !== 'number' || !(v >= 0 && v <= max)) throw new RangeError(`crack.${field} must be a number from 0 to ${max}; got ${v}.`);
-  }
+  const message = crackNumberError(recipe.crack);
+  if (message) throw new RangeError(message);
   if (!Array.isArray(recipe.exemplars) || !recipe.exemplars.length) throw new RangeError('Crack tiles need at least one crack-free texture exemplar.');
   const maxPatch = recipe.settings.patchSize?.hi ?? 64;
   for (const ex of recipe.exemplars) {
