@@ -217,6 +217,45 @@ describe('grain statistics on noisy boundaries', () => {
     }
   });
 
+  it('counts intersections along the test lines as the true tiling changes grain, triple points included', () => {
+    // E112's 1½ is for a line through a junction, not near one: within 2–3 px of a junction lie
+    // 10–20 % of all crossings, and scoring those 1½ put the intersection count 6–10 % high.
+    const errors: number[] = [];
+    for (const seed of [1, 2, 3, 4]) {
+      const { mask, seeds } = voronoi(size, cell, 3, seed);
+      const owner = (i: number) => {
+        const x = i % size, y = Math.floor(i / size);
+        let best = 0, bestD = Infinity;
+        seeds.forEach(([sx, sy], k) => { const d = (x - sx) ** 2 + (y - sy) ** 2; if (d < bestD) { bestD = d; best = k; } });
+        return best;
+      };
+      // The same test lines and circles as grainStatistics, scored on the exact tiling.
+      let changes = 0;
+      const count = (path: number[], closed: boolean) => {
+        const owners = path.map(owner);
+        for (let k = 1; k < owners.length; k++) if (owners[k] !== owners[k - 1]) changes++;
+        if (closed && owners[0] !== owners[owners.length - 1]) changes++;
+      };
+      for (let k = 1; k <= 5; k++) {
+        const at = Math.round((k * size) / 6);
+        count(Array.from({ length: size }, (_, i) => at * size + i), false);
+        count(Array.from({ length: size }, (_, j) => j * size + at), false);
+      }
+      for (const fraction of [0.3, 0.55, 0.8]) {
+        const r = (fraction * size) / 2, steps = Math.ceil(4 * Math.PI * r), path: number[] = [];
+        for (let q = 0; q < steps; q++) {
+          const i = Math.round(size / 2 + r * Math.sin((2 * Math.PI * q) / steps)) * size + Math.round(size / 2 + r * Math.cos((2 * Math.PI * q) / steps));
+          if (path[path.length - 1] !== i) path.push(i);
+        }
+        if (path[0] === path[path.length - 1]) path.pop();
+        count(path, true);
+      }
+      errors.push(grainStatistics(mask, size, size, 1).intersections / changes - 1);
+    }
+    expect(Math.abs(errors.reduce((a, b) => a + b, 0) / errors.length)).toBeLessThan(0.03);
+    for (const e of errors) expect(Math.abs(e)).toBeLessThan(0.06);
+  });
+
   it('absorbs grains below the minimum area, and takes options', () => {
     // A 6 × 6 px closed square inside a big grain is a speck grain: absorbed by default, kept when allowed.
     const w = 100, h = 100, mask = new Uint8Array(w * h);
