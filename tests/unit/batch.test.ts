@@ -18,6 +18,12 @@ describe('many micrographs', () => {
     expect(o.gPlanimetric.sd).toBeCloseTo(1, 12);
     expect(o.gPlanimetric.ci95[1] - 9).toBeCloseTo(4.302653 / Math.sqrt(3), 5);
     expect(o.gIntercept.mean).toBeCloseTo(9.2, 12);
+    // An image no test line crossed a boundary in has no intercept G: left out, and counted.
+    const blank = imageRow('blank.png', { ...stats(2.4), intersections: 0, gIntercept: NaN });
+    const withBlank = overImages([...rows, blank]);
+    expect(withBlank.gIntercept).toMatchObject({ images: 3, mean: o.gIntercept.mean, sd: o.gIntercept.sd });
+    expect(withBlank.gPlanimetric.images).toBe(4);
+    expect(imagesCsv([...rows, blank])).toMatch(/summary,G_intercept over 3 images,mean 9.2,/);
   });
 
   it('write one CSV line per image and the summary, quoting names with commas', () => {

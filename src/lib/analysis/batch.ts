@@ -32,11 +32,13 @@ export interface ImageRow {
   duplex?: boolean;
 }
 
+/** One G estimate over images: mean, sd and 95 % t-interval of the mean, over the `images` that have one. */
+export interface OverImagesG { images: number; mean: number; sd: number; ci95: [number, number] }
+
 export interface OverImages {
   images: number;
-  /** Per G estimate: mean, sd and 95 % t-interval of the mean over images. */
-  gPlanimetric: { mean: number; sd: number; ci95: [number, number] };
-  gIntercept: { mean: number; sd: number; ci95: [number, number] };
+  gPlanimetric: OverImagesG;
+  gIntercept: OverImagesG;
 }
 
 export function imageRow(name: string, s: GrainStatistics, d?: SizeDistribution): ImageRow {
@@ -48,7 +50,12 @@ export function imageRow(name: string, s: GrainStatistics, d?: SizeDistribution)
 }
 
 export function overImages(rows: readonly ImageRow[]): OverImages {
-  const of = (values: number[]) => ({ mean: mean(values), sd: values.length > 1 ? sd(values) : 0, ci95: tInterval(values, 0.95) });
+  // An image whose estimate is not a number (no test line crossed a boundary: one grain wider than
+  // the image) has no G to average; the summary says over how many images each mean is.
+  const of = (all: number[]): OverImagesG => {
+    const values = all.filter(Number.isFinite);
+    return { images: values.length, mean: mean(values), sd: values.length > 1 ? sd(values) : 0, ci95: tInterval(values, 0.95) };
+  };
   return { images: rows.length, gPlanimetric: of(rows.map((r) => r.gPlanimetric)), gIntercept: of(rows.map((r) => r.gIntercept)) };
 }
 
@@ -68,7 +75,7 @@ export function imagesCsv(rows: readonly ImageRow[]): string {
     ...[r.ecdLognormalMu, r.ecdLognormalSigma, r.medianEcdUm, r.geometricSd, r.ksD, r.ksP, r.aspectRatioMean, r.aspectRatioMedian, r.gAla, r.ala, r.duplex].map(optional),
   ].join(','));
   const o = overImages(rows);
-  const summary = (['gPlanimetric', 'gIntercept'] as const).map((k) => `summary,${k === 'gPlanimetric' ? 'G_planimetric' : 'G_intercept'} over ${o.images} images,mean ${field(o[k].mean)},sd ${field(o[k].sd)},95% CI ${field(o[k].ci95[0])} to ${field(o[k].ci95[1])}`);
+  const summary = (['gPlanimetric', 'gIntercept'] as const).map((k) => `summary,${k === 'gPlanimetric' ? 'G_planimetric' : 'G_intercept'} over ${o[k].images} images,mean ${field(o[k].mean)},sd ${field(o[k].sd)},95% CI ${field(o[k].ci95[0])} to ${field(o[k].ci95[1])}`);
   return [head, ...lines, ...summary].join('\n') + '\n';
 }
 
