@@ -303,6 +303,13 @@ describe('grain statistics on noisy boundaries', () => {
     expect(ts.intersections % 1).toBe(0.5);
   });
 
+  it('keeps its test lines inside an image only a few pixels wide', () => {
+    // Test line k of 5 sat at round(k · 3 / 6) = 3 in a 3 px wide image: past its last column.
+    const s = grainStatistics(new Uint8Array(3 * 64), 3, 64, 1);
+    expect(s.intersections).toBe(0);
+    expect(s.gIntercept).toBeNaN();
+  });
+
   it('measures an 800 × 600 mask fast', () => {
     const w = 800, h = 600, cellPx = 45, rnd = random(4), n = [Math.ceil(w / cellPx), Math.ceil(h / cellPx)];
     const seeds: [number, number][] = [];

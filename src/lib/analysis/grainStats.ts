@@ -312,7 +312,7 @@ export function grainStatistics(boundary: ArrayLike<number>, width: number, heig
     intercepts += r.intercepts;
   };
   for (let k = 1; k <= 5; k++) {
-    const y = Math.round((k * height) / 6), x = Math.round((k * width) / 6);
+    const y = Math.min(height - 1, Math.round((k * height) / 6)), x = Math.min(width - 1, Math.round((k * width) / 6)); // in the image however small
     add(Array.from({ length: width }, (_, i) => y * width + i), false, 1);
     add(Array.from({ length: height }, (_, j) => j * width + x), false, 1);
     length += width + height;
