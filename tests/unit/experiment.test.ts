@@ -46,6 +46,14 @@ describe('experiment configs', () => {
     expect(() => parseExperimentConfig(good)).not.toThrow();
     bad({ ...good, task: 'cells' }, 'task');
     bad({ ...good, synthetic: { ...good.synthetic, crack: 'smooth' } }, 'synthetic.crack');
+    bad({ ...good, synthetic: { ...good.synthetic, preset: 'etched-lines' } }, 'synthetic.preset');
+    bad({ ...good, seeds: [1, 1] }, 'seeds');
+    bad({ ...good, model: { loss: 'dice' } }, 'model.loss');
+    bad({ ...good, train: { augment: 'off' } }, 'train.augment');
+    bad({ ...good, train: { weightDecay: 'lots' } }, 'train.weightDecay');
+    bad({ ...good, real: { all: 'x', test: 'y' } }, 'real.all');
+    bad({ ...good, real: { train: 'x', test: 'y', split: { val: 0.2, test: 0.2 } } }, 'real.split');
+    bad({ ...good, real: { train: 'x', test: 'y', pinTest: ['a.png'] } }, 'real.pinTest');
     bad({ ...good, synthetic: { ...good.synthetic, params: [1, 2] } }, 'synthetic.params');
     bad({ ...good, task: 'grains', synthetic: { ...good.synthetic, crack: { smooth: 0.5 } } }, 'synthetic.crack');
     bad({ ...good, runs: 0 }, 'runs');
@@ -411,7 +419,7 @@ describe('colour experiments', () => {
     expect(colourConfig().input).toEqual({ size: 64, channels: 3 });
     expect(colourConfig({ input: { size: 64 } }).input).toEqual({ size: 64 }); // grey configs keep their shape
     expect(() => colourConfig({ input: { size: 64, channels: 2 } })).toThrow(/input\.channels/);
-    expect(() => colourConfig({ task: 'cracks', input: { size: 64, channels: 3 } })).toThrow(/crack tiles are grey/);
+    expect(() => colourConfig({ task: 'cracks', synthetic: { count: 8, size: 64 }, input: { size: 64, channels: 3 } })).toThrow(/crack tiles are grey/);
     expect(() => recipeFromConfig(colourConfig({ synthetic: { count: 8, size: 64, preset: 'tint-etched' } }), [], '')).toThrow(/renders grey/);
     expect(() => recipeFromConfig(colourConfig({ input: { size: 64 } }), [], '')).toThrow(/renders colour/);
     expect(recipeFromConfig(colourConfig({ synthetic: { count: 8, size: 64, preset: 'tint-etched', params: { colour: 1 } } }), [], '').kind).toBe('grains');

@@ -188,6 +188,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (s.params !== undefined && !isObject(s.params)) throw new ConfigError('synthetic.params', 'must be an object of parameter ranges, e.g. {"blurSigma": [0.5, 1.5]}.');
   if (s.crack !== undefined && !isObject(s.crack)) throw new ConfigError('synthetic.crack', 'must be an object of crack-model fields over the defaults, e.g. {"edgeStart": 0.5}.');
   if (s.crack !== undefined && task !== 'cracks') throw new ConfigError('synthetic.crack', 'is the crack model; it applies to cracks only.');
+  if (s.preset !== undefined && task !== 'grains') throw new ConfigError('synthetic.preset', 'names a grain preset; crack tiles have none (their look is synthetic.params and synthetic.crack).');
   if (s.dataset !== undefined && (typeof s.dataset !== 'string' || !s.dataset.trim())) throw new ConfigError('synthetic.dataset', 'must be the id or name of a complete stored dataset (Datasets tab).');
   const r = raw.real;
   if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, all with a split, or stored: true.');
@@ -196,6 +197,12 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   for (const k of ['train', 'val', 'test', 'all'] as const) {
     if (r[k] !== undefined && typeof r[k] !== 'string') throw new ConfigError(`real.${k}`, 'must be a folder path.');
     if (stored && r[k] !== undefined) throw new ConfigError(`real.${k}`, 'cannot be named with real.stored: stored data replaces folders. Remove one of them.');
+  }
+  if (r.all !== undefined && (r.train !== undefined || r.val !== undefined || r.test !== undefined)) {
+    throw new ConfigError('real.all', 'is split into train, validation and test by each run\'s seed, so it cannot be named with real.train, real.val or real.test folders. Name one folder as all, or the folders.');
+  }
+  if (!stored && !r.all && (r.split !== undefined || r.pinTest !== undefined)) {
+    throw new ConfigError(r.split !== undefined ? 'real.split' : 'real.pinTest', 'applies to one folder split by each run\'s seed (real.all) or to stored data; with train, val and test folders the folders are the split. Remove it, or name one folder as all.');
   }
   if (!stored && !r.all && !r.test) throw new ConfigError('real', 'name a test folder (with train and val folders when a regime trains on real data), one folder as all with a split, or stored: true for the Real data tab\'s tiles.');
   if (r.adapt !== undefined && typeof r.adapt !== 'boolean') throw new ConfigError('real.adapt', 'must be true (re-estimate batch-norm statistics on the real training and validation images before testing) or false.');
@@ -221,6 +228,8 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const runs = raw.runs as number;
   const seeds = raw.seeds ?? Array.from({ length: runs }, (_, i) => i + 1);
   if (!Array.isArray(seeds) || seeds.length !== runs || !seeds.every((x) => whole(x, 0, 0xffffffff))) throw new ConfigError('seeds', `must be ${runs} whole numbers (one per run), or left out for 1…${runs}.`);
+  // Runs are paired across regimes by seed: a repeated seed would pair a run with its own copy.
+  if (new Set(seeds).size !== seeds.length) throw new ConfigError('seeds', 'must all differ: runs are paired across regimes by their seed, so a repeated seed repeats a run. Give distinct seeds.');
   const input = isObject(raw.input) ? raw.input : {};
   const size = (input.size as number | undefined) ?? (task === 'cracks' ? 64 : 128);
   if (!whole(size, 32, MOST.size) || (task === 'grains' && size % UNET_MULTIPLE !== 0)) throw new ConfigError('input.size', `must be a whole number of pixels from 32 to ${MOST.size}${task === 'grains' ? ` and a multiple of ${UNET_MULTIPLE}` : ''}.`);
@@ -235,9 +244,12 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (!(typeof width === 'number' && width > 0 && width <= 2)) throw new ConfigError('model.width', 'must be a number above 0 and at most 2.');
   const loss = (m.loss as LossName | undefined) ?? (task === 'grains' ? 'weighted-ce+dice' : 'ce');
   if (task === 'grains' && !SEGMENT_LOSSES.includes(loss)) throw new ConfigError('model.loss', `must be one of ${SEGMENT_LOSSES.join(', ')}.`);
+  if (task === 'cracks' && loss !== 'ce') throw new ConfigError('model.loss', 'must be "ce" (cross-entropy) for the crack classifier, or left out; the other losses are for segmentation.');
   const t = isObject(raw.train) ? raw.train : {};
   const batchSize = (t.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE[task === 'grains' ? 'segment' : 'classify'];
   if (!whole(batchSize, 1, MOST.batchSize)) throw new ConfigError('train.batchSize', `must be a whole number from 1 to ${MOST.batchSize}.`);
+  if (t.augment !== undefined && typeof t.augment !== 'boolean') throw new ConfigError('train.augment', 'must be true (the default augmentation) or false (none).');
+  if (t.weightDecay !== undefined && !(typeof t.weightDecay === 'number' && t.weightDecay >= 0 && t.weightDecay < 1)) throw new ConfigError('train.weightDecay', 'must be a number from 0 up to 1 (AdamW\'s decoupled decay; the default is 0.01).');
   const backend = (t.backend as BackendPreference | undefined) ?? 'auto';
   if (t.budgetMinutes !== undefined && !(typeof t.budgetMinutes === 'number' && t.budgetMinutes > 0 && t.budgetMinutes <= MOST.budgetMinutes)) {
     throw new ConfigError('train.budgetMinutes', `must be a number of minutes above 0 and at most ${MOST.budgetMinutes} (a week), or left out to train the phases' epochs as written.`);
