@@ -1,10 +1,12 @@
 /**
- * npm run experiment -- CONFIG.json --out DIR
+ * npm run experiment -- CONFIG.json --out DIR [--timeout SECONDS]
  * Serves the built app, drives the system Chromium (WebGPU on) through the Experiments view —
  * the same code path as a user — prints progress, and writes DIR/results.json and, to look at,
- * the first run's predictions on the real test images as DIR/predictions/REGIME/*.png.
+ * the first run's predictions on the real test images as DIR/predictions/REGIME/*.png (both
+ * replaced at the start, so what DIR holds is always this run's). CONFIG and DIR are relative to
+ * the folder the command was typed in (npm runs scripts from the package root).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,7 +15,9 @@ import { unzipSync } from 'fflate';
 import { preview } from 'vite';
 import { ConfigError, parseExperimentConfig, realFolders, storedInputs } from '../src/lib/experiment/config';
 
-const usage = 'Usage: npm run experiment -- CONFIG.json --out DIR';
+const usage = 'Usage: npm run experiment -- CONFIG.json --out DIR [--timeout SECONDS (default 21600)]';
+/** Where the user typed the command: npm sets INIT_CWD, as it runs scripts from the package root. */
+const userDir = process.env.INIT_CWD ?? process.cwd();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message: string): never {
@@ -28,9 +32,12 @@ async function main() {
   } catch (e) {
     fail((e as Error).message);
   }
-  const [configPath] = parsed.positionals;
-  if (!configPath) fail('give the experiment config file.');
+  const [configArg] = parsed.positionals;
+  if (!configArg) fail('give the experiment config file.');
   if (!parsed.values.out) fail('--out DIR is required.');
+  const configPath = resolve(userDir, configArg);
+  const timeoutSeconds = Number(parsed.values.timeout ?? 6 * 3600);
+  if (!(timeoutSeconds > 0)) fail(`--timeout must be a number of seconds above 0; got "${parsed.values.timeout}".`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -49,7 +56,7 @@ async function main() {
     fail(`${configPath}: ${pageOnly.join(' and ')} ${pageOnly.length > 1 ? 'name data' : 'names data'} stored in the app's browser storage, which the headless runner does not have. `
       + 'Run this config in the Experiments tab, or name real folders (real.all with a split, or real.train / val / test) and the recipe itself (synthetic count, size, seed, params).');
   }
-  const base = dirname(resolve(configPath));
+  const base = dirname(configPath);
   const folders = realFolders(config).map((f) => ({ ...f, dir: resolve(base, f.path) }));
   for (const f of folders) if (!existsSync(f.dir)) fail(`real.${f.set}: folder ${f.dir} does not exist.`);
   // `match: true` measures the real folders' own images, which the page already has.
@@ -61,14 +68,17 @@ async function main() {
   const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromiumPath)) fail(`Chromium not found at ${chromiumPath}; install it (apt-get install chromium) or set CHROMIUM_PATH.`);
 
-  const out = resolve(parsed.values.out);
+  const out = resolve(userDir, parsed.values.out);
   mkdirSync(out, { recursive: true });
+  // An earlier run's files would read as this one's if it stops early.
+  rmSync(join(out, 'results.json'), { force: true });
+  rmSync(join(out, 'predictions'), { recursive: true, force: true });
   const server = await preview({ root, preview: { port: 4393, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
-  const timeoutMs = Number(parsed.values.timeout ?? 6 * 3600) * 1000;
+  const timeoutMs = timeoutSeconds * 1000;
   try {
     const page = await browser.newPage({ acceptDownloads: true });
     page.setDefaultTimeout(120_000);
@@ -97,7 +107,13 @@ async function main() {
     for (;;) {
       // The stored record's status says when the run has ended (complete, cancelled or failed).
       const status = (await page.getByTestId('experiment-status').textContent({ timeout: 200 }).catch(() => '')) ?? '';
-      if (status === 'complete' || status === 'cancelled') break;
+      if (status === 'complete') break;
+      if (status === 'cancelled') {
+        // Not a result: nothing is written (only the page's Cancel does this).
+        console.log('cancelled: no results written.');
+        process.exitCode = 130;
+        return;
+      }
       if (status === 'failed' || (await alert.count())) throw new Error((await alert.first().textContent().catch(() => null)) ?? 'the experiment failed');
       const text = (await page.getByTestId('experiment-progress').textContent({ timeout: 200 }).catch(() => '')) ?? '';
       if (text && text !== last) {
@@ -111,7 +127,9 @@ async function main() {
     await page.getByTestId('experiment-result').getByRole('button', { name: 'Export JSON' }).click();
     const file = await (await download).path();
     const results = readFileSync(file, 'utf8');
-    writeFileSync(join(out, 'results.json'), results);
+    // Written whole or not at all.
+    writeFileSync(join(out, 'results.json.part'), results);
+    renameSync(join(out, 'results.json.part'), join(out, 'results.json'));
     // What the models predicted on real test images, to look at beside the numbers.
     const predictionsButton = page.getByTestId('experiment-result').getByRole('button', { name: 'Export predictions (PNG)' });
     if (await predictionsButton.count()) {
@@ -125,6 +143,10 @@ async function main() {
       console.log(`${Object.keys(files).length} prediction images → ${join(out, 'predictions')}`);
     }
     const summary = JSON.parse(results);
+    if (summary.complete === false) {
+      console.error(`error: only ${summary.runs.length} run results are complete; ${join(out, 'results.json')} holds them, marked "complete": false.`);
+      process.exitCode = 1;
+    }
     console.log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s on ${summary.backend}: ${summary.runs.length} run results → ${join(out, 'results.json')}`);
     for (const [regime, sets] of Object.entries(summary.summary as Record<string, Record<string, Record<string, { mean: number; sd: number }>>>)) {
       for (const [set, metrics] of Object.entries(sets)) {
