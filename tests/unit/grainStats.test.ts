@@ -272,6 +272,13 @@ describe('grain statistics on noisy boundaries', () => {
     const c = cleanBoundary(spur, w, h);
     expect(c[30 * w + 55]).toBe(0);
     expect(c[70 * w + 30]).toBe(1);
+    // Not even the spur's first pixel stays as a bump, which would read as junctions on a straight line.
+    expect(c[30 * w + 51]).toBe(0);
+    for (let y = 1; y < h - 1; y++) {
+      if (Math.abs(y - 70) <= 1) continue; // the long branch's real junction
+      const around = [-1, 0, 1].flatMap((dy) => [49, 50, 51].map((x) => c[(y + dy) * w + x])).reduce((a, b) => a + b, 0) - c[y * w + 50];
+      expect(around, `row ${y}`).toBeLessThanOrEqual(2);
+    }
   });
 
   it('scores E112 border grains and test-line rules', () => {

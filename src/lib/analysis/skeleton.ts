@@ -111,6 +111,31 @@ function walk(s: Uint8Array, w: number, h: number, start: number, maxSteps: numb
   return { pixels, steps, junction, complete: true };
 }
 
+/**
+ * Around a removed spur pixel `p`: a remaining neighbour that the spur made a junction (the walk
+ * stops before junctions) is now a one-pixel bump on the line, with 3 neighbours in one run. Left,
+ * it and the three pixels under it read as junctions on a straight boundary. It goes if its
+ * neighbours form a single run around it (removing it joins nothing and parts nothing) and it is
+ * not a line end.
+ */
+function removeStub(s: Uint8Array, w: number, h: number, p: number): void {
+  const px = p % w, py = (p / w) | 0;
+  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+    const x = px + dx, y = py + dy, j = y * w + x;
+    if ((!dx && !dy) || x <= 0 || y <= 0 || x >= w - 1 || y >= h - 1 || !s[j]) continue;
+    const n = neighbours(s, w, h, j);
+    if (n >= 2 && n <= 6 && ringRuns(s, w, j) === 1) s[j] = 0;
+  }
+}
+
+/** Runs of set pixels in the 8-ring around interior pixel i, taken in order around it. */
+function ringRuns(s: Uint8Array, w: number, i: number): number {
+  const ring = [-w, -w + 1, 1, w + 1, w, w - 1, -1, -w - 1];
+  let runs = 0;
+  for (let k = 0; k < 8; k++) if (!s[i + ring[k]] && s[i + ring[(k + 1) % 8]]) runs++;
+  return runs;
+}
+
 /** Sets the pixels of a digital straight line (Bresenham, 8-connected) from i to j. */
 function drawLine(s: Uint8Array, w: number, i: number, j: number): void {
   let x0 = i % w, y0 = (i / w) | 0;
@@ -229,6 +254,7 @@ export function pruneSpurs(s: Uint8Array, w: number, h: number, spurLength: numb
       const r = walk(s, w, h, i, Infinity, spurLength, true, seen, ++stamp);
       if (!r.complete || r.pixels.some((p) => onEdge(p, w, h))) continue;
       for (const p of r.pixels) s[p] = 0;
+      for (const p of r.pixels) removeStub(s, w, h, p);
       changed = true;
     }
     if (!changed) break;
