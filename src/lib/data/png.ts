@@ -23,7 +23,25 @@ export function readPng(bytes: Uint8Array, name = 'image'): ReadPng {
   } catch (e) {
     throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
   }
-  return { png, scale: png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / ((1 << png.depth) - 1) : 1 };
+  if (png.depth < 8 && png.data.length < png.width * png.height * png.channels) png = { ...png, data: unpackSamples(png.data as Uint8Array, png.width, png.height, png.channels, png.depth) };
+  // Palette indices are looked up, not scaled.
+  return { png, scale: png.depth === 16 ? 1 / 257 : png.depth < 8 && !png.palette ? 255 / ((1 << png.depth) - 1) : 1 };
+}
+
+/**
+ * fast-png leaves 1-, 2- and 4-bit samples packed, several to a byte, each row starting on a new
+ * byte (as the PNG stores them): one sample per byte here, so every reader indexes them alike.
+ */
+function unpackSamples(packed: Uint8Array, width: number, height: number, channels: number, depth: number): Uint8Array {
+  const perRow = width * channels, rowBytes = Math.ceil((perRow * depth) / 8), mask = (1 << depth) - 1;
+  const out = new Uint8Array(perRow * height);
+  for (let y = 0; y < height; y++) {
+    for (let k = 0; k < perRow; k++) {
+      const bit = k * depth;
+      out[y * perRow + k] = (packed[y * rowBytes + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
+    }
+  }
+  return out;
 }
 
 /** 8-bit grey of a PNG of any colour type and depth; alpha is ignored. */
