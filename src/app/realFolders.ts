@@ -4,7 +4,7 @@ import type { RealItem } from '../lib/experiment/config';
 import { planImport } from '../lib/data/importLayout';
 import { decodeFile } from './files';
 import { readEntries } from './realImport';
-import type { FileEntry } from '../lib/data/decodeImage';
+import { maskLevels, type FileEntry } from '../lib/data/decodeImage';
 
 /**
  * Images in `channels` (3: RGB, for a colour model); masks are always grey. With `keepImages`,
@@ -21,7 +21,7 @@ export async function readRealFolder(files: File[], set: RealSetName, task: 'gra
   for (const item of items) {
     if (task === 'grains' && item.kind === 'pair') {
       if (keepImages) images.push({ path: item.path, bytes: byPath.get(item.path)!.bytes.slice() });
-      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!, undefined, channels), mask: await decodeFile(byPath.get(item.maskPath)!) });
+      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!, undefined, channels), mask: maskLevels(await decodeFile(byPath.get(item.maskPath)!)) });
     } else if (task === 'cracks' && item.kind === 'tile') {
       out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!), label: item.label === 'crack' ? 1 : 0 });
     }

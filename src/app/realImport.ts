@@ -6,7 +6,7 @@
 import { zipSync } from 'fflate';
 import { StorageFullError, type Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
-import type { FileEntry } from '../lib/data/decodeImage';
+import { maskLevels, type FileEntry } from '../lib/data/decodeImage';
 import { decodeFile, unzipFile, type DecodedImage } from './files';
 import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
@@ -119,7 +119,7 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
         tiles = importGrid(item.path, image, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
           .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
       } else if (item.kind === 'pair') {
-        mask = await decode(byPath.get(item.maskPath)!, signal);
+        mask = maskLevels(await decode(byPath.get(item.maskPath)!, signal));
         if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
         tiles = importGrid(item.path, image, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
       }

@@ -1,10 +1,32 @@
 import { describe, expect, it } from 'vitest';
+import { deflateSync } from 'node:zlib';
+import { maskLevels } from '../../src/lib/data/decodeImage';
 import { planImport } from '../../src/lib/data/importLayout';
+import { decodeGreyPng } from '../../src/lib/data/png';
 import { assignSplits, gridCount, gridPositions, labelFromMask, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
 import { Rng } from '../../src/lib/random';
 import { applyCrack, crackCoverage } from '../../src/lib/synth/cracks/crack';
 import { fitCrackModel, measureTrace } from '../../src/lib/synth/cracks/measure';
 import { DEFAULT_CRACK_MODEL } from '../../src/lib/synth/cracks/space';
+
+/** A grey PNG of the given bit depth from packed rows (filter 0), written by hand: encoders here only write 8 bits. */
+function pngOf(width: number, height: number, depth: number, rows: number[][]): Uint8Array {
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (b: Uint8Array) => { let c = 0xffffffff; for (const v of b) c = crcTable[(c ^ v) & 255] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type: string, data: Uint8Array) => {
+    const body = new Uint8Array([...Buffer.from(type, 'ascii'), ...data]), out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.set(body, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = depth; // colour type 0 (grey), compression, filter, interlace 0
+  const raw = Uint8Array.from(rows.flatMap((r) => [0, ...r]));
+  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]));
+}
 
 describe('tiling', () => {
   it('covers an image with a grid whose last tiles sit flush with the edges', () => {
@@ -50,6 +72,24 @@ describe('tiling', () => {
     expect(labelFromMask(mask, 128, 0, 128)).toBe(null);
     mask.pixels[10 * 256 + 200] = 100; // at or below 127 is background
     expect(labelFromMask(mask, 128, 0, 128)).toBe('no_crack');
+  });
+
+  it('reads a 0/1 mask (as label tools and NumPy save them) as crack where it is 1, and any other mask as it is', () => {
+    const ones = { width: 128, height: 128, pixels: new Uint8Array(128 * 128) };
+    for (let x = 10; x < 60; x++) ones.pixels[64 * 128 + x] = 1;
+    expect(labelFromMask(ones, 0, 0, 128)).toBe('no_crack'); // as read: all below the threshold
+    expect(labelFromMask(maskLevels(ones), 0, 0, 128)).toBe('crack');
+    expect(maskLevels(ones).pixels[64 * 128 + 10]).toBe(255);
+    const faint = { ...ones, pixels: ones.pixels.map((v) => v * 100) }; // 0/100: background, kept so
+    expect(maskLevels(faint)).toBe(faint);
+  });
+
+  it('decodes 1-, 2- and 4-bit PNGs (packed several pixels to a byte) pixel by pixel', () => {
+    // A 1-bit 16 × 2 mask: top row white, bottom row white on its left half.
+    const png = pngOf(16, 2, 1, [[0xff, 0xff], [0xff, 0x00]]);
+    expect(Array.from(decodeGreyPng(png).pixels)).toEqual([...Array(24).fill(255), ...Array(8).fill(0)]);
+    // 4-bit grey ramp 0, 5, 10, 15 → 0, 85, 170, 255.
+    expect(Array.from(decodeGreyPng(pngOf(4, 1, 4, [[0x05, 0xaf]])).pixels)).toEqual([0, 85, 170, 255]);
   });
 
   it('splits with a seed, keeps the class balance, and keeps pinned tiles in test', () => {
