@@ -193,6 +193,10 @@ describe('engine jobs', () => {
     expect(progress.events.some((e) => e.kind === 'status' && e.message.includes('real validation tiles'))).toBe(true);
     const stored = (await db.get('models', tuned.id))!;
     expect(stored.decision).toBeDefined();
+    expect(modelRecordError(stored)).toBeUndefined();
+    // An imported bundle's rule is applied everywhere the model is used: a bad one is refused.
+    expect(modelRecordError({ ...stored, decision: { ...stored.decision, threshold: 7 } })).toBe('has a decision rule whose threshold is not a number from 0 to 1');
+    expect(modelRecordError({ ...stored, decision: 'x' })).toBe('has a decision rule that is not an object');
     const evaluation = await jobs.evaluate({ modelId: tuned.id, backend: 'cpu' }, context());
     expect(evaluation.metrics).toHaveProperty('miou');
 

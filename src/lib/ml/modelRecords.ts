@@ -60,7 +60,19 @@ export function modelRecordError(value: unknown): string | undefined {
   if (!(own(config, 'phases') as unknown[]).every(isObject)) return 'has a training phase that is not an object';
   const configProblem = trainConfigError(config as unknown as TrainConfig);
   if (configProblem) return `has a bad training config: ${configProblem}`;
+  const decision = own(value, 'decision');
+  if (decision !== undefined && decisionError(decision)) return decisionError(decision);
   return own(value, 'fineTune') === undefined ? undefined : fineTuneError(own(value, 'fineTune'));
+}
+
+/** A stored decision rule: Analyse, evaluation and the Train view apply and show every field. */
+function decisionError(value: unknown): string | undefined {
+  if (!isObject(value)) return 'has a decision rule that is not an object';
+  for (const key of ['threshold', 'boundaryF1', 'predictedFraction', 'labelFraction']) {
+    const v = own(value, key);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) return `has a decision rule whose ${key} is not a number from 0 to 1`;
+  }
+  return undefined;
 }
 
 /** Most tile ids a fine-tune record may name (far above any real set a tab holds). */
