@@ -33,6 +33,22 @@ describe('TIFF micrographs', () => {
     expect(image.pixels[500]).toBeLessThan(160);
   });
 
+  it('signed 16-bit keeps the order of its values (negative below positive) and states its levels as signed', () => {
+    const values = Array.from({ length: 64 * 64 }, (_, i) => -300 + (i % 601));
+    const image = decodeTiffGrey(tiff(64, 64, values, { bits: 16, signed: true }), 'signed.tif');
+    expect(image.note).toMatch(/16-bit signed grey TIFF, levels -29\d–29\d/);
+    expect(image.pixels[0]).toBe(0); // −300
+    expect(image.pixels[600]).toBe(255); // +300
+    for (let i = 1; i <= 600; i++) expect(image.pixels[i]).toBeGreaterThanOrEqual(image.pixels[i - 1]);
+  });
+
+  it('reads grey tiles, and refuses colour tiles (which the TIFF reader lays out wrongly) with what to do', () => {
+    const grey = Array.from({ length: 32 * 32 }, (_, i) => i % 256);
+    expect(Array.from(decodeTiffGrey(tiff(32, 32, grey, { tiled: true }), 'tiles.tif').pixels)).toEqual(grey);
+    const rgb = Array.from({ length: 32 * 32 * 3 }, (_, i) => [200, 50, 10][i % 3]);
+    expect(() => decodeTiffGrey(tiff(32, 32, rgb, { samples: 3, tiled: true }), 'tiles.tif')).toThrow('tiles.tif stores its colour in tiles; save it in strips');
+  });
+
   it('RGB becomes BT.601 luma', () => {
     const image = decodeTiffGrey(tiff(2, 1, [255, 0, 0, 0, 0, 255], { samples: 3 }), 'c.tif');
     expect(Array.from(image.pixels)).toEqual([luma(255, 0, 0), luma(0, 0, 255)]);

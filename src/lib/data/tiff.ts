@@ -54,7 +54,12 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
   if (ifd.sampleFormat === 3) throw new Error(`${name} holds ${bits}-bit floating-point values; save it as an 8- or 16-bit TIFF.`);
   if (bits !== 8 && bits !== 16) throw new Error(`${name} has ${bits} bits per sample; SynthScope reads 8- and 16-bit TIFFs.`);
   if (ifd.planarConfiguration === 2 && samples > 1) throw new Error(`${name} stores its colour planes separately; save it with interleaved (chunky) colour.`);
-  const data = ifd.data as ArrayLike<number>;
+  // The TIFF reader lays out tiles of several samples per pixel wrongly (grey tiles are right).
+  if (ifd.tiled && samples > 1) throw new Error(`${name} stores its colour in tiles; save it in strips (the usual TIFF layout) or as PNG.`);
+  // Signed integers (SampleFormat 2) come as their unsigned bits: flipping the top bit keeps their order.
+  const signed = ifd.sampleFormat === 2;
+  const raw = ifd.data as ArrayLike<number>, flip = bits === 16 ? 0x8000 : 0x80;
+  const data = !signed ? raw : bits === 16 ? Uint16Array.from(raw, (v) => v ^ flip) : Uint8Array.from(raw, (v) => v ^ flip);
   const n = width * height;
   if (data.length < n * samples) throw new Error(`${name} is cut short: it holds ${data.length} of ${n * samples} values.`);
   // Grey values at the file's depth: luma of RGB, palette entries looked up, white-is-zero inverted.
@@ -72,14 +77,15 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
     } else v = data[i * samples];
     grey[i] = ifd.type === 0 ? max - v : v;
   }
-  const kind = palette ? 'palette' : samples >= 3 ? 'RGB' : 'grey';
+  const kind = `${signed ? 'signed ' : ''}${palette ? 'palette' : samples >= 3 ? 'RGB' : 'grey'}`;
   const micronsPerPixel = pixelSize(ifd.imageDescription, ifd.xResolution, ifd.resolutionUnit);
   const scale = micronsPerPixel ? `; ${+micronsPerPixel.toPrecision(4)} µm per pixel from the file` : '';
   const colour = keepColour && (palette || samples >= 3) ? colourOf(data, n, samples, bits, palette) : undefined;
   if (bits === 8) return { width, height, pixels: grey as Uint8Array, note: `8-bit ${kind} TIFF${scale}`, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
   const [lo, hi] = window16(grey as Uint16Array);
   const pixels = windowTo8(grey as Uint16Array, lo, hi);
-  const note = `16-bit ${kind} TIFF, levels ${lo}–${hi} (0.5–99.5 percentiles) mapped to 0–255${colour?.note ?? ''}${scale}`;
+  const shown = signed ? 32768 : 0; // levels as the file states them
+  const note = `16-bit ${kind} TIFF, levels ${lo - shown}–${hi - shown} (0.5–99.5 percentiles) mapped to 0–255${colour?.note ?? ''}${scale}`;
   return { width, height, pixels, note, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
 }
 
