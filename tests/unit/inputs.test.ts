@@ -44,6 +44,18 @@ describe('zip archives', () => {
     expect(Object.keys(files).sort()).toEqual(['a/b.txt', 'c.bin']);
   });
 
+  it('read UTF-8 names whether or not the zip flags them so (Info-ZIP does not)', () => {
+    const flagged = zipSync({ 'Körner/probe_µ1.png': new Uint8Array([1]) });
+    // The same archive as Info-ZIP writes it: bit 11 (UTF-8 names) clear in every header.
+    const unflagged = flagged.slice(), view = new DataView(unflagged.buffer);
+    for (let i = 0; i + 4 <= unflagged.length; i++) {
+      const signature = view.getUint32(i, true);
+      if (signature === 0x04034b50) view.setUint16(i + 6, view.getUint16(i + 6, true) & ~0x800, true);
+      if (signature === 0x02014b50) view.setUint16(i + 8, view.getUint16(i + 8, true) & ~0x800, true);
+    }
+    for (const zip of [flagged, unflagged]) expect(Object.keys(unzipBounded(zip, 'names.zip', { files: 10, totalBytes: 1e6 }))).toEqual(['Körner/probe_µ1.png']);
+  });
+
   it('refuse too many files or too many inflated bytes before inflating, and say which', () => {
     const many = zipSync(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}.png`, new Uint8Array(1)])));
     expect(() => unzipBounded(many, 'junk.zip', { files: 20, totalBytes: 1e9 })).toThrow('junk.zip holds more than 20 files');

@@ -40,5 +40,19 @@ export function unzipBounded(bytes: Uint8Array, name: string, limits: ZipLimits)
     throw new Error(`${name} is not a readable zip file.`);
   }
   if (broken) throw new Error(broken);
-  return files;
+  return Object.fromEntries(Object.entries(files).map(([entry, data]) => [utf8Name(entry), data]));
+}
+
+/**
+ * fflate reads a name as Latin-1 unless the zip flags it UTF-8, and Info-ZIP (zip on Linux and
+ * macOS) stores UTF-8 names without the flag: "Körner" came out "KÃ¶rner". A name that is valid
+ * UTF-8 read byte for byte is taken as that; any other stays as read.
+ */
+function utf8Name(name: string): string {
+  if (!/[\x80-\xff]/.test(name) || /[^\x00-\xff]/.test(name)) return name;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(name, (c) => c.charCodeAt(0)));
+  } catch {
+    return name;
+  }
 }
