@@ -99,8 +99,9 @@ function importGrid(path: string, image: GreyImage, stride: number): [number, nu
 export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void,
   signal?: AbortSignal, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<DecodedImage> = decodeFile): Promise<ImportSummary> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
-  const { items, skipped } = planImport(entries.map((e) => e.path));
-  const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors: [], cancelled: false, total: items.length };
+  const { items, skipped, unmatchedMasks } = planImport(entries.map((e) => e.path));
+  const errors = unmatchedMasks.map((path) => `${path} is a mask with no image of the same name in an image or images folder beside it, so it was not imported; add its image or rename one of the two.`);
+  const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors, cancelled: false, total: items.length };
   let done = 0;
   for (const item of items) {
     onProgress?.(done++, items.length);

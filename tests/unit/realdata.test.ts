@@ -111,10 +111,11 @@ describe('tiling', () => {
 
 describe('import layouts', () => {
   it('recognises labelled tiles, image + mask pairs, and plain images', () => {
-    const { items, skipped } = planImport([
+    const { items, skipped, unmatchedMasks } = planImport([
       'set/crack/a.png', 'set/no_crack/b.png', 'tiles/image/001.png', 'tiles/label/001.png',
-      'tiles/image/002.png', 'photos/chip.jpg', 'set/readme.txt', '__MACOSX/set/crack/._a.png',
+      'tiles/image/002.png', 'photos/chip.jpg', 'set/readme.txt', '__MACOSX/set/crack/._a.png', 'tiles/label/003.png',
     ]);
+    expect(unmatchedMasks).toEqual(['tiles/label/003.png']); // its image is missing: reported
     expect(items).toEqual([
       { kind: 'tile', path: 'set/crack/a.png', label: 'crack' },
       { kind: 'tile', path: 'set/no_crack/b.png', label: 'no_crack' },

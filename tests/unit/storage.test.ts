@@ -174,6 +174,21 @@ describe('real-data import', () => {
     expect(error).toBe('');
   });
 
+  it('reads a 0/1 mask as crack where it is 1, and reports a mask whose image is missing', async () => {
+    const mask = new Uint8Array(128 * 128);
+    for (let x = 10; x < 100; x++) mask[64 * 128 + x] = 1;
+    const pair = [
+      { path: 'set/image/p.png', bytes: encodeGreyPng(new Uint8Array(128 * 128).fill(120), 128, 128) },
+      { path: 'set/label/p.png', bytes: encodeGreyPng(mask, 128, 128) },
+      { path: 'set/label/lost.png', bytes: encodeGreyPng(mask, 128, 128) },
+    ];
+    const summary = await importEntries(db, pair, undefined, undefined, decodeImage);
+    expect(summary).toMatchObject({ images: 1, tiles: 1, labelled: 1 });
+    const stored = (await listRealImages(db)).find((r) => r.name === 'p.png')!;
+    expect((await db.getAll('tiles')).filter((t) => t.imageId === stored.id).map((t) => t.label)).toEqual(['crack']);
+    expect(importMessages(summary).error).toBe('set/label/lost.png is a mask with no image of the same name in an image or images folder beside it, so it was not imported; add its image or rename one of the two.');
+  });
+
   it('a full disk stops the import and says so', async () => {
     failPuts('realPixels');
     await expect(importEntries(db, entries(3), undefined, undefined, decodeImage)).rejects.toThrow(/^No room left: .*Images imported before this one are kept/);

@@ -17,8 +17,8 @@ const stem = (name: string) => name.replace(/\.[^.]+$/, '');
 const MASK_FOLDERS = new Set(['label', 'labels', 'mask', 'masks']);
 const IMAGE_FOLDERS = new Set(['image', 'images']);
 
-/** Plans what to do with each file: masks go with their images, non-images are skipped. */
-export function planImport(paths: readonly string[]): { items: ImportItem[]; skipped: string[] } {
+/** Plans what to do with each file: masks go with their images (`unmatchedMasks`: those without one), non-images are skipped. */
+export function planImport(paths: readonly string[]): { items: ImportItem[]; skipped: string[]; unmatchedMasks: string[] } {
   const pairKey = (p: string[]) => [...p.slice(0, -2), stem(p.at(-1)!)].join('/');
   const masks = new Map<string, string>();
   for (const path of paths) {
@@ -36,5 +36,8 @@ export function planImport(paths: readonly string[]): { items: ImportItem[]; ski
     else if (IMAGE_FOLDERS.has(folder) && masks.has(pairKey(p))) items.push({ kind: 'pair', path, maskPath: masks.get(pairKey(p))! });
     else items.push({ kind: 'image', path });
   }
-  return { items, skipped };
+  // A mask whose image is not there is reported, not lost without a word.
+  const paired = new Set(items.flatMap((it) => (it.kind === 'pair' ? [it.maskPath] : [])));
+  const unmatchedMasks = [...masks.values()].filter((path) => !paired.has(path) && !skipped.includes(path));
+  return { items, skipped, unmatchedMasks };
 }
