@@ -2,9 +2,10 @@
 import type { RealSetName } from '../lib/experiment/config';
 import type { RealItem } from '../lib/experiment/config';
 import { planImport } from '../lib/data/importLayout';
+import { maskLevels } from '../lib/data/tiling';
 import { decodeFile } from './files';
 import { readEntries } from './realImport';
-import { maskLevels, type FileEntry } from '../lib/data/decodeImage';
+import type { FileEntry } from '../lib/data/decodeImage';
 
 /**
  * Images in `channels` (3: RGB, for a colour model); masks are always grey. With `keepImages`,

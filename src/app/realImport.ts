@@ -6,12 +6,12 @@
 import { zipSync } from 'fflate';
 import { StorageFullError, type Db } from '../lib/data/db';
 import { planImport } from '../lib/data/importLayout';
-import { maskLevels, type FileEntry } from '../lib/data/decodeImage';
+import type { FileEntry } from '../lib/data/decodeImage';
 import { decodeFile, unzipFile, type DecodedImage } from './files';
 import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { CancelledError, yieldToEvents } from '../lib/engine/rpc';
-import { gridPositions, labelFromMask, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
+import { gridPositions, labelFromMask, maskLevels, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
 
 export interface ImportSummary {
   images: number;

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { deflateSync } from 'node:zlib';
-import { maskLevels } from '../../src/lib/data/decodeImage';
 import { planImport } from '../../src/lib/data/importLayout';
 import { decodeGreyPng } from '../../src/lib/data/png';
-import { assignSplits, gridCount, gridPositions, labelFromMask, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
+import { assignSplits, gridCount, gridPositions, labelFromMask, maskLevels, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
 import { Rng } from '../../src/lib/random';
 import { applyCrack, crackCoverage } from '../../src/lib/synth/cracks/crack';
 import { fitCrackModel, measureTrace } from '../../src/lib/synth/cracks/measure';

@@ -42,17 +42,6 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
   return { width, height, pixels: rgbaTo(rgba, width * height, channels) };
 }
 
-/**
- * A decoded mask in the convention every reader here thresholds (> 127 = crack or boundary): a
- * mask that holds only 0 and 1, as label tools and NumPy often save them, becomes 0 and 255 (read
- * as it is, every pixel fell below the threshold and every tile read as no crack).
- */
-export function maskLevels<T extends GreyImage>(mask: T): T {
-  let most = 0;
-  for (const v of mask.pixels) if (v > most) most = v;
-  return most === 1 ? { ...mask, pixels: mask.pixels.map((v) => v * 255) } : mask;
-}
-
 /** Grey, with the RGB beside it only when the pixels hold colour. */
 const withColour = (grey: GreyImage, rgb: Uint8Array): GreyImage & { colour?: Uint8Array } => (hasColour(rgb) ? { ...grey, colour: rgb } : grey);
 

@@ -82,6 +82,17 @@ export function cutTile(image: GreyImage, x: number, y: number, size: number, ch
 }
 
 /**
+ * A decoded mask in the convention every reader here thresholds (> 127 = crack or boundary): a
+ * mask that holds only 0 and 1, as label tools and NumPy often save them, becomes 0 and 255 (read
+ * as it is, every pixel fell below the threshold and every tile read as no crack).
+ */
+export function maskLevels<T extends GreyImage>(mask: T): T {
+  let most = 0;
+  for (const v of mask.pixels) if (v > most) most = v;
+  return most === 1 ? { ...mask, pixels: mask.pixels.map((v) => v * 255) } : mask;
+}
+
+/**
  * The label a crack mask gives a tile, as in the real tile set: "crack" with at least 40 crack
  * pixels (mask > 127), "no_crack" with none, and no label (left to the user) in between.
  */
