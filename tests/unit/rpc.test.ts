@@ -191,6 +191,76 @@ describe('engine RPC', () => {
     tabB.dispose();
   });
 
+  it('a cancel in the turn the lock is granted stops the job before it starts', async () => {
+    // Web Locks drop only a request still in line; once granted, the callback runs in a later task.
+    let grant!: () => void;
+    const lock: Lock = (signal, fn) => new Promise<boolean>((resolve) => {
+      let granted = false;
+      signal.addEventListener('abort', () => { if (!granted) resolve(false); });
+      grant = () => {
+        granted = true;
+        setTimeout(() => fn().then(() => resolve(true)));
+      };
+    });
+    const client = new EngineClient<Api>({ start: worker, lock });
+    const controller = new AbortController();
+    const call = client.call('count', { to: 3, delayMs: 1 }, { signal: controller.signal });
+    await sleep(1);
+    grant();
+    controller.abort();
+    expect(await call).toEqual({ status: 'cancelled' });
+    expect(started).toBe(0); // nothing was sent: no worker was even started
+    client.dispose();
+  });
+
+  it('a worker crash fails only a job running on it: a cancelled one is cancelled, one waiting for the lock waits on', async () => {
+    type Fake = WorkerLike & { fire(message: string): void };
+    let last!: Fake;
+    const fake = (): Fake => {
+      const listeners: Record<string, ((e: unknown) => void)[]> = { message: [], error: [] };
+      return (last = {
+        addEventListener: (type: string, f: (e: unknown) => void) => listeners[type].push(f),
+        removeEventListener: () => undefined,
+        postMessage: (m: { id: number; method?: string }) => {
+          if (m.method === 'add') setTimeout(() => listeners.message.forEach((f) => f({ data: { id: m.id, outcome: { status: 'done', result: 3 } } })));
+        },
+        terminate: () => undefined,
+        fire: (message: string) => listeners.error.forEach((f) => f({ message })),
+      } as unknown as Fake);
+    };
+    // Cancelled, then the worker dies before its "cancelled" reply: still a cancel.
+    const client = new EngineClient<Api>({ start: fake });
+    const controller = new AbortController();
+    const call = client.call('count', { to: 3, delayMs: 1 }, { signal: controller.signal });
+    await sleep(1);
+    controller.abort();
+    last.fire('out of memory');
+    expect(await call).toEqual({ status: 'cancelled' });
+    // A late error from the previous job's worker while the next waits for the lock (another tab has it).
+    let release!: () => void, calls = 0;
+    const held: Lock = async (_signal, fn) => {
+      if (calls++ === 1) await new Promise<void>((r) => (release = r));
+      await fn();
+      return true;
+    };
+    const tab = new EngineClient<Api>({ start: fake, lock: held });
+    expect(await tab.call('add', { a: 1, b: 2 })).toEqual({ status: 'done', result: 3 });
+    const next = tab.call('add', { a: 1, b: 2 });
+    await sleep(1);
+    last.fire('late error from the previous job');
+    expect(tab.jobs.map((j) => j.state)).toEqual(['waiting']);
+    release();
+    expect(await next).toEqual({ status: 'done', result: 3 });
+  });
+
+  it('a worker that cannot be started ends the call with an error, and the next call tries again', async () => {
+    let tries = 0;
+    const client = new EngineClient<Api>({ start: () => { if (tries++ === 0) throw new Error('cannot start worker'); return worker(); } });
+    expect(await client.call('add', { a: 1, b: 2 })).toEqual({ status: 'error', message: 'The worker could not be started: cannot start worker' });
+    expect(await client.call('add', { a: 1, b: 2 })).toEqual({ status: 'done', result: 3 });
+    client.dispose();
+  });
+
   it('CancelledError is what throwIfCancelled throws', () => {
     const controller = new AbortController();
     expect(() => throwIfCancelled(controller.signal)).not.toThrow();

@@ -237,7 +237,10 @@ export class EngineClient<M extends Methods> {
       if (this.endpoint !== endpoint) return;
       const p = this.current;
       this.restart();
-      if (p) this.finish(p, { status: 'error', message: `The engine worker crashed: ${(e as Event & { message?: string }).message || 'unknown error'}` });
+      // Only a job on this worker fails with it (one still waiting for the lock never ran there),
+      // and a job already asked to stop is cancelled, as asked, not failed.
+      if (p?.info.state === 'running') this.finish(p, { status: 'error', message: `The engine worker crashed: ${(e as Event & { message?: string }).message || 'unknown error'}` });
+      else if (p?.info.state === 'cancelling') this.finish(p, { status: 'cancelled' });
     });
     return (this.endpoint = endpoint);
   }
@@ -258,9 +261,20 @@ export class EngineClient<M extends Methods> {
     this.changed();
     const run = () => new Promise<void>((done) => {
       if (this.current !== p) return done();
+      // Cancelled in the same turn the lock was granted: the job never starts.
+      if (p.controller.signal.aborted) {
+        this.finish(p, { status: 'cancelled' });
+        return done();
+      }
       p.info.state = 'running';
       this.changed();
-      const endpoint = this.connect();
+      let endpoint: WorkerLike;
+      try {
+        endpoint = this.connect();
+      } catch (e) {
+        this.finish(p, { status: 'error', message: `The worker could not be started: ${messageOf(e)}` });
+        return done();
+      }
       this.listeners.set(p.info.id, (m) => {
         if ('progress' in m) p.options.onProgress?.(m.progress);
         else {
