@@ -43,12 +43,15 @@ export const DEFAULT_TEXTURE_SETTINGS: Settings = {
   // Up to three times the first widths: real joints and edges are often far wider than a crack
   // (measured on cracks-quick, three seeds: test error 0.441 → 0.363, all-tile AUC 0.622 → 0.652).
   markWidth: { lo: 1, hi: 3 },
+  // At its first 0.6: 0.85 (marks as dark as the darkest cracks) gave test error 0.411 and all-tile
+  // AUC 0.631 against 0.404 and 0.633 on cracks-quick, three seeds.
   markContrast: { lo: 0.6, hi: 0.6 },
-  // Off: on cracks-quick, three seeds, a share of 0.3 gave test error 0.374 against 0.363 and
-  // all-tile AUC 0.631 against 0.652 (floor tiles are not where a surface unlike the exemplars shows).
+  // Off: on cracks-quick, three seeds, a share of 0.3 gave test error 0.374 against 0.404 and
+  // all-tile AUC 0.631 against 0.633 at the same code: no clear gain (floor tiles are not where a
+  // surface unlike the exemplars shows).
   randomSurface: { lo: 0, hi: 0 },
-  // Off: on cracks-quick, three seeds, junctions as 0.3 of the marks gave test error 0.404
-  // against 0.363 and all-tile AUC 0.628 against 0.652.
+  // Off: on cracks-quick, three seeds, junctions as 0.3 of the marks gave test error 0.404 and
+  // all-tile AUC 0.628, as without them at the same code (0.404, 0.633).
   junctions: { lo: 0, hi: 0 },
 };
 
