@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode } from 'fast-png';
+import { CancelledError, SynthPool } from '../../src/app/synthPool';
 import { parseShard, shardRange } from '../../src/lib/synth/dataset';
+import type { Recipe } from '../../src/lib/synth/recipe';
 import { generateGrainSample } from '../../src/lib/synth/grains/index';
 import { recipe } from './helpers';
 
@@ -73,5 +75,42 @@ describe('npm run generate', () => {
 
   it('exits with a message naming the bad field', () => {
     expect(() => cli(['--kind', 'grains', '--count', '2', '--size', '5000', '--out', '/tmp/x'])).toThrow(/Image size must be a whole number of pixels from 64 to 1024/);
+  });
+});
+
+describe('the synthesis pool', () => {
+  /** A stand-in worker that answers each request after a few milliseconds with its index. */
+  class FakeWorker {
+    onmessage: ((e: MessageEvent) => unknown) | null = null;
+    onerror: ((e: ErrorEvent) => unknown) | null = null;
+    postMessage(request: { id: number; index: number }) {
+      setTimeout(() => this.onmessage?.({ data: { id: request.id, ok: true, sample: { index: request.index } } } as MessageEvent), 3);
+    }
+    terminate() {}
+  }
+  const fakePool = () => new SynthPool(2, () => new FakeWorker() as unknown as Worker);
+  const sample = (s: unknown) => (s as { index: number }).index;
+
+  it('runs one job at a time: a second run waits its turn, and each gets only its own samples', async () => {
+    const pool = fakePool(), first: number[] = [], second: number[] = [];
+    const a = pool.run({} as Recipe, [0, 1, 2, 3, 4, 5, 6, 7], (s) => { first.push(sample(s)); });
+    await new Promise((r) => setTimeout(r, 1)); // the first run's requests are in flight
+    const b = pool.run({} as Recipe, [100, 101, 102], (s) => { second.push(sample(s)); });
+    await Promise.all([a, b]);
+    expect(first.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(second.sort((x, y) => x - y)).toEqual([100, 101, 102]);
+  });
+
+  it('a run cancelled while it waits ends at once, and the runs after it still wait for the first', async () => {
+    const pool = fakePool(), order: string[] = [];
+    const a = pool.run({} as Recipe, [0, 1, 2, 3, 4, 5], () => undefined).then(() => order.push('first done'));
+    const controller = new AbortController();
+    const b = pool.run({} as Recipe, [10], () => undefined, controller.signal);
+    const c = pool.run({} as Recipe, [20], () => { order.push('third sample'); });
+    controller.abort();
+    await expect(b).rejects.toBeInstanceOf(CancelledError);
+    order.push('second cancelled');
+    await Promise.all([a, c]);
+    expect(order).toEqual(['second cancelled', 'first done', 'third sample']);
   });
 });
