@@ -46,7 +46,19 @@ export async function resumeDataset(db: Db, pool: SynthPool, id: string, options
   if (!dataset) throw new Error('That dataset no longer exists.');
   const have = new Set((await db.getAllKeys('samples', IDBKeyRange.bound([id, 0], [id, Infinity]))).map((k) => k[1]));
   const missing = Array.from({ length: dataset.recipe.count }, (_, i) => i).filter((i) => !have.has(i));
-  return fill(db, pool, { ...dataset, stored: have.size, status: 'generating', note: undefined }, missing, options);
+  // Samples are stored before the record that counts them: a reload (or a full disk) between the
+  // two leaves samples the record has no hash and no bytes for. They are counted in now, so the
+  // finished dataset's fingerprint and size are an uninterrupted run's.
+  const hashes = [...dataset.hashes];
+  let bytes = dataset.bytes;
+  for (const index of have) {
+    if (hashes[index]) continue;
+    const sample = await db.get('samples', [id, index]);
+    if (!sample) continue;
+    hashes[index] = sample.hash;
+    bytes += sample.image.byteLength + sample.mask.byteLength;
+  }
+  return fill(db, pool, { ...dataset, hashes, bytes, stored: have.size, status: 'generating', note: undefined }, missing, options);
 }
 
 /**

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { openDB } from 'idb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkValueSize, MAX_STORED_VALUE_BYTES, openDatasets, putExperiment, putSamples, StorageFullError, storageError,
+  checkValueSize, listDatasets, MAX_STORED_VALUE_BYTES, openDatasets, putExperiment, putSamples, StorageFullError, storageError,
   ValueTooLargeError, type Db, type ExperimentRecord, type SampleRecord,
 } from '../../src/lib/data/db';
 import { addRealImage, deleteRealImage, getRealPixels, listRealImages, listTiles, putSplitSettings, putTiles, setMissingPixelSize } from '../../src/lib/data/realStore';
@@ -16,6 +16,8 @@ import { tiff } from '../tiffWriter';
 import { importEntries, importMessages, type ImportSummary } from '../../src/app/realImport';
 import { decodeGreyPng, encodeGreyPng, encodePng } from '../../src/lib/data/png';
 import { decodeImage } from '../../src/lib/data/decodeImage';
+import type { SynthPool } from '../../src/app/synthPool';
+import type { Recipe, Sample } from '../../src/lib/synth/recipe';
 import { defaultTrainConfig } from '../../src/lib/ml/config';
 import { indexedDbWeights, modelArtifacts } from '../../src/lib/ml/modelStore';
 import { buildModel } from '../../src/lib/ml/models';
@@ -160,6 +162,33 @@ describe('write paths', () => {
       model.dispose();
     }
   }, 60_000);
+});
+
+describe('dataset generation', () => {
+  it('a resume after samples were stored without the record that counts them gives an uninterrupted run\'s fingerprint and size', async () => {
+    const { createDataset, resumeDataset } = await import('../../src/app/datasetJob');
+    const { SampleMaker } = await import('../../src/lib/synth/recipe');
+    const { DEFAULT_PRESET } = await import('../../src/lib/synth/grains/space');
+    const maker = new SampleMaker();
+    let stopAt = -1, made = 0;
+    // A pool in the page's thread: makes the samples in order, and can stop at one (a reload).
+    const pool = { run: async (recipe: Recipe, indices: readonly number[], onSample: (s: Sample) => Promise<void> | void) => {
+      for (const i of indices) {
+        if (made++ === stopAt) throw new Error('the page was closed');
+        await onSample(maker.make(recipe, i));
+      }
+    } } as unknown as SynthPool;
+    const recipe: Recipe = { kind: 'grains', preset: DEFAULT_PRESET.id, settings: DEFAULT_PRESET.settings, size: 64, count: 40, seed: 7 };
+    const whole = await createDataset(db, pool, recipe, 'whole');
+    stopAt = made + 20; // the first 16 are stored and counted, then the run stops
+    const cut = await createDataset(db, pool, recipe, 'cut').catch(async () => (await listDatasets(db)).find((d) => d.name === 'cut')!);
+    expect(cut.stored).toBe(16);
+    // Samples 16–31 reached storage, the record counting them did not.
+    await putSamples(db, Array.from({ length: 16 }, (_, k) => ({ datasetId: cut.id, ...maker.make(recipe, 16 + k) })));
+    stopAt = -1;
+    const resumed = await resumeDataset(db, pool, cut.id);
+    expect(resumed).toMatchObject({ status: 'complete', stored: 40, fingerprint: whole.fingerprint, bytes: whole.bytes });
+  });
 });
 
 describe('real-data import', () => {
