@@ -81,6 +81,14 @@ test('a bad parameter shows a message naming the field and its range, and blocks
   await expect(page.getByRole('button', { name: 'Generate dataset' })).toBeDisabled();
   await page.getByLabel('Size (px)').fill('2000');
   await expect(page.getByText('Image size must be a whole number from 64 to 1024 px.')).toBeVisible();
+  // A dataset too big to store: refused here, and no share link that whoever opens it would refuse.
+  await page.getByLabel('Blur sigma', { exact: true }).fill('1');
+  await page.getByLabel('Size (px)').fill('512');
+  await page.getByLabel('Count').fill('100000');
+  await expect(page.getByRole('alert').filter({ hasText: 'keep count × size² under 16 billion pixels' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Share link' })).toBeDisabled();
+  await page.getByLabel('Count').fill('10');
+  await expect(page.getByRole('button', { name: 'Share link' })).toBeEnabled();
 });
 
 test('a pixel size shows the grain design in µm with its E112 G, and sets the grain diameter in µm', async ({ page }) => {
