@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ParamError, parseSettings, sampleParams, validateSettings } from '../../src/lib/params/space';
 import { Rng } from '../../src/lib/random';
+import { recipeFromSpec } from '../../src/lib/synth/recipe';
 import { GRAIN_PARAMS, GRAIN_PRESETS } from '../../src/lib/synth/grains/space';
 
 const preset = GRAIN_PRESETS[0].settings;
@@ -39,6 +40,13 @@ describe('parameter validation', () => {
   it('parses the loose JSON forms and reports bad ones by name', () => {
     expect(parseSettings({ a: 1, b: [2, 3], c: { lo: 4, hi: 5 } })).toEqual({ a: { lo: 1, hi: 1 }, b: { lo: 2, hi: 3 }, c: { lo: 4, hi: 5 } });
     expect(() => parseSettings({ blurSigma: 'big' })).toThrow('blurSigma must be a number, [lo, hi]');
+    // "__proto__" from JSON is a name like any other: kept, so validation refuses it as unknown.
+    const hostile = parseSettings(JSON.parse('{"__proto__": 5}'));
+    expect(Object.keys(hostile)).toEqual(['__proto__']);
+    expect(() => validateSettings(GRAIN_PARAMS, { ...GRAIN_PRESETS[0].settings, ...hostile })).toThrow(ParamError);
+    // A field of the other kind is refused, not dropped.
+    expect(() => recipeFromSpec('cracks', { preset: 'etched-lines', micronsPerPixel: 1 }, 128, 2, 1)).toThrow('preset and micronsPerPixel belong to grain recipes, not to cracks; remove them.');
+    expect(() => recipeFromSpec('grains', { crack: { smooth: 1 } }, 128, 2, 1)).toThrow('crack belongs to crack tiles, not to grains; remove it.');
   });
 
   it('samples inside every range, integers as integers, and fixed values exactly', () => {

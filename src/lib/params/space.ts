@@ -119,12 +119,14 @@ export function parseSettings(raw: unknown): Settings {
     throw new ParamError('params', 'params must be an object mapping parameter names to a number, [lo, hi] or {"lo": .., "hi": ..}.');
   }
   const out: Settings = {};
+  // Defined, not assigned: a name such as "__proto__" stays a name, which validation then refuses.
+  const set = (name: string, range: { lo: number; hi: number }) => Object.defineProperty(out, name, { value: range, enumerable: true, writable: true, configurable: true });
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof value === 'number') out[name] = { lo: value, hi: value };
-    else if (Array.isArray(value) && value.length === 2) out[name] = { lo: value[0], hi: value[1] };
+    if (typeof value === 'number') set(name, { lo: value, hi: value });
+    else if (Array.isArray(value) && value.length === 2) set(name, { lo: value[0], hi: value[1] });
     else if (value && typeof value === 'object' && 'lo' in value && 'hi' in value) {
       const r = value as { lo: number; hi: number };
-      out[name] = { lo: r.lo, hi: r.hi };
+      set(name, { lo: r.lo, hi: r.hi });
     } else {
       throw new ParamError(name, `${name} must be a number, [lo, hi] or {"lo": .., "hi": ..}.`);
     }

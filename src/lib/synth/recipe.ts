@@ -38,6 +38,11 @@ export interface RecipeSpec {
 /** A full recipe from a spec (not yet validated); crack tiles take their texture exemplars here. */
 export function recipeFromSpec(kind: Recipe['kind'], spec: RecipeSpec, size: number, count: number, seed: number,
   exemplars: Exemplar[] = [], exemplarSource = ''): Recipe {
+  // A field of the other kind would be dropped without a word.
+  const foreign = kind === 'grains' ? (['crack'] as const).filter((k) => spec[k] !== undefined) : (['preset', 'micronsPerPixel'] as const).filter((k) => spec[k] !== undefined);
+  if (foreign.length) {
+    throw new RangeError(`${foreign.join(' and ')} ${foreign.length > 1 ? 'belong' : 'belongs'} to ${kind === 'grains' ? 'crack tiles' : 'grain recipes'}, not to ${kind}; remove ${foreign.length > 1 ? 'them' : 'it'}.`);
+  }
   if (kind === 'grains') {
     const preset = presetById(spec.preset ?? DEFAULT_PRESET.id);
     // Appended only when given, so recipes without a scale keep their bytes.
