@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LINK_PREFIX, recipeFromLinkHash, recipeLinkHash } from '../../src/lib/synth/shareLink';
+import { LINK_PREFIX, linkTextureNote, recipeFromLinkHash, recipeLinkHash } from '../../src/lib/synth/shareLink';
 import { recipe } from './helpers';
 
 const link = (value: unknown) => LINK_PREFIX + Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -15,6 +15,13 @@ describe('share links', () => {
     expect(recipeFromLinkHash(recipeLinkHash(r))).toEqual(r);
     expect(recipeFromLinkHash(link(cracks())).kind).toBe('cracks');
     expect(recipeFromLinkHash(link({ ...cracks(), texture: 'bundled' })).kind).toBe('cracks');
+    expect(linkTextureNote(recipeFromLinkHash(link(cracks())))).toBeUndefined();
+  });
+
+  it('open crack tiles made on the sender\'s own texture, with a note of what differs and how to get it', () => {
+    const shared = recipeFromLinkHash(link({ ...cracks(), texture: 'my no-crack tiles' }));
+    expect(shared.kind === 'cracks' && shared.crack.roughness).toBe(0.6); // the recipe is kept
+    expect(linkTextureNote(shared)).toMatch(/made on the sender's own texture \("my no-crack tiles"\), which a link cannot carry: its recipe is opened here on the bundled texture/);
   });
 
   const hostile: [string, string, RegExp][] = [
@@ -29,7 +36,6 @@ describe('share links', () => {
     ['a huge count', link({ ...grains(), count: 1e12 }), /Count must be a whole number from 1 to 1,000,000/],
     ['too many pixels', link({ ...grains(), size: 1024, count: 900_000 }), /billion pixels/],
     ['cut-off text', LINK_PREFIX + 'eyJr', /damaged/],
-    ['crack tiles on the sender’s own texture', link({ ...cracks(), texture: 'my no-crack tiles' }), /made on the sender's own texture \("my no-crack tiles"\), which a link cannot carry/],
   ];
   it.each(hostile)('refuse %s with a message that says what is wrong', (_what, hash, message) => {
     let error: unknown;

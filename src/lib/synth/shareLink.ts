@@ -34,6 +34,18 @@ export function recipeLinkHash(recipe: Recipe, texture = 'bundled'): string {
   return LINK_PREFIX + toBase64Url(JSON.stringify(shared));
 }
 
+/**
+ * What a receiver must know before using a link's recipe, or undefined: crack tiles made on the
+ * sender's own texture, which a link cannot carry. The recipe still opens (its settings and crack
+ * model are worth having); the tiles it makes here differ until the receiver has that texture.
+ */
+export function linkTextureNote(shared: SharedRecipe): string | undefined {
+  if (shared.kind !== 'cracks' || shared.texture === undefined || shared.texture === 'bundled') return undefined;
+  return `This link's crack tiles were made on the sender's own texture ("${String(shared.texture).slice(0, 200)}"), which a link cannot carry: `
+    + 'its recipe is opened here on the bundled texture, so the tiles differ from the sender\'s. For theirs, ask the sender for the crack-free images, '
+    + 'import them in Real data, label their tiles no crack, and pick "my no-crack tiles" under "Crack-free texture from".';
+}
+
 /** Reads a link's recipe, or throws a message saying the link is damaged. */
 export function recipeFromLinkHash(hash: string): SharedRecipe {
   if (!hash.startsWith(LINK_PREFIX)) throw new Error('This link carries no SynthScope recipe.');
@@ -47,10 +59,6 @@ export function recipeFromLinkHash(hash: string): SharedRecipe {
     throw new Error('This recipe link is not valid: it holds no grain or crack recipe; ask for it again.');
   }
   const shared = parsed as unknown as SharedRecipe;
-  if (shared.kind === 'cracks' && shared.texture !== undefined && shared.texture !== 'bundled') {
-    throw new Error(`This link's crack tiles were made on the sender's own texture ("${String(shared.texture).slice(0, 200)}"), which a link cannot carry, so this browser would make other tiles. ` +
-      'Ask the sender for the crack-free images, import them in Real data, and pick them under "Crack-free texture from".');
-  }
   // Validate with a placeholder texture: the receiver uses the bundled exemplars.
   const probe = shared.kind === 'cracks'
     ? { ...shared, exemplars: [{ width: 128, height: 128, pixels: new Uint8Array(128 * 128) }], exemplarSource: 'link' }
