@@ -6,6 +6,7 @@
  */
 import type { Rng } from '../../random';
 import { distanceToPolylines } from '../raster';
+import { TEXTURE_PARAMS } from './space';
 
 export const MARK_KINDS = ['line', 'edge', 'grout', 'blob', 'print', 'grid', 'junction'] as const;
 export type MarkKind = (typeof MARK_KINDS)[number];
@@ -23,8 +24,9 @@ export interface MarkStyle {
   strongest: number;
 }
 
-/** The marks as recipes made before these options drew them. */
-export const FIRST_MARK_STYLE: MarkStyle = { widthScale: 1, junctions: 0, strongest: 0.6 };
+/** The marks as recipes made before these options drew them: each option's `off` value. */
+const off = (name: string) => TEXTURE_PARAMS.find((p) => p.name === name)!.off!;
+export const FIRST_MARK_STYLE: MarkStyle = { widthScale: off('markWidth'), junctions: off('junctions'), strongest: off('markContrast') };
 
 /** Draws one to three marks; returns their kinds as indices into MARK_KINDS (for the sample's record). */
 export function paintMarks(texture: Float64Array, size: number, rng: Rng, style: MarkStyle = FIRST_MARK_STYLE): number[] {
