@@ -120,7 +120,9 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
         tiles = importGrid(item.path, image, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
           .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
       } else if (item.kind === 'pair') {
-        mask = maskLevels(await decode(byPath.get(item.maskPath)!, signal));
+        // A copy: decoding hands the bytes to the reader, and one mask can serve two images (a.png, a.tif).
+        const maskEntry = byPath.get(item.maskPath)!;
+        mask = maskLevels(await decode({ ...maskEntry, bytes: maskEntry.bytes.slice() }, signal));
         if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
         tiles = importGrid(item.path, image, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
       }

@@ -218,6 +218,25 @@ describe('real-data import', () => {
     expect(importMessages(summary).error).toBe('set/label/lost.png is a mask with no image of the same name in an image or images folder beside it, so it was not imported; add its image or rename one of the two.');
   });
 
+  it('one mask serves two images of the same name (a.png and a.tif) though each decode hands its bytes over', async () => {
+    const mask = new Uint8Array(128 * 128);
+    for (let x = 10; x < 100; x++) mask[64 * 128 + x] = 255;
+    const files = [
+      { path: 'two/image/a.png', bytes: encodeGreyPng(new Uint8Array(128 * 128).fill(120), 128, 128) },
+      { path: 'two/image/a.tif', bytes: tiff(128, 128, new Array(128 * 128).fill(120)) },
+      { path: 'two/label/a.png', bytes: encodeGreyPng(mask, 128, 128) },
+    ];
+    // As the files worker does: the bytes given are transferred, so the caller's copy is spent.
+    const handOver = async (entry: { path: string; bytes: Uint8Array }) => {
+      const image = await decodeImage(entry);
+      structuredClone(entry.bytes.buffer, { transfer: [entry.bytes.buffer as ArrayBuffer] });
+      return image;
+    };
+    const summary = await importEntries(db, files, undefined, undefined, handOver);
+    expect(summary.errors).toEqual([]);
+    expect(summary).toMatchObject({ images: 2, labelled: 2 });
+  });
+
   it('a full disk stops the import and says so', async () => {
     failPuts('realPixels');
     await expect(importEntries(db, entries(3), undefined, undefined, decodeImage)).rejects.toThrow(/^No room left: .*Images imported before this one are kept/);
