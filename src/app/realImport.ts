@@ -11,7 +11,7 @@ import { decodeFile, unzipFile, type DecodedImage } from './files';
 import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { CancelledError, yieldToEvents } from '../lib/engine/rpc';
-import { gridPositions, labelFromMask, maskLevels, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
+import { gridPositions, labelFromMask, maskLevels, maskLooksInverted, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
 
 export interface ImportSummary {
   images: number;
@@ -124,6 +124,8 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
         const maskEntry = byPath.get(item.maskPath)!;
         mask = maskLevels(await decode({ ...maskEntry, bytes: maskEntry.bytes.slice() }, signal));
         if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
+        // Imported as it is (the user may mean it), with a word on what it most likely is.
+        if (maskLooksInverted(mask)) summary.errors.push(`${item.maskPath} marks more than half of its image as crack; masks mark cracks white (or 1) on black. If yours is drawn the other way round, invert it, delete ${baseName(item.path)} and import it again.`);
         tiles = importGrid(item.path, image, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));
       }
       await addRealImage(db, baseName(item.path), image, mask, tiles);

@@ -237,6 +237,17 @@ describe('real-data import', () => {
     expect(summary).toMatchObject({ images: 2, labelled: 2 });
   });
 
+  it('imports a mask drawn black on white as it is, and says it most likely is inverted', async () => {
+    const inverted = new Uint8Array(128 * 128).fill(255);
+    for (let x = 10; x < 100; x++) inverted[64 * 128 + x] = 0;
+    const summary = await importEntries(db, [
+      { path: 'inv/image/q.png', bytes: encodeGreyPng(new Uint8Array(128 * 128).fill(120), 128, 128) },
+      { path: 'inv/label/q.png', bytes: encodeGreyPng(inverted, 128, 128) },
+    ], undefined, undefined, decodeImage);
+    expect(summary.images).toBe(1);
+    expect(importMessages(summary).error).toBe('inv/label/q.png marks more than half of its image as crack; masks mark cracks white (or 1) on black. If yours is drawn the other way round, invert it, delete q.png and import it again.');
+  });
+
   it('a full disk stops the import and says so', async () => {
     failPuts('realPixels');
     await expect(importEntries(db, entries(3), undefined, undefined, decodeImage)).rejects.toThrow(/^No room left: .*Images imported before this one are kept/);

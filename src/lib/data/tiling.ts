@@ -93,6 +93,16 @@ export function maskLevels<T extends GreyImage>(mask: T): T {
 }
 
 /**
+ * Whether a mask marks more than half its pixels (> 127): cracks and grain boundaries cover a few
+ * per cent of an image, so such a mask is most likely drawn the other way round (black on white).
+ */
+export function maskLooksInverted(mask: GreyImage): boolean {
+  let marked = 0;
+  for (const v of mask.pixels) if (v > 127) marked++;
+  return marked > mask.pixels.length / 2;
+}
+
+/**
  * The label a crack mask gives a tile, as in the real tile set: "crack" with at least 40 crack
  * pixels (mask > 127), "no_crack" with none, and no label (left to the user) in between.
  */
