@@ -290,6 +290,21 @@ describe('engine jobs', () => {
     const rgb = { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, channels: 3 } } };
     await expect(jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: rgb })) }), fileName: 'rgb.zip' }, context()))
       .rejects.toThrow('rgb.zip is damaged: its network takes 1 input channel, its record says 3. Nothing was imported.');
+    // A record of another task or class count than the network's, a model.json without a network,
+    // and a network declaring more weights than its file holds (checked before anything is built).
+    const other = metadata.record.task === 'segment' ? 'classify' : 'segment';
+    const otherTask = { ...metadata.record, task: other, config: { ...metadata.record.config, model: { ...metadata.record.config.model, task: other } } };
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: otherTask })) }), fileName: 'task.zip' }, context()))
+      .rejects.toThrow(/^task\.zip is damaged: its network's output is not a (classifier's|segmentation), as its record says\. Nothing was imported\.$/);
+    const five = { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, classes: 5 } } };
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: five })) }), fileName: 'five.zip' }, context()))
+      .rejects.toThrow('five.zip is damaged: its network gives 2 classes, its record says 5. Nothing was imported.');
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'model.json': strToU8('null') }), fileName: 'null.zip' }, context()))
+      .rejects.toThrow('null.zip is damaged: its model.json holds no network. Nothing was imported.');
+    const topology = JSON.parse(strFromU8(files['model.json']));
+    topology.weightSpecs[0].shape = [3, 3, 1, 200_000];
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'model.json': strToU8(JSON.stringify(topology)) }), fileName: 'huge.zip' }, context()))
+      .rejects.toThrow(/huge\.zip is damaged: its network declares [\d,]+ bytes of weights, its weights file holds [\d,]+\. Nothing was imported\./);
     expect((await db.getAll('models')).length).toBe(before);
 
     // A record written by hand (or an older version) does not break the list: it is listed as damaged.

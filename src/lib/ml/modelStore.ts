@@ -10,6 +10,7 @@ import { openDB, type IDBPDatabase } from 'idb';
 import { checkValueSize, commit, getDataset, StorageFullError, storageError, type Db, type ModelRecord } from '../data/db';
 import { modelRecordError, putModelRecord } from './modelRecords';
 import { modelChannels } from './config';
+import { isPlainObject } from '../params/space';
 // Registers our batch-norm and convolution layers under TF.js' class names before any stored model is read.
 import './batchNorm';
 import './conv2d';
@@ -101,10 +102,11 @@ export function memoryWeights(): WeightStore {
   };
 }
 
+/** Weights and optimiser state first, the record last: a failure part-way leaves a record to delete again, never weights nothing lists. */
 export async function deleteModel(db: Db, weights: WeightStore, id: string): Promise<void> {
-  await db.delete('models', id);
-  await db.delete('optimizerStates', id);
   await weights.remove(id);
+  await db.delete('optimizerStates', id);
+  await db.delete('models', id);
 }
 
 /** One file: model.json + weights.bin + metadata.json. */
@@ -148,17 +150,31 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   const problem = modelRecordError(record);
   if (problem) throw new Error(`${fileName} is damaged: its model record ${problem}. Nothing was imported.`);
   const weights = files['weights.bin'];
+  // Checked before anything is allocated: a network declared far larger than its weights file
+  // would otherwise be built (and held) first.
+  const specs = isPlainObject(topology) && isPlainObject(topology.modelTopology) && Array.isArray(topology.weightSpecs) ? topology.weightSpecs : null;
+  if (!specs) throw new Error(`${fileName} is damaged: its model.json holds no network. Nothing was imported.`);
+  const declared = specs.reduce((bytes, w) => bytes + (Array.isArray(w?.shape) ? w.shape.reduce((n: number, d: number) => n * d, 1) : NaN) * (w.dtype === "bool" ? 1 : 4), 0);
+  if (declared !== weights.byteLength) {
+    throw new Error(`${fileName} is damaged: its network declares ${Number.isFinite(declared) ? declared.toLocaleString('en') : 'unreadable'} bytes of weights, its weights file holds ${weights.byteLength.toLocaleString('en')}. Nothing was imported.`);
+  }
   const model = await tf.loadLayersModel(tf.io.fromMemory({
     modelTopology: topology.modelTopology, weightSpecs: topology.weightSpecs,
     weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
   })).catch((e) => {
     throw new Error(`${fileName} is damaged: the network cannot be rebuilt (${(e as Error).message}).`);
   });
-  // The record says what the network is fed; a network that takes another number of channels would fail at its first use.
+  // The record says what the network is fed and gives; a network that takes other channels, or
+  // gives another task's output or class count, would fail at its first use or answer wrongly.
   const takes = model.inputs[0].shape[3], says = modelChannels(record.config.model);
-  if (takes !== says) {
+  const out = model.outputs[0].shape, task = record.config.model.task, classes = record.config.model.classes;
+  const mismatch = takes !== says
+    ? `its network takes ${takes} input channel${takes === 1 ? '' : 's'}, its record says ${says}`
+    : out.length !== (task === 'classify' ? 2 : 4) ? `its network's output is not a ${task === 'classify' ? 'classifier\'s' : 'segmentation'}, as its record says`
+      : out[out.length - 1] !== classes ? `its network gives ${out[out.length - 1]} classes, its record says ${classes}` : '';
+  if (mismatch) {
     model.dispose();
-    throw new Error(`${fileName} is damaged: its network takes ${takes} input channel${takes === 1 ? '' : 's'}, its record says ${says}. Nothing was imported.`);
+    throw new Error(`${fileName} is damaged: ${mismatch}. Nothing was imported.`);
   }
   // All or nothing: weights first, then the record; a failure on either leaves neither behind.
   try {
