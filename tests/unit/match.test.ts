@@ -155,6 +155,15 @@ describe('matchGrainLook on tint-etched images (no lines darker than the grains)
     }
   });
   it('grain diameter within 25 % from tone edges', () => expect(Math.abs(value(m, 'grainDiameter') / truth.grainDiameter - 1)).toBeLessThan(0.25));
+  it('never reads faint dark lines on grains of varied tone as bright (SEM) lines, which takes the grains 5× too large', () => {
+    // Few grain interiors show on the inverted image there: with too few to compare, any faint bright profile won.
+    for (const lineDarkness of [0.15, 0.25, 0.35]) {
+      const look = { ...quiet, grainDiameter: 50, lineWidth: 1.5, lineDarkness, meanIntensity: 0.6, grainContrast: 0.3, noiseSigma: 0.03, blurSigma: 1, illumination: 0 };
+      const faint = matchGrainLook(images('etched-lines', look, 384, 4, 8), { size: 384 });
+      expect(faint.boundaries, `line darkness ${lineDarkness}`).not.toBe('bright lines');
+      expect(value(faint, 'grainDiameter')).toBeLessThan(2 * look.grainDiameter);
+    }
+  });
   it('grain tone within 0.03 and tone spread within 30 %', () => {
     expect(Math.abs(value(m, 'meanIntensity') - truth.meanIntensity)).toBeLessThan(0.03);
     expect(Math.abs(value(m, 'grainContrast') / truth.grainContrast - 1)).toBeLessThan(0.3);

@@ -161,7 +161,10 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
     const grains = of.flatMap((m, k) => grainTones(m.f, maxFilterBinary(parts[k].boundary, m.width, m.height, margin), m.width));
     const tones = grains.map((g) => (invert ? 1 - g.tone : g.tone));
     const spread = tones.length >= 6 ? (2 * (quantile(tones, 0.75) - quantile(tones, 0.25))) / Math.max(median(tones), 1e-6) : 0;
-    return { parts, pooled, fit, margin, grains, spread, seen: fit !== null && fit.peak >= 0.1 && fit.peak >= spread };
+    // Bright lines need grain interiors to compare with: with fewer than 6 the spread reads 0 and any
+    // faint bright profile would win (dark-line steel was read as SEM, its grains 5–6× too large).
+    const interiors = !invert || tones.length >= 6;
+    return { parts, pooled, fit, margin, grains, spread, seen: fit !== null && interiors && fit.peak >= 0.1 && fit.peak >= spread };
   };
   const dark = polarity(measured, measured.map((m) => m.lines), false);
   const brightParts = (of: Pick<Measured, 'f' | 'width' | 'height'>[]) => of.map((m) => measureLines(m.f.map((v) => Math.max(0, 1 - v)), m.width, m.height));
