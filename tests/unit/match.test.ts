@@ -129,6 +129,9 @@ describe('matchGrainLook on generated etched-lines images with known parameters'
     expect(value(m256, 'grainDiameter')).toBeCloseTo(diameterFromIntercept(L, 256), 10);
     expect(diameterFromIntercept(L, 256)).toBeLessThan(diameterFromIntercept(L, 1024));
     expect(Math.abs(value(m256, 'grainDiameter') / etchedA.grainDiameter - 1)).toBeLessThan(0.1);
+    // 'native': generated as large as the images themselves (an experiment resizing both to its input).
+    const ims = images('etched-lines', etchedA, 256, 2);
+    expect(value(matchGrainLook(ims, { size: 'native' }), 'grainDiameter')).toBe(value(matchGrainLook(ims, { size: 256 }), 'grainDiameter'));
   });
 });
 

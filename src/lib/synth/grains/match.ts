@@ -119,10 +119,11 @@ export interface GrainMatch {
 
 export interface MatchOptions {
   /**
-   * Side of the images that will be generated (px): the grain diameter is corrected for the
-   * generator's larger cells at the image border, which matter more in small images. Default 512.
+   * Side of the images that will be generated, in the user's pixels (the grain diameter is
+   * corrected for the generator's larger cells at the image border, which matter more in small
+   * images), or 'native' for as large as the user's images. Default 512.
    */
-  size?: number;
+  size?: number | 'native';
 }
 
 /**
@@ -140,7 +141,9 @@ export function matchGrainLook(images: (GreyImage & { colour?: Uint8Array })[], 
       throw new Error(`${name} is ${im.width}×${im.height} px; matching needs images of at least ${MIN_MATCH_SIZE}×${MIN_MATCH_SIZE} px.`);
     }
   });
-  const size = options.size ?? 512;
+  // 'native': the images will be generated as large as the user's (an experiment that resizes both
+  // to the network's input): the side, in the user's pixels as L̄ is, is their own mean width.
+  const size = options.size === 'native' ? images.reduce((sum, im) => sum + im.width, 0) / images.length : options.size ?? 512;
   if (!(size >= 16)) throw new Error(`The generated image size must be at least 16 px; got ${size}.`);
   const notes: string[] = [];
   const { percentiles, histogram } = greyLevels(images);
