@@ -2,9 +2,8 @@
 import type { RealSetName } from '../lib/experiment/config';
 import type { RealItem } from '../lib/experiment/config';
 import { planImport } from '../lib/data/importLayout';
-import { maskLevels } from '../lib/data/tiling';
 import { decodeFile } from './files';
-import { readEntries } from './realImport';
+import { readEntries, readMask } from './realImport';
 import type { FileEntry } from '../lib/data/decodeImage';
 
 /**
@@ -22,9 +21,7 @@ export async function readRealFolder(files: File[], set: RealSetName, task: 'gra
   for (const item of items) {
     if (task === 'grains' && item.kind === 'pair') {
       if (keepImages) images.push({ path: item.path, bytes: byPath.get(item.path)!.bytes.slice() });
-      // The mask's bytes are copied: decoding hands them over, and one mask can serve two images (a.png, a.tif).
-      const maskEntry = byPath.get(item.maskPath)!;
-      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!, undefined, channels), mask: maskLevels(await decodeFile({ ...maskEntry, bytes: maskEntry.bytes.slice() })) });
+      out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!, undefined, channels), mask: await readMask(byPath.get(item.maskPath)!) });
     } else if (task === 'cracks' && item.kind === 'tile') {
       out.push({ name: name(item.path), set, image: await decodeFile(byPath.get(item.path)!), label: item.label === 'crack' ? 1 : 0 });
     }

@@ -96,6 +96,15 @@ function importGrid(path: string, image: GreyImage, stride: number): [number, nu
  * a full disk or an aborted `signal` stops the import, keeping the images stored before it.
  * `decode` reads one file (default: in the files worker; Node tests decode in place).
  */
+/**
+ * A mask file's pixels in the convention every reader thresholds (maskLevels). Its bytes are
+ * copied first: decoding hands them over, and one mask can serve two images (a.png, a.tif).
+ */
+export async function readMask(entry: FileEntry, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<DecodedImage> = decodeFile,
+  signal?: AbortSignal): Promise<GreyImage> {
+  return maskLevels(await decode({ ...entry, bytes: entry.bytes.slice() }, signal));
+}
+
 export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void,
   signal?: AbortSignal, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<DecodedImage> = decodeFile): Promise<ImportSummary> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
@@ -120,9 +129,7 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
         tiles = importGrid(item.path, image, image.width === TILE && image.height === TILE ? TILE : PAIR_STRIDE)
           .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
       } else if (item.kind === 'pair') {
-        // A copy: decoding hands the bytes to the reader, and one mask can serve two images (a.png, a.tif).
-        const maskEntry = byPath.get(item.maskPath)!;
-        mask = maskLevels(await decode({ ...maskEntry, bytes: maskEntry.bytes.slice() }, signal));
+        mask = await readMask(byPath.get(item.maskPath)!, decode, signal);
         if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
         // Imported as it is (the user may mean it), with a word on what it most likely is.
         if (maskLooksInverted(mask)) summary.errors.push(`${item.maskPath} marks more than half of its image as crack; masks mark cracks white (or 1) on black. If yours is drawn the other way round, invert it, delete ${baseName(item.path)} and import it again.`);
