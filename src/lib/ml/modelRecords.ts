@@ -61,7 +61,8 @@ export function modelRecordError(value: unknown): string | undefined {
   const configProblem = trainConfigError(config as unknown as TrainConfig);
   if (configProblem) return `has a bad training config: ${configProblem}`;
   const decision = own(value, 'decision');
-  if (decision !== undefined && decisionError(decision)) return decisionError(decision);
+  const decisionProblem = decision === undefined ? undefined : decisionError(decision);
+  if (decisionProblem) return decisionProblem;
   return own(value, 'fineTune') === undefined ? undefined : fineTuneError(own(value, 'fineTune'));
 }
 

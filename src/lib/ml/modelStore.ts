@@ -154,7 +154,7 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   // would otherwise be built (and held) first.
   const specs = isPlainObject(topology) && isPlainObject(topology.modelTopology) && Array.isArray(topology.weightSpecs) ? topology.weightSpecs : null;
   if (!specs) throw new Error(`${fileName} is damaged: its model.json holds no network. Nothing was imported.`);
-  const declared = specs.reduce((bytes, w) => bytes + (Array.isArray(w?.shape) ? w.shape.reduce((n: number, d: number) => n * d, 1) : NaN) * (w.dtype === "bool" ? 1 : 4), 0);
+  const declared = specs.reduce((bytes, w) => bytes + (Array.isArray(w?.shape) ? w.shape.reduce((n: number, d: number) => n * d, 1) : NaN) * (w.dtype === 'bool' ? 1 : 4), 0);
   if (declared !== weights.byteLength) {
     throw new Error(`${fileName} is damaged: its network declares ${Number.isFinite(declared) ? declared.toLocaleString('en') : 'unreadable'} bytes of weights, its weights file holds ${weights.byteLength.toLocaleString('en')}. Nothing was imported.`);
   }
