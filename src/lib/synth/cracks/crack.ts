@@ -110,8 +110,7 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
     }
     lengths.push(steps * SMOOTH_STEP);
     angles.push(((heading - startHeading) * 180) / Math.PI);
-  }
-  for (let s = 0; s < (smooth ? 0 : segments); s++) {
+  } else for (let s = 0; s < segments; s++) {
     if (s > 0) {
       const turn = sample(model.bendAngle, rng);
       angles.push(turn);
