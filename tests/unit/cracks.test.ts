@@ -263,6 +263,14 @@ describe('hard negatives', () => {
   const withMarks = (hard: number, onCracks: number, junctions = 0.3) =>
     crackRecipe({ count: 24, settings: { ...structuredClone(DEFAULT_TEXTURE_SETTINGS), hardNegatives: { lo: hard, hi: hard }, crackDistractors: { lo: onCracks, hi: onCracks }, junctions: { lo: junctions, hi: junctions } } });
 
+  /** A generator marking every tile, with one setting fixed at `value` or, undefined, left out (as recipes made before it). */
+  const markedWith = (name: string, value?: number) => {
+    const r = withMarks(1, 1);
+    if (value === undefined) delete r.settings[name];
+    else r.settings[name] = { lo: value, hi: value };
+    return new CrackGenerator(r);
+  };
+
   it('mark no-crack tiles (and, if asked, crack tiles) without touching any label', () => {
     const plain = new CrackGenerator(withMarks(0, 0)), marked = new CrackGenerator(withMarks(1, 1));
     const kinds = new Set<number>();
@@ -278,12 +286,7 @@ describe('hard negatives', () => {
   });
 
   it('are widened by markWidth without touching a label; at 1, or left out, they keep their bytes', () => {
-    const width = (w?: number) => {
-      const r = withMarks(1, 1);
-      if (w === undefined) delete r.settings.markWidth;
-      else r.settings.markWidth = { lo: w, hi: w };
-      return new CrackGenerator(r);
-    };
+    const width = (w?: number) => markedWith('markWidth', w);
     const plain = new CrackGenerator(withMarks(0, 0)), absent = width(), one = width(1), wide = width(3);
     let narrowChange = 0, wideChange = 0;
     for (let i = 0; i < 24; i++) {
@@ -301,12 +304,7 @@ describe('hard negatives', () => {
   });
 
   it('reach markContrast at their strongest without touching a label; at 0.6, or left out, they keep their bytes', () => {
-    const strongest = (c?: number) => {
-      const r = withMarks(1, 1);
-      if (c === undefined) delete r.settings.markContrast;
-      else r.settings.markContrast = { lo: c, hi: c };
-      return new CrackGenerator(r);
-    };
+    const strongest = (c?: number) => markedWith('markContrast', c);
     const absent = strongest(), first = strongest(0.6), strong = strongest(0.95);
     for (let i = 0; i < 24; i++) {
       const a = absent.sample(i), s = strong.sample(i);
@@ -336,11 +334,7 @@ describe('hard negatives', () => {
   });
 
   it('include junctions as the recipe\'s share of marks; without them, or left out, tiles keep their bytes', () => {
-    const make = (junctions?: number) => {
-      const r = withMarks(1, 1, junctions ?? 0);
-      if (junctions === undefined) delete r.settings.junctions;
-      return new CrackGenerator(r);
-    };
+    const make = (junctions?: number) => markedWith('junctions', junctions);
     const absent = make(), none = make(0), all = make(1);
     const junction = MARK_KINDS.indexOf('junction');
     for (let i = 0; i < 24; i++) {
