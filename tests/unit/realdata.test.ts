@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { deflateSync } from 'node:zlib';
 import { planImport } from '../../src/lib/data/importLayout';
-import { decodeGreyPng } from '../../src/lib/data/png';
+import { encode } from 'fast-png';
+import { decodeImage } from '../../src/lib/data/decodeImage';
+import { decodeGreyPng, decodeRgbPng } from '../../src/lib/data/png';
 import { assignSplits, gridCount, gridPositions, labelFromMask, maskLevels, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
 import { Rng } from '../../src/lib/random';
 import { applyCrack, crackCoverage } from '../../src/lib/synth/cracks/crack';
@@ -89,6 +91,34 @@ describe('tiling', () => {
     expect(Array.from(decodeGreyPng(png).pixels)).toEqual([...Array(24).fill(255), ...Array(8).fill(0)]);
     // 4-bit grey ramp 0, 5, 10, 15 → 0, 85, 170, 255.
     expect(Array.from(decodeGreyPng(pngOf(4, 1, 4, [[0x05, 0xaf]])).pixels)).toEqual([0, 85, 170, 255]);
+  });
+
+  it('reads 16-bit PNGs through the robust window TIFFs get, and says so', async () => {
+    // 12-bit camera data in a 16-bit file: divided by 257 it was 0–15, sixteen grey levels.
+    const width = 256, height = 64, camera = new Uint16Array(width * height);
+    for (let i = 0; i < camera.length; i++) camera[i] = 100 + Math.round((3900 * (i % width)) / (width - 1));
+    const bytes = encode({ width, height, data: camera, depth: 16, channels: 1 });
+    const grey = decodeGreyPng(bytes).pixels;
+    expect(new Set(grey).size).toBeGreaterThan(200);
+    expect(Math.min(...grey)).toBe(0);
+    expect(Math.max(...grey)).toBe(255);
+    const decoded = await decodeImage({ path: 'camera.png', bytes });
+    expect(decoded.note).toMatch(/^16-bit PNG, levels \d+–\d+ \(0\.5–99\.5 percentiles\) mapped to 0–255$/);
+    expect(Array.from(decoded.pixels)).toEqual(Array.from(grey));
+    // Colour: one window for all three channels, so a reddish pixel stays reddish.
+    const rgb = new Uint16Array(3 * width * height);
+    for (let i = 0; i < width * height; i++) rgb.set([2 * camera[i], camera[i], camera[i]], 3 * i);
+    const colour = decodeRgbPng(encode({ width, height, data: rgb, depth: 16, channels: 3 })).pixels;
+    for (let i = 32; i < width * height; i += 97) expect(colour[3 * i]).toBeGreaterThan(colour[3 * i + 1]);
+    // A 16-bit mask of 0 and 1 (or 0 and 65535) still reads as crack where it is set.
+    for (const on of [1, 65535]) {
+      const mask = new Uint16Array(128 * 128);
+      for (let x = 10; x < 60; x++) mask[64 * 128 + x] = on;
+      const read = maskLevels(decodeGreyPng(encode({ width: 128, height: 128, data: mask, depth: 16, channels: 1 })));
+      expect(labelFromMask(read, 0, 0, 128)).toBe('crack');
+      expect(read.pixels[64 * 128 + 10]).toBe(255);
+      expect(read.pixels[0]).toBe(0);
+    }
   });
 
   it('splits with a seed, keeps the class balance, and keeps pinned tiles in test', () => {

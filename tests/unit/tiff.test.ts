@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/lib/data/decodeImage';
 import { checkImage } from '../../src/lib/data/imageType';
 import { encodePng, luma } from '../../src/lib/data/png';
-import { decodeTiffGrey, pixelSize, window16 } from '../../src/lib/data/tiff';
+import { decodeTiffGrey, pixelSize } from '../../src/lib/data/tiff';
+import { window16 } from '../../src/lib/data/window16';
 import { hasColour } from '../../src/lib/synth/grains/colour';
 import { tiff } from '../tiffWriter';
 

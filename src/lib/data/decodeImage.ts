@@ -4,7 +4,7 @@
  * Node, JPEGs with the browser's decoder (in a page or a worker), reduced to BT.601 luma.
  */
 import { checkImage } from './imageType';
-import { decodeGreyPng, decodeRgbPng, greyOfPng, luma, readPng, rgbOfPng } from './png';
+import { greyOfPng, luma, readPng, rgbOfPng } from './png';
 import { hasColour, repeatGrey } from '../synth/grains/colour';
 import { decodeTiffGrey } from './tiff';
 import type { GreyImage } from './tiling';
@@ -31,7 +31,10 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
   }
   // The content decides, not the name; oversized images are refused from their header.
   const { type } = checkImage(entry.bytes, entry.path);
-  if (type === 'png') return channels === 3 ? decodeRgbPng(entry.bytes, entry.path) : decodeGreyPng(entry.bytes, entry.path);
+  if (type === 'png') {
+    const read = readPng(entry.bytes, entry.path);
+    return { ...(channels === 3 ? rgbOfPng(read) : greyOfPng(read)), ...(read.note ? { note: read.note } : {}) };
+  }
   if (type === 'tiff') {
     if (channels === 1) return decodeTiffGrey(entry.bytes, entry.path);
     // RGB as a colour PNG gives it; a grey TIFF's grey in all three channels, as a grey PNG's.
@@ -43,12 +46,12 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
 }
 
 /** Grey, with the RGB beside it only when the pixels hold colour. */
-const withColour = (grey: GreyImage, rgb: Uint8Array): GreyImage & { colour?: Uint8Array } => (hasColour(rgb) ? { ...grey, colour: rgb } : grey);
+const withColour = <T extends GreyImage>(grey: T, rgb: Uint8Array): T & { colour?: Uint8Array } => (hasColour(rgb) ? { ...grey, colour: rgb } : grey);
 
 /** A PNG's grey (BT.601 luma) and, when it has colour, its RGB beside it, from one decode (also in Node: no browser decoder needed). */
-export function decodePngKeepingColour(bytes: Uint8Array, name: string): GreyImage & { colour?: Uint8Array } {
+export function decodePngKeepingColour(bytes: Uint8Array, name: string): GreyImage & { note?: string; colour?: Uint8Array } {
   const read = readPng(bytes, name);
-  return withColour(greyOfPng(read), rgbOfPng(read).pixels);
+  return withColour({ ...greyOfPng(read), ...(read.note ? { note: read.note } : {}) }, rgbOfPng(read).pixels);
 }
 
 /** A JPEG (or any image the browser reads) as RGBA, by the browser's decoder. */

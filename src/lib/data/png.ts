@@ -4,15 +4,17 @@
  */
 import { decode, encode } from 'fast-png';
 import type { Exemplar } from '../synth/cracks/texture';
+import { window16, windowTo8 } from './window16';
 
 /** Integer luma (BT.601 weights), so every engine gives the same bytes; one definition with the generator's. */
 import { luma } from '../synth/grains/colour';
 export { luma };
 
-/** A decoded PNG and the factor that maps its samples (any depth) to 0–255. */
+/** A decoded PNG and the factor that maps its samples (any depth) to 0–255; 16-bit files say how they were read. */
 export interface ReadPng {
   png: ReturnType<typeof decode>;
   scale: number;
+  note?: string;
 }
 
 /** Decodes a PNG once; `greyOfPng` and `rgbOfPng` then give its pixels either way. */
@@ -24,8 +26,25 @@ export function readPng(bytes: Uint8Array, name = 'image'): ReadPng {
     throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
   }
   if (png.depth < 8 && png.data.length < png.width * png.height * png.channels) png = { ...png, data: unpackSamples(png.data as Uint8Array, png.width, png.height, png.channels, png.depth) };
+  if (png.depth === 16) return windowed16(png);
   // Palette indices are looked up, not scaled.
-  return { png, scale: png.depth === 16 ? 1 / 257 : png.depth < 8 && !png.palette ? 255 / ((1 << png.depth) - 1) : 1 };
+  return { png, scale: png.depth < 8 && !png.palette ? 255 / ((1 << png.depth) - 1) : 1 };
+}
+
+/**
+ * A 16-bit PNG to 8 bits through the robust window TIFFs get (0.5–99.5 percentiles): cameras save
+ * 10- to 14-bit data in 16-bit files, which read linearly (÷257) came out nearly black in a few
+ * dozen grey levels. One window for the colour samples together (as 16-bit colour TIFFs, so hues
+ * keep their ratios); alpha is scaled linearly.
+ */
+function windowed16(png: ReturnType<typeof decode>): ReadPng {
+  const data = png.data as Uint16Array, channels = png.channels;
+  const colours = channels === 2 || channels === 4 ? channels - 1 : channels;
+  const [lo, hi] = window16(colours === channels ? data : data.filter((_, i) => i % channels < colours));
+  const windowed = windowTo8(data, lo, hi);
+  if (colours !== channels) for (let i = colours; i < data.length; i += channels) windowed[i] = Math.round(data[i] / 257);
+  const note = `16-bit PNG, levels ${lo}–${hi} (0.5–99.5 percentiles${colours > 1 ? ' of all three channels' : ''}) mapped to 0–255`;
+  return { png: { ...png, data: windowed, depth: 8 }, scale: 1, note };
 }
 
 /**

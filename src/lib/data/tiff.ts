@@ -8,7 +8,8 @@
  */
 import { decode } from 'tiff';
 import { hasColour } from '../synth/grains/colour';
-import { luma } from './png';
+import { luma } from '../synth/grains/colour';
+import { window16, windowTo8 } from './window16';
 import type { GreyImage } from './tiling';
 
 export interface DecodedTiff extends GreyImage {
@@ -89,14 +90,6 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
   return { width, height, pixels, note, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
 }
 
-/** 16-bit values to bytes: `lo` → 0, `hi` → 255, clipped outside. */
-function windowTo8(values: ArrayLike<number>, lo: number, hi: number): Uint8Array {
-  const pixels = new Uint8Array(values.length);
-  const span = Math.max(1, hi - lo);
-  for (let i = 0; i < values.length; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(((values[i] - lo) / span) * 255)));
-  return pixels;
-}
-
 /**
  * The 8-bit RGB of a palette or RGB page, or undefined when its channels never differ (a grey
  * image saved as RGB stays grey, as PNGs do). 16-bit RGB takes one window for all three channels
@@ -121,19 +114,6 @@ function colourOf(data: ArrayLike<number>, n: number, samples: number, bits: num
   if (bits === 8) return { rgb, note: '' };
   const [lo, hi] = window16(values as Uint16Array);
   return { rgb: windowTo8(values, lo, hi), note: `; colour kept, levels ${lo}–${hi} of all three channels mapped to 0–255` };
-}
-
-/** The 0.5 and 99.5 percentiles of 16-bit values, by histogram. */
-export function window16(values: Uint16Array): [number, number] {
-  const counts = new Uint32Array(65536);
-  for (let i = 0; i < values.length; i++) counts[values[i]]++;
-  const at = (q: number) => {
-    const target = q * values.length;
-    let seen = 0;
-    for (let v = 0; v < 65536; v++) if ((seen += counts[v]) > target) return v;
-    return 65535;
-  };
-  return [at(0.005), at(0.995)];
 }
 
 /**

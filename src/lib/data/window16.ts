@@ -1,0 +1,22 @@
+/** The robust window that maps 16-bit images (TIFF and PNG) to 8 bits. */
+
+/** The 0.5 and 99.5 percentiles of 16-bit values, by histogram. */
+export function window16(values: Uint16Array): [number, number] {
+  const counts = new Uint32Array(65536);
+  for (let i = 0; i < values.length; i++) counts[values[i]]++;
+  const at = (q: number) => {
+    const target = q * values.length;
+    let seen = 0;
+    for (let v = 0; v < 65536; v++) if ((seen += counts[v]) > target) return v;
+    return 65535;
+  };
+  return [at(0.005), at(0.995)];
+}
+
+/** 16-bit values to bytes: `lo` → 0, `hi` → 255, clipped outside. */
+export function windowTo8(values: ArrayLike<number>, lo: number, hi: number): Uint8Array {
+  const pixels = new Uint8Array(values.length);
+  const span = Math.max(1, hi - lo);
+  for (let i = 0; i < values.length; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(((values[i] - lo) / span) * 255)));
+  return pixels;
+}
