@@ -267,6 +267,16 @@ describe('engine jobs', () => {
     const bytes = await jobs.exportModel({ modelId: record.id }, context());
     const imported = await jobs.importModel({ bytes, fileName: 'm.zip' }, context());
     expect(imported.status).toBe('imported');
+    // What it trained on travels with it (on another machine its dataset is not there), also in
+    // files exported before records kept it: then it is read off the file's recipe.
+    expect(record.samples).toEqual({ kind: 'grains', size: recipe.size });
+    expect(imported.samples).toEqual(record.samples);
+    const files = unzipSync(bytes), metadata = JSON.parse(strFromU8(files['metadata.json']));
+    const { samples: _, ...older } = metadata.record;
+    const recipeWithScale = { ...metadata.recipe, micronsPerPixel: 0.4 };
+    const fromRecipe = await jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: older, recipe: recipeWithScale })) }), fileName: 'old.zip' }, context());
+    expect(fromRecipe.samples).toEqual({ kind: 'grains', size: recipe.size, micronsPerPixel: 0.4 });
+    await jobs.deleteModel({ modelId: fromRecipe.id }, context());
     const a = await jobs.evaluate({ modelId: record.id, backend: 'cpu' }, context());
     const b = await jobs.evaluate({ modelId: imported.id, backend: 'cpu' }, context());
     expect(b.outputs).toEqual(a.outputs);
@@ -282,7 +292,7 @@ describe('engine jobs', () => {
     const files = unzipSync(await jobs.exportModel({ modelId: record.id }, context()));
     const metadata = JSON.parse(strFromU8(files['metadata.json']));
     const before = (await db.getAll('models')).length;
-    for (const bad of [{ name: 'only a name' }, { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, depth: 'constructor' } } }, { ...metadata.record, state: null }]) {
+    for (const bad of [{ name: 'only a name' }, { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, depth: 'constructor' } } }, { ...metadata.record, state: null }, { ...metadata.record, samples: { kind: 'grains', size: -1 } }]) {
       const bytes = zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: bad })) });
       await expect(jobs.importModel({ bytes, fileName: 'bad.zip' }, context())).rejects.toThrow(/bad.zip is damaged: its model record .+ Nothing was imported/);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gFromGrainsPerMm2, grainStatistics } from '../../src/lib/analysis/grainStats';
 import { grainResult } from '../../src/lib/analysis/result';
-import { compareScales, gFromDiameter, resample, rescaledSize, segmentAtScale, SCALE_MISMATCH_FACTOR, trainingScale } from '../../src/lib/analysis/scale';
+import { compareScales, gFromDiameter, resample, rescaledSize, samplesOf, segmentAtScale, SCALE_MISMATCH_FACTOR, trainingSamples, trainingScale } from '../../src/lib/analysis/scale';
 import type { GreyImage } from '../../src/lib/data/tiling';
 import { datasetRecordError } from '../../src/lib/data/records';
 import { datasetFingerprint } from '../../src/lib/synth/dataset';
@@ -62,17 +62,26 @@ describe('recipes with a pixel size', () => {
 describe('training scale', () => {
   const model = (size: number, extra = {}) => ({ task: 'segment' as const, config: { phases: [{ size: 64 }, { size }] } as never, ...extra });
   const dataset = (micronsPerPixel?: number) => ({ recipe: { ...recipe({ size: 256 }), ...(micronsPerPixel ? { micronsPerPixel } : {}) } });
+  const samples = (micronsPerPixel?: number) => samplesOf(dataset(micronsPerPixel).recipe);
 
   it('is the dataset pixel size scaled by the resize to the input size', () => {
-    expect(trainingScale(model(256), dataset(0.5))).toBe(0.5);
-    expect(trainingScale(model(128), dataset(0.5))).toBe(1);
+    expect(trainingScale(model(256), samples(0.5))).toBe(0.5);
+    expect(trainingScale(model(128), samples(0.5))).toBe(1);
+  });
+
+  it('comes from the stored dataset, else from what the model record kept (an imported model, a deleted dataset)', () => {
+    const kept = { kind: 'grains' as const, size: 512, micronsPerPixel: 0.25 };
+    expect(trainingSamples({ samples: kept }, dataset(0.5))).toEqual({ kind: 'grains', size: 256, micronsPerPixel: 0.5 });
+    expect(trainingSamples({ samples: kept }, undefined)).toBe(kept);
+    expect(trainingScale(model(256), trainingSamples({ samples: kept }, undefined))).toBe(0.5);
+    expect(trainingSamples({}, undefined)).toBeUndefined();
   });
 
   it('is unknown without a pixel size, for fine-tunes and for crack classifiers', () => {
-    expect(trainingScale(model(256), dataset())).toBeUndefined();
+    expect(trainingScale(model(256), samples())).toBeUndefined();
     expect(trainingScale(model(256), undefined)).toBeUndefined();
-    expect(trainingScale(model(256, { fineTune: { parentId: 'p', parentName: 'p', train: [], val: [] } }), dataset(0.5))).toBeUndefined();
-    expect(trainingScale({ ...model(256), task: 'classify' }, dataset(0.5))).toBeUndefined();
+    expect(trainingScale(model(256, { fineTune: { parentId: 'p', parentName: 'p', train: [], val: [] } }), samples(0.5))).toBeUndefined();
+    expect(trainingScale({ ...model(256), task: 'classify' }, samples(0.5))).toBeUndefined();
   });
 
   it('is warned about beyond the stated factor, in either direction, naming both scales', () => {

@@ -5,7 +5,7 @@
  * is far from it, and resamples a micrograph to it and the boundary map back, so that every
  * statistic is still measured on the original micrograph, in its µm.
  */
-import type { DatasetRecord, ModelRecord } from '../data/db';
+import type { DatasetRecord, ModelRecord, TrainingSamples } from '../data/db';
 import type { GreyImage } from '../data/tiling';
 import { gFromGrainsPerMm2 } from './grainStats';
 import { UNET_MULTIPLE } from '../ml/config';
@@ -34,19 +34,30 @@ export function gFromDiameter(diameterPx: number, micronsPerPixel: number): numb
   return gFromGrainsPerMm2(1e6 / ((Math.PI / 4) * d * d));
 }
 
+/** A recipe's kind, sample side and pixel size, as a model record keeps them. */
+export function samplesOf(recipe: DatasetRecord['recipe']): TrainingSamples {
+  return { kind: recipe.kind, size: recipe.size, ...(recipe.kind === 'grains' && recipe.micronsPerPixel !== undefined ? { micronsPerPixel: recipe.micronsPerPixel } : {}) };
+}
+
+/** What a model's training samples were: its stored dataset's recipe, else what its record kept (models made before it kept none). */
+export function trainingSamples(model: Pick<ModelRecord, 'samples'>, dataset: Pick<DatasetRecord, 'recipe'> | undefined): TrainingSamples | undefined {
+  return dataset ? samplesOf(dataset.recipe) : model.samples;
+}
+
 /**
- * µm per pixel of the images a grain U-Net trained on, or undefined when unknown: its dataset's pixel
- * size times the dataset's image size over the input size (training resizes whole samples to the
- * input size). Unknown for crack classifiers, for datasets generated without a pixel size, for
- * imported models whose dataset is not in this browser, and for fine-tunes (real tiles resized to
- * the input size, at scales nobody recorded).
+ * µm per pixel of the images a grain U-Net trained on, or undefined when unknown: its samples' pixel
+ * size times their side over the input size (training resizes whole samples to the input size).
+ * Unknown for crack classifiers, for datasets generated without a pixel size, for models whose
+ * samples are unknown (imported from a file without its recipe, or whose dataset is gone and whose
+ * record predates keeping them), and for fine-tunes (real tiles resized to the input size, at
+ * scales nobody recorded).
  */
-export function trainingScale(model: Pick<ModelRecord, 'task' | 'config' | 'fineTune'>, dataset: Pick<DatasetRecord, 'recipe'> | undefined): number | undefined {
-  if (model.task !== 'segment' || model.fineTune || dataset?.recipe.kind !== 'grains') return undefined;
-  const umPerPx = dataset.recipe.micronsPerPixel;
+export function trainingScale(model: Pick<ModelRecord, 'task' | 'config' | 'fineTune'>, samples: TrainingSamples | undefined): number | undefined {
+  if (model.task !== 'segment' || model.fineTune || samples?.kind !== 'grains') return undefined;
+  const umPerPx = samples.micronsPerPixel;
   if (umPerPx === undefined) return undefined;
   const phases = model.config.phases;
-  return (umPerPx * dataset.recipe.size) / phases[phases.length - 1].size;
+  return (umPerPx * samples.size) / phases[phases.length - 1].size;
 }
 
 export interface ScaleCheck {

@@ -115,6 +115,19 @@ export interface ModelRecord {
   hasWeights: boolean;
   /** Fine-tuned on the user's stored real tiles, starting from another model's weights. */
   fineTune?: FineTuneSource;
+  /**
+   * What its training samples were (from the dataset's recipe, copied when the model is made, or
+   * from an exported model's recipe on import): Analyse scans and rescales at that scale also where
+   * the dataset is not stored (deleted, or left on the machine that trained the model).
+   */
+  samples?: TrainingSamples;
+}
+
+/** A dataset's kind, sample side (px) and pixel size (µm per px), as a model record keeps them. */
+export interface TrainingSamples {
+  kind: 'grains' | 'cracks';
+  size: number;
+  micronsPerPixel?: number;
 }
 
 /**

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getDataset, StorageFullError, storageError, writing, type Db, type ModelRecord } from '../data/db';
 import { crackResult, grainResult, resultBuffers, type AnalysisResult } from '../analysis/result';
 import { classifyWindows, imageForModel, segmentTiled } from '../analysis/inference';
-import { segmentAtScale, trainingScale } from '../analysis/scale';
+import { segmentAtScale, trainingSamples, trainingScale } from '../analysis/scale';
 import { interleaveClasses, memorySource, prepareReal, runExperiment } from '../experiment/run';
 import { setMetrics } from '../experiment/summary';
 import { tInterval } from '../experiment/stats';
@@ -290,7 +290,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
     analyse: (args, ctx) => withDb(deps, async (db) => {
       await useBackend(args.backend, ctx);
       const record = await storedModel(db, args.modelId, 'That model has no trained weights yet.');
-      const dataset = await getDataset(db, record.datasetId);
+      const samples = trainingSamples(record, await getDataset(db, record.datasetId));
       const inputSize = record.config.phases[record.config.phases.length - 1].size;
       const channels = modelChannels(record.config.model);
       const model = await deps.weights.load(args.modelId);
@@ -301,12 +301,12 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
           // What the model reads (grey, or RGB); results, overlays and measurements stay on the grey.
           const input = imageForModel({ ...image, colour }, channels);
           if (record.task === 'classify') {
-            const window = Math.min(dataset?.recipe.size ?? inputSize, image.width, image.height);
+            const window = Math.min(samples?.size ?? inputSize, image.width, image.height);
             results.push(crackResult(name, image, window, await classifyWindows(model, input, window, args.stride, inputSize, 16, ctx.signal, record.config.norm)));
           } else {
             const segment = (im: GreyImage) => segmentTiled(model, im, Math.min(inputSize, Math.floor(Math.min(im.width, im.height) / UNET_MULTIPLE) * UNET_MULTIPLE), ctx.signal, record.config.norm);
-            const at = args.rescale ? trainingScale(record, dataset) : undefined;
-            if (args.rescale && at === undefined) throw new Error(`The model "${record.name}" has no known training scale (its dataset has no pixel size), so micrographs cannot be rescaled to it; analyse without rescaling.`);
+            const at = args.rescale ? trainingScale(record, samples) : undefined;
+            if (args.rescale && at === undefined) throw new Error(`The model "${record.name}" has no known training scale (its training samples had no pixel size, or are not known here), so micrographs cannot be rescaled to it; analyse without rescaling.`);
             const { probability, rescaled } = await segmentAtScale(input, args.micronsPerPixel, at, segment);
             results.push(grainResult(name, image, probability, args.micronsPerPixel, truth, record.decision?.threshold, rescaled));
           }

@@ -3,7 +3,8 @@
  * interrupted after a reload, and what can be done with a record in each status. Weights live
  * apart (modelStore.ts), handled by the engine worker.
  */
-import { writing, type DatasetRecord, type Db, type ModelRecord } from '../data/db';
+import { writing, type DatasetRecord, type Db, type ModelRecord, type TrainingSamples } from '../data/db';
+import { samplesOf } from '../analysis/scale';
 import { recipeChannels } from '../synth/recipe';
 import { defaultFineTunePhases, modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
 
@@ -63,7 +64,17 @@ export function modelRecordError(value: unknown): string | undefined {
   const decision = own(value, 'decision');
   const decisionProblem = decision === undefined ? undefined : decisionError(decision);
   if (decisionProblem) return decisionProblem;
+  const samples = own(value, 'samples');
+  if (samples !== undefined && !isTrainingSamples(samples)) return 'has unreadable training samples (kind, size, pixel size)';
   return own(value, 'fineTune') === undefined ? undefined : fineTuneError(own(value, 'fineTune'));
+}
+
+/** A kind, a whole side of 1–65,536 px and, when given, a positive pixel size: what a record's `samples` (or a bundle's recipe) must hold to be used. */
+export function isTrainingSamples(value: unknown): value is TrainingSamples {
+  if (!isObject(value)) return false;
+  const size = own(value, 'size'), um = own(value, 'micronsPerPixel');
+  return (own(value, 'kind') === 'grains' || own(value, 'kind') === 'cracks') && Number.isInteger(size) && (size as number) >= 1 && (size as number) <= 65536
+    && (um === undefined || (typeof um === 'number' && Number.isFinite(um) && um > 0));
 }
 
 /** A stored decision rule: Analyse, evaluation and the Train view apply and show every field. */
@@ -108,7 +119,7 @@ export function newModelRecord(dataset: DatasetRecord, config: TrainConfig, name
   return {
     id: crypto.randomUUID(),
     name: name?.trim() || `${task === 'segment' ? 'U-Net' : 'ResNet'}-${config.model.depth} on ${dataset.name}`,
-    task, datasetId: dataset.id, datasetName: dataset.name, config, state: { phase: 0, epoch: 0, history: [] },
+    task, datasetId: dataset.id, datasetName: dataset.name, samples: samplesOf(dataset.recipe), config, state: { phase: 0, epoch: 0, history: [] },
     status: 'stopped', createdAt: Date.now(), updatedAt: Date.now(), hasWeights: false,
   };
 }
@@ -123,7 +134,7 @@ export function newFineTuneRecord(parent: ModelRecord, split: { train: string[];
   return {
     id: crypto.randomUUID(),
     name: name?.trim() || `${parent.name} + real tiles`,
-    task: parent.task, datasetId: parent.datasetId, datasetName: parent.datasetName,
+    task: parent.task, datasetId: parent.datasetId, datasetName: parent.datasetName, ...(parent.samples ? { samples: parent.samples } : {}),
     config: { ...config, phases: defaultFineTunePhases(size) },
     state: { phase: 0, epoch: 0, history: [] },
     status: 'stopped', createdAt: Date.now(), updatedAt: Date.now(), hasWeights: false,

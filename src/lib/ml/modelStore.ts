@@ -8,7 +8,7 @@ import { strFromU8, strToU8, zipSync } from 'fflate';
 import { MODEL_ZIP, unzipBounded } from '../data/zip';
 import { openDB, type IDBPDatabase } from 'idb';
 import { checkValueSize, commit, getDataset, StorageFullError, storageError, type Db, type ModelRecord } from '../data/db';
-import { modelRecordError, putModelRecord } from './modelRecords';
+import { isTrainingSamples, modelRecordError, putModelRecord } from './modelRecords';
 import { modelChannels } from './config';
 import { isPlainObject } from '../params/space';
 // Registers our batch-norm and convolution layers under TF.js' class names before any stored model is read.
@@ -137,7 +137,7 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   }
   const missing = ['model.json', 'weights.bin', 'metadata.json'].filter((f) => !files[f]);
   if (missing.length) throw new Error(`${fileName} is not a SynthScope model file: it lacks ${missing.join(', ')}.`);
-  let metadata: { format?: string; record?: ModelRecord };
+  let metadata: { format?: string; record?: ModelRecord; recipe?: unknown };
   let topology: tf.io.ModelArtifacts;
   try {
     metadata = JSON.parse(strFromU8(files['metadata.json']));
@@ -147,6 +147,12 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   }
   if (metadata?.format !== 'synthscope-model' || !metadata.record) throw new Error(`${fileName} is not a SynthScope model file.`);
   const record: ModelRecord = { ...metadata.record, id: crypto.randomUUID(), status: 'imported', hasWeights: true, createdAt: Date.now(), updatedAt: Date.now() };
+  // Files exported before records kept their samples carry the dataset's recipe: its scale is read from there.
+  if (record.samples === undefined && isPlainObject(metadata.recipe)) {
+    const { kind, size, micronsPerPixel } = metadata.recipe;
+    const samples = { kind, size, ...(micronsPerPixel !== undefined ? { micronsPerPixel } : {}) };
+    if (isTrainingSamples(samples)) record.samples = samples;
+  }
   const problem = modelRecordError(record);
   if (problem) throw new Error(`${fileName} is damaged: its model record ${problem}. Nothing was imported.`);
   const weights = files['weights.bin'];
