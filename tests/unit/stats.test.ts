@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agrestiCoull, mean, pairedTTest, sd, tInterval } from '../../src/lib/experiment/stats';
+import { agrestiCoull, mean, pairedTTest, sd, tInterval, unitInterval } from '../../src/lib/experiment/stats';
 import { addBoundaryCounts, boundaryF1, emptyBoundaryCounts, rocAuc } from '../../src/lib/ml/metrics';
 
 // Student's sleep data (Cushny & Peebles 1905): extra hours of sleep with two drugs, 10 patients.
@@ -51,6 +51,16 @@ describe('statistics against published reference values', () => {
   it('handles identical runs and single runs without NaN surprises', () => {
     expect(pairedTTest([0.1, 0.1], [0.1, 0.1]).p).toBe(1);
     expect(tInterval([0.3])).toEqual([0.3, 0.3]);
+  });
+
+  it('keeps intervals of errors, IoU and F1 inside [0, 1], and gives one run all of it', () => {
+    expect(unitInterval([0.3])).toEqual([0, 1]);
+    const [lo, hi] = tInterval([0.01, 0.05, 0.1]);
+    expect(lo).toBeLessThan(0);
+    expect(hi).toBeLessThan(1);
+    expect(unitInterval([0.01, 0.05, 0.1])).toEqual([0, hi]);
+    expect(unitInterval([0.05, 0.4])).toEqual([0, 1]); // two runs: t(1) reaches far past both ends
+    expect(unitInterval([0.4, 0.5, 0.45])).toEqual(tInterval([0.4, 0.5, 0.45]));
   });
 });
 

@@ -12,7 +12,7 @@ import { classifyWindows, imageForModel, segmentTiled } from '../analysis/infere
 import { segmentAtScale, trainingSamples, trainingScale } from '../analysis/scale';
 import { interleaveClasses, memorySource, prepareReal, runExperiment } from '../experiment/run';
 import { setMetrics } from '../experiment/summary';
-import { tInterval } from '../experiment/stats';
+import { unitInterval } from '../experiment/stats';
 import { fineTuneSize, realItems, realSplit } from '../data/realSet';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
 import { modelChannels, sizeSchedule, UNET_MULTIPLE, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
@@ -274,7 +274,7 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
           if (record.task === 'segment' && byImage.size >= 2) {
             const perImage = [];
             for (const indices of byImage.values()) perImage.push((await evaluator.validate(indices, size, ctx.signal, 0, threshold, mirrored)).metrics as { miou: number; boundaryF1?: number });
-            ci99 = { miou: tInterval(perImage.map((m) => m.miou)), boundaryF1: tInterval(perImage.map((m) => m.boundaryF1 ?? 0)) };
+            ci99 = { miou: unitInterval(perImage.map((m) => m.miou)), boundaryF1: unitInterval(perImage.map((m) => m.boundaryF1 ?? 0)) };
           }
           const seenIds = new Set([...(record.fineTune?.train ?? []), ...(record.fineTune?.val ?? [])]);
           rows.push({ modelId, name: record.name, task: record.task, metrics: setMetrics(pooled.metrics, samples.length), loss: pooled.valLoss,

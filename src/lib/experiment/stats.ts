@@ -25,6 +25,17 @@ export function tInterval(xs: readonly number[], level = 0.99): [number, number]
   return [m - half, m + half];
 }
 
+/**
+ * The t-interval of a mean of values that lie in [0, 1] (errors, AUC, IoU, F1), kept inside [0, 1]
+ * (two runs' t-interval easily reaches below 0 or above 1). One value says nothing about the
+ * spread between runs or images, so its interval is all of [0, 1], not a width of 0.
+ */
+export function unitInterval(xs: readonly number[], level = 0.99): [number, number] {
+  if (xs.length < 2) return [0, 1];
+  const [lo, hi] = tInterval(xs, level);
+  return [Math.max(0, lo), Math.min(1, hi)];
+}
+
 /** Agresti–Coull interval for a proportion of `errors` in `n` trials. */
 export function agrestiCoull(errors: number, n: number, level = 0.99): [number, number] {
   const z = normalQuantile(1 - (1 - level) / 2, 0, 1);

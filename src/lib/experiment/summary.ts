@@ -5,7 +5,7 @@
  */
 import type { Metrics, Prediction } from '../ml/config';
 import type { ExperimentConfig, Regime } from './config';
-import { agrestiCoull, mean, pairedTTest, sd, tInterval } from './stats';
+import { agrestiCoull, mean, pairedTTest, sd, unitInterval } from './stats';
 
 export type SetName = 'test' | 'all';
 
@@ -114,7 +114,7 @@ export function summarise(config: ExperimentConfig, runs: readonly RunResult[], 
       for (const metric of SUMMARY_METRICS) {
         const values = mine.map((r) => r.metrics[set][metric]).filter((v): v is number => typeof v === 'number');
         if (values.length !== mine.length) continue;
-        ((summary[regime] ??= {})[set] ??= {})[metric] = { mean: mean(values), sd: sd(values), ci99: tInterval(values, 0.99) };
+        ((summary[regime] ??= {})[set] ??= {})[metric] = { mean: mean(values), sd: sd(values), ci99: unitInterval(values, 0.99) };
       }
     }
   }
