@@ -10,7 +10,7 @@ export type DecodedImage = GreyImage & { note?: string; micronsPerPixel?: number
 
 export type FilesApi = {
   /** Grey pixels of one PNG, JPEG or TIFF (decodeImage); RGB when `channels` is 3. */
-  decode: Method<FileEntry & { channels?: Channels; keepColour?: boolean }, never, DecodedImage>;
+  decode: Method<FileEntry & { channels?: Channels; keepColour?: boolean; mask?: boolean }, never, DecodedImage>;
   /** The entries of a real-data zip, opened within REAL_DATA_ZIP's budget. */
   unzip: Method<{ bytes: Uint8Array; name: string }, never, FileEntry[]>;
 };
@@ -25,7 +25,7 @@ function unwrap<T>(outcome: Outcome<T>): T {
   throw new Error(outcome.message);
 }
 
-export async function decodeFile(entry: FileEntry & { keepColour?: boolean }, signal?: AbortSignal, channels: Channels = 1): Promise<DecodedImage> {
+export async function decodeFile(entry: FileEntry & { keepColour?: boolean; mask?: boolean }, signal?: AbortSignal, channels: Channels = 1): Promise<DecodedImage> {
   return unwrap(await reader.call('decode', { ...entry, channels }, { signal, label: `Reading ${entry.path}`, transfer: [entry.bytes.buffer as ArrayBuffer] }));
 }
 

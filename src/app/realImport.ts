@@ -100,9 +100,9 @@ function importGrid(path: string, image: GreyImage, stride: number): [number, nu
  * A mask file's pixels in the convention every reader thresholds (maskLevels). Its bytes are
  * copied first: decoding hands them over, and one mask can serve two images (a.png, a.tif).
  */
-export async function readMask(entry: FileEntry, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<DecodedImage> = decodeFile,
+export async function readMask(entry: FileEntry, decode: (entry: FileEntry & { mask?: boolean }, signal?: AbortSignal) => Promise<DecodedImage> = decodeFile,
   signal?: AbortSignal): Promise<GreyImage> {
-  return maskLevels(await decode({ ...entry, bytes: entry.bytes.slice() }, signal));
+  return maskLevels(await decode({ ...entry, bytes: entry.bytes.slice(), mask: true }, signal));
 }
 
 export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void,

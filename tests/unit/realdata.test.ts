@@ -4,8 +4,9 @@ import { planImport } from '../../src/lib/data/importLayout';
 import { encode } from 'fast-png';
 import { decodeImage } from '../../src/lib/data/decodeImage';
 import { decodeGreyPng, decodeRgbPng } from '../../src/lib/data/png';
-import { assignSplits, gridCount, gridPositions, labelFromMask, maskLevels, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
+import { assignSplits, gridCount, gridPositions, labelFromMask, maskLevels, maskLooksInverted, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
 import { Rng } from '../../src/lib/random';
+import { tiff } from '../tiffWriter';
 import { applyCrack, crackCoverage } from '../../src/lib/synth/cracks/crack';
 import { fitCrackModel, measureTrace } from '../../src/lib/synth/cracks/measure';
 import { DEFAULT_CRACK_MODEL } from '../../src/lib/synth/cracks/space';
@@ -110,15 +111,37 @@ describe('tiling', () => {
     for (let i = 0; i < width * height; i++) rgb.set([2 * camera[i], camera[i], camera[i]], 3 * i);
     const colour = decodeRgbPng(encode({ width, height, data: rgb, depth: 16, channels: 3 })).pixels;
     for (let i = 32; i < width * height; i += 97) expect(colour[3 * i]).toBeGreaterThan(colour[3 * i + 1]);
-    // A 16-bit mask of 0 and 1 (or 0 and 65535) still reads as crack where it is set.
+  });
+
+  it('reads 16-bit masks by value, not through the window, however much of them is marked', async () => {
+    const side = 512, png16 = (values: Uint16Array) => encode({ width: side, height: side, data: values, depth: 16, channels: 1 });
+    const read = async (values: Uint16Array) => maskLevels(await decodeImage({ path: 'mask.png', bytes: png16(values), mask: true }));
+    const crackRow = (background: number, on: number, halo?: number) => {
+      const values = new Uint16Array(side * side).fill(background);
+      for (let x = 0; x < side; x++) {
+        values[200 * side + x] = on;
+        if (halo !== undefined) values[199 * side + x] = values[201 * side + x] = halo;
+      }
+      return values;
+    };
+    // A crack on 0.2 % of the pixels, set as 1 or as 65535: the window made the second's rim the crack.
     for (const on of [1, 65535]) {
-      const mask = new Uint16Array(128 * 128);
-      for (let x = 10; x < 60; x++) mask[64 * 128 + x] = on;
-      const read = maskLevels(decodeGreyPng(encode({ width: 128, height: 128, data: mask, depth: 16, channels: 1 })));
-      expect(labelFromMask(read, 0, 0, 128)).toBe('crack');
-      expect(read.pixels[64 * 128 + 10]).toBe(255);
-      expect(read.pixels[0]).toBe(0);
+      const mask = await read(crackRow(0, on));
+      expect(mask.pixels[200 * side + 7]).toBe(255);
+      expect(mask.pixels[0]).toBe(0);
+      expect(labelFromMask(mask, 0, 136, 128)).toBe('crack');
+      expect(labelFromMask(mask, 0, 0, 128)).toBe('no_crack');
     }
+    const rimmed = await read(crackRow(0, 65535, 16384)); // an anti-aliased rim a quarter as bright: below the threshold
+    expect([rimmed.pixels[199 * side], rimmed.pixels[200 * side]]).toEqual([64, 255]);
+    // Marked everywhere, and drawn black on white: read as they are (the window made both all 0).
+    expect((await read(new Uint16Array(side * side).fill(65535))).pixels.every((v) => v === 255)).toBe(true);
+    expect(maskLooksInverted(await read(crackRow(65535, 0)))).toBe(true);
+    // 16-bit TIFF masks likewise.
+    const tiffMask = await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, crackRow(0, 65535), { bits: 16 }), mask: true });
+    expect([tiffMask.pixels[0], tiffMask.pixels[200 * side]]).toEqual([0, 255]);
+    expect(tiffMask.note).toMatch(/^16-bit grey TIFF mask, read by value/);
+    expect((await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, new Uint16Array(side * side).fill(65535), { bits: 16 }), mask: true })).pixels[5]).toBe(255);
   });
 
   it('splits with a seed, keeps the class balance, and keeps pinned tiles in test', () => {

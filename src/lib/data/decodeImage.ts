@@ -17,9 +17,18 @@ export interface FileEntry {
 /** Which pixels a decode returns: 1 grey (BT.601 luma), 3 RGB interleaved (for colour models). */
 export type Channels = 1 | 3;
 
-/** Grey (or, asked for 3 channels, RGB; with `keepColour`, grey plus the RGB of a colour file) pixels; TIFFs also say how they were read (`note`) and, when the file has it, the pixel size. */
-export async function decodeImage(entry: FileEntry & { channels?: Channels; keepColour?: boolean }): Promise<GreyImage & { note?: string; micronsPerPixel?: number; colour?: Uint8Array }> {
+/**
+ * Grey (or, asked for 3 channels, RGB; with `keepColour`, grey plus the RGB of a colour file) pixels;
+ * 16-bit files also say how they were read (`note`), TIFFs the pixel size when the file has it. A
+ * `mask` is read grey, its 16-bit values by value rather than through the images' window.
+ */
+export async function decodeImage(entry: FileEntry & { channels?: Channels; keepColour?: boolean; mask?: boolean }): Promise<GreyImage & { note?: string; micronsPerPixel?: number; colour?: Uint8Array }> {
   const channels = entry.channels ?? 1;
+  if (entry.mask) {
+    const { type } = checkImage(entry.bytes, entry.path);
+    if (type === 'png') return greyOfPng(readPng(entry.bytes, entry.path, true));
+    if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path, false, true);
+  }
   if (entry.keepColour && channels === 1) {
     // Grey exactly as before, and the RGB beside it when the file has colour (PNG, JPEG, TIFF).
     const { type } = checkImage(entry.bytes, entry.path);

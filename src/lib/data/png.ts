@@ -4,7 +4,7 @@
  */
 import { decode, encode } from 'fast-png';
 import type { Exemplar } from '../synth/cracks/texture';
-import { window16, windowTo8 } from './window16';
+import { maskValuesTo8, window16, windowTo8 } from './window16';
 
 /** Integer luma (BT.601 weights), so every engine gives the same bytes; one definition with the generator's. */
 import { luma } from '../synth/grains/colour';
@@ -17,8 +17,8 @@ export interface ReadPng {
   note?: string;
 }
 
-/** Decodes a PNG once; `greyOfPng` and `rgbOfPng` then give its pixels either way. */
-export function readPng(bytes: Uint8Array, name = 'image'): ReadPng {
+/** Decodes a PNG once; `greyOfPng` and `rgbOfPng` then give its pixels either way. A `mask` reads 16-bit values by value (maskValuesTo8), not through the window. */
+export function readPng(bytes: Uint8Array, name = 'image', mask = false): ReadPng {
   let png;
   try {
     png = decode(bytes);
@@ -26,6 +26,7 @@ export function readPng(bytes: Uint8Array, name = 'image'): ReadPng {
     throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
   }
   if (png.depth < 8 && png.data.length < png.width * png.height * png.channels) png = { ...png, data: unpackSamples(png.data as Uint8Array, png.width, png.height, png.channels, png.depth) };
+  if (png.depth === 16 && mask) return { png: { ...png, data: maskValuesTo8(png.data as Uint16Array), depth: 8 }, scale: 1 };
   if (png.depth === 16) return windowed16(png);
   // Palette indices are looked up, not scaled.
   return { png, scale: png.depth < 8 && !png.palette ? 255 / ((1 << png.depth) - 1) : 1 };

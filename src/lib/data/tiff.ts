@@ -9,7 +9,7 @@
 import { decode } from 'tiff';
 import { hasColour } from '../synth/grains/colour';
 import { luma } from '../synth/grains/colour';
-import { window16, windowTo8 } from './window16';
+import { maskValuesTo8, window16, windowTo8 } from './window16';
 import type { GreyImage } from './tiling';
 
 export interface DecodedTiff extends GreyImage {
@@ -42,7 +42,7 @@ export function tiffSize(bytes: Uint8Array, name: string): { width: number; heig
  * Decodes the first page to grey bytes (and, with `keepColour`, a colour file's RGB); refuses
  * floating-point and other unsupported layouts with a message.
  */
-export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = false): DecodedTiff {
+export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = false, mask = false): DecodedTiff {
   let ifd;
   try {
     [ifd] = decode(bytes, { pages: [0] });
@@ -83,6 +83,7 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
   const scale = micronsPerPixel ? `; ${+micronsPerPixel.toPrecision(4)} µm per pixel from the file` : '';
   const colour = keepColour && (palette || samples >= 3) ? colourOf(data, n, samples, bits, palette) : undefined;
   if (bits === 8) return { width, height, pixels: grey as Uint8Array, note: `8-bit ${kind} TIFF${scale}`, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
+  if (mask) return { width, height, pixels: maskValuesTo8(grey), note: `16-bit ${kind} TIFF mask, read by value${scale}`, micronsPerPixel };
   const [lo, hi] = window16(grey as Uint16Array);
   const pixels = windowTo8(grey as Uint16Array, lo, hi);
   const shown = signed ? 32768 : 0; // levels as the file states them

@@ -13,6 +13,20 @@ export function window16(values: Uint16Array): [number, number] {
   return [at(0.005), at(0.995)];
 }
 
+/**
+ * 16-bit mask values to bytes by value, not by window: a mask's meaning must not depend on how much
+ * of it is marked (a window maps a mask marked on under 0.5 % of its pixels from its anti-aliased
+ * rim, and one marked everywhere to 0). Values that fit a byte stay (0/1 and 0/255 masks read as
+ * 8-bit ones do); others are divided by 257.
+ */
+export function maskValuesTo8(values: ArrayLike<number>): Uint8Array {
+  let most = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] > most) most = values[i];
+  const pixels = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) pixels[i] = most <= 255 ? values[i] : Math.round(values[i] / 257);
+  return pixels;
+}
+
 /** 16-bit values to bytes: `lo` → 0, `hi` → 255, clipped outside. */
 export function windowTo8(values: ArrayLike<number>, lo: number, hi: number): Uint8Array {
   const pixels = new Uint8Array(values.length);
