@@ -139,6 +139,11 @@ describe('engine jobs', () => {
     const rescaled = await jobs.analyse({ ...args, images: [image(0)], rescale: true }, context());
     await putDataset(db, dataset);
     expect(rescaled[0]).toMatchObject({ width: 32, height: 32, rescaled: { from: 0.5, to: 0.25, width: 64, height: 64 } });
+    // With its dataset gone (deleted, or left on the machine that trained it) the record's samples give the scale.
+    await db.put('models', { ...trained, datasetId: 'gone', samples: { kind: 'grains', size: 32, micronsPerPixel: 0.25 } });
+    const kept = await jobs.analyse({ ...args, images: [image(0)], rescale: true }, context());
+    await db.put('models', trained);
+    expect(kept[0]).toMatchObject({ rescaled: { from: 0.5, to: 0.25, width: 64, height: 64 } });
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
@@ -183,8 +188,10 @@ describe('engine jobs', () => {
 
     const parent = await storedModel(1);
     await jobs.train({ modelId: parent.id, backend: 'cpu' }, context());
-    const tuned = newFineTuneRecord((await db.get('models', parent.id))!, split.ids, fineTuneSize('segment', 32, split.tileSize));
+    const tuned = newFineTuneRecord((await db.get('models', parent.id))!, { ...split.ids, tileSize: split.tileSize }, fineTuneSize('segment', 32, split.tileSize));
     expect(modelRecordError(tuned)).toBeUndefined();
+    // It learnt from the real tiles, not from its parent's synthetic images: Analyse reads that side, and no pixel size.
+    expect(tuned.samples).toEqual({ kind: 'grains', size: split.tileSize });
     expect(tuned.fineTune!.train.some((id) => split.ids.test.includes(id))).toBe(false);
     await db.put('models', tuned);
     const progress = context<EngineApi['train']['progress']>();
@@ -197,6 +204,10 @@ describe('engine jobs', () => {
     // An imported bundle's rule is applied everywhere the model is used: a bad one is refused.
     expect(modelRecordError({ ...stored, decision: { ...stored.decision, threshold: 7 } })).toBe('has a decision rule whose threshold is not a number from 0 to 1');
     expect(modelRecordError({ ...stored, decision: 'x' })).toBe('has a decision rule that is not an object');
+    // Training samples of another task's kind, beyond any generator's size, or at a pixel size no recipe may have.
+    for (const samples of [{ kind: 'cracks', size: 128 }, { kind: 'grains', size: 65536 }, { kind: 'grains', size: 64, micronsPerPixel: 1e308 }, { kind: 'grains', size: 64, micronsPerPixel: '1' }]) {
+      expect(modelRecordError({ ...stored, samples })).toBe('has unreadable training samples (grain images: kind, size, pixel size)');
+    }
     const evaluation = await jobs.evaluate({ modelId: tuned.id, backend: 'cpu' }, context());
     expect(evaluation.metrics).toHaveProperty('miou');
 
@@ -303,7 +314,7 @@ describe('engine jobs', () => {
     // A record of another task or class count than the network's, a model.json without a network,
     // and a network declaring more weights than its file holds (checked before anything is built).
     const other = metadata.record.task === 'segment' ? 'classify' : 'segment';
-    const otherTask = { ...metadata.record, task: other, config: { ...metadata.record.config, model: { ...metadata.record.config.model, task: other } } };
+    const otherTask = { ...metadata.record, task: other, samples: { kind: other === 'classify' ? 'cracks' : 'grains', size: 32 }, config: { ...metadata.record.config, model: { ...metadata.record.config.model, task: other } } };
     await expect(jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: otherTask })) }), fileName: 'task.zip' }, context()))
       .rejects.toThrow(/^task\.zip is damaged: its network's output is not a (classifier's|segmentation), as its record says\. Nothing was imported\.$/);
     const five = { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, classes: 5 } } };

@@ -75,6 +75,9 @@ describe('training scale', () => {
     expect(trainingSamples({ samples: kept }, undefined)).toBe(kept);
     expect(trainingScale(model(256), trainingSamples({ samples: kept }, undefined))).toBe(0.5);
     expect(trainingSamples({}, undefined)).toBeUndefined();
+    // A fine-tune learnt from real tiles: what its record says, not its parent's dataset.
+    const tiles = { kind: 'grains' as const, size: 128 };
+    expect(trainingSamples({ samples: tiles, fineTune: { parentId: 'p', parentName: 'p', train: [], val: [] } }, dataset(0.5))).toBe(tiles);
   });
 
   it('is unknown without a pixel size, for fine-tunes and for crack classifiers', () => {

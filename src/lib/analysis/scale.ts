@@ -39,8 +39,12 @@ export function samplesOf(recipe: DatasetRecord['recipe']): TrainingSamples {
   return { kind: recipe.kind, size: recipe.size, ...(recipe.kind === 'grains' && recipe.micronsPerPixel !== undefined ? { micronsPerPixel: recipe.micronsPerPixel } : {}) };
 }
 
-/** What a model's training samples were: its stored dataset's recipe, else what its record kept (models made before it kept none). */
-export function trainingSamples(model: Pick<ModelRecord, 'samples'>, dataset: Pick<DatasetRecord, 'recipe'> | undefined): TrainingSamples | undefined {
+/**
+ * What a model's training samples were: a fine-tune's real tiles, as its record keeps them; else
+ * its stored dataset's recipe, else what its record kept (models made before it kept none).
+ */
+export function trainingSamples(model: Pick<ModelRecord, 'samples' | 'fineTune'>, dataset: Pick<DatasetRecord, 'recipe'> | undefined): TrainingSamples | undefined {
+  if (model.fineTune) return model.samples;
   return dataset ? samplesOf(dataset.recipe) : model.samples;
 }
 

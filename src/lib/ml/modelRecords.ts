@@ -6,6 +6,10 @@
 import { writing, type DatasetRecord, type Db, type ModelRecord, type TrainingSamples } from '../data/db';
 import { samplesOf } from '../analysis/scale';
 import { recipeChannels } from '../synth/recipe';
+import { MAX_TILE } from '../synth/cracks/index';
+import { MAX_SIZE } from '../synth/grains/index';
+import { micronsPerPixelError } from '../synth/scale';
+import { TILE } from '../data/tiling';
 import { defaultFineTunePhases, modelConfigError, trainConfigError, type ModelConfig, type TrainConfig } from './config';
 
 /** Stores a model record; a failure says whether the disk is full (db.ts `storageError`). */
@@ -65,16 +69,20 @@ export function modelRecordError(value: unknown): string | undefined {
   const decisionProblem = decision === undefined ? undefined : decisionError(decision);
   if (decisionProblem) return decisionProblem;
   const samples = own(value, 'samples');
-  if (samples !== undefined && !isTrainingSamples(samples)) return 'has unreadable training samples (kind, size, pixel size)';
+  if (samples !== undefined && !isTrainingSamples(samples, task)) return `has unreadable training samples (${task === 'classify' ? 'crack tiles' : 'grain images'}: kind, size, pixel size)`;
   return own(value, 'fineTune') === undefined ? undefined : fineTuneError(own(value, 'fineTune'));
 }
 
-/** A kind, a whole side of 1–65,536 px and, when given, a positive pixel size: what a record's `samples` (or a bundle's recipe) must hold to be used. */
-export function isTrainingSamples(value: unknown): value is TrainingSamples {
+/**
+ * What a record's `samples` (or an older file's recipe) must hold to be used: the task's kind
+ * (crack tiles for a classifier, grain images for a U-Net), a whole side no larger than its
+ * generator makes, and, for grains, no pixel size or one a recipe may have.
+ */
+export function isTrainingSamples(value: unknown, task: ModelRecord['task']): value is TrainingSamples {
   if (!isObject(value)) return false;
-  const size = own(value, 'size'), um = own(value, 'micronsPerPixel');
-  return (own(value, 'kind') === 'grains' || own(value, 'kind') === 'cracks') && Number.isInteger(size) && (size as number) >= 1 && (size as number) <= 65536
-    && (um === undefined || (typeof um === 'number' && Number.isFinite(um) && um > 0));
+  const kind = own(value, 'kind'), size = own(value, 'size'), um = own(value, 'micronsPerPixel');
+  if (kind !== (task === 'classify' ? 'cracks' : 'grains') || !Number.isInteger(size) || (size as number) < 1) return false;
+  return kind === 'cracks' ? (size as number) <= MAX_TILE && um === undefined : (size as number) <= MAX_SIZE && (um === undefined || !micronsPerPixelError(um));
 }
 
 /** A stored decision rule: Analyse, evaluation and the Train view apply and show every field. */
@@ -126,15 +134,17 @@ export function newModelRecord(dataset: DatasetRecord, config: TrainConfig, name
 
 /**
  * A model that fine-tunes `parent` on the stored real tiles `split` names (training and validation
- * only): the parent's network and training settings, the fine-tuning schedule at `size`, no time
- * budget. Its first training starts from the parent's weights.
+ * only; `tileSize` their commonest side, TILE when not given): the parent's network and training
+ * settings, the fine-tuning schedule at `size`, no time budget. Its first training starts from the
+ * parent's weights.
  */
-export function newFineTuneRecord(parent: ModelRecord, split: { train: string[]; val: string[] }, size: number, name?: string): ModelRecord {
+export function newFineTuneRecord(parent: ModelRecord, split: { train: string[]; val: string[]; tileSize?: number }, size: number, name?: string): ModelRecord {
   const { budgetSeconds: _, ...config } = parent.config;
   return {
     id: crypto.randomUUID(),
     name: name?.trim() || `${parent.name} + real tiles`,
-    task: parent.task, datasetId: parent.datasetId, datasetName: parent.datasetName, ...(parent.samples ? { samples: parent.samples } : {}),
+    // It learns from real tiles, at scales nobody recorded: their side, no pixel size.
+    task: parent.task, datasetId: parent.datasetId, datasetName: parent.datasetName, samples: { kind: parent.task === 'classify' ? 'cracks' : 'grains', size: split.tileSize || TILE },
     config: { ...config, phases: defaultFineTunePhases(size) },
     state: { phase: 0, epoch: 0, history: [] },
     status: 'stopped', createdAt: Date.now(), updatedAt: Date.now(), hasWeights: false,

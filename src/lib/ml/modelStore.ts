@@ -151,7 +151,7 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   if (record.samples === undefined && isPlainObject(metadata.recipe)) {
     const { kind, size, micronsPerPixel } = metadata.recipe;
     const samples = { kind, size, ...(micronsPerPixel !== undefined ? { micronsPerPixel } : {}) };
-    if (isTrainingSamples(samples)) record.samples = samples;
+    if (isTrainingSamples(samples, record.task)) record.samples = samples;
   }
   const problem = modelRecordError(record);
   if (problem) throw new Error(`${fileName} is damaged: its model record ${problem}. Nothing was imported.`);
