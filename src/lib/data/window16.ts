@@ -1,4 +1,4 @@
-/** The robust window that maps 16-bit images (TIFF and PNG) to 8 bits. */
+/** How 16-bit images (TIFF and PNG) become 8 bits: images through a robust window, masks by value. */
 
 /** The 0.5 and 99.5 percentiles of 16-bit values, by histogram. */
 export function window16(values: Uint16Array): [number, number] {
