@@ -141,6 +141,8 @@ describe('tiling', () => {
     const tiffMask = await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, crackRow(0, 65535), { bits: 16 }), mask: true });
     expect([tiffMask.pixels[0], tiffMask.pixels[200 * side]]).toEqual([0, 255]);
     expect(tiffMask.note).toMatch(/^16-bit grey TIFF mask, read by value/);
+    const signedMask = await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, crackRow(0, 1), { bits: 16, signed: true }), mask: true });
+    expect([signedMask.pixels[0], signedMask.pixels[200 * side]]).toEqual([0, 1]); // 0/1, as stated: maskLevels makes the 1 a crack
     expect((await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, new Uint16Array(side * side).fill(65535), { bits: 16 }), mask: true })).pixels[5]).toBe(255);
   });
 
