@@ -134,6 +134,12 @@ describe('tiling', () => {
     }
     const rimmed = await read(crackRow(0, 65535, 16384)); // an anti-aliased rim a quarter as bright: below the threshold
     expect([rimmed.pixels[199 * side], rimmed.pixels[200 * side]]).toEqual([64, 255]);
+    // Values above a byte's scaled by the largest (0/4095 reads 0/255, not 0/16), alpha left out of it.
+    expect((await read(crackRow(0, 4095))).pixels[200 * side]).toBe(255);
+    const withAlpha = new Uint16Array(2 * side * side).fill(65535);
+    crackRow(0, 1).forEach((v, i) => (withAlpha[2 * i] = v));
+    const alphaMask = maskLevels(await decodeImage({ path: 'mask.png', bytes: encode({ width: side, height: side, data: withAlpha, depth: 16, channels: 2 }), mask: true }));
+    expect([alphaMask.pixels[0], alphaMask.pixels[200 * side]]).toEqual([0, 255]);
     // Marked everywhere, and drawn black on white: read as they are (the window made both all 0).
     expect((await read(new Uint16Array(side * side).fill(65535))).pixels.every((v) => v === 255)).toBe(true);
     expect(maskLooksInverted(await read(crackRow(65535, 0)))).toBe(true);
@@ -143,6 +149,8 @@ describe('tiling', () => {
     expect(tiffMask.note).toMatch(/^16-bit grey TIFF mask, read by value/);
     const signedMask = await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, crackRow(0, 1), { bits: 16, signed: true }), mask: true });
     expect([signedMask.pixels[0], signedMask.pixels[200 * side]]).toEqual([0, 1]); // 0/1, as stated: maskLevels makes the 1 a crack
+    const signed8 = await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, crackRow(0, 1), { bits: 8, signed: true }), mask: true });
+    expect([signed8.pixels[0], signed8.pixels[200 * side]]).toEqual([0, 1]);
     expect((await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, new Uint16Array(side * side).fill(65535), { bits: 16 }), mask: true })).pixels[5]).toBe(255);
   });
 

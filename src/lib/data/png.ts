@@ -26,7 +26,7 @@ export function readPng(bytes: Uint8Array, name = 'image', mask = false): ReadPn
     throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
   }
   if (png.depth < 8 && png.data.length < png.width * png.height * png.channels) png = { ...png, data: unpackSamples(png.data as Uint8Array, png.width, png.height, png.channels, png.depth) };
-  if (png.depth === 16 && mask) return { png: { ...png, data: maskValuesTo8(png.data as Uint16Array), depth: 8 }, scale: 1 };
+  if (png.depth === 16 && mask) return { png: { ...png, data: maskValuesTo8(png.data as Uint16Array, png.channels), depth: 8 }, scale: 1 };
   if (png.depth === 16) return windowed16(png);
   // Palette indices are looked up, not scaled.
   return { png, scale: png.depth < 8 && !png.palette ? 255 / ((1 << png.depth) - 1) : 1 };

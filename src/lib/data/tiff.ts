@@ -82,10 +82,12 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
   const micronsPerPixel = pixelSize(ifd.imageDescription, ifd.xResolution, ifd.resolutionUnit);
   const scale = micronsPerPixel ? `; ${+micronsPerPixel.toPrecision(4)} µm per pixel from the file` : '';
   const colour = keepColour && (palette || samples >= 3) ? colourOf(data, n, samples, bits, palette) : undefined;
+  if (mask) {
+    // A mask's values as stated: a signed one's 0 stays 0 (its order was shifted by half its range above), negatives are unmarked.
+    const stated = signed ? Uint16Array.from(grey, (v) => Math.max(0, v - (max + 1) / 2)) : grey;
+    return { width, height, pixels: maskValuesTo8(stated), note: `${bits}-bit ${kind} TIFF mask, read by value${scale}`, micronsPerPixel };
+  }
   if (bits === 8) return { width, height, pixels: grey as Uint8Array, note: `8-bit ${kind} TIFF${scale}`, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
-  // A mask's values as stated: a signed one's 0 stays 0 (its order was shifted by 32768 above), negatives are unmarked.
-  const stated = signed ? Uint16Array.from(grey, (v) => Math.max(0, v - 32768)) : grey;
-  if (mask) return { width, height, pixels: maskValuesTo8(stated), note: `16-bit ${kind} TIFF mask, read by value${scale}`, micronsPerPixel };
   const [lo, hi] = window16(grey as Uint16Array);
   const pixels = windowTo8(grey as Uint16Array, lo, hi);
   const shown = signed ? 32768 : 0; // levels as the file states them

@@ -14,16 +14,20 @@ export function window16(values: Uint16Array): [number, number] {
 }
 
 /**
- * 16-bit mask values to bytes by value, not by window: a mask's meaning must not depend on how much
- * of it is marked (a window maps a mask marked on under 0.5 % of its pixels from its anti-aliased
- * rim, and one marked everywhere to 0). Values that fit a byte stay (0/1 and 0/255 masks read as
- * 8-bit ones do); others are divided by 257.
+ * Mask values (8 or 16 bits) to bytes by value, not by window: a mask's meaning must not depend on
+ * how much of it is marked (a window maps a mask marked on under 0.5 % of its pixels from its
+ * anti-aliased rim, and one marked everywhere to 0). Values that fit a byte stay (0/1 and 0/255
+ * masks read as 8-bit ones do); larger ones are scaled so their largest is 255 (a 0/4095 mask is
+ * 0/255). With `channels` 2 or 4 (16-bit PNGs) the last is alpha: it does not set the scale and
+ * is scaled linearly.
  */
-export function maskValuesTo8(values: ArrayLike<number>): Uint8Array {
+export function maskValuesTo8(values: ArrayLike<number>, channels = 1): Uint8Array {
+  const colours = channels === 2 || channels === 4 ? channels - 1 : channels;
   let most = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] > most) most = values[i];
+  for (let i = 0; i < values.length; i++) if (i % channels < colours && values[i] > most) most = values[i];
+  const scale = most <= 255 ? 1 : 255 / most;
   const pixels = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) pixels[i] = most <= 255 ? values[i] : Math.round(values[i] / 257);
+  for (let i = 0; i < values.length; i++) pixels[i] = Math.round(i % channels < colours ? values[i] * scale : values[i] / 257);
   return pixels;
 }
 
