@@ -19,7 +19,7 @@
 import { deleteExperimentInputs, inputBytes, MAX_KEPT_INPUT_BYTES, putExperiment, writing, type Db, type ExperimentRecord } from '../lib/data/db';
 import { readRecords } from '../lib/data/records';
 import type { ExperimentConfig, RealItem } from '../lib/experiment/config';
-import { summarise, type ExperimentProgress, type ExperimentResults, type FinishedRuns } from '../lib/experiment/summary';
+import type { ExperimentProgress, ExperimentResults, FinishedRuns } from '../lib/experiment/summary';
 import type { Recipe } from '../lib/synth/recipe';
 import { engine } from './engine.svelte';
 import { changeChannel } from './changes';
@@ -56,6 +56,8 @@ export function startExperiment(db: Db, config: ExperimentConfig, recipe: Recipe
       // A full disk must not stop the experiment, only its resume after a reload.
       note = await writing(() => db.put('experimentInputs', { id, recipe, real })).then(() => undefined, (e: Error) => `Its inputs could not be kept for a resume (${e.message}): a reload ends it.`);
     }
+    // The statistics load with a run, not with the page (which marks interrupted runs at start, through this module).
+    const { summarise } = await import('../lib/experiment/summary');
     const record: ExperimentRecord = { id, name: config.name, createdAt: Date.now(), status: 'running', results: summarise(config, [], false), resumable: !note, note };
     return runOwned(db, record, recipe, real, undefined, options);
   });

@@ -76,7 +76,6 @@ test('an experiment cut off by a reload resumes: only the missing runs run, the 
   const there = other.getByRole('listitem').filter({ hasText: 'resumed' }).filter({ hasText: 'run results' });
   await expect(there).toContainText('running');
   await expect(there.getByRole('button', { name: /^Resume/ })).toHaveCount(0);
-  await other.close();
 
   await expect(item).toContainText(/running · [1-9]\d* run results/, { timeout: 120_000 });
   // Rows shown come from the stored record: these are stored.
@@ -84,6 +83,10 @@ test('an experiment cut off by a reload resumes: only the missing runs run, the 
   expect(before.length).toBeGreaterThan(0);
 
   await page.reload();
+  // The reloaded page marks the run interrupted as it starts, without its Experiments tab opened: the other tab offers Resume.
+  await expect(there).toContainText('interrupted');
+  await expect(there.getByRole('button', { name: /^Resume/ })).toBeEnabled();
+  await other.close();
   await page.getByRole('button', { name: 'Experiments' }).click();
   await expect(item).toContainText('interrupted');
   const kept = Number((await item.textContent())!.match(/(\d+) run results/)![1]);
