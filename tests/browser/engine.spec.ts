@@ -93,7 +93,8 @@ test('train, LR finder and a resume each cancel to an idle UI; an error in the w
 test('two tabs queue: a job waits for the other tab’s training, and can be cancelled while it waits', async ({ page, context }) => {
   await page.goto('./');
   await generateSmall(page, 'cracks', 24);
-  await tinyForm(page, 50);
+  // Far more epochs than the test lasts: the training is stopped below, and must still be running then.
+  await tinyForm(page, 2000);
   await trainButton(page).click();
   await expect(page.getByTestId('train-progress')).toBeVisible({ timeout: 120_000 });
 
