@@ -24,28 +24,22 @@ export type Channels = 1 | 3;
  */
 export async function decodeImage(entry: FileEntry & { channels?: Channels; keepColour?: boolean; mask?: boolean }): Promise<GreyImage & { note?: string; micronsPerPixel?: number; colour?: Uint8Array }> {
   const channels = entry.channels ?? 1;
-  if (entry.mask) {
-    const { type } = checkImage(entry.bytes, entry.path);
-    if (type === 'png') return greyOfPng(readPng(entry.bytes, entry.path, true));
-    if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path, false, true);
-  }
-  if (entry.keepColour && channels === 1) {
+  // The content decides, not the name; oversized images are refused from their header.
+  const { type } = checkImage(entry.bytes, entry.path);
+  if (entry.keepColour && channels === 1 && !entry.mask) {
     // Grey exactly as before, and the RGB beside it when the file has colour (PNG, JPEG, TIFF).
-    const { type } = checkImage(entry.bytes, entry.path);
     if (type === 'tiff') return decodeTiffGrey(entry.bytes, entry.path, true);
     if (type === 'png') return decodePngKeepingColour(entry.bytes, entry.path);
     // One decode serves both (a colour file near the size limit would otherwise be decoded twice).
     const { width, height, rgba } = await decodeBitmap(entry);
     return withColour({ width, height, pixels: rgbaTo(rgba, width * height, 1) }, rgbaTo(rgba, width * height, 3));
   }
-  // The content decides, not the name; oversized images are refused from their header.
-  const { type } = checkImage(entry.bytes, entry.path);
   if (type === 'png') {
-    const read = readPng(entry.bytes, entry.path);
+    const read = readPng(entry.bytes, entry.path, entry.mask);
     return { ...(channels === 3 ? rgbOfPng(read) : greyOfPng(read)), ...(read.note ? { note: read.note } : {}) };
   }
   if (type === 'tiff') {
-    if (channels === 1) return decodeTiffGrey(entry.bytes, entry.path);
+    if (channels === 1) return decodeTiffGrey(entry.bytes, entry.path, false, entry.mask);
     // RGB as a colour PNG gives it; a grey TIFF's grey in all three channels, as a grey PNG's.
     const { colour, pixels, ...rest } = decodeTiffGrey(entry.bytes, entry.path, true);
     return { ...rest, pixels: colour ?? repeatGrey(pixels) };
