@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxWidths, gaussianBlur } from '../../src/lib/synth/filters';
+import { boxWidths, firstRowsPass, gaussianBlur, gaussianBlurToBytes } from '../../src/lib/synth/filters';
 import { distanceToPolylines, fillPolygons, UNFILLED } from '../../src/lib/synth/raster';
 
 describe('polygon fill', () => {
@@ -55,5 +55,26 @@ describe('Gaussian blur', () => {
       expect(mass).toBeCloseTo(1, 4);
       expect(Math.abs(Math.sqrt(second / mass) - sigma) / sigma).toBeLessThan(0.1);
     }
+  });
+
+  it('gives the same doubles and bytes when its first rows pass is made row by row', () => {
+    const size = 37; // odd, so the four-pixel loops leave a remainder
+    const noisy = Float64Array.from({ length: size * size }, (_, i) => ((i * 2654435761) % 1000) / 1000);
+    for (const sigma of [0.1, 0.5, 0.9, 1.3, 1.6, 2.4, 4]) {
+      const whole = Float64Array.from(noisy);
+      gaussianBlur(whole, size, sigma);
+      const rows = Float64Array.from(noisy), scratch = new Float64Array(size * size);
+      const pass = firstRowsPass(size, sigma);
+      if (pass) for (let y = 0; y < size; y++) pass(rows, scratch, y);
+      gaussianBlur(rows, size, sigma, scratch, pass !== null);
+      expect(rows).toEqual(whole);
+      const bytesWhole = new Uint8ClampedArray(size * size), bytesRows = new Uint8ClampedArray(size * size);
+      gaussianBlurToBytes(Float64Array.from(noisy), size, sigma, null, bytesWhole);
+      const again = Float64Array.from(noisy);
+      if (pass) for (let y = 0; y < size; y++) pass(again, scratch, y);
+      gaussianBlurToBytes(again, size, sigma, scratch, bytesRows, pass !== null);
+      expect(bytesRows).toEqual(bytesWhole);
+    }
+    expect(firstRowsPass(size, 0.1)).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 import { createNoise2D } from 'simplex-noise';
 import { hashSeed, Rng } from '../../random';
 import type { SampledParams } from '../../params/space';
-import { gaussianBlur, gaussianBlurToBytes } from '../filters';
+import { firstRowsPass, gaussianBlur, gaussianBlurToBytes } from '../filters';
 import { fillPolygons, squaredDistanceToPolylines } from '../raster';
 import { buildGeometry, grainCountFor } from './geometry';
 
@@ -107,6 +107,9 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
   let state = rng.uint32() | 1; // xorshift state must not be 0
   // Uint8ClampedArray clamps and rounds natively (ties to even, as the spec fixes for every engine).
   const bytes = new Uint8ClampedArray(size * size);
+  // The blur's first pass along rows runs on each row as it is made, while the row is in cache.
+  const blurScratch = (work.blur ??= new Float64Array(size * size));
+  const rowPass = firstRowsPass(size, p.blurSigma);
   for (let y = 0, i = 0; y < size; y++) {
     const light = 1 + gy * (y - half);
     for (let x = 0; x < size; x++, i++) {
@@ -130,14 +133,15 @@ export function renderGrains(size: number, p: SampledParams, seed: number): Grai
       const normal = ((state & 255) + ((state >>> 8) & 255) + ((state >>> 16) & 255) + (state >>> 24) - 510) * IRWIN_HALL_4_BYTES;
       value[i] = v * (light + ramp[x]) + noiseSigma * normal;
     }
+    if (rowPass) rowPass(value, blurScratch, y);
   }
-  const blurScratch = (work.blur ??= new Float64Array(size * size));
+  const rowsDone = rowPass !== null;
   if (p.defocus > 0) {
-    gaussianBlur(value, size, p.blurSigma, blurScratch);
+    gaussianBlur(value, size, p.blurSigma, blurScratch, rowsDone);
     paintDefocus(value, size, p, distractorRng);
     for (let i = 0; i < value.length; i++) bytes[i] = value[i] * 255;
   } else {
-    gaussianBlurToBytes(value, size, p.blurSigma, blurScratch, bytes); // the blur's last pass writes the bytes
+    gaussianBlurToBytes(value, size, p.blurSigma, blurScratch, bytes, rowsDone); // the blur's last pass writes the bytes
   }
   const image = new Uint8Array(bytes.buffer);
   return { image, mask, grainIds, grainCount };
