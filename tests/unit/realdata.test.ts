@@ -154,6 +154,33 @@ describe('tiling', () => {
     expect((await decodeImage({ path: 'mask.tif', bytes: tiff(side, side, new Uint16Array(side * side).fill(65535), { bits: 16 }), mask: true })).pixels[5]).toBe(255);
   });
 
+  it('reads colour, palette and stroke-layer masks by their marks, not their luma', async () => {
+    const side = 128, n = side * side;
+    const onCrack = (i: number) => Math.floor(i / side) === 40;
+    const png = (data: Uint8Array, channels: number, palette?: [number, number, number][]) =>
+      encode({ width: side, height: side, data, depth: 8, channels, ...(palette ? { palette } : {}) });
+    const read = async (bytes: Uint8Array, path = 'mask.png') => maskLevels(await decodeImage({ path, bytes, mask: true }));
+    const expectCrackRow = (mask: { pixels: Uint8Array }) => {
+      expect([mask.pixels[40 * side + 3] > 127, mask.pixels[0], mask.pixels[100 * side + 9]]).toEqual([true, 0, 0]);
+      expect(labelFromMask(mask as never, 0, 0, side)).toBe('crack');
+    };
+    // Class indices 0/1 in the colours a label tool shows them (its class 1 dark red: luma 38).
+    const indices = Uint8Array.from({ length: n }, (_, i) => (onCrack(i) ? 1 : 0));
+    expectCrackRow(await read(png(indices, 1, [[0, 0, 0], [128, 0, 0]])));
+    // A red stroke on black (luma 76), and a black stroke on a transparent layer.
+    expectCrackRow(await read(png(Uint8Array.from({ length: 3 * n }, (_, k) => (k % 3 === 0 && onCrack(k / 3 | 0) ? 255 : 0)), 3)));
+    expectCrackRow(await read(png(Uint8Array.from({ length: 4 * n }, (_, k) => (k % 4 === 3 && onCrack(k / 4 | 0) ? 255 : 0)), 4)));
+    // An opaque black RGBA mask marks nothing, and a black-and-white mask saved with a palette reads by its greys.
+    expect((await read(png(Uint8Array.from({ length: 4 * n }, (_, k) => (k % 4 === 3 ? 255 : 0)), 4))).pixels.every((v) => v === 0)).toBe(true);
+    expectCrackRow(await read(png(Uint8Array.from(indices, (v) => 1 - v), 1, [[255, 255, 255], [0, 0, 0]])));
+    // RGB TIFFs likewise; grey masks as before.
+    expectCrackRow(await read(tiff(side, side, Uint8Array.from({ length: 3 * n }, (_, k) => (k % 3 === 1 && onCrack(k / 3 | 0) ? 200 : 0)), { samples: 3 }), 'mask.tif'));
+    expectCrackRow(await read(png(Uint8Array.from(indices, (v) => 255 * v), 1)));
+    // A palette PNG whose pixels point past its palette is refused by name.
+    const broken = png(Uint8Array.from({ length: n }, (_, i) => (i === 5 ? 3 : 0)), 1, [[0, 0, 0], [255, 255, 255]]);
+    await expect(read(broken)).rejects.toThrow(/^mask\.png is a damaged PNG: its pixels use colour 3 of a palette of 2\./);
+  });
+
   it('splits with a seed, keeps the class balance, and keeps pinned tiles in test', () => {
     const tiles = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, label: i % 2 ? 'crack' as const : 'no_crack' as const, pinnedTest: i < 6 }));
     const a = assignSplits(tiles, { seed: 1, val: 0.2, test: 0.1 });

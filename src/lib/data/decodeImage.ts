@@ -4,7 +4,8 @@
  * Node, JPEGs with the browser's decoder (in a page or a worker), reduced to BT.601 luma.
  */
 import { checkImage } from './imageType';
-import { greyOfPng, luma, readPng, rgbOfPng } from './png';
+import { greyOfPng, luma, maskOfPng, readPng, rgbOfPng } from './png';
+import { maskOfColours } from './maskColours';
 import { hasColour, repeatGrey } from '../synth/grains/colour';
 import { decodeTiffGrey } from './tiff';
 import type { GreyImage } from './tiling';
@@ -20,7 +21,8 @@ export type Channels = 1 | 3;
 /**
  * Grey (or, asked for 3 channels, RGB; with `keepColour`, grey plus the RGB of a colour file) pixels;
  * 16-bit files also say how they were read (`note`), TIFFs the pixel size when the file has it. A
- * `mask` is read grey, its 16-bit values by value rather than through the images' window.
+ * `mask` is read grey, its 16-bit values by value rather than through the images' window, and
+ * colour, palette and stroke-layer marks as marks (maskColours).
  */
 export async function decodeImage(entry: FileEntry & { channels?: Channels; keepColour?: boolean; mask?: boolean }): Promise<GreyImage & { note?: string; micronsPerPixel?: number; colour?: Uint8Array }> {
   const channels = entry.channels ?? 1;
@@ -36,6 +38,7 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
   }
   if (type === 'png') {
     const read = readPng(entry.bytes, entry.path, entry.mask);
+    if (entry.mask) return maskOfPng(read);
     return { ...(channels === 3 ? rgbOfPng(read) : greyOfPng(read)), ...(read.note ? { note: read.note } : {}) };
   }
   if (type === 'tiff') {
@@ -45,6 +48,7 @@ export async function decodeImage(entry: FileEntry & { channels?: Channels; keep
     return { ...rest, pixels: colour ?? repeatGrey(pixels) };
   }
   const { width, height, rgba } = await decodeBitmap(entry);
+  if (entry.mask) return { width, height, pixels: maskOfColours(rgba, width * height, 4) };
   return { width, height, pixels: rgbaTo(rgba, width * height, channels) };
 }
 

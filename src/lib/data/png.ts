@@ -5,6 +5,7 @@
 import { decode, encode } from 'fast-png';
 import type { Exemplar } from '../synth/cracks/texture';
 import { maskValuesTo8, window16, windowTo8 } from './window16';
+import { maskOfColours, maskOfPalette } from './maskColours';
 
 /** Integer luma (BT.601 weights), so every engine gives the same bytes; one definition with the generator's. */
 import { luma } from '../synth/grains/colour';
@@ -26,6 +27,11 @@ export function readPng(bytes: Uint8Array, name = 'image', mask = false): ReadPn
     throw new Error(`${name} is not a readable PNG (${(e as Error).message}).`);
   }
   if (png.depth < 8 && png.data.length < png.width * png.height * png.channels) png = { ...png, data: unpackSamples(png.data as Uint8Array, png.width, png.height, png.channels, png.depth) };
+  if (png.palette) {
+    let top = 0;
+    for (let i = 0; i < png.width * png.height; i++) if (png.data[i] > top) top = png.data[i];
+    if (top >= png.palette.length) throw new Error(`${name} is a damaged PNG: its pixels use colour ${top} of a palette of ${png.palette.length}. Save it again from the program that made it.`);
+  }
   if (png.depth === 16 && mask) return { png: { ...png, data: maskValuesTo8(png.data as Uint16Array, png.channels), depth: 8 }, scale: 1 };
   if (png.depth === 16) return windowed16(png);
   // Palette indices are looked up, not scaled.
@@ -82,6 +88,13 @@ export function greyOfPng({ png, scale }: ReadPng): Exemplar {
     pixels[i] = Math.min(255, Math.max(0, v));
   }
   return { width, height, pixels };
+}
+
+/** A PNG mask in the grey every mask reader thresholds: colour and palette marks read as marks (maskColours). */
+export function maskOfPng({ png, scale }: ReadPng): Exemplar {
+  const { width, height, channels, data } = png;
+  const n = width * height;
+  return { width, height, pixels: png.palette ? maskOfPalette(data, n, png.palette) : maskOfColours(data, n, channels, scale) };
 }
 
 /** 8-bit RGB of a PNG, 3 bytes per pixel, interleaved; grey PNGs repeat their grey in all three; alpha is ignored. */

@@ -10,6 +10,7 @@ import { decode } from 'tiff';
 import { hasColour } from '../synth/grains/colour';
 import { luma } from '../synth/grains/colour';
 import { maskValuesTo8, window16, windowTo8 } from './window16';
+import { largestColour, maskOfPalette } from './maskColours';
 import type { GreyImage } from './tiling';
 
 export interface DecodedTiff extends GreyImage {
@@ -66,7 +67,12 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
   // Grey values at the file's depth: luma of RGB, palette entries looked up, white-is-zero inverted.
   const max = bits === 16 ? 65535 : 255;
   const grey = bits === 16 ? new Uint16Array(n) : new Uint8Array(n);
-  const palette = ifd.palette;
+  let palette: number[][] | undefined;
+  try {
+    palette = ifd.palette;
+  } catch (e) {
+    throw new Error(`${name} is a damaged or unsupported TIFF (${(e as Error).message}). Save it as an uncompressed, LZW or Deflate TIFF, or as PNG.`);
+  }
   for (let i = 0; i < n; i++) {
     let v: number;
     if (palette) {
@@ -83,9 +89,13 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
   const scale = micronsPerPixel ? `; ${+micronsPerPixel.toPrecision(4)} µm per pixel from the file` : '';
   const colour = keepColour && (palette || samples >= 3) ? colourOf(data, n, samples, bits, palette) : undefined;
   if (mask) {
+    const note = `${bits}-bit ${kind} TIFF mask, read by value${scale}`;
+    // Colour and palette marks read as marks (maskColours), not through luma.
+    if (palette) return { width, height, pixels: maskOfPalette(data, n, palette.map((c) => c.map((v) => v >> 8))), note, micronsPerPixel };
+    const values = samples >= 3 ? largestColour(data, n, samples) : grey;
     // A mask's values as stated: a signed one's 0 stays 0 (its order was shifted by half its range above), negatives are unmarked.
-    const stated = signed ? Uint16Array.from(grey, (v) => Math.max(0, v - (max + 1) / 2)) : grey;
-    return { width, height, pixels: maskValuesTo8(stated), note: `${bits}-bit ${kind} TIFF mask, read by value${scale}`, micronsPerPixel };
+    const stated = signed ? Uint16Array.from(values, (v) => Math.max(0, v - (max + 1) / 2)) : values;
+    return { width, height, pixels: maskValuesTo8(stated), note, micronsPerPixel };
   }
   if (bits === 8) return { width, height, pixels: grey as Uint8Array, note: `8-bit ${kind} TIFF${scale}`, micronsPerPixel, ...(colour ? { colour: colour.rgb } : {}) };
   const [lo, hi] = window16(grey as Uint16Array);
