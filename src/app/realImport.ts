@@ -11,7 +11,7 @@ import { decodeFile, unzipFile, type DecodedImage } from './files';
 import { encodeGreyPng } from '../lib/data/png';
 import { addRealImage, tilePixels } from '../lib/data/realStore';
 import { CancelledError, yieldToEvents } from '../lib/engine/rpc';
-import { gridPositions, labelFromMask, maskLevels, maskLooksInverted, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
+import { checkMaskSize, gridPositions, labelFromMask, maskLevels, maskLooksInverted, MAX_TILES_PER_IMAGE, TILE, TooManyTilesError, type GreyImage } from '../lib/data/tiling';
 
 export interface ImportSummary {
   images: number;
@@ -108,8 +108,11 @@ export async function readMask(entry: FileEntry, decode: (entry: FileEntry & { m
 export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (done: number, total: number) => void,
   signal?: AbortSignal, decode: (entry: FileEntry, signal?: AbortSignal) => Promise<DecodedImage> = decodeFile): Promise<ImportSummary> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
-  const { items, skipped, unmatchedMasks } = planImport(entries.map((e) => e.path));
-  const errors = unmatchedMasks.map((path) => `${path} is a mask with no image of the same name in an image or images folder beside it, so it was not imported; add its image or rename one of the two.`);
+  const { items, skipped, unmatchedMasks, duplicateMasks } = planImport(entries.map((e) => e.path));
+  const errors = [
+    ...unmatchedMasks.map((path) => `${path} is a mask with no image of the same name in an image or images folder beside it, so it was not imported; add its image or rename one of the two.`),
+    ...duplicateMasks.map(({ used, unused }) => `${unused} and ${used} are masks of the same image; ${used} was used. Remove the other, or rename it and its image.`),
+  ];
   const summary: ImportSummary = { images: 0, tiles: 0, labelled: 0, skipped, errors, cancelled: false, total: items.length };
   let done = 0;
   for (const item of items) {
@@ -130,7 +133,7 @@ export async function importEntries(db: Db, entries: FileEntry[], onProgress?: (
           .map(([x, y]) => ({ x, y, size: TILE, label: item.label }));
       } else if (item.kind === 'pair') {
         mask = await readMask(byPath.get(item.maskPath)!, decode, signal);
-        if (mask.width !== image.width || mask.height !== image.height) throw new Error(`${item.maskPath} is not the size of its image ${item.path}.`);
+        checkMaskSize(mask, image, item.maskPath, item.path);
         // Imported as it is (the user may mean it), with a word on what it most likely is.
         if (maskLooksInverted(mask)) summary.errors.push(`${item.maskPath} marks more than half of its image as crack; masks mark cracks white (or 1) on black. If yours is drawn the other way round, invert it, delete ${baseName(item.path)} and import it again.`);
         tiles = importGrid(item.path, image, PAIR_STRIDE).map(([x, y]) => ({ x, y, size: TILE, label: labelFromMask(mask!, x, y, TILE) }));

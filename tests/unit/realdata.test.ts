@@ -214,6 +214,14 @@ describe('import layouts', () => {
     ]);
     expect(skipped).toEqual(['set/readme.txt', '__MACOSX/set/crack/._a.png']);
   });
+
+  it('names a second mask of one image instead of dropping one at random, and reads ./ paths', () => {
+    const { items, duplicateMasks, unmatchedMasks } = planImport(['set/labels/a.png', 'set/images/a.png', 'set/masks/a.png', 'set/labels/a.tif']);
+    expect(items).toEqual([{ kind: 'pair', path: 'set/images/a.png', maskPath: 'set/labels/a.png' }]);
+    expect(duplicateMasks).toEqual([{ used: 'set/labels/a.png', unused: 'set/labels/a.tif' }, { used: 'set/labels/a.png', unused: 'set/masks/a.png' }]);
+    expect(unmatchedMasks).toEqual([]);
+    expect(planImport(['./set/image/a.png', './set/label/a.png']).items).toEqual([{ kind: 'pair', path: './set/image/a.png', maskPath: './set/label/a.png' }]);
+  });
 });
 
 describe('measuring traced cracks', () => {

@@ -218,6 +218,17 @@ describe('real-data import', () => {
     expect(importMessages(summary).error).toBe('set/label/lost.png is a mask with no image of the same name in an image or images folder beside it, so it was not imported; add its image or rename one of the two.');
   });
 
+  it('refuses a mask that is not its image\'s size, by name, and keeps the other images', async () => {
+    const summary = await importEntries(db, [
+      { path: 'sz/image/w.png', bytes: encodeGreyPng(new Uint8Array(128 * 128).fill(120), 128, 128) },
+      { path: 'sz/label/w.png', bytes: encodeGreyPng(new Uint8Array(256 * 128), 256, 128) },
+      { path: 'sz/image/ok.png', bytes: encodeGreyPng(new Uint8Array(128 * 128).fill(120), 128, 128) },
+      { path: 'sz/label/ok.png', bytes: encodeGreyPng(new Uint8Array(128 * 128), 128, 128) },
+    ], undefined, undefined, decodeImage);
+    expect(summary.images).toBe(1);
+    expect(summary.errors.join(' ')).toContain('sz/label/w.png is 256×128, not the size of its image sz/image/w.png (128×128); masks must match their images pixel for pixel.');
+  });
+
   it('one mask serves two images of the same name (a.png and a.tif) though each decode hands its bytes over', async () => {
     const mask = new Uint8Array(128 * 128);
     for (let x = 10; x < 100; x++) mask[64 * 128 + x] = 255;

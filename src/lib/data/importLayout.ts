@@ -11,19 +11,28 @@ export type ImportItem =
 
 export const IMAGE_FILE = /\.(png|jpe?g|tiff?)$/i;
 
-const parts = (path: string) => path.replace(/\\/g, '/').split('/').filter(Boolean);
+// Empty and "." segments say nothing (zip tools may write ./set/image/a.png); a hidden file starts with a dot.
+const parts = (path: string) => path.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
 const stem = (name: string) => name.replace(/\.[^.]+$/, '');
 
 const MASK_FOLDERS = new Set(['label', 'labels', 'mask', 'masks']);
 const IMAGE_FOLDERS = new Set(['image', 'images']);
 
-/** Plans what to do with each file: masks go with their images (`unmatchedMasks`: those without one), non-images are skipped. */
-export function planImport(paths: readonly string[]): { items: ImportItem[]; skipped: string[]; unmatchedMasks: string[] } {
+/**
+ * Plans what to do with each file: masks go with their images (`unmatchedMasks`: those without one),
+ * non-images are skipped. Two masks for one image (a.png and a.tif, or in masks/ and labels/): the
+ * first in path order is used and the others are named in `duplicateMasks` beside it.
+ */
+export function planImport(paths: readonly string[]): { items: ImportItem[]; skipped: string[]; unmatchedMasks: string[]; duplicateMasks: { used: string; unused: string }[] } {
   const pairKey = (p: string[]) => [...p.slice(0, -2), stem(p.at(-1)!)].join('/');
   const masks = new Map<string, string>();
-  for (const path of paths) {
+  const duplicateMasks: { used: string; unused: string }[] = [];
+  for (const path of [...paths].sort()) {
     const p = parts(path);
-    if (IMAGE_FILE.test(path) && MASK_FOLDERS.has(p.at(-2)?.toLowerCase() ?? '')) masks.set(pairKey(p), path);
+    if (!IMAGE_FILE.test(path) || !MASK_FOLDERS.has(p.at(-2)?.toLowerCase() ?? '')) continue;
+    const used = masks.get(pairKey(p));
+    if (used === undefined) masks.set(pairKey(p), path);
+    else duplicateMasks.push({ used, unused: path });
   }
   const items: ImportItem[] = [];
   const skipped: string[] = [];
@@ -39,5 +48,5 @@ export function planImport(paths: readonly string[]): { items: ImportItem[]; ski
   // A mask whose image is not there is reported, not lost without a word.
   const paired = new Set(items.flatMap((it) => (it.kind === 'pair' ? [it.maskPath] : [])));
   const unmatchedMasks = [...masks.values()].filter((path) => !paired.has(path) && !skipped.includes(path));
-  return { items, skipped, unmatchedMasks };
+  return { items, skipped, unmatchedMasks, duplicateMasks };
 }

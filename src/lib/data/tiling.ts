@@ -93,6 +93,16 @@ export function maskLevels<T extends GreyImage>(mask: T): T {
 }
 
 /**
+ * Refuses a mask that is not its image's size: cut or resized apart from the image, its labels
+ * would fall beside the boundaries and cracks they mark.
+ */
+export function checkMaskSize(mask: { width: number; height: number }, image: { width: number; height: number }, maskPath: string, imagePath: string): void {
+  if (mask.width !== image.width || mask.height !== image.height) {
+    throw new Error(`${maskPath} is ${mask.width}×${mask.height}, not the size of its image ${imagePath} (${image.width}×${image.height}); masks must match their images pixel for pixel.`);
+  }
+}
+
+/**
  * Whether a mask marks more than half its pixels (> 127): cracks and grain boundaries cover a few
  * per cent of an image, so such a mask is most likely drawn the other way round (black on white).
  */
