@@ -133,6 +133,8 @@ describe('engine jobs', () => {
     const cancelled = context<EngineApi['analyse']['progress']>((p) => p.kind === 'analysed');
     await expect(jobs.analyse(args, cancelled)).rejects.toBeInstanceOf(CancelledError);
     expect(cancelled.events.filter((e) => e.kind === 'analysed')).toHaveLength(1);
+    const tiny = { name: 'tiny.png', image: { width: 20, height: 20, pixels: new Uint8Array(400) } };
+    await expect(jobs.analyse({ ...args, images: [image(0), tiny] }, context())).rejects.toThrow('tiny.png is 20×20 px; this model analyses images at least 32 px on each side.');
     // Rescaling needs the training scale: refused while the dataset has no pixel size, done once it has one.
     await expect(jobs.analyse({ ...args, rescale: true }, context())).rejects.toThrow(/has no known training scale/);
     await putDataset(db, { ...dataset, recipe: { ...recipe, micronsPerPixel: 0.25 } }); // trained at its own 32 px: 0.25 µm/px

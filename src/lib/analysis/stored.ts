@@ -16,6 +16,7 @@ import { isPlainObject } from '../params/space';
 import { chipRow, imageRow, overChips, overImages, ruleText, type ChipRow, type ImageRow } from './batch';
 import type { GrainMeasureOptions } from './grainStats';
 import { verdictRuleProblem, type AnalysisResult, type ClassifyResult, type VerdictRule } from './result';
+import { fixed } from '../format';
 
 /** Bumped when the stored shape changes; a record of another version is listed as damaged, not misread. */
 export const ANALYSIS_RECORD_VERSION = 1;
@@ -171,7 +172,6 @@ export const storedImageRows = (record: GrainAnalysisRecord): ImageRow[] => reco
 /** A stored chip analysis under a rule (its own, or one the user tries): one row per image. */
 export const storedChipRows = (record: ChipAnalysisRecord, rule: VerdictRule = record.options.rule): ChipRow[] => record.images.map((i) => chipRow(i, rule));
 
-const fixed = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
 /** One line for the list: what the analysis found, in the summary's words. */
 export function analysisSummaryText(record: AnalysisRecord): string {

@@ -15,7 +15,7 @@ import { setMetrics } from '../experiment/summary';
 import { unitInterval } from '../experiment/stats';
 import { fineTuneSize, realItems, realSplit } from '../data/realSet';
 import { chooseBackend, maxBatchForBuffer, type BackendInfo, type BackendPreference } from '../ml/backend';
-import { modelChannels, sizeSchedule, UNET_MULTIPLE, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
+import { MIN_CLASSIFY_SIDE, modelChannels, sizeSchedule, UNET_MULTIPLE, type Decision, type ModelConfig, type TrainConfig } from '../ml/config';
 import { deleteModel, exportModel, importModel, type WeightStore } from '../ml/modelStore';
 import { putModelRecord, withDatasetChannels } from '../ml/modelRecords';
 import { buildModel } from '../ml/models';
@@ -293,6 +293,11 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       const samples = trainingSamples(record, await getDataset(db, record.datasetId));
       const inputSize = record.config.phases[record.config.phases.length - 1].size;
       const channels = modelChannels(record.config.model);
+      // Too small to analyse: refused by name before any work (a U-Net tiled it at 0 px and found
+      // no boundary; a 1-px image read outside itself). Rescaled micrographs are checked at the model's scale.
+      const smallest = record.task === 'classify' ? MIN_CLASSIFY_SIDE : args.rescale ? 1 : UNET_MULTIPLE;
+      const tiny = args.images.find(({ image }) => Math.min(image.width, image.height) < smallest);
+      if (tiny) throw new Error(`${tiny.name} is ${tiny.image.width}×${tiny.image.height} px; this model analyses images at least ${smallest} px on each side. Leave it out, or analyse a larger image.`);
       const model = await deps.weights.load(args.modelId);
       const results: AnalysisResult[] = [];
       try {

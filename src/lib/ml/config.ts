@@ -42,6 +42,12 @@ export const DEPTHS: Record<Depth, { blocks: number[]; bottleneck: boolean }> = 
 /** U-Net inputs must be divisible by this (stem and four stages halve the size five times). */
 export const UNET_MULTIPLE = 32;
 
+/**
+ * The smallest image side a crack classifier analyses: its windows are resized to the input (128
+ * px by default), and a window under 16 px would reach it as little more than blur.
+ */
+export const MIN_CLASSIFY_SIDE = 16;
+
 export function modelConfigError(c: ModelConfig): string | undefined {
   if (c.task !== 'classify' && c.task !== 'segment') return `Task must be classify or segment; got "${c.task}".`;
   if (!Object.hasOwn(DEPTHS, c.depth)) return `Depth must be one of ${Object.keys(DEPTHS).join(', ')}; got ${c.depth}.`;
