@@ -7,7 +7,7 @@
  * --microns-per-pixel P (grains): the pixel size the samples stand for, kept in the recipe and on
  * every params.jsonl line; it labels the samples and changes none of their bytes.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size 
   + '  the matched ones; ranges given in --params still win over matched ones.\n'
   + '  --microns-per-pixel P (grains only): the pixel size (µm per pixel) the samples stand for; grain diameters stay in px.';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the user typed the command (npm runs scripts from the package root and sets INIT_CWD): relative paths start there. */
+const userDir = process.env.INIT_CWD ?? process.cwd();
 
 function fail(message: string): never {
   console.error(`error: ${message}\n${usage}`);
@@ -38,18 +40,45 @@ function wholeNumber(name: string, text: string | undefined, fallback?: number):
     return fallback;
   }
   const value = Number(text);
-  if (!Number.isInteger(value)) fail(`--${name} must be a whole number; got "${text}".`);
+  if (text.trim() === '' || !Number.isInteger(value)) fail(`--${name} must be a whole number; got "${text}".`);
   return value;
 }
 
-function readParamsFile(file: string | undefined): Record<string, unknown> {
+/** The fields a --params file takes, by kind (anything else was ignored without a word). */
+const PARAMS_FIELDS = { grains: ['preset', 'params', 'micronsPerPixel'], cracks: ['params', 'crack', 'exemplars'] } as const;
+
+function readParamsFile(file: string | undefined, kind: 'grains' | 'cracks'): Record<string, unknown> {
   if (!file) return {};
+  let raw: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     fail(`cannot read --params ${file}: ${(e as Error).message}`);
   }
+  const shape = kind === 'grains' ? '{"preset": "tint-etched", "params": {"blurSigma": [0.5, 1.5]}}' : '{"params": {"patchSize": [24, 32]}, "crack": {…}, "exemplars": "folder"}';
+  if (!isPlainObject(raw)) fail(`--params ${file} must be a JSON object like ${shape}; got ${JSON.stringify(raw)?.slice(0, 60)}.`);
+  const known: readonly string[] = PARAMS_FIELDS[kind];
+  const unknown = Object.keys(raw).filter((k) => !known.includes(k));
+  if (unknown.length) fail(`--params ${file}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not fields' : 'is not a field'} of a ${kind} recipe; it takes ${known.join(', ')}.`);
+  return raw;
 }
+
+/**
+ * Refuses an --out folder that is a file, or that already holds a dataset this run would mix with:
+ * its images would be overwritten one by one, the rest left over, and its params file replaced.
+ * Shards of one run share a folder, each with its own params file.
+ */
+function checkOut(out: string, shard: Shard | undefined): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) fail(`--out ${out} is a file; give a folder (it is made when missing).`);
+  const own = shard ? new RegExp(`^params\\.shard-\\d+-of-${shard.total}\\.jsonl$`) : null;
+  const ownFile = shard ? shardParamsFile(shard) : 'params.jsonl';
+  const clash = readdirSync(out).find((f) => /^params(\.shard-\d+-of-\d+)?\.jsonl$/.test(f) && (f === ownFile || !own?.test(f)));
+  if (clash) fail(`--out ${out} already holds a dataset (${clash}); writing into it would mix two datasets. Give an empty or new folder, or delete that dataset first.`);
+}
+
+/** A shard's params file: the names sort in index order, so `cat DIR/params.shard-*.jsonl > DIR/params.jsonl` rebuilds the unsharded file. */
+const shardParamsFile = (shard: Shard) => `params.shard-${String(shard.index).padStart(String(shard.total).length, '0')}-of-${shard.total}.jsonl`;
 
 /**
  * --params FILE.json: grains {"preset": "tint-etched", "params": {"blurSigma": 1.2, "grainDiameter": [20, 40]}};
@@ -61,7 +90,11 @@ function recipe(kind: 'grains' | 'cracks', raw: Record<string, unknown>, base: s
   let files: string[], source: string;
   if (raw.exemplars) {
     const folder = resolve(base, String(raw.exemplars));
-    files = readdirSync(folder).filter((f) => f.toLowerCase().endsWith('.png')).sort().map((f) => join(folder, f));
+    try {
+      files = readdirSync(folder).filter((f) => f.toLowerCase().endsWith('.png')).sort().map((f) => join(folder, f));
+    } catch (e) {
+      fail(`exemplars (in --params): cannot read the folder ${folder} (relative to the params file): ${(e as Error).message}`);
+    }
     if (files.length === 0) fail(`no PNG files in exemplars folder ${folder}.`);
     source = folder;
   } else {
@@ -133,10 +166,11 @@ function main() {
   const count = wholeNumber('count', args.count);
   const size = wholeNumber('size', args.size, kind === 'grains' ? 512 : 128);
   const seed = wholeNumber('seed', args.seed, 1);
-  const raw = readParamsFile(args.params);
+  const paramsPath = args.params === undefined ? undefined : resolve(userDir, args.params);
+  const raw = readParamsFile(paramsPath, kind);
   if (args.match !== undefined) {
     if (kind !== 'grains') fail('--match measures grain micrographs and is for --kind grains only; crack tiles take their texture from exemplars ("exemplars" in --params).');
-    const matched = matchFolder(resolve(args.match), size);
+    const matched = matchFolder(resolve(userDir, args.match), size);
     // Matched ranges replace the preset's; ranges named in --params replace matched ones. Params that
     // are not an object are left as they are, for the recipe to reject with its own message.
     if (raw.params === undefined || isPlainObject(raw.params)) raw.params = { ...matched.settings, ...(raw.params ?? {}) };
@@ -151,7 +185,7 @@ function main() {
   let range: [number, number];
   let shard: Shard | undefined;
   try {
-    const r = recipe(kind, raw, args.params ? dirname(resolve(args.params)) : process.cwd(), size, count, seed);
+    const r = recipe(kind, raw, paramsPath ? dirname(paramsPath) : userDir, size, count, seed);
     validateAnyRecipe(r);
     if (r.kind === 'grains') {
       make = (index) => {
@@ -171,11 +205,12 @@ function main() {
   } catch (e) {
     fail((e as Error).message);
   }
-  const out = args.out;
+  const out = resolve(userDir, args.out);
+  checkOut(out, shard);
+  if (range[1] <= range[0]) console.error(`note: shard ${shard!.index}/${shard!.total} of ${count} samples holds none; nothing to write.`);
   for (const folder of kind === 'grains' ? ['images', 'masks'] : ['crack', 'no_crack']) mkdirSync(join(out, folder), { recursive: true });
-  // A shard writes params.shard-I-of-N.jsonl so shards never race on one file; the names sort in
-  // index order, so `cat DIR/params.shard-*.jsonl > DIR/params.jsonl` rebuilds the unsharded file.
-  const paramsFile = join(out, shard ? `params.shard-${String(shard.index).padStart(String(shard.total).length, '0')}-of-${shard.total}.jsonl` : 'params.jsonl');
+  // A shard writes a params file of its own, so shards never race on one file.
+  const paramsFile = join(out, shard ? shardParamsFile(shard) : 'params.jsonl');
   writeFileSync(paramsFile, '');
   const hashes: number[] = [];
   const started = performance.now();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,28 @@ describe('npm run generate', () => {
   it('exits with a message naming the bad field', () => {
     expect(() => cli(['--kind', 'grains', '--count', '2', '--size', '5000', '--out', '/tmp/x'])).toThrow(/Image size must be a whole number of pixels from 64 to 1024/);
   });
+
+  it('refuses to write over a dataset, a --params file that is no recipe, and an empty seed, keeping what is there', () => {
+    const base = mkdtempSync(join(tmpdir(), 'synthscope-'));
+    const common = ['--kind', 'grains', '--count', '2', '--size', '64', '--out', join(base, 'set')];
+    cli(common);
+    const before = readFileSync(join(base, 'set', 'params.jsonl'), 'utf8');
+    const refusal = (args: string[]) => {
+      try {
+        cli(args);
+      } catch (e) {
+        return String((e as { stderr: string }).stderr);
+      }
+      return 'accepted';
+    };
+    expect(refusal([...common, '--seed', '7'])).toMatch(/already holds a dataset \(params\.jsonl\); writing into it would mix two datasets/);
+    expect(readFileSync(join(base, 'set', 'params.jsonl'), 'utf8')).toBe(before);
+    writeFileSync(join(base, 'typo.json'), '{"prest": "sem"}');
+    expect(refusal(['--kind', 'grains', '--count', '2', '--params', join(base, 'typo.json'), '--out', join(base, 'other')])).toMatch(/prest is not a field of a grains recipe; it takes preset, params, micronsPerPixel/);
+    writeFileSync(join(base, 'null.json'), 'null');
+    expect(refusal(['--kind', 'cracks', '--count', '2', '--params', join(base, 'null.json'), '--out', join(base, 'other')])).toMatch(/must be a JSON object like/);
+    expect(refusal(['--kind', 'grains', '--count', '2', '--seed', '', '--out', join(base, 'other')])).toMatch(/--seed must be a whole number; got ""/);
+  }, 60_000);
 });
 
 describe('the synthesis pool', () => {
