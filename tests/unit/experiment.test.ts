@@ -85,6 +85,34 @@ describe('experiment configs', () => {
     // Evaluate-only: a synthetic-only experiment may name just its real test folder.
     expect(parseExperimentConfig({ ...good, real: { test: 'x' }, regimes: ['synthetic'] }).real).toMatchObject({ test: 'x' });
   });
+
+  it('refuse a field they do not take, at every level, with the one meant when it is a slip away', () => {
+    const good = { task: 'cracks', synthetic: { count: 8, size: 64 }, real: { all: 'x' }, runs: 2 };
+    const refusal = (raw: object) => {
+      try {
+        parseExperimentConfig(raw);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal({ ...good, trian: {} })).toMatch(/^trian: .*is not a field of a config; did you mean train\?/);
+    expect(refusal({ ...good, regime: ['synthetic'] })).toMatch(/^regime: .*did you mean regimes\?/);
+    expect(refusal({ ...good, model: { dpeth: 18 } })).toMatch(/^model\.dpeth: .*did you mean depth\?/);
+    expect(refusal({ ...good, train: { batchsize: 4 } })).toMatch(/^train\.batchsize: .*did you mean batchSize\?/);
+    expect(refusal({ ...good, synthetic: { ...good.synthetic, cuont: 9 } })).toMatch(/^synthetic\.cuont: .*did you mean count\?/);
+    expect(refusal({ ...good, real: { all: 'x', fitt: 'tile' } })).toMatch(/^real\.fitt: .*did you mean fit\?/);
+    expect(refusal({ ...good, real: { all: 'x', split: { val: 0.2, tset: 0.2 } } })).toMatch(/^real\.split\.tset: /);
+    expect(refusal({ ...good, train: { synthetic: [{ epochs: 1, maxLr: 0.001, szie: 64 }] } })).toMatch(/^train\.synthetic\[0\]\.szie: .*did you mean size\?/);
+    expect(refusal({ ...good, adaptive: { fractoin: 0.2 } })).toMatch(/^adaptive\.fractoin: /);
+    expect(refusal({ ...good, notes: 'mine' })).toMatch(/^notes: is not a field of a config\. It takes name, task/);
+    // Sections of the wrong type, and values of the wrong type, are refused rather than replaced by defaults.
+    expect(refusal({ ...good, model: 'resnet18' })).toMatch(/^model: must be an object/);
+    expect(refusal({ ...good, train: [{ epochs: 5, maxLr: 0.001 }] })).toMatch(/^train: must be an object/);
+    expect(refusal({ ...good, adaptive: 0.5 })).toMatch(/^adaptive: must be an object/);
+    expect(refusal({ ...good, name: 42 })).toMatch(/^name: must be text/);
+    expect(refusal({ ...good, train: { synthetic: [{ epochs: 1, maxLr: 0.001, freezeEncoder: 'no' }] } })).toMatch(/^train\.synthetic\[0\]\.freezeEncoder: must be false/);
+  });
 });
 
 describe('matched ranges in experiments', () => {
@@ -265,9 +293,10 @@ describe('experiment runs', () => {
 });
 
 describe('shipped experiment configs', () => {
-  it('all parse', () => {
+  it('all parse, and so does the config each records in its results (to run it again)', () => {
     for (const file of readdirSync('experiments').filter((f) => f.endsWith('.json'))) {
-      expect(() => parseExperimentConfig(JSON.parse(readFileSync(`experiments/${file}`, 'utf8'))), file).not.toThrow();
+      const parsed = parseExperimentConfig(JSON.parse(readFileSync(`experiments/${file}`, 'utf8')));
+      expect(parseExperimentConfig(JSON.parse(JSON.stringify(parsed))), file).toEqual(parsed);
     }
   });
 });

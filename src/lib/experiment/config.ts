@@ -130,6 +130,54 @@ export class ConfigError extends Error {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The fields each part of a config takes (what parseExperimentConfig reads and writes back, so a
+ * recorded config parses again). Anything else is refused: a misspelt field was ignored, and the
+ * experiment ran on its default without a word.
+ */
+const FIELDS = {
+  config: ['name', 'task', 'synthetic', 'real', 'regimes', 'runs', 'seeds', 'input', 'model', 'train', 'adaptive'],
+  synthetic: ['count', 'size', 'seed', 'preset', 'params', 'crack', 'texture', 'match', 'labelWidth', 'exemplars', 'dataset'],
+  real: ['stored', 'train', 'val', 'test', 'all', 'split', 'pinTest', 'fit', 'adapt'],
+  'real.split': ['val', 'test'],
+  input: ['size', 'channels'],
+  model: ['depth', 'width', 'loss'],
+  train: ['batchSize', 'synthetic', 'real', 'augment', 'weightDecay', 'backend', 'budgetMinutes', 'sized'],
+  adaptive: ['fraction', 'variations', 'parameters', 'rounds', 'phases'],
+  phase: ['epochs', 'maxLr', 'freezeEncoder', 'size'],
+} as const;
+
+/** Refuses a field `part` does not take, with the nearest it does when the name is a slip away. */
+function onlyKnownFields(o: Record<string, unknown>, part: keyof typeof FIELDS, field = part as string): void {
+  const known: readonly string[] = FIELDS[part];
+  for (const key of Object.keys(o)) {
+    if (known.includes(key)) continue;
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k, key) <= 2);
+    const at = field === 'config' ? key : `${field}.${key}`;
+    throw new ConfigError(at, `is not a field ${field === 'config' ? 'of a config' : `of ${field}`}${near ? `; did you mean ${near}?` : '.'} It takes ${known.join(', ')}.`);
+  }
+}
+
+/** A section that must be an object when given (left out, it takes its defaults). */
+function section(raw: Record<string, unknown>, part: 'input' | 'model' | 'train' | 'adaptive'): Record<string, unknown> {
+  const v = raw[part];
+  if (v === undefined) return {};
+  if (!isObject(v)) throw new ConfigError(part, `must be an object {${FIELDS[part].join(', ')}}, or left out for the defaults.`);
+  onlyKnownFields(v, part);
+  return v;
+}
+
+/** Levenshtein distance, for suggesting a field name. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
 const whole = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /**
@@ -143,21 +191,26 @@ function phases(raw: unknown, field: string, size: number, fallback: Phase[]): P
   if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(field, 'must be a non-empty list of phases {epochs, maxLr, freezeEncoder, size}.');
   return raw.map((p, i) => {
     if (!isObject(p)) throw new ConfigError(`${field}[${i}]`, 'must be an object {epochs, maxLr, freezeEncoder, size}.');
+    onlyKnownFields(p, 'phase', `${field}[${i}]`);
     if (!whole(p.epochs, 1, MOST.epochs)) throw new ConfigError(`${field}[${i}].epochs`, `must be a whole number from 1 to ${MOST.epochs}.`);
     if (!(typeof p.maxLr === 'number' && p.maxLr > 0 && p.maxLr < 10)) throw new ConfigError(`${field}[${i}].maxLr`, 'must be a number above 0 and below 10.');
     if (p.freezeEncoder === true) throw new ConfigError(`${field}[${i}].freezeEncoder`, FROZEN_RANDOM_ENCODER);
+    if (p.freezeEncoder !== undefined && p.freezeEncoder !== false) throw new ConfigError(`${field}[${i}].freezeEncoder`, 'must be false (the encoder trains), or left out.');
     if (p.size !== undefined && !whole(p.size, 32, MOST.size)) throw new ConfigError(`${field}[${i}].size`, `must be a whole number of pixels from 32 to ${MOST.size}.`);
-    return { epochs: p.epochs as number, maxLr: p.maxLr as number, freezeEncoder: p.freezeEncoder === true, size: (p.size as number | undefined) ?? size };
+    return { epochs: p.epochs as number, maxLr: p.maxLr as number, freezeEncoder: false, size: (p.size as number | undefined) ?? size };
   });
 }
 
 /** Fills defaults and checks every field; throws a ConfigError naming the first bad one. */
 export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (!isObject(raw)) throw new ConfigError('config', 'must be a JSON object.');
+  onlyKnownFields(raw, 'config');
+  if (raw.name !== undefined && typeof raw.name !== 'string') throw new ConfigError('name', 'must be text, or left out.');
   const task = raw.task;
   if (task !== 'grains' && task !== 'cracks') throw new ConfigError('task', `must be "grains" or "cracks"; got ${JSON.stringify(task)}.`);
   const s = raw.synthetic;
   if (!isObject(s)) throw new ConfigError('synthetic', 'must be an object {count, size, seed, …}.');
+  onlyKnownFields(s, 'synthetic');
   if (!whole(s.count, 2, MAX_COUNT)) throw new ConfigError('synthetic.count', `must be a whole number from 2 to ${MAX_COUNT.toLocaleString('en')}.`);
   if (!whole(s.size, 32, MOST.size)) throw new ConfigError('synthetic.size', `must be a whole number of pixels from 32 to ${MOST.size}.`);
   if ((s.count as number) * (s.size as number) ** 2 > MAX_DATASET_PIXELS) throw new ConfigError('synthetic.count', `count × size² must stay under ${MAX_DATASET_PIXELS / 1e9} billion pixels.`);
@@ -192,6 +245,8 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (s.dataset !== undefined && (typeof s.dataset !== 'string' || !s.dataset.trim())) throw new ConfigError('synthetic.dataset', 'must be the id or name of a complete stored dataset (Datasets tab).');
   const r = raw.real;
   if (!isObject(r)) throw new ConfigError('real', 'must be an object with train, val and test folders, all with a split, or stored: true.');
+  onlyKnownFields(r, 'real');
+  if (isObject(r.split)) onlyKnownFields(r.split, 'real.split');
   if (r.stored !== undefined && typeof r.stored !== 'boolean') throw new ConfigError('real.stored', 'must be true (the Real data tab\'s tiles) or left out (folders).');
   const stored = r.stored === true;
   for (const k of ['train', 'val', 'test', 'all'] as const) {
@@ -201,15 +256,18 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (r.all !== undefined && (r.train !== undefined || r.val !== undefined || r.test !== undefined)) {
     throw new ConfigError('real.all', 'is split into train, validation and test by each run\'s seed, so it cannot be named with real.train, real.val or real.test folders. Name one folder as all, or the folders.');
   }
-  if (!stored && !r.all && (r.split !== undefined || r.pinTest !== undefined)) {
+  // An empty pinTest is what a recorded config holds for folders, so it parses again.
+  const pins = Array.isArray(r.pinTest) ? r.pinTest.length > 0 : r.pinTest !== undefined;
+  if (!stored && !r.all && (r.split !== undefined || pins)) {
     throw new ConfigError(r.split !== undefined ? 'real.split' : 'real.pinTest', 'applies to one folder split by each run\'s seed (real.all) or to stored data; with train, val and test folders the folders are the split. Remove it, or name one folder as all.');
   }
   if (!stored && !r.all && !r.test) throw new ConfigError('real', 'name a test folder (with train and val folders when a regime trains on real data), one folder as all with a split, or stored: true for the Real data tab\'s tiles.');
   if (r.adapt !== undefined && typeof r.adapt !== 'boolean') throw new ConfigError('real.adapt', 'must be true (re-estimate batch-norm statistics on the real training and validation images before testing) or false.');
   if (r.pinTest !== undefined && !(Array.isArray(r.pinTest) && r.pinTest.every((n) => typeof n === 'string'))) throw new ConfigError('real.pinTest', 'must be a list of file names.');
   const pinTest = (r.pinTest as string[] | undefined) ?? [];
-  // Stored data without a split takes the Real data tab's shares when the experiment starts.
-  const split = r.split ?? (stored ? undefined : { val: 0.2, test: 0.2 });
+  // Stored data without a split takes the Real data tab's shares when the experiment starts; folders
+  // named as train, val and test are the split (a default here made the recorded config refuse to parse again).
+  const split = r.split ?? (stored || !r.all ? undefined : { val: 0.2, test: 0.2 });
   // Pinned images alone may make the test set (the paper hand-picked its own).
   if (split !== undefined && (!isObject(split) || !(typeof split.val === 'number' && typeof split.test === 'number' && split.val >= 0 && split.test >= 0
     && (split.test > 0 || pinTest.length > 0) && split.val + split.test < 1))) {
@@ -230,13 +288,13 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (!Array.isArray(seeds) || seeds.length !== runs || !seeds.every((x) => whole(x, 0, 0xffffffff))) throw new ConfigError('seeds', `must be ${runs} whole numbers (one per run), or left out for 1…${runs}.`);
   // Runs are paired across regimes by seed: a repeated seed would pair a run with its own copy.
   if (new Set(seeds).size !== seeds.length) throw new ConfigError('seeds', 'must all differ: runs are paired across regimes by their seed, so a repeated seed repeats a run. Give distinct seeds.');
-  const input = isObject(raw.input) ? raw.input : {};
+  const input = section(raw, 'input');
   const size = (input.size as number | undefined) ?? (task === 'cracks' ? 64 : 128);
   if (!whole(size, 32, MOST.size) || (task === 'grains' && size % UNET_MULTIPLE !== 0)) throw new ConfigError('input.size', `must be a whole number of pixels from 32 to ${MOST.size}${task === 'grains' ? ` and a multiple of ${UNET_MULTIPLE}` : ''}.`);
   const channels = input.channels ?? 1;
   if (channels !== 1 && channels !== 3) throw new ConfigError('input.channels', 'must be 1 (grey) or 3 (RGB).');
   if (channels === 3 && task !== 'grains') throw new ConfigError('input.channels', 'is 3 (RGB), but crack tiles are grey; colour is for grain experiments.');
-  const m = isObject(raw.model) ? raw.model : {};
+  const m = section(raw, 'model');
   const depth = (m.depth as Depth | undefined) ?? 10;
   // A number before `in`, which would convert an object (and can throw doing so).
   if (typeof depth !== 'number' || !(depth in DEPTHS)) throw new ConfigError('model.depth', `must be one of ${Object.keys(DEPTHS).join(', ')}.`);
@@ -245,7 +303,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   const loss = (m.loss as LossName | undefined) ?? (task === 'grains' ? 'weighted-ce+dice' : 'ce');
   if (task === 'grains' && !SEGMENT_LOSSES.includes(loss)) throw new ConfigError('model.loss', `must be one of ${SEGMENT_LOSSES.join(', ')}.`);
   if (task === 'cracks' && loss !== 'ce') throw new ConfigError('model.loss', 'must be "ce" (cross-entropy) for the crack classifier, or left out; the other losses are for segmentation.');
-  const t = isObject(raw.train) ? raw.train : {};
+  const t = section(raw, 'train');
   const batchSize = (t.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE[task === 'grains' ? 'segment' : 'classify'];
   if (!whole(batchSize, 1, MOST.batchSize)) throw new ConfigError('train.batchSize', `must be a whole number from 1 to ${MOST.batchSize}.`);
   if (t.augment !== undefined && typeof t.augment !== 'boolean') throw new ConfigError('train.augment', 'must be true (the default augmentation) or false (none).');
@@ -263,7 +321,7 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
       if (task === 'grains' && p.size % UNET_MULTIPLE !== 0) throw new ConfigError(`${field}[${i}].size`, `must be a multiple of ${UNET_MULTIPLE}.`);
     });
   }
-  const a = isObject(raw.adaptive) ? raw.adaptive : {};
+  const a = section(raw, 'adaptive');
   const adaptive = {
     fraction: (a.fraction as number | undefined) ?? 0.1,
     variations: (a.variations as number | undefined) ?? 10,
