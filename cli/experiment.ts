@@ -3,10 +3,11 @@
  * Serves the built app, drives the system Chromium (WebGPU on) through the Experiments view —
  * the same code path as a user — prints progress, and writes DIR/results.json and, to look at,
  * the first run's predictions on the real test images as DIR/predictions/REGIME/*.png (both
- * replaced at the start, so what DIR holds is always this run's). CONFIG and DIR are relative to
+ * removed once the run is under way, so what DIR holds is always this run's; a config the page
+ * refuses leaves them). CONFIG and DIR are relative to
  * the folder the command was typed in (npm runs scripts from the package root).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,7 @@ import { chromium } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { preview } from 'vite';
 import { ConfigError, parseExperimentConfig, realFolders, storedInputs } from '../src/lib/experiment/config';
+import { IMAGE_FILE } from '../src/lib/data/importLayout';
 
 const usage = 'Usage: npm run experiment -- CONFIG.json --out DIR [--timeout SECONDS (default 21600)]';
 /** Where the user typed the command: npm sets INIT_CWD, as it runs scripts from the package root. */
@@ -32,8 +34,9 @@ async function main() {
   } catch (e) {
     fail((e as Error).message);
   }
-  const [configArg] = parsed.positionals;
+  const [configArg, ...extra] = parsed.positionals;
   if (!configArg) fail('give the experiment config file.');
+  if (extra.length) fail(`one config at a time; ${extra.join(' ')} ${extra.length > 1 ? 'were' : 'was'} given besides ${configArg}.`);
   if (!parsed.values.out) fail('--out DIR is required.');
   const configPath = resolve(userDir, configArg);
   const timeoutSeconds = Number(parsed.values.timeout ?? 6 * 3600);
@@ -58,21 +61,36 @@ async function main() {
   }
   const base = dirname(configPath);
   const folders = realFolders(config).map((f) => ({ ...f, dir: resolve(base, f.path) }));
-  for (const f of folders) if (!existsSync(f.dir)) fail(`real.${f.set}: folder ${f.dir} does not exist.`);
+  const checkFolder = (field: string, dir: string) => {
+    if (!existsSync(dir)) fail(`${field}: folder ${dir} does not exist (relative to the config).`);
+    if (!statSync(dir).isDirectory()) fail(`${field}: ${dir} is a file, not a folder.`);
+  };
+  for (const f of folders) {
+    checkFolder(`real.${f.set}`, f.dir);
+    // The page is given nothing for a folder without images, and would wait for it.
+    if (!readdirSync(f.dir, { recursive: true }).some((p) => IMAGE_FILE.test(String(p)))) fail(`real.${f.set}: ${f.dir} holds no PNG, JPEG or TIFF images.`);
+  }
   // `match: true` measures the real folders' own images, which the page already has.
   const matchDir = typeof config.synthetic.match === 'string' ? resolve(base, config.synthetic.match) : undefined;
-  if (matchDir && !existsSync(matchDir)) fail(`synthetic.match: folder ${matchDir} does not exist.`);
+  if (matchDir) checkFolder('synthetic.match', matchDir);
   const exemplarDir = config.synthetic.exemplars ? resolve(base, config.synthetic.exemplars) : undefined;
-  if (exemplarDir && !existsSync(exemplarDir)) fail(`synthetic.exemplars: folder ${exemplarDir} does not exist.`);
+  if (exemplarDir) checkFolder('synthetic.exemplars', exemplarDir);
   if (!existsSync(join(root, 'dist', 'index.html'))) fail('the app is not built; run "npm run build" (npm run experiment does it).');
   const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromiumPath)) fail(`Chromium not found at ${chromiumPath}; install it (apt-get install chromium) or set CHROMIUM_PATH.`);
 
   const out = resolve(userDir, parsed.values.out);
+  if (existsSync(out) && !statSync(out).isDirectory()) fail(`--out ${out} is a file; give a folder.`);
   mkdirSync(out, { recursive: true });
-  // An earlier run's files would read as this one's if it stops early.
-  rmSync(join(out, 'results.json'), { force: true });
-  rmSync(join(out, 'predictions'), { recursive: true, force: true });
+  // An earlier run's files would read as this one's if this one stops early: they go once the page
+  // has accepted the config and the run is under way (a config it refuses leaves them as they were).
+  let cleared = false;
+  const clearEarlierRun = () => {
+    if (cleared) return;
+    rmSync(join(out, 'results.json'), { force: true });
+    rmSync(join(out, 'predictions'), { recursive: true, force: true });
+    cleared = true;
+  };
   const server = await preview({ root, preview: { port: 4393, host: '127.0.0.1', strictPort: false }, logLevel: 'error' });
   const browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -86,10 +104,14 @@ async function main() {
     await page.goto(server.resolvedUrls!.local[0]);
     await page.getByRole('button', { name: 'Experiments' }).click();
     await page.getByLabel('Experiment config (JSON)').fill(JSON.stringify(raw, null, 2));
+    const alert = page.getByRole('alert');
     for (const f of folders) {
       await page.getByLabel(`Real ${f.set} folder`).setInputFiles(f.dir);
-      await page.getByTestId(`real-${f.set}`).waitFor();
-      console.log(`real ${f.set}: ${await page.getByTestId(`real-${f.set}`).textContent()} from ${f.dir}`);
+      // The folder's count, or the page's word on why it read none (an empty folder, a mask of another size).
+      const read = page.getByTestId(`real-${f.set}`);
+      await read.or(alert).first().waitFor();
+      if (!(await read.count())) fail(`real.${f.set} (${f.dir}): ${await alert.first().textContent()}`);
+      console.log(`real ${f.set}: ${await read.textContent()} from ${f.dir}`);
     }
     if (matchDir) {
       await page.getByLabel('Match folder').setInputFiles(matchDir);
@@ -99,7 +121,6 @@ async function main() {
       await page.getByLabel('Exemplar folder').setInputFiles(exemplarDir);
       console.log(`exemplars: ${await page.getByTestId('exemplar-images').textContent()} from ${exemplarDir}`);
     }
-    const alert = page.getByRole('alert');
     if (await alert.count()) fail(await alert.first().textContent() ?? 'the app refused the config');
     await page.getByRole('button', { name: 'Run experiment' }).click();
     const started = Date.now();
@@ -107,7 +128,10 @@ async function main() {
     for (;;) {
       // The stored record's status says when the run has ended (complete, cancelled or failed).
       const status = (await page.getByTestId('experiment-status').textContent({ timeout: 200 }).catch(() => '')) ?? '';
-      if (status === 'complete') break;
+      if (status === 'complete') {
+        clearEarlierRun();
+        break;
+      }
       if (status === 'cancelled') {
         // Not a result: nothing is written (only the page's Cancel does this).
         console.log('cancelled: no results written.');
@@ -117,6 +141,7 @@ async function main() {
       if (status === 'failed' || (await alert.count())) throw new Error((await alert.first().textContent().catch(() => null)) ?? 'the experiment failed');
       const text = (await page.getByTestId('experiment-progress').textContent({ timeout: 200 }).catch(() => '')) ?? '';
       if (text && text !== last) {
+        clearEarlierRun();
         last = text;
         process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${text}\n`);
       }
