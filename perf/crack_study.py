@@ -9,6 +9,7 @@ dependency of the product, and a GPU makes the larger runs take seconds.
   npx tsx perf/tilesToBin.ts /tmp/syn /tmp/syn/tiles
   npx tsx perf/tilesToBin.ts ../shared/realdata/cracks/ceramic-tile-tiles /tmp/real
   crack_study.py --mirror ../shared/bench --syn /tmp/syn/tiles --real /tmp/real --runs 1200:0.25:9:1,32000:1:15:1
+  crack_study.py ... --input 64 --runs 5400:0.25:32:1     (the tiles at 64², a quarter of the pixels)
 
 Each run is TILES:WIDTH:EPOCHS:SEED: that many tiles drawn from the synthetic pool by the seed, a
 fifth of them kept for validation. Prints a JSON line per run: the synthetic validation error, and
@@ -27,6 +28,7 @@ ap.add_argument('--syn', required=True, help='synthetic tiles, as perf/tilesToBi
 ap.add_argument('--real', required=True, help='real tiles, likewise')
 ap.add_argument('--runs', required=True)
 ap.add_argument('--batch', type=int, default=64)
+ap.add_argument('--input', type=int, default=0, help='network input side: tiles (synthetic and real) resized to it bilinearly, as the app does; 0 keeps their side')
 args = ap.parse_args()
 sys.path.insert(0, args.mirror)
 from torch_same import Classifier  # noqa: E402
@@ -38,7 +40,11 @@ def load(prefix):
     y = np.array(json.load(open(prefix + '.json')), dtype=np.int64)
     x = np.fromfile(prefix + '.bin', dtype=np.uint8)
     side = math.isqrt(len(x) // len(y))
-    return torch.from_numpy(x.reshape(len(y), 1, side, side)), torch.from_numpy(y)
+    x = torch.from_numpy(x.reshape(len(y), 1, side, side))
+    if args.input and args.input != side:  # half-pixel bilinear, as the app's resize (at 2:1 the 2×2 mean)
+        x = torch.cat([F.interpolate(x[i:i + 1024].float(), size=(args.input, args.input), mode='bilinear', align_corners=False).round().to(torch.uint8)
+                       for i in range(0, len(x), 1024)])
+    return x, torch.from_numpy(y)
 
 
 def standardise(x):
@@ -116,7 +122,7 @@ def run(sx, sy, rx, ry, tiles, width, epochs, seed):
         with torch.no_grad():
             wrong = sum(int((model(standardise(xv[i:i + 256].float())).argmax(1) != yv[i:i + 256]).sum()) for i in range(0, len(yv), 256))
         epochs_seen.append({'synthetic_val_error': round(wrong / len(yv), 3), 'real': dict(zip(('error', 'auc', 'called_crack'), on_real(model, rx, ry)))})
-    return {'tiles': tiles, 'width': width, 'epochs': epochs, 'seed': seed, 'images_seen': epochs * len(yt), 'seconds': round(time.time() - start, 1),
+    return {'tiles': tiles, 'width': width, 'epochs': epochs, 'seed': seed, 'input': xt.shape[-1], 'images_seen': epochs * len(yt), 'seconds': round(time.time() - start, 1),
             **epochs_seen[-1], 'by_epoch': epochs_seen, 'device': dev}
 
 
