@@ -154,7 +154,8 @@ function onlyKnownFields(o: Record<string, unknown>, part: keyof typeof FIELDS, 
   for (const key of Object.keys(o)) {
     if (known.includes(key)) continue;
     const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k, key) <= 2);
-    const at = field === 'config' ? key : `${field}.${key}`;
+    const name = key === '' ? '""' : key; // an empty key still names the field at fault
+    const at = field === 'config' ? name : `${field}.${name}`;
     throw new ConfigError(at, `is not a field ${field === 'config' ? 'of a config' : `of ${field}`}${near ? `; did you mean ${near}?` : '.'} It takes ${known.join(', ')}.`);
   }
 }
