@@ -176,6 +176,22 @@ describe('tiling', () => {
     // RGB TIFFs likewise; grey masks as before.
     expectCrackRow(await read(tiff(side, side, Uint8Array.from({ length: 3 * n }, (_, k) => (k % 3 === 1 && onCrack(k / 3 | 0) ? 200 : 0)), { samples: 3 }), 'mask.tif'));
     expectCrackRow(await read(png(Uint8Array.from(indices, (v) => 255 * v), 1)));
+    // A palette read by the colours it shows, whatever index is which: here index 0 is the red stroke.
+    expectCrackRow(await read(png(Uint8Array.from(indices, (v) => 1 - v), 1, [[255, 0, 0], [0, 0, 0]])));
+    // Classes shown too dark to mark anything (a label tool's class 8 is (64, 0, 0)) read by index, 0 the background.
+    expectCrackRow(await read(png(indices, 1, [[0, 0, 0], [64, 0, 0]])));
+    // A palette stroke layer (black, transparent around it), and a grey+alpha TIFF one.
+    expectCrackRow(await read(png(indices, 1, [[0, 0, 0, 0], [0, 0, 0, 255]] as never)));
+    expectCrackRow(await read(tiff(side, side, Uint8Array.from({ length: 2 * n }, (_, k) => (k % 2 === 1 && onCrack(k / 2 | 0) ? 255 : 0)), { samples: 2 }), 'mask.tif'));
+    // Alpha weighs a coloured stroke: its faint anti-aliased rim (alpha 40) is no mark, and a white
+    // layer is read by its alpha.
+    const rimmed = Uint8Array.from({ length: 4 * n }, (_, k) => {
+      const row = Math.floor(k / 4 / side);
+      return k % 4 < 3 ? 255 : row === 40 ? 255 : row === 39 || row === 41 ? 40 : 0;
+    });
+    const rimMask = await read(png(rimmed, 4));
+    expectCrackRow(rimMask);
+    expect([rimMask.pixels[39 * side], rimMask.pixels[41 * side]]).toEqual([40, 40]);
     // A palette PNG whose pixels point past its palette is refused by name.
     const broken = png(Uint8Array.from({ length: n }, (_, i) => (i === 5 ? 3 : 0)), 1, [[0, 0, 0], [255, 255, 255]]);
     await expect(read(broken)).rejects.toThrow(/^mask\.png is a damaged PNG: its pixels use colour 3 of a palette of 2\./);

@@ -92,7 +92,9 @@ export function decodeTiffGrey(bytes: Uint8Array, name: string, keepColour = fal
     const note = `${bits}-bit ${kind} TIFF mask, read by value${scale}`;
     // Colour and palette marks read as marks (maskColours), not through luma.
     if (palette) return { width, height, pixels: maskOfPalette(data, n, palette.map((c) => c.map((v) => v >> 8))), note, micronsPerPixel };
-    const values = samples >= 3 ? largestColour(data, n, samples) : grey;
+    // With alpha or colour, the marks as maskColours reads them (a white-is-zero grey inverted first).
+    const withAlpha = samples === 2 && ifd.type === 0 ? Uint16Array.from({ length: 2 * n }, (_, k) => (k % 2 ? data[k] : max - data[k])) : data;
+    const values = samples >= 2 ? largestColour(withAlpha, n, samples, max) : grey;
     // A mask's values as stated: a signed one's 0 stays 0 (its order was shifted by half its range above), negatives are unmarked.
     const stated = signed ? Uint16Array.from(values, (v) => Math.max(0, v - (max + 1) / 2)) : values;
     return { width, height, pixels: maskValuesTo8(stated), note, micronsPerPixel };
