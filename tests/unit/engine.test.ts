@@ -139,6 +139,8 @@ describe('engine jobs', () => {
     await expect(jobs.analyse({ ...args, rescale: true }, context())).rejects.toThrow(/has no known training scale/);
     await putDataset(db, { ...dataset, recipe: { ...recipe, micronsPerPixel: 0.25 } }); // trained at its own 32 px: 0.25 µm/px
     const rescaled = await jobs.analyse({ ...args, images: [image(0)], rescale: true }, context());
+    // At the model's own scale nothing is resampled, and the size is checked all the same.
+    await expect(jobs.analyse({ ...args, micronsPerPixel: 0.25, images: [tiny], rescale: true }, context())).rejects.toThrow('This 20×20 px micrograph is smaller than the 32 px the U-Net needs');
     await putDataset(db, dataset);
     expect(rescaled[0]).toMatchObject({ width: 32, height: 32, rescaled: { from: 0.5, to: 0.25, width: 64, height: 64 } });
     // With its dataset gone (deleted, or left on the machine that trained it) the record's samples give the scale.

@@ -412,7 +412,16 @@ describe('results files', () => {
     expect(() => resultsFromJson('[]', 'x.json')).toThrow('not a SynthScope results file');
     expect(() => resultsFromJson(JSON.stringify({ ...edited, config: { ...edited.config, runs: 0 } }), 'x.json')).toThrow('its config is not valid');
     expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [{ seed: 1, regime: 'magic', metrics: {} }] }), 'x.json')).toThrow('runs[0] needs');
-    expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [{ seed: 1, regime: 'real', metrics: { test: { n: 3, error: 'low' }, all: { n: 1 } } }] }), 'x.json')).toThrow('runs[0].metrics.test.error must be a number');
+    expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [{ seed: 1, regime: 'real', metrics: { test: { n: 3, error: 'low' }, all: { n: 1 } } }] }), 'x.json')).toThrow('runs[0].metrics.test.error must be a number from 0 to 1');
+    // Numbers no run can give, and runs the config does not make, are refused rather than summarised.
+    const withRun = (patch: object, k = 0) => JSON.stringify({ ...edited, runs: edited.runs.map((r: object, i: number) => (i === k ? { ...r, ...patch } : r)) });
+    expect(() => resultsFromJson(withRun({ metrics: { test: { n: 20, error: 7 }, all: { n: 40 } } }), 'x.json')).toThrow('runs[0].metrics.test.error must be a number from 0 to 1');
+    expect(() => resultsFromJson(withRun({ seed: 99 }), 'x.json')).toThrow('runs[0] is seed 99 of regime synthetic, which its config does not run');
+    expect(() => resultsFromJson(withRun({ seed: 1, regime: 'real' }, 2), 'x.json')).toThrow('runs[2] repeats seed 1 of regime real');
+    expect(() => resultsFromJson(JSON.stringify({ ...edited, runs: [...edited.runs, edited.runs[0]] }), 'x.json')).toThrow('x.json holds 7 runs; its config makes at most 6');
+    // A config recorded before with train, val and test folders held a default split; it reads.
+    const folders = { ...edited, config: { ...edited.config, real: { train: 't', val: 'v', test: 'x', split: { val: 0.2, test: 0.2 }, pinTest: [], fit: 'resize' } } };
+    expect(resultsFromJson(JSON.stringify(folders), 'old.json').config.real).toMatchObject({ train: 't', test: 'x' });
   });
 });
 

@@ -167,7 +167,10 @@ export interface Rescale {
  */
 export async function segmentAtScale(image: GreyImage, from: number, to: number | undefined,
   segment: (image: GreyImage) => Promise<Float32Array>): Promise<{ probability: Float32Array; rescaled?: Rescale }> {
-  if (to === undefined || to === from) return { probability: await segment(image) };
+  if (to === undefined || to === from) {
+    if (Math.min(image.width, image.height) < UNET_MULTIPLE) throw new Error(`This ${image.width}×${image.height} px micrograph is smaller than the ${UNET_MULTIPLE} px the U-Net needs: analyse a larger image.`);
+    return { probability: await segment(image) };
+  }
   const { width, height } = rescaledSize(image.width, image.height, from, to);
   const what = `At the model's scale (${um(to)}) this ${image.width}×${image.height} px micrograph at ${um(from)} would be ${width}×${height} px`;
   if (Math.min(width, height) < UNET_MULTIPLE) throw new Error(`${what}, smaller than the ${UNET_MULTIPLE} px the U-Net needs: analyse it without rescaling, or check its pixel size.`);

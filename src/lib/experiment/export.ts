@@ -95,6 +95,17 @@ const METRIC_FIELDS = ['error', 'auc', 'pixelError', 'miou', 'boundaryF1'] as co
  * from the file), so an edited file cannot show numbers its runs do not support. Hard samples and
  * prediction images are not read back.
  */
+/**
+ * Results exported before 2026-11-27 recorded a default split with train, val and test folders,
+ * where it was never used and where a config may no longer name one: it is left out to read them.
+ */
+function withoutRecordedFolderSplit(config: Record<string, unknown>): Record<string, unknown> {
+  const real = config.real;
+  if (!isPlainObject(real) || real.all !== undefined || real.stored === true || real.split === undefined) return config;
+  const { split: _, ...rest } = real;
+  return { ...config, real: rest };
+}
+
 export function resultsFromJson(text: string, fileName: string): ExperimentResults {
   let raw: unknown;
   try {
@@ -105,16 +116,27 @@ export function resultsFromJson(text: string, fileName: string): ExperimentResul
   if (!isPlainObject(raw) || !Array.isArray(raw.runs) || !isPlainObject(raw.config)) throw new Error(`${fileName} is not a SynthScope results file (it needs config and runs).`);
   let config;
   try {
-    config = parseExperimentConfig(raw.config);
+    config = parseExperimentConfig(withoutRecordedFolderSplit(raw.config));
   } catch (e) {
     throw new Error(`${fileName}: its config is not valid: ${(e as Error).message}`);
   }
-  if (raw.runs.length > 10_000) throw new Error(`${fileName} holds ${raw.runs.length} runs; at most 10,000 can be read.`);
+  if (raw.runs.length > config.runs * config.regimes.length) {
+    throw new Error(`${fileName} holds ${raw.runs.length} runs; its config makes at most ${config.runs * config.regimes.length} (${config.runs} seeds × ${config.regimes.length} regimes).`);
+  }
+  const seen = new Set<string>();
   const runs: RunResult[] = raw.runs.map((r: unknown, i: number) => {
     const where = `${fileName}: runs[${i}]`;
     if (!isPlainObject(r) || !Number.isInteger(r.seed) || !REGIMES.includes(r.regime as RunResult['regime']) || !isPlainObject(r.metrics)) {
       throw new Error(`${where} needs a whole-number seed, a regime (${REGIMES.join(', ')}) and metrics.`);
     }
+    // Runs are paired across regimes by seed: one of a seed or regime the config does not make, or a
+    // second of a pair, would enter the means and tests as a run of its own.
+    if (!config.seeds.includes(r.seed as number) || !config.regimes.includes(r.regime as RunResult['regime'])) {
+      throw new Error(`${where} is seed ${r.seed} of regime ${r.regime}, which its config does not run (seeds ${config.seeds.join(', ')}; regimes ${config.regimes.join(', ')}).`);
+    }
+    const pair = `${r.seed} ${r.regime}`;
+    if (seen.has(pair)) throw new Error(`${where} repeats seed ${r.seed} of regime ${r.regime}.`);
+    seen.add(pair);
     const metrics = {} as RunResult['metrics'];
     for (const set of ['test', 'all'] as const) {
       const m = (r.metrics as Record<string, unknown>)[set];
@@ -122,7 +144,8 @@ export function resultsFromJson(text: string, fileName: string): ExperimentResul
       const out: SetMetrics = { n: m.n as number };
       for (const f of METRIC_FIELDS) {
         if (m[f] === undefined) continue;
-        if (typeof m[f] !== 'number' || !Number.isFinite(m[f])) throw new Error(`${where}.metrics.${set}.${f} must be a number.`);
+        // Every metric read back is a rate or an area under a curve: 0 to 1.
+        if (typeof m[f] !== 'number' || !(m[f] >= 0 && m[f] <= 1)) throw new Error(`${where}.metrics.${set}.${f} must be a number from 0 to 1.`);
         (out as unknown as Record<string, number>)[f] = m[f] as number;
       }
       if (Array.isArray(m.errorCi99) && m.errorCi99.length === 2 && m.errorCi99.every((v) => Number.isFinite(v))) out.errorCi99 = m.errorCi99 as [number, number];
