@@ -18,8 +18,8 @@ import { ConfigError, parseExperimentConfig, realFolders, storedInputs } from '.
 import { IMAGE_FILE } from '../src/lib/data/importLayout';
 
 const usage = 'Usage: npm run experiment -- CONFIG.json --out DIR [--timeout SECONDS (default 21600)]';
-/** Where the user typed the command: npm sets INIT_CWD, as it runs scripts from the package root. */
-const userDir = process.env.INIT_CWD ?? process.cwd();
+/** Where the user typed the command: npm sets INIT_CWD, as it runs scripts from the package root (for `npm run experiment` itself; a script calling this CLI carries its own command's). */
+const userDir = process.env.npm_lifecycle_event === 'experiment' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message: string): never {

@@ -7,7 +7,7 @@
  * --microns-per-pixel P (grains): the pixel size the samples stand for, kept in the recipe and on
  * every params.jsonl line; it labels the samples and changes none of their bytes.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,8 +26,12 @@ const usage = 'Usage: npm run generate -- --kind grains|cracks --count N --size 
   + '  the matched ones; ranges given in --params still win over matched ones.\n'
   + '  --microns-per-pixel P (grains only): the pixel size (µm per pixel) the samples stand for; grain diameters stay in px.';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Where the user typed the command (npm runs scripts from the package root and sets INIT_CWD): relative paths start there. */
-const userDir = process.env.INIT_CWD ?? process.cwd();
+/**
+ * Where the user typed the command: npm runs scripts from the package root and says where in
+ * INIT_CWD, but only for `npm run generate` itself (a script that calls this CLI carries npm's
+ * INIT_CWD of its own command, not its working folder).
+ */
+const userDir = process.env.npm_lifecycle_event === 'generate' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
 
 function fail(message: string): never {
   console.error(`error: ${message}\n${usage}`);
@@ -66,16 +70,29 @@ function readParamsFile(file: string | undefined, kind: 'grains' | 'cracks'): Re
 /**
  * Refuses an --out folder that is a file, or that already holds a dataset this run would mix with:
  * its images would be overwritten one by one, the rest left over, and its params file replaced.
- * Shards of one run share a folder, each with its own params file.
+ * Shards of one run share a folder, each with its own params file; the folder's recipe.json says
+ * which run they belong to (`recipe`: this run's, as written there).
  */
-function checkOut(out: string, shard: Shard | undefined): void {
+function checkOut(out: string, shard: Shard | undefined, recipe: string): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) fail(`--out ${out} is a file; give a folder (it is made when missing).`);
-  const own = shard ? new RegExp(`^params\\.shard-\\d+-of-${shard.total}\\.jsonl$`) : null;
-  const ownFile = shard ? shardParamsFile(shard) : 'params.jsonl';
-  const clash = readdirSync(out).find((f) => /^params(\.shard-\d+-of-\d+)?\.jsonl$/.test(f) && (f === ownFile || !own?.test(f)));
-  if (clash) fail(`--out ${out} already holds a dataset (${clash}); writing into it would mix two datasets. Give an empty or new folder, or delete that dataset first.`);
+  const files = readdirSync(out);
+  const dataset = files.filter((f) => /^params(\.shard-\d+-of-\d+)?\.jsonl$/.test(f) || f === RECIPE_FILE);
+  if (dataset.length === 0) return;
+  const elsewhere = 'Give an empty or new folder, or delete that dataset first.';
+  if (!shard) fail(`--out ${out} already holds a dataset (${dataset.join(', ')}); writing into it would mix two datasets. ${elsewhere}`);
+  const written = files.includes(RECIPE_FILE) ? readFileSync(join(out, RECIPE_FILE), 'utf8') : null;
+  if (written !== recipe || files.includes('params.jsonl') || dataset.some((f) => f.startsWith('params.shard-') && !f.endsWith(`-of-${shard.total}.jsonl`))) {
+    fail(`--out ${out} already holds ${written === null ? 'a dataset' : 'a dataset of another recipe or sharding'} (${dataset.join(', ')}); shards of one run share a folder, others would mix into it. ${elsewhere}`);
+  }
+  if (files.includes(shardParamsFile(shard))) {
+    fail(`--out ${out} already holds shard ${shard.index}/${shard.total} of this run (${shardParamsFile(shard)}); delete that file to make the shard again.`);
+  }
 }
+
+/** The recipe a folder's samples were made with (crack exemplars by source, not pixels); shards of one run write the same. */
+const RECIPE_FILE = 'recipe.json';
+const recipeText = (r: Recipe) => JSON.stringify(r, (key, value) => (key === 'exemplars' ? undefined : value), 2) + '\n';
 
 /** A shard's params file: the names sort in index order, so `cat DIR/params.shard-*.jsonl > DIR/params.jsonl` rebuilds the unsharded file. */
 const shardParamsFile = (shard: Shard) => `params.shard-${String(shard.index).padStart(String(shard.total).length, '0')}-of-${shard.total}.jsonl`;
@@ -182,11 +199,13 @@ function main() {
     raw.micronsPerPixel = Number(umPerPx);
   }
   let make: (index: number) => Made;
+  let made: Recipe;
   let range: [number, number];
   let shard: Shard | undefined;
   try {
     const r = recipe(kind, raw, paramsPath ? dirname(paramsPath) : userDir, size, count, seed);
     validateAnyRecipe(r);
+    made = r;
     if (r.kind === 'grains') {
       make = (index) => {
         const s = generateGrainSample(r, index);
@@ -206,9 +225,14 @@ function main() {
     fail((e as Error).message);
   }
   const out = resolve(userDir, args.out);
-  checkOut(out, shard);
+  const recipeJson = recipeText(made);
+  checkOut(out, shard, recipeJson);
   if (range[1] <= range[0]) console.error(`note: shard ${shard!.index}/${shard!.total} of ${count} samples holds none; nothing to write.`);
   for (const folder of kind === 'grains' ? ['images', 'masks'] : ['crack', 'no_crack']) mkdirSync(join(out, folder), { recursive: true });
+  // Written whole (shards running side by side write the same text).
+  const part = join(out, `${RECIPE_FILE}.${process.pid}.part`);
+  writeFileSync(part, recipeJson);
+  renameSync(part, join(out, RECIPE_FILE));
   // A shard writes a params file of its own, so shards never race on one file.
   const paramsFile = join(out, shard ? shardParamsFile(shard) : 'params.jsonl');
   writeFileSync(paramsFile, '');

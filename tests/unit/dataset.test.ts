@@ -90,13 +90,20 @@ describe('npm run generate', () => {
       }
       return 'accepted';
     };
-    expect(refusal([...common, '--seed', '7'])).toMatch(/already holds a dataset \(params\.jsonl\); writing into it would mix two datasets/);
+    expect(refusal([...common, '--seed', '7'])).toMatch(/already holds a dataset \(params\.jsonl, recipe\.json\); writing into it would mix two datasets/);
     expect(readFileSync(join(base, 'set', 'params.jsonl'), 'utf8')).toBe(before);
     writeFileSync(join(base, 'typo.json'), '{"prest": "sem"}');
     expect(refusal(['--kind', 'grains', '--count', '2', '--params', join(base, 'typo.json'), '--out', join(base, 'other')])).toMatch(/prest is not a field of a grains recipe; it takes preset, params, micronsPerPixel/);
     writeFileSync(join(base, 'null.json'), 'null');
     expect(refusal(['--kind', 'cracks', '--count', '2', '--params', join(base, 'null.json'), '--out', join(base, 'other')])).toMatch(/must be a JSON object like/);
     expect(refusal(['--kind', 'grains', '--count', '2', '--seed', '', '--out', join(base, 'other')])).toMatch(/--seed must be a whole number; got ""/);
+    // Shards of one run share a folder; a shard of another recipe, or one made twice, is refused.
+    const shard = (seed: string, which: string) => ['--kind', 'grains', '--count', '4', '--size', '64', '--seed', seed, '--shard', which, '--out', join(base, 'shards')];
+    cli(shard('1', '1/2'));
+    expect(refusal(shard('9', '2/2'))).toMatch(/already holds a dataset of another recipe or sharding/);
+    expect(refusal(shard('1', '1/2'))).toMatch(/already holds shard 1\/2 of this run/);
+    cli(shard('1', '2/2'));
+    expect(JSON.parse(readFileSync(join(base, 'shards', 'recipe.json'), 'utf8'))).toMatchObject({ kind: 'grains', seed: 1, count: 4, size: 64 });
   }, 60_000);
 });
 
