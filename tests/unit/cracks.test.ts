@@ -178,6 +178,22 @@ describe('crack tiles', () => {
     expect(crackNumberError(DEFAULT_CRACK_MODEL)).toBeUndefined();
     expect(() => recipeFromSpec('cracks', { crack: 'smooth' } as unknown as RecipeSpec, 128, 2, 1, exemplars, index.source)).toThrow(/crack must be an object of crack-model fields/);
   });
+
+  it('refuse distributions whose draws no tile can hold, and never draw past the limits (a share link of Infinity looped forever)', () => {
+    const withCrack = (crack: Partial<CrackModel>) => crackRecipe({ crack: { ...DEFAULT_CRACK_MODEL, ...crack } });
+    expect(() => validateCrackRecipe(withCrack({ segments: { family: 'lognormal', mu: 1000, sigma: 0 } }))).toThrow('crack.segments: its distribution draws up to Infinity segments (99.9 % of draws); a crack in a tile takes at most 100.');
+    expect(() => validateCrackRecipe(withCrack({ segmentLength: { family: 'normal', mean: 1e300, sd: 1 } }))).toThrow(/^crack\.segmentLength: its distribution draws up to 1e\+300 px/);
+    expect(() => validateCrackRecipe(withCrack({ width: { family: 'uniform', lo: 1, hi: 500 } }))).toThrow(/^crack\.width: .*at most 128/);
+    expect(() => validateCrackRecipe(withCrack({ segments: { family: 'integer', lo: 1, hi: 1e7 } }))).toThrow(/^crack\.segments/);
+    expect(() => validateCrackRecipe(crackRecipe())).not.toThrow();
+    // Past validation (a stored record, a caller of its own), draws stop at the limits.
+    const wild: CrackModel = { ...DEFAULT_CRACK_MODEL, segments: { family: 'integer', lo: 1e6, hi: 1e6 }, segmentLength: { family: 'lognormal', mu: 1000, sigma: 0 },
+      width: { family: 'normal', mean: 1e300, sd: 0 } };
+    const drawn = sampleCrack(wild, 128, new Rng(3));
+    expect(drawn.lengths.length).toBe(100);
+    expect(Math.max(...drawn.lengths)).toBe(2048);
+    expect(Math.max(...drawn.main.widths)).toBe(128);
+  });
 });
 
 describe('crack variety', () => {

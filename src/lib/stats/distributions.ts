@@ -91,6 +91,17 @@ export function distributionError(field: string, d: Distribution | undefined): s
   }
 }
 
+/** The value 99.9 % of a distribution's draws stay under (its bulk's top): for checking a recipe's plausibility. */
+export function bulkTop(d: Distribution): number {
+  const z = 3.09; // the standard normal's 99.9th percentile
+  switch (d.family) {
+    case 'normal': return d.mean + z * d.sd;
+    case 'lognormal': return Math.exp(d.mu + z * d.sigma);
+    case 'uniform':
+    case 'integer': return d.hi;
+  }
+}
+
 /** Histogram with `bins` equal bins over [lo, hi]; counts scaled to a density so a pdf overlays it. */
 export function histogram(values: readonly number[], bins: number, lo = Math.min(...values), hi = Math.max(...values)) {
   const width = (hi - lo) / bins || 1;

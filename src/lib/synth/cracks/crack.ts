@@ -70,12 +70,22 @@ export interface CrackDraw {
 }
 
 const MIN_WIDTH = 0.5;
+
+/**
+ * The most any one draw may be: beyond these no crack fits a tile (256 px at most), and a draw of
+ * Infinity (a share link's lognormal mu of 1000) looped forever. Far above what a recipe's
+ * distributions give in practice (the defaults reach them at 13 sd and more), so no sample of a
+ * sane recipe changes; recipes whose bulk reaches them are refused (validateCrackRecipe).
+ */
+export const CRACK_DRAW_LIMITS = { segments: 100, segmentLength: 2048, width: 128 } as const;
+const drawnWidth = (v: number) => Math.min(CRACK_DRAW_LIMITS.width, Math.max(MIN_WIDTH, v));
+const drawnLength = (v: number) => Math.min(CRACK_DRAW_LIMITS.segmentLength, Math.max(1, v));
 /** Step of a smooth crack's curve, px. */
 const SMOOTH_STEP = 4;
 
 /** Draws the shape of one crack starting in the central half of a size² tile. */
 export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDraw {
-  const segments = Math.max(1, Math.round(sample(model.segments, rng)));
+  const segments = Math.min(CRACK_DRAW_LIMITS.segments, Math.max(1, Math.round(sample(model.segments, rng))));
   const lengths: number[] = [], angles: number[] = [];
   let start = [size * (0.25 + 0.5 * rng.next()), size * (0.25 + 0.5 * rng.next())];
   let heading = rng.next() * 2 * Math.PI;
@@ -87,7 +97,7 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
     start = [[0, along], [size, along], [along, 0], [along, size]][side];
     heading = [0, Math.PI, Math.PI / 2, -Math.PI / 2][side] + (rng.next() - 0.5) * (2 * Math.PI / 3);
   }
-  const main: CrackPath = { points: [...start], widths: [Math.max(MIN_WIDTH, sample(model.width, rng))] };
+  const main: CrackPath = { points: [...start], widths: [drawnWidth(sample(model.width, rng))] };
   const branches: CrackPath[] = [];
   let [x, y] = start;
   const smooth = !!model.smooth && rng.next() < model.smooth;
@@ -97,8 +107,8 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
     // first to a second draw; a branch may leave about every mean segment length.
     const steps = Math.ceil((size * (0.8 + 0.8 * rng.next())) / SMOOTH_STEP);
     const turn = (sample(model.bendAngle, rng) * 1.5 * Math.PI) / 180 / steps;
-    const endWidth = Math.max(MIN_WIDTH, sample(model.width, rng));
-    const branchEvery = Math.max(1, Math.round(sample(model.segmentLength, rng) / SMOOTH_STEP));
+    const endWidth = drawnWidth(sample(model.width, rng));
+    const branchEvery = Math.max(1, Math.round(drawnLength(sample(model.segmentLength, rng)) / SMOOTH_STEP));
     const startHeading = heading;
     for (let s = 1; s <= steps; s++) {
       heading += turn + 0.05 * rng.normal();
@@ -117,12 +127,12 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
       heading += (turn * Math.PI) / 180;
       if (rng.next() < model.branchProbability) branches.push(branchFrom(model, x, y, heading, rng));
     }
-    const length = Math.max(1, sample(model.segmentLength, rng));
+    const length = drawnLength(sample(model.segmentLength, rng));
     lengths.push(length);
     x += length * Math.cos(heading);
     y += length * Math.sin(heading);
     main.points.push(x, y);
-    main.widths.push(Math.max(MIN_WIDTH, sample(model.width, rng)));
+    main.widths.push(drawnWidth(sample(model.width, rng)));
   }
   const intensity = Math.max(-1, Math.min(1, sample(model.intensity, rng)));
   const tapered = !!model.taper && rng.next() < model.taper;
@@ -146,15 +156,15 @@ export function sampleCrack(model: CrackModel, size: number, rng: Rng): CrackDra
 /** A branch leaves at 20–70° to either side, thinner, with half as many segments at most. */
 function branchFrom(model: CrackModel, x: number, y: number, heading: number, rng: Rng): CrackPath {
   let h = heading + (rng.next() < 0.5 ? -1 : 1) * ((20 + 50 * rng.next()) * Math.PI) / 180;
-  const path: CrackPath = { points: [x, y], widths: [Math.max(MIN_WIDTH, 0.7 * sample(model.width, rng))] };
+  const path: CrackPath = { points: [x, y], widths: [drawnWidth(0.7 * sample(model.width, rng))] };
   const count = 1 + rng.int(0, 1);
   for (let s = 0; s < count; s++) {
     if (s > 0) h += (sample(model.bendAngle, rng) * Math.PI) / 180;
-    const length = Math.max(1, 0.6 * sample(model.segmentLength, rng));
+    const length = drawnLength(0.6 * sample(model.segmentLength, rng));
     x += length * Math.cos(h);
     y += length * Math.sin(h);
     path.points.push(x, y);
-    path.widths.push(Math.max(MIN_WIDTH, 0.6 * sample(model.width, rng)));
+    path.widths.push(drawnWidth(0.6 * sample(model.width, rng)));
   }
   return path;
 }

@@ -1,9 +1,9 @@
 /** Crack tiles: recipe + index → texture, crack (for even indices), label and every value drawn. */
 import { isPlainObject, sampleParams, validateSettings, type Settings } from '../../params/space';
 import { hashSeed, Rng } from '../../random';
-import { distributionError } from '../../stats/distributions';
+import { bulkTop, distributionError } from '../../stats/distributions';
 import { validateSizeCountSeed } from '../dataset';
-import { applyCrack, applyHalo, CRACK_VARIETY, crackCoverage, MAX_EXTRA_CRACKS, sampleCrack, type CrackModel } from './crack';
+import { applyCrack, applyHalo, CRACK_DRAW_LIMITS, CRACK_VARIETY, crackCoverage, MAX_EXTRA_CRACKS, sampleCrack, type CrackModel } from './crack';
 import { paintMarks } from './marks';
 import { paintRandomSurface } from './surface';
 import { TEXTURE_PARAMS } from './space';
@@ -72,6 +72,12 @@ export function validateCrackRecipe(recipe: CrackRecipe): void {
   for (const field of CRACK_DISTRIBUTIONS) {
     const message = distributionError(`crack.${field}`, recipe.crack[field]);
     if (message) throw new RangeError(message);
+  }
+  for (const [field, most] of Object.entries(CRACK_DRAW_LIMITS)) {
+    const top = bulkTop(recipe.crack[field as keyof typeof CRACK_DRAW_LIMITS]);
+    if (!(top <= most)) {
+      throw new RangeError(`crack.${field}: its distribution draws up to ${+top.toPrecision(3)}${field === 'segments' ? ' segments' : ' px'} (99.9 % of draws); a crack in a tile takes at most ${most}. Lower it.`);
+    }
   }
   const message = crackNumberError(recipe.crack);
   if (message) throw new RangeError(message);
