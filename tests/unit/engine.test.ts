@@ -318,7 +318,12 @@ describe('engine jobs', () => {
     // A record of another task or class count than the network's, a model.json without a network,
     // and a network declaring more weights than its file holds (checked before anything is built).
     const other = metadata.record.task === 'segment' ? 'classify' : 'segment';
-    const otherTask = { ...metadata.record, task: other, samples: { kind: other === 'classify' ? 'cracks' : 'grains', size: 32 }, config: { ...metadata.record.config, model: { ...metadata.record.config.model, task: other } } };
+    const otherTask = { ...metadata.record, task: other, samples: { kind: other === 'classify' ? 'cracks' : 'grains', size: 32 }, config: { ...metadata.record.config, model: { ...metadata.record.config.model, task: other } },
+      state: { ...metadata.record.state, history: [] } }; // its history's metrics are the other task's
+    // A history the Train view cannot read (an epoch without metrics) is refused with the record.
+    const noMetrics = { ...metadata.record, state: { ...metadata.record.state, history: [{}] } };
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: noMetrics })) }), fileName: 'h.zip' }, context()))
+      .rejects.toThrow(/^h\.zip is damaged: its model record has an unreadable training history \(epoch 1: /);
     await expect(jobs.importModel({ bytes: zipSync({ ...files, 'metadata.json': strToU8(JSON.stringify({ ...metadata, record: otherTask })) }), fileName: 'task.zip' }, context()))
       .rejects.toThrow(/^task\.zip is damaged: its network's output is not a (classifier's|segmentation), as its record says\. Nothing was imported\.$/);
     const five = { ...metadata.record, config: { ...metadata.record.config, model: { ...metadata.record.config.model, classes: 5 } } };
@@ -330,6 +335,16 @@ describe('engine jobs', () => {
     topology.weightSpecs[0].shape = [3, 3, 1, 200_000];
     await expect(jobs.importModel({ bytes: zipSync({ ...files, 'model.json': strToU8(JSON.stringify(topology)) }), fileName: 'huge.zip' }, context()))
       .rejects.toThrow(/huge\.zip is damaged: its network declares [\d,]+ bytes of weights, its weights file holds [\d,]+\. Nothing was imported\./);
+    // Weights that are not numbers (a model that would find nothing), and a network that cannot be
+    // rebuilt, which leaves no tensor behind.
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'weights.bin': new Uint8Array(files['weights.bin'].length).fill(0xff) }), fileName: 'nan.zip' }, context()))
+      .rejects.toThrow('nan.zip is damaged: its weights hold values that are not numbers (NaN or Infinity). Nothing was imported.');
+    const renamed = JSON.parse(strFromU8(files['model.json']));
+    renamed.weightSpecs[renamed.weightSpecs.length - 1].name = 'no_such_layer/kernel';
+    const tensors = tf.memory().numTensors;
+    await expect(jobs.importModel({ bytes: zipSync({ ...files, 'model.json': strToU8(JSON.stringify(renamed)) }), fileName: 'renamed.zip' }, context()))
+      .rejects.toThrow(/^renamed\.zip is damaged: the network cannot be rebuilt/);
+    expect(tf.memory().numTensors).toBe(tensors);
     expect((await db.getAll('models')).length).toBe(before);
 
     // A record written by hand (or an older version) does not break the list: it is listed as damaged.

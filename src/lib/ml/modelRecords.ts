@@ -38,6 +38,17 @@ const STATUSES: readonly ModelRecord['status'][] = ['training', 'stopped', 'comp
 const own = (o: Record<string, unknown>, key: string) => (Object.hasOwn(o, key) ? o[key] : undefined);
 
 /**
+ * One epoch of a training history, as far as the Train view reads it: its losses and its task's
+ * headline metrics, as numbers (NaN too: a training that diverged keeps its record).
+ */
+function isEpochRecord(e: unknown, task: 'classify' | 'segment'): boolean {
+  const number = (o: Record<string, unknown>, key: string) => typeof own(o, key) === 'number';
+  if (!isObject(e) || !number(e, 'trainLoss') || !number(e, 'valLoss')) return false;
+  const m = own(e, 'metrics');
+  return isObject(m) && (task === 'classify' ? number(m, 'error') : number(m, 'pixelError') && number(m, 'miou'));
+}
+
+/**
  * What is wrong with a model record, or undefined: the one check for stored records and imported
  * bundles. Own properties only, every field the app reads, and the training config's own rules.
  */
@@ -54,6 +65,8 @@ export function modelRecordError(value: unknown): string | undefined {
   if (!isObject(state) || !Number.isInteger(own(state, 'phase')) || !Number.isInteger(own(state, 'epoch')) || !Array.isArray(own(state, 'history'))) {
     return 'has no training state (phase, epoch, history)';
   }
+  const badEpoch = (own(state, 'history') as unknown[]).findIndex((e) => !isEpochRecord(e, task));
+  if (badEpoch >= 0) return `has an unreadable training history (epoch ${badEpoch + 1}: its losses and ${task === 'classify' ? 'error' : 'pixel error and mean IoU'} as numbers)`;
   const config = own(value, 'config');
   if (!isObject(config)) return 'has no training config';
   const model = own(config, 'model');

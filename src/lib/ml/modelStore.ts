@@ -164,20 +164,36 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   if (declared !== weights.byteLength) {
     throw new Error(`${fileName} is damaged: its network declares ${Number.isFinite(declared) ? declared.toLocaleString('en') : 'unreadable'} bytes of weights, its weights file holds ${weights.byteLength.toLocaleString('en')}. Nothing was imported.`);
   }
+  // Too large to store is known now, before the network is built (it was found only on saving).
+  checkValueSize(weights.byteLength, `${fileName}'s weights`, 'This network is too large to keep in a browser; nothing was imported.');
+  // Weights that are not numbers give a model that finds nothing (every prediction NaN), silently.
+  if (specs.every((w) => w.dtype === 'float32' || w.dtype === undefined)) {
+    const values = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer);
+    if (!values.every(Number.isFinite)) throw new Error(`${fileName} is damaged: its weights hold values that are not numbers (NaN or Infinity). Nothing was imported.`);
+  }
+  // A network that fails to build part-way leaves the layers it made and the weights it decoded:
+  // they are let go here (the scope ends either way; the variables of a built network outlive it).
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
+  tf.engine().startScope();
   const model = await tf.loadLayersModel(tf.io.fromMemory({
     modelTopology: topology.modelTopology, weightSpecs: topology.weightSpecs,
     weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
   })).catch((e) => {
+    tf.engine().endScope();
+    for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) if (!variablesBefore.has(name)) variable.dispose();
     throw new Error(`${fileName} is damaged: the network cannot be rebuilt (${(e as Error).message}).`);
   });
-  // The record says what the network is fed and gives; a network that takes other channels, or
-  // gives another task's output or class count, would fail at its first use or answer wrongly.
-  const takes = model.inputs[0].shape[3], says = modelChannels(record.config.model);
+  tf.engine().endScope();
+  // The record says what the network is fed and gives; a network that takes other channels or
+  // sizes, or gives another task's output or class count, would fail at its first use or answer wrongly.
+  const input = model.inputs[0].shape, takes = input[3], says = modelChannels(record.config.model);
+  const size = record.config.phases[record.config.phases.length - 1].size;
   const out = model.outputs[0].shape, task = record.config.model.task, classes = record.config.model.classes;
-  const mismatch = takes !== says
-    ? `its network takes ${takes} input channel${takes === 1 ? '' : 's'}, its record says ${says}`
-    : out.length !== (task === 'classify' ? 2 : 4) ? `its network's output is not a ${task === 'classify' ? 'classifier\'s' : 'segmentation'}, as its record says`
-      : out[out.length - 1] !== classes ? `its network gives ${out[out.length - 1]} classes, its record says ${classes}` : '';
+  const mismatch = input.length !== 4 ? 'its network does not take images'
+    : takes !== says ? `its network takes ${takes} input channel${takes === 1 ? '' : 's'}, its record says ${says}`
+      : (input[1] !== null && input[1] !== size) || (input[2] !== null && input[2] !== size) ? `its network takes only ${input[2]}×${input[1]} px images, its record reads them at ${size}×${size}`
+        : out.length !== (task === 'classify' ? 2 : 4) ? `its network's output is not a ${task === 'classify' ? 'classifier\'s' : 'segmentation'}, as its record says`
+          : out[out.length - 1] !== classes ? `its network gives ${out[out.length - 1]} classes, its record says ${classes}` : '';
   if (mismatch) {
     model.dispose();
     throw new Error(`${fileName} is damaged: ${mismatch}. Nothing was imported.`);
