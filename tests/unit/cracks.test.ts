@@ -169,6 +169,11 @@ describe('crack tiles', () => {
     expect(() => validateCrackRecipe(bad)).toThrow('crack.width');
     const noTexture = crackRecipe({ exemplars: [] });
     expect(() => validateCrackRecipe(noTexture)).toThrow('exemplar');
+    // A stored exemplar whose pixels do not fill it gave blank tiles (short) or a TypeError (none).
+    const [first] = crackRecipe().exemplars;
+    for (const pixels of [first.pixels.subarray(0, 100), undefined]) {
+      expect(() => validateCrackRecipe(crackRecipe({ exemplars: [{ ...first, pixels: pixels as Uint8Array }] }))).toThrow('A texture exemplar is damaged: its pixels do not fill its width × height.');
+    }
     // A misspelt field would otherwise be ignored and tiles made without it.
     const misspelt = crackRecipe({ crack: { ...DEFAULT_CRACK_MODEL, smoth: 0.5 } as CrackModel });
     expect(() => validateCrackRecipe(misspelt)).toThrow(/crack\.smoth is not a field of the crack model; the fields are .*smooth/);

@@ -84,6 +84,10 @@ export function validateCrackRecipe(recipe: CrackRecipe): void {
   if (!Array.isArray(recipe.exemplars) || !recipe.exemplars.length) throw new RangeError('Crack tiles need at least one crack-free texture exemplar.');
   const maxPatch = recipe.settings.patchSize?.hi ?? 64;
   for (const ex of recipe.exemplars) {
+    // A short or missing pixel buffer gave blank tiles or a TypeError deep in the synthesis.
+    if (!isPlainObject(ex) || !Number.isInteger(ex.width) || !Number.isInteger(ex.height) || !(ex.pixels instanceof Uint8Array || Array.isArray(ex.pixels)) || ex.pixels.length !== ex.width * ex.height) {
+      throw new RangeError('A texture exemplar is damaged: its pixels do not fill its width × height.');
+    }
     if (ex.width < Math.max(maxPatch, SEED_TILE + 8) || ex.height < Math.max(maxPatch, SEED_TILE)) {
       throw new RangeError(`Texture exemplars must be at least ${Math.max(maxPatch, SEED_TILE + 8)} px wide and high; one is ${ex.width}×${ex.height}.`);
     }
