@@ -179,6 +179,7 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length];
 }
+
 const whole = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /**
