@@ -39,6 +39,27 @@ describe('grain statistics', () => {
     expect(s.warning).toBeUndefined();
   });
 
+  it('scores a pass through a triple point 1½ whichever grain holds the junction pixel, and a circle grazing one grain 1', () => {
+    const side = 120;
+    const line = (mask: Uint8Array, x0: number, y0: number, x1: number, y1: number) => {
+      const steps = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0));
+      for (let k = 0; k <= steps; k++) mask[Math.round(y0 + ((y1 - y0) * k) / steps) * side + Math.round(x0 + ((x1 - x0) * k) / steps)] = 1;
+    };
+    // Three grains meeting at (50, 60), on the middle horizontal test line (y = 60): a Y and the
+    // same drawn upside down give the junction pixel to different grains, and must score alike.
+    const y = new Uint8Array(side * side), upsideDown = new Uint8Array(side * side);
+    line(y, 50, 60, 0, 10); line(y, 50, 60, 110, 0); line(y, 50, 60, 50, side - 1);
+    line(upsideDown, 50, 60, 0, 110); line(upsideDown, 50, 60, 110, 119); line(upsideDown, 50, 60, 50, 0);
+    const a = grainStatistics(y, side, side, 1), b = grainStatistics(upsideDown, side, side, 1);
+    expect(a.intersections % 1).toBe(0.5); // the one passage through the junction
+    expect(a.intersections).toBe(b.intersections);
+    expect(a.intercepts).toBe(b.intercepts);
+    // A small square grain touched by the 66-px test circle for one sample only: a tangent, 1.
+    const square = new Uint8Array(side * side);
+    for (let k = 72; k <= 78; k++) square[72 * side + k] = square[78 * side + k] = square[k * side + 72] = square[k * side + 78] = 1;
+    expect(grainStatistics(square, side, side, 1, { minGrainFraction: 0 }).intersections).toBe(1);
+  });
+
   it('finds every grain of a synthetic micrograph from its label mask, and warns under 50', () => {
     const sample = generateGrainSample(recipe({ size: 256 }, { maskWidth: 1.5, grainDiameter: 40 }), 2);
     const g = labelGrains(sample.mask, 256, 256);

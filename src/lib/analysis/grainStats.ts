@@ -237,6 +237,10 @@ function scorePath(labels: Int32Array, junctions: Uint8Array, path: number[], cl
   }
   const n = runLabel.length;
   if (n <= 1) return { intersections: 0, intercepts: closed ? 0 : 0.5 };
+  // A closed path is scored from a run that is no graze: started inside a short excursion, its two
+  // changes were split between the first and the last step and counted twice.
+  const start = closed ? Math.max(0, run.findIndex((length) => length > tangentRun)) : 0;
+  for (const list of [run, runLabel, runEnd]) list.push(...list.splice(0, start));
   // A triple point: the change of grain happens on a junction of the thinned boundary (a skeleton
   // pixel with 3 or more neighbours), so the line passes through it. Near one is not enough: within
   // 2–3 px of a junction lie 10–20 % of all crossings, and scoring those 1½ put the count 6–10 %
@@ -247,16 +251,27 @@ function scorePath(labels: Int32Array, junctions: Uint8Array, path: number[], cl
   const changes = closed ? n : n - 1;
   for (let r = 0; r < changes; r++) {
     const next = (r + 1) % n;
-    // A tangent: a short excursion into a neighbour and back; scored once, and the excursion skipped.
     const after = (r + 2) % n;
-    if ((closed || r + 2 < n) && run[next] <= tangentRun && runLabel[after] === runLabel[r] && n > 2) {
-      intersections += 1;
-      crossings += 1;
-      r++;
-      continue;
+    const change = (k: number) => [path[runEnd[k]], path[(runEnd[k] + 1) % path.length]] as const;
+    if ((closed || r + 2 < n) && run[next] <= tangentRun && (n > 2 || closed)) {
+      // A tangent: a short excursion into a neighbour and back (on a circle that grazes one grain
+      // and nothing else, the only two runs); scored once, and the excursion skipped.
+      if (runLabel[after] === runLabel[r]) {
+        intersections += 1;
+        crossings += 1;
+        r++;
+        continue;
+      }
+      // Through a triple point: the junction pixel belongs to the third grain, so the path changes
+      // grain twice there, on to a grain other than the one it left; one passage, scored 1½.
+      if (triple(...change(r)) && triple(...change(next))) {
+        intersections += 1.5;
+        crossings += 1;
+        r++;
+        continue;
+      }
     }
-    const a = path[runEnd[r]], b = path[(runEnd[r] + 1) % path.length];
-    intersections += triple(a, b) ? 1.5 : 1;
+    intersections += triple(...change(r)) ? 1.5 : 1;
     crossings++;
   }
   // Open line: crossings − 1 whole intercepts and two half intercepts at the ends.
