@@ -4,7 +4,7 @@ import { planImport } from '../../src/lib/data/importLayout';
 import { encode } from 'fast-png';
 import { decodeImage } from '../../src/lib/data/decodeImage';
 import { decodeGreyPng, decodeRgbPng } from '../../src/lib/data/png';
-import { assignSplits, gridCount, gridPositions, labelFromMask, maskLevels, maskLooksInverted, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
+import { assignSplits, splitCounts, gridCount, gridPositions, labelFromMask, maskLevels, maskLooksInverted, MAX_TILES_PER_IMAGE, tileAt, TooManyTilesError } from '../../src/lib/data/tiling';
 import { Rng } from '../../src/lib/random';
 import { tiff } from '../tiffWriter';
 import { applyCrack, crackCoverage } from '../../src/lib/synth/cracks/crack';
@@ -195,6 +195,17 @@ describe('tiling', () => {
     // A palette PNG whose pixels point past its palette is refused by name.
     const broken = png(Uint8Array.from({ length: n }, (_, i) => (i === 5 ? 3 : 0)), 1, [[0, 0, 0], [255, 255, 255]]);
     await expect(read(broken)).rejects.toThrow(/^mask\.png is a damaged PNG: its pixels use colour 3 of a palette of 2\./);
+  });
+
+  it('rounds the split shares without leaving training less than its own share', () => {
+    expect(splitCounts(2, 0.25, 0.25)).toEqual({ val: 0, test: 1 }); // rounded up both, it left none to train on
+    expect(splitCounts(5, 0.3, 0.3)).toEqual({ val: 1, test: 2 });
+    expect(splitCounts(3, 0.2, 0.5)).toEqual({ val: 0, test: 2 });
+    expect(splitCounts(150, 0.2, 0.3)).toEqual({ val: 30, test: 45 }); // where each share rounds as it is, as before
+    expect(splitCounts(37, 0.2, 0.3)).toEqual({ val: 7, test: 11 });
+    const tiles = ['a', 'b'].flatMap((id) => [{ id: `c${id}`, label: 'crack' as const, pinnedTest: false }, { id: `n${id}`, label: 'no_crack' as const, pinnedTest: false }]);
+    const split = assignSplits(tiles, { seed: 3, val: 0.25, test: 0.25 });
+    expect([...split.values()].filter((s) => s === 'train')).toHaveLength(2);
   });
 
   it('splits with a seed, keeps the class balance, and keeps pinned tiles in test', () => {

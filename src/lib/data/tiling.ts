@@ -156,12 +156,27 @@ export function assignSplits<T extends { id: string; label: CrackLabel | null; p
       const j = rng.int(0, i);
       [free[i], free[j]] = [free[j], free[i]];
     }
-    const testCount = Math.max(0, Math.round(settings.test * group.length) - pinned.length);
-    const valCount = Math.round(settings.val * group.length);
+    const counts = splitCounts(group.length, settings.val, settings.test);
+    const testCount = Math.max(0, counts.test - pinned.length), valCount = counts.val;
     for (const t of pinned) out.set(t.id, 'test');
     free.forEach((t, k) => out.set(t.id, k < testCount ? 'test' : k < testCount + valCount ? 'val' : 'train'));
   }
   return out;
+}
+
+/**
+ * How many of `n` go to validation and test at these shares: each rounded, but never so that
+ * training falls below its own rounded share (validation gives way first, then test): rounded up
+ * both, 2 images at 0.25 / 0.25 left none to train on.
+ */
+export function splitCounts(n: number, val: number, test: number): { val: number; test: number } {
+  let nVal = Math.round(val * n), nTest = Math.round(test * n);
+  const train = Math.round((1 - val - test) * n);
+  while (n - nVal - nTest < train && nVal + nTest > 0) {
+    if (nVal > 0) nVal--;
+    else nTest--;
+  }
+  return { val: nVal, test: nTest };
 }
 
 /** Bilinear (image) or nearest (mask) resize of a w×h grey image to size². */

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { adaptBatchNorm, MIN_ADAPT_IMAGES } from '../ml/adapt';
 import type { GreyImage } from '../data/tiling';
-import { gridPositions, resizeSquare } from '../data/tiling';
+import { gridPositions, resizeSquare, splitCounts } from '../data/tiling';
 import { hashSeed, Rng } from '../random';
 import type { Recipe } from '../synth/recipe';
 import { recipeChannels, SampleMaker } from '../synth/recipe';
@@ -141,8 +141,7 @@ export function realSplit(samples: readonly Prepared[], config: ExperimentConfig
       const j = rng.int(0, i);
       [names[i], names[j]] = [names[j], names[i]];
     }
-    const nTest = Math.round(config.real.split!.test * names.length); // pinned images come on top
-    const nVal = Math.round(config.real.split!.val * names.length);
+    const { test: nTest, val: nVal } = splitCounts(names.length, config.real.split!.val, config.real.split!.test); // pinned images come on top
     names.forEach((g, k) => out[k < nTest ? 'test' : k < nTest + nVal ? 'val' : 'train'].push(...groups.get(g)!));
   }
   if (out.val.length === 0) out.val = out.train.slice(0, Math.max(1, Math.floor(out.train.length / 5)));
