@@ -102,6 +102,19 @@ describe('engine jobs', () => {
     expect(await db.get('optimizerStates', parted.id)).toBeUndefined(); // the last phase ended
   }, 120_000);
 
+  it('train with a time budget: a run cancelled before its first epoch sizes the phases as asked when resumed, not as sized', async () => {
+    const asked = [{ epochs: 1, maxLr: 0.005, freezeEncoder: false, size: 32 }, { epochs: 19, maxLr: 0.005, freezeEncoder: false, size: 32 }];
+    const record = { ...newModelRecord(dataset, { ...tinyConfig(1), phases: asked, budgetSeconds: 5 }, 'budget') };
+    await db.put('models', record);
+    const measured = (p: EngineNote) => p.kind === 'status' && /^Measured/.test(p.message);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(jobs.train({ modelId: record.id, backend: 'cpu' }, context<EngineNote>(measured))).rejects.toBeInstanceOf(CancelledError);
+      const stored = (await db.get('models', record.id))!;
+      expect(stored.config.budgetPhases).toEqual(asked); // each sizing starts from these
+      expect(stored.state.history).toHaveLength(0);
+    }
+  }, 120_000);
+
   it('train: a failure is stored on the record and reaches the caller with its message', async () => {
     const record = { ...(await storedModel(1)), datasetId: 'gone', datasetName: 'old set' };
     await db.put('models', record);

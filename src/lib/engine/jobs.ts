@@ -131,14 +131,16 @@ async function budgeted(model: tf.LayersModel, config: TrainConfig, source: Samp
   ctx.progress({ kind: 'status', message: `Timing a few training steps on ${backend.name} to fit the schedule to ${config.budgetSeconds} s…` });
   const probe = new Trainer(model, config, source);
   const speeds = new Map<number, number>();
-  for (const size of new Set(config.phases.map((p) => p.size))) speeds.set(size, await probe.imagesPerSecond(size));
+  // A run resumed before its first epoch sizes the phases as asked, not as sized before.
+  const asked = config.budgetPhases ?? config.phases;
+  for (const size of new Set(asked.map((p) => p.size))) speeds.set(size, await probe.imagesPerSecond(size));
   throwIfCancelled(ctx.signal);
   const { train, val } = splitIndices(source.count, config.valFraction, config.seed);
   // Validation is a forward pass only: about a third of a training step per image.
-  const phases = sizeSchedule(config.phases, train.length + val.length / 3, (size) => speeds.get(size)!, config.budgetSeconds!);
+  const phases = sizeSchedule(asked, train.length + val.length / 3, (size) => speeds.get(size)!, config.budgetSeconds!);
   const rate = [...speeds].map(([size, v]) => `${v.toFixed(1)} images/s at ${size} px`).join(', ');
   ctx.progress({ kind: 'status', message: `Measured ${rate} on ${backend.name}: ${phases.map((p) => p.epochs).join(' + ')} epochs fit ${config.budgetSeconds} s.` });
-  return { ...config, phases };
+  return { ...config, phases, budgetPhases: asked };
 }
 
 export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
@@ -225,6 +227,8 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
         // Scored as the model is used (Analyse, the real test set): its own threshold, mirror-averaged where its task is.
         return trainer.validate(val, lastSize(record), ctx.signal, 4, record.decision?.threshold, MIRROR_AVERAGED[record.task]);
       })().finally(() => model.dispose());
+      // A cancel during the last batch ends as cancelled, not as the result it came too late to stop.
+      throwIfCancelled(ctx.signal);
       const { metrics, valLoss, predictions } = validated;
       const outputs = predictions.map((p) => p.probability ?? (p.predicted as Uint8Array).reduce((a, v) => a + v, 0) / 255 / (p.size * p.size));
       return { metrics, valLoss, outputs, numTensors: { before, after: tf.memory().numTensors } };

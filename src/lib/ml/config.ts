@@ -95,6 +95,12 @@ export interface TrainConfig {
    * backend and scales every phase's epochs so the whole schedule fits (sizeSchedule).
    */
   budgetSeconds?: number;
+  /**
+   * The phases as asked for, kept when a budget sizes them: a run resumed before its first epoch
+   * sizes these again, not the sized ones (sizing those again drifted: 1 + 19 epochs sized to
+   * 1 + 2 became 1 + 1 at the same speed).
+   */
+  budgetPhases?: Phase[];
 }
 
 /**
@@ -167,15 +173,26 @@ export interface Prediction {
 /** Why a phase may not freeze an encoder that was not pretrained. */
 export const FROZEN_RANDOM_ENCODER = 'freezes an encoder that starts from random weights, so it would never learn features; freeze only a pretrained encoder.';
 
-export function trainConfigError(c: TrainConfig): string | undefined {
-  if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) return `Batch size must be a whole number of at least 1; got ${c.batchSize}.`;
-  if (!c.phases.length) return 'Give at least one training phase.';
-  for (const [i, p] of c.phases.entries()) {
+function phasesError(c: TrainConfig, phases: readonly Phase[]): string | undefined {
+  for (const [i, p] of phases.entries()) {
     if (!(Number.isInteger(p.epochs) && p.epochs >= 1)) return `Phase ${i + 1}: epochs must be a whole number of at least 1.`;
     if (!(p.maxLr > 0 && p.maxLr < 10)) return `Phase ${i + 1}: the learning rate must be above 0 and below 10.`;
     if (!(Number.isInteger(p.size) && p.size >= 32 && p.size <= 1024)) return `Phase ${i + 1}: size must be a whole number from 32 to 1024.`;
     if (p.freezeEncoder && !c.model.pretrained) return `Phase ${i + 1} ${FROZEN_RANDOM_ENCODER}`;
     if (c.model.task === 'segment' && p.size % UNET_MULTIPLE !== 0) return `Phase ${i + 1}: a U-Net's input size must be a multiple of ${UNET_MULTIPLE}; got ${p.size}.`;
+  }
+  return undefined;
+}
+
+export function trainConfigError(c: TrainConfig): string | undefined {
+  if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) return `Batch size must be a whole number of at least 1; got ${c.batchSize}.`;
+  if (!c.phases.length) return 'Give at least one training phase.';
+  const phaseProblem = phasesError(c, c.phases);
+  if (phaseProblem) return phaseProblem;
+  if (c.budgetPhases !== undefined) {
+    if (!Array.isArray(c.budgetPhases) || c.budgetPhases.length !== c.phases.length) return 'The phases asked for before a time budget sized them do not match the phases.';
+    const asked = phasesError(c, c.budgetPhases);
+    if (asked) return `As asked before a time budget sized them: ${asked}`;
   }
   if (!(c.weightDecay >= 0 && c.weightDecay < 1)) return 'Weight decay must be from 0 to below 1.';
   if (!(c.valFraction > 0 && c.valFraction < 1)) return 'The validation share must be above 0 and below 1.';
