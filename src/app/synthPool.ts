@@ -62,7 +62,13 @@ export class SynthPool {
           reject(error);
         } else resolve();
       };
-      const abort = () => done(new CancelledError());
+      // A cancel waits for the samples being handed over (a batch being stored): ending before them,
+      // the job reported counts that the store then changed.
+      let handing = 0, cancelled = false;
+      const abort = () => {
+        cancelled = true;
+        if (handing === 0) done(new CancelledError());
+      };
       if (signal?.aborted) return abort();
       signal?.addEventListener('abort', abort);
       if (indices.length === 0) return done();
@@ -75,13 +81,18 @@ export class SynthPool {
       for (const worker of this.workers) {
         worker.onmessage = async (event: MessageEvent<SynthReply>) => {
           const reply = event.data;
+          if (cancelled) return; // made after the cancel: not handed over
           if (!reply.ok) return done(new Error(`Generating a sample failed: ${reply.message}`));
+          handing++;
           try {
             await onSample(reply.sample);
           } catch (e) {
             return done(e instanceof Error ? e : new Error(String(e)));
+          } finally {
+            handing--;
           }
-          if (failed || signal?.aborted) return;
+          if (cancelled) return handing === 0 ? done(new CancelledError()) : undefined;
+          if (failed) return;
           if (++finished === indices.length) return done();
           send(worker);
         };

@@ -130,6 +130,26 @@ describe('the synthesis pool', () => {
     expect(second.sort((x, y) => x - y)).toEqual([100, 101, 102]);
   });
 
+  it('a cancel ends the run once the samples being handed over are stored, and hands over none after it', async () => {
+    const pool = fakePool(), controller = new AbortController(), log: string[] = [];
+    let release: () => void = () => undefined;
+    const run = pool.run({} as Recipe, [0, 1, 2, 3, 4, 5, 6, 7], async (s) => {
+      log.push(`store ${sample(s)}`);
+      if (sample(s) === 2) {
+        controller.abort(); // cancelled while this sample's batch is being written
+        await new Promise<void>((r) => (release = r));
+        log.push('stored 2');
+      }
+    }, controller.signal).catch((e) => log.push((e as Error).name));
+    await new Promise((r) => setTimeout(r, 30)); // other workers' replies arrive meanwhile
+    expect(log.at(-1)).not.toBe('CancelledError');
+    release();
+    await run;
+    expect(log.slice(-2)).toEqual(['stored 2', 'CancelledError']);
+    expect(log.filter((l) => l.startsWith('store ')).map((l) => Number(l.slice(6)))).toEqual(expect.arrayContaining([0, 1, 2]));
+    expect(log.indexOf('store 2')).toBe(log.filter((l) => l.startsWith('store ')).length - 1); // nothing handed over after the cancel
+  });
+
   it('a run cancelled while it waits ends at once, and the runs after it still wait for the first', async () => {
     const pool = fakePool(), order: string[] = [];
     const a = pool.run({} as Recipe, [0, 1, 2, 3, 4, 5], () => undefined).then(() => order.push('first done'));
