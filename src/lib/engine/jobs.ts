@@ -149,8 +149,10 @@ export function engineJobs(deps: EngineDeps): Handlers<EngineApi> {
       const info = await useBackend(backend, ctx);
       let record = await storedModel(db, modelId, '');
       const save = async (changes: Partial<ModelRecord>) => {
-        record = { ...record, ...changes, updatedAt: Date.now() };
-        await putModelRecord(db, record);
+        // Taken as the record only once stored: a failed write (a full disk) must not count epochs it did not keep.
+        const next = { ...record, ...changes, updatedAt: Date.now() };
+        await putModelRecord(db, next);
+        record = next;
       };
       let model: tf.LayersModel | undefined;
       try {
