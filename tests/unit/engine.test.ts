@@ -115,6 +115,14 @@ describe('engine jobs', () => {
     }
   }, 120_000);
 
+  it('a fine-tune of a model trained to a time budget has phases of its own and a valid record', () => {
+    const three = [1, 2, 3].map((epochs) => ({ epochs, maxLr: 0.005, freezeEncoder: false, size: 32 }));
+    const parent = newModelRecord(dataset, { ...tinyConfig(1), phases: three, budgetSeconds: 60, budgetPhases: three }, 'budgeted');
+    const tuned = newFineTuneRecord(parent, { train: ['a'], val: ['b'] }, 32);
+    expect(tuned.config.budgetPhases).toBeUndefined();
+    expect(modelRecordError(tuned)).toBeUndefined();
+  });
+
   it('train: a failure is stored on the record and reaches the caller with its message', async () => {
     const record = { ...(await storedModel(1)), datasetId: 'gone', datasetName: 'old set' };
     await db.put('models', record);

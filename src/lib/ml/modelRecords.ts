@@ -152,7 +152,8 @@ export function newModelRecord(dataset: DatasetRecord, config: TrainConfig, name
  * parent's weights.
  */
 export function newFineTuneRecord(parent: ModelRecord, split: { train: string[]; val: string[]; tileSize?: number }, size: number, name?: string): ModelRecord {
-  const { budgetSeconds: _, ...config } = parent.config;
+  // The parent's time budget and the phases it sized are its own; a fine-tune has phases of its own.
+  const { budgetSeconds: _, budgetPhases: __, ...config } = parent.config;
   return {
     id: crypto.randomUUID(),
     name: name?.trim() || `${parent.name} + real tiles`,
