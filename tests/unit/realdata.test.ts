@@ -197,10 +197,13 @@ describe('tiling', () => {
     await expect(read(broken)).rejects.toThrow(/^mask\.png is a damaged PNG: its pixels use colour 3 of a palette of 2\./);
   });
 
-  it('rounds the split shares without leaving training less than its own share', () => {
+  it('rounds the split shares by largest remainder, so that none is left without its share', () => {
     expect(splitCounts(2, 0.25, 0.25)).toEqual({ val: 0, test: 1 }); // rounded up both, it left none to train on
     expect(splitCounts(5, 0.3, 0.3)).toEqual({ val: 1, test: 2 });
-    expect(splitCounts(3, 0.2, 0.5)).toEqual({ val: 0, test: 2 });
+    expect(splitCounts(3, 0.2, 0.5)).toEqual({ val: 1, test: 1 });
+    expect(splitCounts(2, 0, 0.25)).toEqual({ val: 0, test: 1 }); // a share alone keeps what it had
+    expect(splitCounts(10, 0, 0.25)).toEqual({ val: 0, test: 3 });
+    expect(splitCounts(2, 0.25, 0)).toEqual({ val: 1, test: 0 });
     expect(splitCounts(150, 0.2, 0.3)).toEqual({ val: 30, test: 45 }); // where each share rounds as it is, as before
     expect(splitCounts(37, 0.2, 0.3)).toEqual({ val: 7, test: 11 });
     const tiles = ['a', 'b'].flatMap((id) => [{ id: `c${id}`, label: 'crack' as const, pinnedTest: false }, { id: `n${id}`, label: 'no_crack' as const, pinnedTest: false }]);

@@ -165,18 +165,17 @@ export function assignSplits<T extends { id: string; label: CrackLabel | null; p
 }
 
 /**
- * How many of `n` go to validation and test at these shares: each rounded, but never so that
- * training falls below its own rounded share (validation gives way first, then test): rounded up
- * both, 2 images at 0.25 / 0.25 left none to train on.
+ * How many of `n` go to validation and test at these shares: by largest remainder, so the three
+ * counts add up to n and each stays within one of its share (ties go to test, then validation).
+ * Rounded each on its own, both rounded up and 2 images at 0.25 / 0.25 left none to train on.
  */
 export function splitCounts(n: number, val: number, test: number): { val: number; test: number } {
-  let nVal = Math.round(val * n), nTest = Math.round(test * n);
-  const train = Math.round((1 - val - test) * n);
-  while (n - nVal - nTest < train && nVal + nTest > 0) {
-    if (nVal > 0) nVal--;
-    else nTest--;
-  }
-  return { val: nVal, test: nTest };
+  const quotas = [test * n, val * n, (1 - val - test) * n].map((q) => Math.round(q * 1e9) / 1e9); // test, val, train
+  const counts = quotas.map(Math.floor);
+  let left = n - counts.reduce((a, b) => a + b, 0);
+  const byRemainder = [0, 1, 2].sort((a, b) => quotas[b] - counts[b] - (quotas[a] - counts[a]) || a - b);
+  for (const k of byRemainder) if (left-- > 0) counts[k]++;
+  return { test: counts[0], val: counts[1] };
 }
 
 /** Bilinear (image) or nearest (mask) resize of a w×h grey image to size². */
