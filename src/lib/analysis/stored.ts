@@ -172,7 +172,6 @@ export const storedImageRows = (record: GrainAnalysisRecord): ImageRow[] => reco
 /** A stored chip analysis under a rule (its own, or one the user tries): one row per image. */
 export const storedChipRows = (record: ChipAnalysisRecord, rule: VerdictRule = record.options.rule): ChipRow[] => record.images.map((i) => chipRow(i, rule));
 
-
 /** One line for the list: what the analysis found, in the summary's words. */
 export function analysisSummaryText(record: AnalysisRecord): string {
   if (record.kind === 'classify') {

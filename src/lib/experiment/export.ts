@@ -90,12 +90,6 @@ export function resultsCsv(r: ExperimentResults): string {
 const METRIC_FIELDS = ['error', 'auc', 'pixelError', 'miou', 'boundaryF1'] as const;
 
 /**
- * Results exported as results.json, read back: the config is validated as a config, each run's
- * numbers are checked, and the summary and paired tests are recomputed from the runs (never taken
- * from the file), so an edited file cannot show numbers its runs do not support. Hard samples and
- * prediction images are not read back.
- */
-/**
  * Results exported before 2026-11-27 recorded a default split with train, val and test folders,
  * where it was never used and where a config may no longer name one: it is left out to read them.
  */
@@ -106,6 +100,12 @@ function withoutRecordedFolderSplit(config: Record<string, unknown>): Record<str
   return { ...config, real: rest };
 }
 
+/**
+ * Results exported as results.json, read back: the config is validated as a config, each run's
+ * numbers are checked, and the summary and paired tests are recomputed from the runs (never taken
+ * from the file), so an edited file cannot show numbers its runs do not support. Hard samples and
+ * prediction images are not read back.
+ */
 export function resultsFromJson(text: string, fileName: string): ExperimentResults {
   let raw: unknown;
   try {

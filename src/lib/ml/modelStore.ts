@@ -166,19 +166,17 @@ export async function importModel(db: Db, store: WeightStore, bytes: Uint8Array,
   }
   // Too large to store is known now, before the network is built (it was found only on saving).
   checkValueSize(weights.byteLength, `${fileName}'s weights`, 'This network is too large to keep in a browser; nothing was imported.');
+  // One aligned copy of the weights (the zip entry may start at any byte) serves the check and the load.
+  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   // Weights that are not numbers give a model that finds nothing (every prediction NaN), silently.
-  if (specs.every((w) => w.dtype === 'float32' || w.dtype === undefined)) {
-    const values = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer);
-    if (!values.every(Number.isFinite)) throw new Error(`${fileName} is damaged: its weights hold values that are not numbers (NaN or Infinity). Nothing was imported.`);
+  if (specs.every((w) => w.dtype === 'float32' || w.dtype === undefined) && !new Float32Array(weightData).every(Number.isFinite)) {
+    throw new Error(`${fileName} is damaged: its weights hold values that are not numbers (NaN or Infinity). Nothing was imported.`);
   }
   // A network that fails to build part-way leaves the layers it made and the weights it decoded:
   // they are let go here (the scope ends either way; the variables of a built network outlive it).
   const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
   tf.engine().startScope();
-  const model = await tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: topology.modelTopology, weightSpecs: topology.weightSpecs,
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
-  })).catch((e) => {
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology.modelTopology, weightSpecs: topology.weightSpecs, weightData })).catch((e) => {
     tf.engine().endScope();
     for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) if (!variablesBefore.has(name)) variable.dispose();
     throw new Error(`${fileName} is damaged: the network cannot be rebuilt (${(e as Error).message}).`);
